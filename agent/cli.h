@@ -1,0 +1,18 @@
+/* The commands of virt-reconcile. Each takes the arguments after its name
+ * (argv[0] is the command) and returns the process exit status. */
+#pragma once
+
+#define AG_PROG "virt-reconcile"
+
+/* Exit statuses of the contract (README, DESIGN). */
+enum {
+	AG_EXIT_OK = 0,
+	AG_EXIT_FAIL = 1,
+	AG_EXIT_PENDING = 2, /* plan: changes pending */
+};
+
+int ag_cmd_validate(int argc, char **argv);
+int ag_cmd_render(int argc, char **argv);
+
+/* Prints a command's usage; returns AG_EXIT_OK. */
+int ag_usage(const char *cmd, int to_stderr);

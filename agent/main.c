@@ -1,0 +1,81 @@
+/* virt-reconcile: the command line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+} commands[] = {
+    {"validate", ag_cmd_validate,
+     "Usage: " AG_PROG " validate PATH...\n"
+     "\n"
+     "Checks desired-state files, or every *.yaml and *.yml directly in\n"
+     "each directory, without libvirt: syntax, keys, values, the rules\n"
+     "between fields, and the rendered XML against libvirt's schema.\n"
+     "Every problem is printed as FILE:LINE:COL: message.\n"
+     "\n"
+     "Exit status: 0 when every file is valid, 1 otherwise.\n"},
+    {"render", ag_cmd_render,
+     "Usage: " AG_PROG " render [-c URI] FILE\n"
+     "\n"
+     "Prints the libvirt domain XML for one desired-state file.\n"
+     "\n"
+     "  -c, --connect URI  take the domain type, when the file names none,\n"
+     "                     from this connection (kvm, else qemu, else its\n"
+     "                     first); without it a missing type renders as kvm\n"
+     "\n"
+     "Exit status: 0 when the XML was printed, 1 otherwise.\n"},
+};
+
+static const char program_usage[] =
+    "Usage: " AG_PROG " COMMAND [OPTION]... [ARG]...\n"
+    "\n"
+    "Declarative reconciliation for libvirt: one YAML file per domain.\n"
+    "\n"
+    "Commands:\n"
+    "  validate PATH...      check files or directories; no libvirt\n"
+    "  render [-c URI] FILE  print the domain XML for one file\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help, or a command's with COMMAND --help\n"
+    "  -V, --version  show the version\n";
+
+int ag_usage(const char *cmd, int to_stderr)
+{
+	FILE *out = to_stderr ? stderr : stdout;
+
+	for (size_t i = 0; cmd && i < sizeof(commands) / sizeof(*commands);
+	     i++) {
+		if (!strcmp(commands[i].name, cmd)) {
+			fputs(commands[i].usage, out);
+			return AG_EXIT_OK;
+		}
+	}
+	fputs(program_usage, out);
+	return AG_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		ag_usage(NULL, 1);
+		return AG_EXIT_FAIL;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help"))
+		return ag_usage(argc > 2 ? argv[2] : NULL, 0);
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("%s %s\n", AG_PROG, VR_VERSION);
+		return AG_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (!strcmp(commands[i].name, argv[1]))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "%s: unknown command '%s'; see '%s --help'\n", AG_PROG,
+		argv[1], AG_PROG);
+	return AG_EXIT_FAIL;
+}

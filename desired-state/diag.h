@@ -1,0 +1,48 @@
+/* Diagnostics: the problems found in one desired-state file, each with the
+ * place it was found, printed as FILE:LINE:COL: message with the line shown. */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* A place in a file, 1-based; line 0 means "the file as a whole". */
+struct ds_mark {
+	unsigned line;
+	unsigned col;
+};
+
+struct ds_diag {
+	struct ds_mark mark;
+	size_t seq; /* order of recording, to keep sorting stable */
+	char *msg;
+};
+
+/* The diagnostics of one file. Owns path, text and every message. */
+struct ds_diags {
+	char *path;
+	char *text; /* the file's bytes, NUL-terminated, for showing lines */
+	size_t text_len;
+	struct ds_diag *items;
+	size_t n;
+	size_t cap;
+	int oom; /* an allocation failed while recording a problem */
+};
+
+/* Takes a copy of path; text is borrowed until ds_diags_set_text(). */
+int ds_diags_init(struct ds_diags *d, const char *path);
+void ds_diags_finish(struct ds_diags *d);
+
+/* Hands the file's bytes to d (d frees them). */
+void ds_diags_set_text(struct ds_diags *d, char *text, size_t len);
+
+/* Records a problem at mark. Never fails visibly: an allocation failure is
+ * remembered in d->oom and reported by the printer. */
+__attribute__((format(printf, 3, 4))) void
+ds_diags_add(struct ds_diags *d, struct ds_mark mark, const char *fmt, ...);
+void ds_diags_addv(struct ds_diags *d, struct ds_mark mark, const char *fmt,
+		   va_list ap);
+
+/* Prints every problem in file order as "PROG: FILE:LINE:COL: message",
+ * followed by the offending line and a caret under the column. */
+void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog);

@@ -1,0 +1,50 @@
+/* The desired state of one domain: a checked document tree and the values
+ * the reconciler acts on, read from one file. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "node.h"
+
+enum ds_state {
+	DS_STATE_RUNNING,
+	DS_STATE_SHUTOFF,
+};
+
+struct ds_domain {
+	char *path;           /* the file it came from */
+	struct ds_node *root; /* the checked tree */
+	/* Borrowed from root: */
+	const char *name;
+	const char *uuid; /* NULL: libvirt generates one */
+	const char *type; /* NULL: the connection's best type */
+	enum ds_state state;
+	bool autostart;
+	bool adopt;
+	uint64_t memory_kib;
+	uint64_t current_memory_kib; /* = memory_kib when not given */
+	uint64_t max_memory_kib;     /* 0 when not given */
+	unsigned max_memory_slots;
+	unsigned vcpu_max;
+	unsigned vcpu_current; /* = vcpu_max when not given */
+};
+
+/* Parses and checks one file's text. Every problem goes to d, whose text
+ * should be set for excerpts. Returns 0 and a domain owned by the caller,
+ * or -EINVAL when the file has problems. */
+int ds_domain_parse(const char *path, const char *text, size_t len,
+		    struct ds_diags *d, struct ds_domain **ret);
+
+/* Reads path and does ds_domain_parse(). d must be initialised with the
+ * path; it receives the file's text. */
+int ds_domain_load(const char *path, struct ds_diags *d,
+		   struct ds_domain **ret);
+
+void ds_domain_free(struct ds_domain *dom);
+DS_DEFINE_FREEP(struct ds_domain, ds_domain_free)
+
+/* Cross-field rules (limits between fields, what libvirt would refuse),
+ * reported in the file's own terms. Returns 0 when all hold. */
+int ds_validate(const struct ds_node *root, struct ds_diags *d);

@@ -1,0 +1,393 @@
+/* Renders the checked tree to domain XML with libxml2, walking the schema
+ * so that elements come out in one order whatever order the file used.
+ * Every XML node remembers the YAML node it came from (_private, line), so
+ * that a schema error points into the file. */
+#include "render.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/xmlerror.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "schema.h"
+
+struct ds_rng {
+	xmlRelaxNGPtr schema;
+};
+
+static void tag(xmlNodePtr x, const struct ds_node *n)
+{
+	x->_private = (void *)n;
+	x->line = n->mark.line > 65535 ? 65535 : n->mark.line;
+}
+
+static xmlNodePtr new_child(xmlNodePtr el, const char *name, size_t len,
+			    const struct ds_node *n)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, name);
+	xmlNodePtr x = xmlNewChild(el, NULL, BAD_CAST buf, NULL);
+	if (x)
+		tag(x, n);
+	return x;
+}
+
+static xmlNodePtr find_child(xmlNodePtr el, const char *name, size_t len)
+{
+	for (xmlNodePtr c = el->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strncmp((const char *)c->name, name, len) && !c->name[len])
+			return c;
+	return NULL;
+}
+
+/* Finds or creates each element of the '/'-separated path[0..len). */
+static xmlNodePtr descend(xmlNodePtr el, const char *path, size_t len,
+			  const struct ds_node *n)
+{
+	const char *p = path, *end = path + len;
+
+	while (el && p < end) {
+		const char *slash = memchr(p, '/', end - p);
+		size_t seg = (slash ? slash : end) - p;
+		xmlNodePtr c = find_child(el, p, seg);
+		el = c ? c : new_child(el, p, seg, n);
+		p += seg + (slash != NULL);
+	}
+	return el;
+}
+
+/* The text of a scalar as libvirt spells it. */
+static const char *scalar_text(const struct ds_node *n, char *buf, size_t len)
+{
+	switch (n->field->kind) {
+	case DS_UINT:
+	case DS_SIZE:
+		snprintf(buf, len, "%" PRIu64, n->v.u);
+		return buf;
+	case DS_INT:
+		snprintf(buf, len, "%" PRId64, n->v.i);
+		return buf;
+	case DS_BOOL:
+		return n->v.b ? "yes" : "no";
+	default:
+		return n->str;
+	}
+}
+
+static int render_map(xmlNodePtr el, const struct ds_field *f,
+		      const struct ds_node *map);
+
+/* A scalar goes into an attribute or the text of an element. */
+static int render_scalar(xmlNodePtr el, const struct ds_field *f,
+			 const struct ds_node *n)
+{
+	const char *at = strchr(f->xml, '@');
+	size_t elen = at ? (size_t)(at - f->xml) : strlen(f->xml);
+	char buf[32];
+	const char *text = scalar_text(n, buf, sizeof(buf));
+	xmlNodePtr target = el;
+
+	if (f->kind == DS_PRESENCE)
+		return !n->v.b || new_child(el, f->xml, elen, n) ? 0 : -ENOMEM;
+	if (elen && at) {
+		target = descend(el, f->xml, elen, n);
+	} else if (elen) {
+		const char *slash = memrchr(f->xml, '/', elen);
+		size_t plen = slash ? (size_t)(slash - f->xml) : 0;
+		xmlNodePtr parent = descend(el, f->xml, plen, n);
+		const char *last = slash ? slash + 1 : f->xml;
+		target =
+		    parent ? new_child(parent, last, strlen(last), n) : NULL;
+	}
+	if (!target)
+		return -ENOMEM;
+	if (at && !xmlSetProp(target, BAD_CAST(at + 1), BAD_CAST text))
+		return -ENOMEM;
+	if (!at)
+		xmlNodeAddContent(target, BAD_CAST text);
+	if (f->kind == DS_SIZE &&
+	    !xmlSetProp(target, BAD_CAST "unit", BAD_CAST "KiB"))
+		return -ENOMEM;
+	return 0;
+}
+
+/* A list repeats its last element per item; flags are empty elements. */
+static int render_list(xmlNodePtr el, const struct ds_field *f,
+		       const struct ds_node *n)
+{
+	const char *slash = strrchr(f->xml, '/');
+	size_t plen = slash ? (size_t)(slash - f->xml) : 0;
+	const char *last = slash ? slash + 1 : f->xml;
+	xmlNodePtr parent = f->kind == DS_FLAGS
+				? descend(el, f->xml, strlen(f->xml), n)
+				: descend(el, f->xml, plen, n);
+
+	if (!parent)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->n_kids; i++) {
+		const struct ds_node *item = n->kids[i];
+		const char *name = f->kind == DS_FLAGS ? item->str : last;
+		xmlNodePtr x = new_child(parent, name, strlen(name), item);
+		if (!x)
+			return -ENOMEM;
+		if (f->kind == DS_LIST && render_map(x, &f->kids[0], item) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int render_field(xmlNodePtr el, const struct ds_field *f,
+			const struct ds_node *n)
+{
+	if (!f->xml || f->kind == DS_XML)
+		return 0;
+	switch (f->kind) {
+	case DS_MAP: {
+		xmlNodePtr x =
+		    *f->xml ? descend(el, f->xml, strlen(f->xml), n) : el;
+		return x ? render_map(x, f, n) : -ENOMEM;
+	}
+	case DS_LIST:
+	case DS_FLAGS:
+		return render_list(el, f, n);
+	default:
+		return render_scalar(el, f, n);
+	}
+}
+
+/* Renders a map's fields in the schema's order. */
+static int render_map(xmlNodePtr el, const struct ds_field *f,
+		      const struct ds_node *map)
+{
+	for (const struct ds_field *k = f->kids; k->key; k++) {
+		const struct ds_node *n = ds_node_get(map, k->key);
+		if (n && render_field(el, k, n) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+struct frag_errors {
+	struct ds_diags *d;
+	const struct ds_node *n;
+	const char *where;
+	int failed;
+};
+
+static void frag_error(void *ctx, xmlErrorPtr e)
+{
+	struct frag_errors *fe = ctx;
+	size_t len = e->message ? strlen(e->message) : 0;
+
+	if (fe->failed++)
+		return; /* the first error says it; the rest follow from it */
+	while (len && e->message[len - 1] == '\n')
+		len--;
+	ds_diags_add(fe->d, fe->n->mark,
+		     "'%s' is not well-formed XML: line %d of the fragment: "
+		     "%.*s",
+		     fe->where, e->line, (int)len, e->message);
+}
+
+static void tag_tree(xmlNodePtr x, const struct ds_node *n)
+{
+	for (; x; x = x->next) {
+		tag(x, n);
+		if (x->type == XML_ELEMENT_NODE)
+			tag_tree(x->children, n);
+	}
+}
+
+/* Parses one fragment and appends copies of its nodes to target. */
+static int add_fragment(xmlNodePtr target, const struct ds_node *n,
+			const char *where, struct ds_diags *d)
+{
+	struct frag_errors fe = {d, n, where, 0};
+	_cleanup_free_ char *wrapped = NULL;
+	xmlDocPtr frag;
+
+	if (asprintf(&wrapped, "<fragment>%s</fragment>", n->str) < 0)
+		return -ENOMEM;
+	xmlSetStructuredErrorFunc(&fe, frag_error);
+	frag = xmlReadMemory(wrapped, strlen(wrapped), NULL, "UTF-8",
+			     XML_PARSE_NONET | XML_PARSE_NOCDATA |
+				 XML_PARSE_NOBLANKS);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	if (!frag || fe.failed) {
+		if (!fe.failed)
+			ds_diags_add(d, n->mark, "'%s' is not well-formed XML",
+				     where);
+		xmlFreeDoc(frag);
+		return -EINVAL;
+	}
+	for (xmlNodePtr c = xmlDocGetRootElement(frag)->children; c;
+	     c = c->next) {
+		if (xmlIsBlankNode(c))
+			continue; /* the YAML block's line breaks */
+		xmlNodePtr copy = xmlDocCopyNode(c, target->doc, 1);
+		if (copy)
+			tag_tree(copy, n);
+		if (!copy || !xmlAddChild(target, copy)) {
+			xmlFreeNode(copy);
+			xmlFreeDoc(frag);
+			return -ENOMEM;
+		}
+	}
+	xmlFreeDoc(frag);
+	return 0;
+}
+
+static int render_fragments(xmlNodePtr root, const struct ds_node *tree,
+			    struct ds_diags *d)
+{
+	static const char *const where[] = {"xml.domain", "xml.devices"};
+	int r = 0;
+
+	for (size_t w = 0; w < 2; w++) {
+		const struct ds_node *list = ds_node_path(tree, where[w]);
+		xmlNodePtr target = root;
+		if (!list)
+			continue;
+		if (w == 1)
+			target = descend(root, "devices", 7, list);
+		for (size_t i = 0; target && i < list->n_kids; i++) {
+			char label[48];
+			snprintf(label, sizeof(label), "%s[%zu]", where[w], i);
+			if (add_fragment(target, list->kids[i],
+					 list->n_kids > 1 ? label : where[w],
+					 d) < 0)
+				r = -EINVAL;
+		}
+	}
+	return r;
+}
+
+int ds_render(const struct ds_domain *dom, const char *default_type,
+	      struct ds_diags *d, xmlDocPtr *ret)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr root =
+	    doc ? xmlNewDocNode(doc, NULL, BAD_CAST "domain", NULL) : NULL;
+	int r;
+
+	if (!root) {
+		xmlFreeDoc(doc);
+		return -ENOMEM;
+	}
+	xmlDocSetRootElement(doc, root);
+	tag(root, dom->root);
+	if (!xmlSetProp(root, BAD_CAST "type",
+			BAD_CAST(dom->type ? dom->type : default_type)) ||
+	    render_map(root, &ds_schema_domain, dom->root) < 0) {
+		xmlFreeDoc(doc);
+		return -ENOMEM;
+	}
+	r = render_fragments(root, dom->root, d);
+	if (r < 0) {
+		xmlFreeDoc(doc);
+		return r;
+	}
+	*ret = doc;
+	return 0;
+}
+
+char *ds_render_text(xmlDocPtr doc)
+{
+	xmlChar *buf = NULL;
+	int len = 0;
+	char *out;
+
+	xmlDocDumpFormatMemoryEnc(doc, &buf, &len, "UTF-8", 1);
+	if (!buf)
+		return NULL;
+	/* Drop the XML declaration: libvirt's own output has none. */
+	const char *start = (const char *)buf;
+	if (!strncmp(start, "<?xml", 5) && strchr(start, '\n'))
+		start = strchr(start, '\n') + 1;
+	out = strdup(start);
+	xmlFree(buf);
+	return out;
+}
+
+struct rng_errors {
+	struct ds_diags *d;
+	int failed;
+};
+
+static void rng_error(void *ctx, xmlErrorPtr e)
+{
+	struct rng_errors *re = ctx;
+	const struct ds_node *n =
+	    e->node ? ((xmlNodePtr)e->node)->_private : NULL;
+	xmlNodePtr x = e->node;
+	size_t len = e->message ? strlen(e->message) : 0;
+
+	if (re->failed++)
+		return;
+	while (len && e->message[len - 1] == '\n')
+		len--;
+	ds_diags_add(re->d, n ? n->mark : (struct ds_mark){0},
+		     "libvirt's schema rejects the rendered <%s>: %.*s",
+		     x && x->name ? (const char *)x->name : "domain", (int)len,
+		     e->message);
+}
+
+int ds_rng_load(const char *path, struct ds_rng **ret, char **ret_err)
+{
+	_cleanup_free_ struct ds_rng *rng = calloc(1, sizeof(*rng));
+	xmlRelaxNGParserCtxtPtr p;
+
+	if (!rng)
+		return -ENOMEM;
+	if (access(path, R_OK) < 0) {
+		int e = errno;
+		if (asprintf(ret_err, "cannot read libvirt's schema %s: %s",
+			     path, strerror(e)) < 0)
+			*ret_err = NULL;
+		return -e;
+	}
+	p = xmlRelaxNGNewParserCtxt(path);
+	if (!p)
+		return -ENOMEM;
+	rng->schema = xmlRelaxNGParse(p);
+	xmlRelaxNGFreeParserCtxt(p);
+	if (!rng->schema) {
+		if (asprintf(ret_err, "cannot load libvirt's schema %s", path) <
+		    0)
+			*ret_err = NULL;
+		return -EINVAL;
+	}
+	*ret = take_ptr(rng);
+	return 0;
+}
+
+void ds_rng_free(struct ds_rng *rng)
+{
+	if (!rng)
+		return;
+	xmlRelaxNGFree(rng->schema);
+	free(rng);
+}
+
+int ds_rng_check(struct ds_rng *rng, xmlDocPtr doc, struct ds_diags *d)
+{
+	struct rng_errors re = {d, 0};
+	xmlRelaxNGValidCtxtPtr v = xmlRelaxNGNewValidCtxt(rng->schema);
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	xmlRelaxNGSetValidStructuredErrors(v, rng_error, &re);
+	r = xmlRelaxNGValidateDoc(v, doc);
+	xmlRelaxNGFreeValidCtxt(v);
+	if (r != 0 && !re.failed)
+		ds_diags_add(d, (struct ds_mark){0},
+			     "libvirt's schema rejects the rendered XML");
+	return r == 0 ? 0 : -EINVAL;
+}

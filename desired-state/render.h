@@ -1,0 +1,35 @@
+/* Desired state to libvirt domain XML, and the check against libvirt's own
+ * RelaxNG schema. */
+#pragma once
+
+#include <libxml/tree.h>
+
+#include "domain.h"
+
+/* Builds the domain XML. default_type is the domain type used when the file
+ * names none. Problems (raw XML fragments that are not well-formed) go to
+ * d. The document's nodes point back at dom's tree (_private), so the
+ * document must not outlive dom. Returns 0 and a document owned by the
+ * caller (free with xmlFreeDoc). */
+int ds_render(const struct ds_domain *dom, const char *default_type,
+	      struct ds_diags *d, xmlDocPtr *ret);
+
+/* Formats a document as indented XML text; the caller frees it. */
+char *ds_render_text(xmlDocPtr doc);
+
+struct ds_rng;
+
+/* Loads a RelaxNG schema (libvirt's domain.rng). On failure returns
+ * -errno and a message the caller frees. */
+int ds_rng_load(const char *path, struct ds_rng **ret, char **ret_err);
+void ds_rng_free(struct ds_rng *rng);
+DS_DEFINE_FREEP(struct ds_rng, ds_rng_free)
+
+/* Validates a rendered document; the first problem goes to d at the place
+ * in the file the offending element came from. Returns 0 when valid. */
+int ds_rng_check(struct ds_rng *rng, xmlDocPtr doc, struct ds_diags *d);
+
+/* Where libvirt installs its schema. */
+#ifndef DS_LIBVIRT_SCHEMA
+#define DS_LIBVIRT_SCHEMA "/usr/share/libvirt/schemas/domain.rng"
+#endif

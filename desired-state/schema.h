@@ -1,0 +1,69 @@
+/* The desired-state file format as data: one table of fields per YAML
+ * mapping, each naming its libvirt element or attribute. The parser checks
+ * files against it, the renderer writes XML from it, and the observed side
+ * reads libvirt's XML back through it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum ds_kind {
+	DS_STR,      /* text */
+	DS_UINT,     /* whole number within [min, max] */
+	DS_INT,      /* signed whole number within [min, max] */
+	DS_BOOL,     /* true/false, rendered yes/no */
+	DS_ENUM,     /* one of values */
+	DS_SIZE,     /* size in KiB; rendered with unit='KiB' */
+	DS_MAP,      /* mapping of kids */
+	DS_LIST,     /* sequence of kids[0] */
+	DS_FLAGS,    /* sequence of values, each an empty element */
+	DS_PRESENCE, /* true renders an empty element */
+	DS_XML,      /* raw XML fragments, one string or a list */
+};
+
+/* Extra syntax checks on text values. */
+enum ds_check {
+	DS_CHECK_NONE,
+	DS_CHECK_NAME,   /* a domain name */
+	DS_CHECK_UUID,   /* 8-4-4-4-12 hex digits */
+	DS_CHECK_CPUSET, /* "1-4,^3,6" */
+	DS_CHECK_MAC,    /* 52:54:00:12:34:56 */
+	DS_CHECK_PATH,   /* an absolute path */
+	DS_CHECK_TOKEN,  /* a word: letters, digits, '-', '_', '.', ':' */
+	DS_CHECK_LINE,   /* text on one line */
+};
+
+/* Where a field goes in the XML, as "elem", "a/b" (nested elements), "@attr"
+ * (attribute of the current element), "elem@attr" (attribute of a child),
+ * "" (text of the current element) or NULL (not rendered: agent settings).
+ * A list's last element is repeated per item. */
+struct ds_field {
+	const char *key;
+	enum ds_kind kind;
+	const char *xml;
+	const struct ds_field *kids; /* DS_MAP: fields ending in {0};
+					DS_LIST: the item field */
+	const char *const *values;   /* DS_ENUM, DS_FLAGS: NULL-terminated */
+	int64_t min, max;            /* DS_UINT, DS_INT */
+	const char *shorthand;       /* DS_MAP: what a bare scalar stands for */
+	enum ds_check check;
+	bool required;
+};
+
+/* The root of the format: the fields of a desired-state file. */
+extern const struct ds_field ds_schema_domain;
+
+/* The field for key among a map field's kids, or NULL. */
+const struct ds_field *ds_field_kid(const struct ds_field *map,
+				    const char *key);
+
+/* The index of s in a NULL-terminated list, or -1. */
+int ds_enum_index(const char *const *values, const char *s);
+
+/* The candidate nearest to s within a small edit distance, for "did you
+ * mean" hints, or NULL. */
+const char *ds_suggest(const char *s, const char *const *cands, size_t n);
+
+/* Writes "a, b or c" for an enum's values into buf. */
+char *ds_enum_list(const char *const *values, char *buf, size_t len);

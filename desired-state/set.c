@@ -1,0 +1,177 @@
+#include "set.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lf = strlen(suffix);
+
+	return ls >= lf && !strcmp(s + ls - lf, suffix);
+}
+
+bool ds_name_ignored(const char *name)
+{
+	static const char *const junk[] = {"~", ".swp", ".tmp", ".part"};
+
+	if (name[0] == '.')
+		return true;
+	for (size_t i = 0; i < DS_ARRAY_SIZE(junk); i++)
+		if (ends_with(name, junk[i]))
+			return true;
+	return !ends_with(name, ".yaml") && !ends_with(name, ".yml");
+}
+
+static struct ds_entry *set_grow(struct ds_set *set)
+{
+	struct ds_entry *e =
+	    reallocarray(set->entries, set->n + 1, sizeof(*set->entries));
+
+	if (!e)
+		return NULL;
+	set->entries = e;
+	return &set->entries[set->n];
+}
+
+int ds_set_add_file(struct ds_set *set, const char *path)
+{
+	struct ds_entry *e = set_grow(set);
+
+	if (!e || ds_diags_init(&e->diags, path) < 0)
+		return -ENOMEM;
+	e->dom = NULL;
+	set->n++;
+	int r = ds_domain_load(path, &e->diags, &e->dom);
+	return r == -ENOMEM ? r : 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ds_set_add_dir(struct ds_set *set, const char *dir)
+{
+	DIR *d = opendir(dir);
+	char **names = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	for (struct dirent *de; (errno = 0, de = readdir(d));) {
+		char **grown;
+		if (ds_name_ignored(de->d_name))
+			continue;
+		grown = reallocarray(names, n + 1, sizeof(*names));
+		if (!grown || !(grown[n] = strdup(de->d_name))) {
+			names = grown ? grown : names;
+			r = -ENOMEM;
+			break;
+		}
+		names = grown;
+		n++;
+	}
+	if (!r && errno)
+		r = -errno;
+	closedir(d);
+	if (names)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < n && !r; i++) {
+		_cleanup_free_ char *path = NULL;
+		const char *sep = ends_with(dir, "/") ? "" : "/";
+		if (asprintf(&path, "%s%s%s", dir, sep, names[i]) < 0)
+			r = -ENOMEM;
+		else
+			r = ds_set_add_file(set, path);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+struct keyed {
+	const char *key;
+	size_t entry;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+/* Sorts the files by the value at key and reports each run of equals. */
+static void check_key(struct ds_set *set, const char *key, const char *what,
+		      bool *clash)
+{
+	_cleanup_free_ struct keyed *k = calloc(set->n + 1, sizeof(*k));
+	size_t n = 0;
+
+	if (!k)
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct ds_node *v =
+		    set->entries[i].dom
+			? ds_node_get(set->entries[i].dom->root, key)
+			: NULL;
+		if (v)
+			k[n++] = (struct keyed){v->str, i};
+	}
+	qsort(k, n, sizeof(*k), cmp_keyed);
+	for (size_t i = 0; i < n; i++) {
+		bool before = i > 0 && !strcmp(k[i - 1].key, k[i].key);
+		bool after = i + 1 < n && !strcmp(k[i + 1].key, k[i].key);
+		if (!before && !after)
+			continue;
+		struct ds_entry *e = &set->entries[k[i].entry];
+		struct ds_entry *other =
+		    &set->entries[k[before ? i - 1 : i + 1].entry];
+		const struct ds_node *v = ds_node_get(e->dom->root, key);
+		ds_diags_add(&e->diags, v->mark, "%s '%s' is also given in %s",
+			     what, v->str, other->diags.path);
+		clash[k[i].entry] = true;
+	}
+}
+
+void ds_set_check_unique(struct ds_set *set)
+{
+	_cleanup_free_ bool *clash = calloc(set->n + 1, sizeof(*clash));
+
+	if (!clash)
+		return;
+	check_key(set, "name", "domain name", clash);
+	check_key(set, "uuid", "uuid", clash);
+	for (size_t i = 0; i < set->n; i++) {
+		if (clash[i]) {
+			ds_domain_free(set->entries[i].dom);
+			set->entries[i].dom = NULL;
+		}
+	}
+}
+
+size_t ds_set_count_bad(const struct ds_set *set)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		bad += set->entries[i].dom == NULL;
+	return bad;
+}
+
+void ds_set_finish(struct ds_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		ds_domain_free(set->entries[i].dom);
+		ds_diags_finish(&set->entries[i].diags);
+	}
+	free(set->entries);
+	*set = (struct ds_set){0};
+}

@@ -1,0 +1,402 @@
+/* Rules between fields: what the schema walk cannot see alone, and what
+ * libvirt would refuse later, said in the file's own terms before anything
+ * is sent. Each rule is a function that reports what it finds. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cpuset.h"
+#include "domain.h"
+#include "schema.h"
+#include "units.h"
+
+/* The node at path, unless it or a node above it failed the schema walk. */
+static const struct ds_node *get(const struct ds_node *root, const char *path)
+{
+	char buf[64];
+	const struct ds_node *n = root;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && n;
+	     k = strtok_r(NULL, ".", &save))
+		n = ds_node_get(n, k);
+	return n && !n->bad ? n : NULL;
+}
+
+/* A map's value at key, unless it failed the schema walk. */
+static const struct ds_node *kid(const struct ds_node *map, const char *key)
+{
+	const struct ds_node *n =
+	    map && !map->bad ? ds_node_get(map, key) : NULL;
+
+	return n && !n->bad ? n : NULL;
+}
+
+static struct ds_mark at(const struct ds_node *n)
+{
+	return n->key ? n->key_mark : n->mark;
+}
+
+static int check_vcpus(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *max = get(root, "vcpu.value");
+	const struct ds_node *cur = get(root, "vcpu.current");
+	const struct ds_node *cpuset = get(root, "vcpu.cpuset");
+
+	if (max && cur && cur->v.u > max->v.u) {
+		ds_diags_add(d, cur->mark,
+			     "'vcpu.current' (%" PRIu64 ") is more than the "
+			     "maximum 'vcpu.value' (%" PRIu64 ")",
+			     cur->v.u, max->v.u);
+		return -1;
+	}
+	if (cpuset && get(root, "vcpu.placement") &&
+	    !strcmp(get(root, "vcpu.placement")->str, "auto")) {
+		ds_diags_add(d, at(cpuset),
+			     "'vcpu.cpuset' cannot be combined with "
+			     "'placement: auto', which lets numad choose");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_memory(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *mem = get(root, "memory");
+	const struct ds_node *cur = get(root, "currentMemory");
+	const struct ds_node *max = get(root, "maxMemory.value");
+	const struct ds_node *maxmap = get(root, "maxMemory");
+	char a[DS_SIZE_BUFLEN], b[DS_SIZE_BUFLEN];
+	int r = 0;
+
+	if (mem && cur && cur->v.u > mem->v.u) {
+		ds_diags_add(d, cur->mark,
+			     "'currentMemory' (%s) is more than 'memory' (%s)",
+			     ds_size_format(cur->v.u, a, sizeof(a)),
+			     ds_size_format(mem->v.u, b, sizeof(b)));
+		r = -1;
+	}
+	if (mem && max && mem->v.u > max->v.u) {
+		ds_diags_add(d, mem->mark,
+			     "'memory' (%s) is more than 'maxMemory' (%s)",
+			     ds_size_format(mem->v.u, a, sizeof(a)),
+			     ds_size_format(max->v.u, b, sizeof(b)));
+		r = -1;
+	}
+	if (maxmap && !get(root, "maxMemory.slots")) {
+		ds_diags_add(d, at(maxmap),
+			     "'maxMemory' needs 'slots', the number of memory "
+			     "hotplug slots, as {value: 4 GiB, slots: 16}");
+		r = -1;
+	}
+	if (maxmap && !get(root, "cpu.numa")) {
+		ds_diags_add(d, at(maxmap),
+			     "'maxMemory' needs a NUMA cell under 'cpu.numa' "
+			     "(libvirt hot-plugs memory into a cell), as "
+			     "numa: [{id: 0, cpus: 0-1, memory: 512 MiB}]");
+		r = -1;
+	}
+	return r;
+}
+
+/* libvirt takes the total memory from the NUMA cells, and refuses cells
+ * whose CPUs overlap or lie beyond the vCPUs. */
+static int check_numa(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *cells = get(root, "cpu.numa");
+	const struct ds_node *mem = get(root, "memory");
+	const struct ds_node *vmax = get(root, "vcpu.value");
+	uint64_t vcpus = vmax ? vmax->v.u : 1, total = 0;
+	struct ds_cpuset seen = {{0}};
+	char a[DS_SIZE_BUFLEN], b[DS_SIZE_BUFLEN], err[128];
+	int r = 0;
+
+	if (!cells)
+		return 0;
+	for (size_t i = 0; i < cells->n_kids; i++) {
+		const struct ds_node *c = cells->kids[i];
+		const struct ds_node *cpus = kid(c, "cpus");
+		const struct ds_node *cm = kid(c, "memory");
+		struct ds_cpuset set;
+		if (cm)
+			total += cm->v.u;
+		if (!cpus || ds_cpuset_parse(cpus->str, &set, err, sizeof(err)))
+			continue;
+		if ((uint64_t)ds_cpuset_last(&set) >= vcpus) {
+			ds_diags_add(
+			    d, cpus->mark,
+			    "NUMA cell CPUs \"%s\" go beyond the %" PRIu64
+			    " vCPUs of 'vcpu.value' (numbered from 0)",
+			    cpus->str, vcpus);
+			r = -1;
+		}
+		for (size_t w = 0; w < DS_CPUSET_MAX / 64; w++) {
+			if (seen.bits[w] & set.bits[w]) {
+				ds_diags_add(
+				    d, cpus->mark,
+				    "NUMA cell CPUs \"%s\" are also in "
+				    "another cell",
+				    cpus->str);
+				r = -1;
+				break;
+			}
+			seen.bits[w] |= set.bits[w];
+		}
+	}
+	if (mem && total != mem->v.u) {
+		ds_diags_add(d, mem->mark,
+			     "'memory' (%s) differs from the total of the NUMA "
+			     "cells (%s); libvirt would take the cells' total",
+			     ds_size_format(mem->v.u, a, sizeof(a)),
+			     ds_size_format(total, b, sizeof(b)));
+		r = -1;
+	}
+	return r;
+}
+
+static int check_topology(const struct ds_node *root, struct ds_diags *d)
+{
+	static const char *const parts[] = {"sockets", "dies", "cores",
+					    "threads"};
+	const struct ds_node *topo = get(root, "cpu.topology");
+	const struct ds_node *vmax = get(root, "vcpu.value");
+	uint64_t product = 1;
+
+	if (!topo)
+		return 0;
+	for (size_t i = 0; i < 4; i++) {
+		const struct ds_node *p = kid(topo, parts[i]);
+		if (p)
+			product *= p->v.u;
+		else if (i != 1) {
+			ds_diags_add(d, at(topo),
+				     "'cpu.topology' needs 'sockets', 'cores' "
+				     "and 'threads'");
+			return -1;
+		}
+	}
+	if (product != (vmax ? vmax->v.u : 1)) {
+		ds_diags_add(d, at(topo),
+			     "'cpu.topology' gives %" PRIu64 " vCPUs, but "
+			     "'vcpu.value' is %" PRIu64 "; they must match",
+			     product, vmax ? vmax->v.u : 1);
+		return -1;
+	}
+	return 0;
+}
+
+static bool has_feature(const struct ds_node *root, const char *name)
+{
+	const struct ds_node *f = get(root, "features");
+
+	for (size_t i = 0; f && i < f->n_kids; i++)
+		if (!strcmp(f->kids[i]->str, name))
+			return true;
+	return false;
+}
+
+static bool str_is(const struct ds_node *n, const char *s)
+{
+	return n && n->str && !strcmp(n->str, s);
+}
+
+static int check_firmware(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *os = get(root, "os");
+	const struct ds_node *useserial = get(root, "os.bios.useserial");
+	const struct ds_node *uefi = get(root, "os.firmware");
+	int r = 0;
+
+	if (!str_is(uefi, "efi"))
+		uefi = get(root, "os.nvram");
+	if (!uefi && str_is(get(root, "os.loader.type"), "pflash"))
+		uefi = get(root, "os.loader");
+	if (uefi && !has_feature(root, "acpi")) {
+		ds_diags_add(d, at(uefi),
+			     "UEFI firmware needs 'acpi' in 'features'");
+		r = -1;
+	}
+	if (useserial && useserial->v.b && !get(root, "devices.serials")) {
+		ds_diags_add(d, useserial->mark,
+			     "'os.bios.useserial' needs a serial port, as "
+			     "devices: {serials: [pty]}");
+		r = -1;
+	}
+	if (str_is(get(root, "os.smbios.mode"), "sysinfo") &&
+	    !get(root, "xml.domain")) {
+		ds_diags_add(d, get(root, "os.smbios.mode")->mark,
+			     "'os.smbios: sysinfo' takes its tables from a "
+			     "<sysinfo type='smbios'> element; give one under "
+			     "'xml.domain'");
+		r = -1;
+	}
+	(void)os;
+	return r;
+}
+
+/* Per-device boot order and <os><boot> exclude each other in libvirt, and
+ * two devices cannot share an order. */
+static int check_boot_order(const struct ds_node *root, struct ds_diags *d)
+{
+	static const char *const lists[] = {"devices.disks",
+					    "devices.interfaces"};
+	const struct ds_node *osboot = get(root, "os.boot");
+	const struct ds_node *seen[64] = {0};
+	size_t n_seen = 0;
+	int r = 0;
+
+	for (size_t l = 0; l < 2; l++) {
+		const struct ds_node *list = get(root, lists[l]);
+		for (size_t i = 0; list && i < list->n_kids; i++) {
+			const struct ds_node *b = kid(list->kids[i], "boot");
+			if (!b)
+				continue;
+			if (osboot) {
+				ds_diags_add(
+				    d, b->key_mark,
+				    "a device's 'boot' order cannot be "
+				    "combined with 'os.boot' (line %u)",
+				    osboot->key_mark.line);
+				r = -1;
+			}
+			for (size_t j = 0; j < n_seen; j++) {
+				if (seen[j]->v.u == b->v.u) {
+					ds_diags_add(
+					    d, b->mark,
+					    "boot order %" PRIu64
+					    " is also given at line %u",
+					    b->v.u, seen[j]->mark.line);
+					r = -1;
+				}
+			}
+			if (n_seen < DS_ARRAY_SIZE(seen))
+				seen[n_seen++] = b;
+		}
+	}
+	return r;
+}
+
+static int check_disk(const struct ds_node *disk, struct ds_diags *d)
+{
+	static const char *const needs[][2] = {
+	    {"file", "file"}, {"block", "dev"}, {"volume", "pool"}};
+	const struct ds_node *type = kid(disk, "type");
+	const struct ds_node *dev = kid(disk, "device");
+	const struct ds_node *src = kid(disk, "source");
+	const char *t = type ? type->str : "file";
+	bool removable = str_is(dev, "cdrom") || str_is(dev, "floppy");
+
+	if (!src) {
+		if (removable)
+			return 0;
+		ds_diags_add(d, disk->mark,
+			     "a disk needs a 'source' (only a cdrom or floppy "
+			     "may be empty)");
+		return -1;
+	}
+	for (size_t i = 0; i < src->n_kids; i++) {
+		const char *k = src->kids[i]->key;
+		bool ok = false;
+		if (!src->kids[i]->field || src->kids[i]->bad)
+			continue; /* reported by the schema walk */
+		for (size_t j = 0; j < DS_ARRAY_SIZE(needs); j++)
+			ok |= !strcmp(needs[j][0], t) &&
+			      (!strcmp(needs[j][1], k) ||
+			       (!strcmp(t, "volume") && !strcmp(k, "volume")));
+		if (!ok) {
+			ds_diags_add(d, src->kids[i]->key_mark,
+				     "'source.%s' does not fit a disk of type "
+				     "'%s'",
+				     k, t);
+			return -1;
+		}
+	}
+	for (size_t j = 0; j < DS_ARRAY_SIZE(needs); j++) {
+		if (!strcmp(needs[j][0], t) && !kid(src, needs[j][1])) {
+			ds_diags_add(d, at(src),
+				     "a disk of type '%s' needs 'source.%s'", t,
+				     needs[j][1]);
+			return -1;
+		}
+	}
+	if (!strcmp(t, "volume") && !kid(src, "volume")) {
+		ds_diags_add(d, at(src),
+			     "a disk of type 'volume' needs 'source.volume'");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_disks(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *disks = get(root, "devices.disks");
+	int r = 0;
+
+	for (size_t i = 0; disks && i < disks->n_kids; i++) {
+		const struct ds_node *dev = get(disks->kids[i], "target.dev");
+		if (disks->kids[i]->bad)
+			continue;
+		if (check_disk(disks->kids[i], d) < 0)
+			r = -1;
+		for (size_t j = 0; dev && j < i; j++) {
+			const struct ds_node *other =
+			    get(disks->kids[j], "target.dev");
+			if (other && !strcmp(other->str, dev->str)) {
+				ds_diags_add(d, dev->mark,
+					     "disk target '%s' is also used at "
+					     "line %u",
+					     dev->str, other->mark.line);
+				r = -1;
+			}
+		}
+	}
+	return r;
+}
+
+static int check_interfaces(const struct ds_node *root, struct ds_diags *d)
+{
+	static const char *const needs[][2] = {
+	    {"network", "network"}, {"bridge", "bridge"}, {"direct", "dev"}};
+	const struct ds_node *ifs = get(root, "devices.interfaces");
+	int r = 0;
+
+	for (size_t i = 0; ifs && i < ifs->n_kids; i++) {
+		const struct ds_node *nic = ifs->kids[i];
+		if (nic->bad)
+			continue;
+		const struct ds_node *type = kid(nic, "type");
+		const struct ds_node *src = kid(nic, "source");
+		if (!type)
+			continue;
+		for (size_t j = 0; j < DS_ARRAY_SIZE(needs); j++) {
+			if (strcmp(needs[j][0], type->str) ||
+			    kid(src, needs[j][1]))
+				continue;
+			ds_diags_add(d, at(nic),
+				     "an interface of type '%s' needs "
+				     "'source.%s'",
+				     type->str, needs[j][1]);
+			r = -1;
+		}
+		if (str_is(type, "user") && src) {
+			ds_diags_add(d, at(src),
+				     "an interface of type 'user' takes no "
+				     "'source'");
+			r = -1;
+		}
+	}
+	return r;
+}
+
+int ds_validate(const struct ds_node *root, struct ds_diags *d)
+{
+	int (*const rules[])(const struct ds_node *, struct ds_diags *) = {
+	    check_vcpus,    check_memory,     check_numa,  check_topology,
+	    check_firmware, check_boot_order, check_disks, check_interfaces,
+	};
+	int r = 0;
+
+	for (size_t i = 0; i < DS_ARRAY_SIZE(rules); i++)
+		if (rules[i](root, d) < 0)
+			r = -1;
+	return r;
+}

@@ -1,0 +1,439 @@
+/* libyaml's events to a ds_node tree. libyaml does the parsing; this file
+ * only stacks the events, records where each node starts, and keeps the
+ * limits that make a hostile file harmless (depth, node count, aliases). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "cleanup.h"
+#include "node.h"
+
+struct ds_node *ds_node_new(enum ds_node_kind kind, struct ds_mark mark)
+{
+	struct ds_node *n = calloc(1, sizeof(*n));
+
+	if (n) {
+		n->kind = kind;
+		n->mark = mark;
+	}
+	return n;
+}
+
+void ds_node_free(struct ds_node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n_kids; i++)
+		ds_node_free(n->kids[i]);
+	free(n->kids);
+	free(n->key);
+	free(n->str);
+	free(n);
+}
+
+int ds_node_append(struct ds_node *n, struct ds_node *kid)
+{
+	struct ds_node **kids =
+	    reallocarray(n->kids, n->n_kids + 1, sizeof(*kids));
+
+	if (!kids)
+		return -ENOMEM;
+	n->kids = kids;
+	n->kids[n->n_kids++] = kid;
+	return 0;
+}
+
+struct ds_node *ds_node_copy(const struct ds_node *n)
+{
+	_cleanup_(ds_node_freep) struct ds_node *c =
+	    ds_node_new(n->kind, n->mark);
+
+	if (!c)
+		return NULL;
+	c->key_mark = n->key_mark;
+	c->plain = n->plain;
+	c->field = n->field;
+	c->v = n->v;
+	if ((n->key && !(c->key = strdup(n->key))) ||
+	    (n->str && !(c->str = strdup(n->str))))
+		return NULL;
+	for (size_t i = 0; i < n->n_kids; i++) {
+		struct ds_node *k = ds_node_copy(n->kids[i]);
+		if (!k || ds_node_append(c, k) < 0) {
+			ds_node_free(k);
+			return NULL;
+		}
+	}
+	return take_ptr(c);
+}
+
+struct ds_node *ds_node_get(const struct ds_node *map, const char *key)
+{
+	if (!map || map->kind != DS_NODE_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n_kids; i++)
+		if (!strcmp(map->kids[i]->key, key))
+			return map->kids[i];
+	return NULL;
+}
+
+struct ds_node *ds_node_path(const struct ds_node *root, const char *path)
+{
+	char buf[128];
+	const struct ds_node *n = root;
+
+	if (strlen(path) >= sizeof(buf))
+		return NULL;
+	strcpy(buf, path);
+	for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && n;
+	     k = strtok_r(NULL, ".", &save))
+		n = ds_node_get(n, k);
+	return (struct ds_node *)n;
+}
+
+static size_t count_nodes(const struct ds_node *n)
+{
+	size_t c = 1;
+
+	for (size_t i = 0; i < n->n_kids; i++)
+		c += count_nodes(n->kids[i]);
+	return c;
+}
+
+struct anchor {
+	char *name;
+	struct ds_node *node;
+};
+
+struct loader {
+	struct ds_diags *d;
+	const char *text;
+	size_t len;
+	struct ds_node *root;
+	struct ds_node *stack[DS_MAX_DEPTH + 1];
+	size_t depth;
+	char *key; /* a map's key waiting for its value */
+	struct ds_mark key_mark;
+	struct ds_node *trash; /* nodes dropped after an error; anchors may
+				  still point into them */
+	struct anchor *anchors;
+	size_t n_anchors;
+	size_t n_nodes;
+	unsigned docs;
+};
+
+static struct ds_mark mark_of(yaml_mark_t m)
+{
+	return (struct ds_mark){m.line + 1, m.column + 1};
+}
+
+/* libyaml gives reader errors (bad UTF-8, control bytes) as a byte offset. */
+static struct ds_mark mark_at_offset(const struct loader *l, size_t off)
+{
+	struct ds_mark m = {1, 1};
+
+	for (size_t i = 0; i < off && i < l->len; i++) {
+		if (l->text[i] == '\n') {
+			m.line++;
+			m.col = 1;
+		} else {
+			m.col++;
+		}
+	}
+	return m;
+}
+
+static void report_parser_error(struct loader *l, const yaml_parser_t *p)
+{
+	if (p->error == YAML_MEMORY_ERROR) {
+		ds_diags_add(l->d, (struct ds_mark){0}, "out of memory");
+	} else if (p->error == YAML_READER_ERROR) {
+		ds_diags_add(l->d, mark_at_offset(l, p->problem_offset),
+			     "not valid UTF-8 text: %s", p->problem);
+	} else if (p->context) {
+		ds_diags_add(l->d, mark_of(p->problem_mark),
+			     "YAML syntax error: %s (%s at line %zu)",
+			     p->problem, p->context, p->context_mark.line + 1);
+	} else {
+		ds_diags_add(l->d, mark_of(p->problem_mark),
+			     "YAML syntax error: %s", p->problem);
+	}
+}
+
+static int remember_anchor(struct loader *l, const yaml_char_t *name,
+			   struct ds_node *n)
+{
+	struct anchor *a;
+
+	if (!name)
+		return 0;
+	a = reallocarray(l->anchors, l->n_anchors + 1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	l->anchors = a;
+	a[l->n_anchors] = (struct anchor){strdup((const char *)name), n};
+	if (!a[l->n_anchors].name)
+		return -ENOMEM;
+	l->n_anchors++;
+	return 0;
+}
+
+/* An alias becomes a copy of its anchor's node, counted against the node
+ * budget, so "billion laughs" stops at the budget instead of expanding. */
+static struct ds_node *expand_alias(struct loader *l, const yaml_event_t *ev)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	struct ds_mark m = mark_of(ev->start_mark);
+
+	for (size_t i = l->n_anchors; i-- > 0;) {
+		if (strcmp(l->anchors[i].name, name))
+			continue;
+		size_t n = count_nodes(l->anchors[i].node);
+		if (n > DS_MAX_NODES - l->n_nodes) {
+			ds_diags_add(l->d, m,
+				     "alias '*%s' expands the file past %d "
+				     "values; write the values out",
+				     name, DS_MAX_NODES);
+			return NULL;
+		}
+		l->n_nodes += n;
+		struct ds_node *c = ds_node_copy(l->anchors[i].node);
+		if (!c)
+			ds_diags_add(l->d, m, "out of memory");
+		else
+			c->mark = m;
+		return c;
+	}
+	ds_diags_add(l->d, m, "alias '*%s' names no anchor", name);
+	return NULL;
+}
+
+static struct ds_node *node_from_event(struct loader *l, const yaml_event_t *ev)
+{
+	struct ds_mark m = mark_of(ev->start_mark);
+	struct ds_node *n = NULL;
+
+	if (ev->type == YAML_ALIAS_EVENT)
+		return expand_alias(l, ev);
+	if (++l->n_nodes > DS_MAX_NODES) {
+		ds_diags_add(l->d, m, "the file has more than %d values",
+			     DS_MAX_NODES);
+		return NULL;
+	}
+	if (ev->type == YAML_SCALAR_EVENT) {
+		n = ds_node_new(DS_NODE_SCALAR, m);
+		if (n) {
+			n->str = strndup((const char *)ev->data.scalar.value,
+					 ev->data.scalar.length);
+			n->plain =
+			    ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+			    !ev->data.scalar.tag;
+			if (!n->str || memchr(ev->data.scalar.value, 0,
+					      ev->data.scalar.length)) {
+				ds_diags_add(l->d, m,
+					     n->str ? "text contains a NUL "
+						      "character"
+						    : "out of memory");
+				ds_node_free(n);
+				return NULL;
+			}
+		}
+	} else {
+		n = ds_node_new(ev->type == YAML_MAPPING_START_EVENT
+				    ? DS_NODE_MAP
+				    : DS_NODE_SEQ,
+				m);
+	}
+	if (!n)
+		ds_diags_add(l->d, m, "out of memory");
+	return n;
+}
+
+static const yaml_char_t *anchor_of(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return ev->data.scalar.anchor;
+	case YAML_MAPPING_START_EVENT:
+		return ev->data.mapping_start.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		return ev->data.sequence_start.anchor;
+	default:
+		return NULL;
+	}
+}
+
+static int drop(struct loader *l, struct ds_node *n)
+{
+	if (ds_node_append(l->trash, n) < 0) {
+		ds_node_free(n);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Places a new node: the root, a map's key, a map's value or an item. */
+static int attach(struct loader *l, struct ds_node *n)
+{
+	struct ds_node *top = l->depth ? l->stack[l->depth - 1] : NULL;
+
+	if (!top) {
+		l->root = n;
+		return 0;
+	}
+	if (top->kind == DS_NODE_SEQ)
+		return ds_node_append(top, n) < 0 ? drop(l, n) : 0;
+	if (!l->key) {
+		if (n->kind != DS_NODE_SCALAR) {
+			ds_diags_add(
+			    l->d, n->mark, "a key must be plain text, not a %s",
+			    n->kind == DS_NODE_MAP ? "mapping" : "list");
+			drop(l, n);
+			return -EINVAL;
+		}
+		l->key = take_ptr(n->str);
+		l->key_mark = n->mark;
+		ds_node_free(n);
+		return 0;
+	}
+	n->key = take_ptr(l->key);
+	n->key_mark = l->key_mark;
+	struct ds_node *first = ds_node_get(top, n->key);
+	if (first) {
+		ds_diags_add(l->d, n->key_mark,
+			     "duplicate key '%s' (first given at line %u)",
+			     n->key, first->key_mark.line);
+		return drop(l, n);
+	}
+	return ds_node_append(top, n) < 0 ? drop(l, n) : 0;
+}
+
+/* Handles one event; returns 1 at the end of the stream, 0 to go on,
+ * negative to stop. */
+static int on_event(struct loader *l, const yaml_event_t *ev)
+{
+	struct ds_node *n;
+
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	case YAML_DOCUMENT_START_EVENT:
+		if (++l->docs > 1) {
+			ds_diags_add(l->d, mark_of(ev->start_mark),
+				     "a second YAML document; a file describes "
+				     "one domain");
+			return -EINVAL;
+		}
+		return 0;
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		l->depth--;
+		return 0;
+	case YAML_SCALAR_EVENT:
+	case YAML_ALIAS_EVENT:
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		break;
+	default:
+		return 0;
+	}
+	n = node_from_event(l, ev);
+	if (!n)
+		return -EINVAL;
+	if (remember_anchor(l, anchor_of(ev), n) < 0) {
+		ds_diags_add(l->d, n->mark, "out of memory");
+		ds_node_free(n);
+		return -ENOMEM;
+	}
+	bool opens = ev->type == YAML_MAPPING_START_EVENT ||
+		     ev->type == YAML_SEQUENCE_START_EVENT;
+	if (attach(l, n) < 0)
+		return -EINVAL;
+	if (opens) {
+		if (l->depth == DS_MAX_DEPTH) {
+			ds_diags_add(l->d, n->mark,
+				     "nested more than %d levels deep",
+				     DS_MAX_DEPTH);
+			return -EINVAL;
+		}
+		l->stack[l->depth++] = n;
+	}
+	return 0;
+}
+
+static void loader_finish(struct loader *l)
+{
+	for (size_t i = 0; i < l->n_anchors; i++)
+		free(l->anchors[i].name);
+	free(l->anchors);
+	free(l->key);
+	ds_node_free(l->trash);
+}
+
+static bool is_null(const struct ds_node *n)
+{
+	return n->kind == DS_NODE_SCALAR && n->plain &&
+	       (!*n->str || !strcmp(n->str, "~") || !strcmp(n->str, "null"));
+}
+
+static int check_root(struct loader *l)
+{
+	if (!l->root || is_null(l->root)) {
+		ds_diags_add(l->d, (struct ds_mark){0},
+			     "the file is empty; a domain needs at least "
+			     "'name' and 'memory'");
+		return -EINVAL;
+	}
+	if (l->root->kind != DS_NODE_MAP) {
+		ds_diags_add(l->d, l->root->mark,
+			     "the file must be a mapping of keys to values "
+			     "(name: …, memory: …), not a %s",
+			     l->root->kind == DS_NODE_SEQ ? "list" : "scalar");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ds_yaml_load(const char *text, size_t len, struct ds_diags *d,
+		 struct ds_node **ret_root)
+{
+	struct loader l = {.d = d, .text = text, .len = len};
+	yaml_parser_t parser;
+	int r = 0;
+
+	if (len > DS_MAX_FILE_SIZE) {
+		ds_diags_add(d, (struct ds_mark){0},
+			     "the file is larger than %d bytes",
+			     DS_MAX_FILE_SIZE);
+		return -EFBIG;
+	}
+	l.trash = ds_node_new(DS_NODE_SEQ, (struct ds_mark){0});
+	if (!l.trash || !yaml_parser_initialize(&parser)) {
+		ds_node_free(l.trash);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (r == 0) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev)) {
+			report_parser_error(&l, &parser);
+			r = -EINVAL;
+			break;
+		}
+		r = on_event(&l, &ev);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	/* A duplicate key is reported but does not stop the reading, so that
+	 * the rest of the file is still checked. */
+	if (r > 0)
+		r = check_root(&l);
+	loader_finish(&l);
+	if (r < 0) {
+		ds_node_free(l.root);
+		return r;
+	}
+	*ret_root = l.root;
+	return 0;
+}
