@@ -60,35 +60,59 @@ static void domain_summarise(struct ds_domain *dom)
 	dom->vcpu_current = num_of(r, "vcpu.current", dom->vcpu_max);
 }
 
-/* Fills in what libvirt requires and the file may leave out: <os><type>,
- * which is hvm for every hypervisor the agent drives. */
+/* Adds key: value (a scalar) to map, typed by the map's field table. */
+static int add_scalar(struct ds_node *map, const struct ds_field *mapf,
+		      const char *key, const char *value)
+{
+	_cleanup_(ds_node_freep) struct ds_node *n =
+	    ds_node_new(DS_NODE_SCALAR, (struct ds_mark){0});
+	const struct ds_field *f = ds_field_kid(mapf, key);
+
+	if (!n || !(n->key = strdup(key)) || !(n->str = strdup(value)))
+		return -ENOMEM;
+	n->field = f;
+	if (f->kind == DS_ENUM)
+		n->v.u = ds_enum_index(f->values, value);
+	if (ds_node_append(map, n) < 0)
+		return -ENOMEM;
+	n = NULL;
+	return 0;
+}
+
+/* Fills in what libvirt requires or would add itself, so that the rendered
+ * XML says it and later comparisons see it: <os><type>hvm</type>, which
+ * every hypervisor the agent drives runs, and a disk's type, which follows
+ * from its source. */
 static int domain_fill_defaults(struct ds_domain *dom)
 {
 	const struct ds_field *osf = ds_field_kid(&ds_schema_domain, "os");
+	const struct ds_field *diskf =
+	    &ds_field_kid(ds_field_kid(&ds_schema_domain, "devices"), "disks")
+		 ->kids[0];
 	struct ds_node *os = ds_node_get(dom->root, "os");
-	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
-	_cleanup_(ds_node_freep) struct ds_node *type = NULL;
+	struct ds_node *disks = ds_node_path(dom->root, "devices.disks");
 
-	if (ds_node_get(os, "type"))
-		return 0;
 	if (!os) {
-		n = ds_node_new(DS_NODE_MAP, (struct ds_mark){0});
-		if (!n || !(n->key = strdup("os")))
+		_cleanup_(ds_node_freep) struct ds_node *n =
+		    ds_node_new(DS_NODE_MAP, (struct ds_mark){0});
+		if (!n || !(n->key = strdup("os")) ||
+		    ds_node_append(dom->root, n) < 0)
 			return -ENOMEM;
 		n->field = osf;
-		os = n;
+		os = take_ptr(n);
 	}
-	type = ds_node_new(DS_NODE_SCALAR, (struct ds_mark){0});
-	if (!type || !(type->key = strdup("type")) ||
-	    !(type->str = strdup("hvm")))
+	if (!ds_node_get(os, "type") && add_scalar(os, osf, "type", "hvm") < 0)
 		return -ENOMEM;
-	type->field = ds_field_kid(osf, "type");
-	if (ds_node_append(os, type) < 0)
-		return -ENOMEM;
-	type = NULL;
-	if (n && ds_node_append(dom->root, n) < 0)
-		return -ENOMEM;
-	n = NULL;
+	for (size_t i = 0; disks && i < disks->n_kids; i++) {
+		struct ds_node *disk = disks->kids[i];
+		struct ds_node *src = ds_node_get(disk, "source");
+		const char *type = ds_node_get(src, "dev")    ? "block"
+				   : ds_node_get(src, "pool") ? "volume"
+							      : "file";
+		if (!ds_node_get(disk, "type") &&
+		    add_scalar(disk, diskf, "type", type) < 0)
+			return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -199,9 +199,19 @@ static bool str_is(const struct ds_node *n, const char *s)
 	return n && n->str && !strcmp(n->str, s);
 }
 
+/* Whether a raw fragment for <domain> gives a <sysinfo>; the fragments are
+ * parsed when rendering, so a plain search is enough here. */
+static bool has_sysinfo(const struct ds_node *frags)
+{
+	for (size_t i = 0; frags && i < frags->n_kids; i++)
+		if (frags->kids[i]->str &&
+		    strstr(frags->kids[i]->str, "<sysinfo"))
+			return true;
+	return false;
+}
+
 static int check_firmware(const struct ds_node *root, struct ds_diags *d)
 {
-	const struct ds_node *os = get(root, "os");
 	const struct ds_node *useserial = get(root, "os.bios.useserial");
 	const struct ds_node *uefi = get(root, "os.firmware");
 	int r = 0;
@@ -222,14 +232,13 @@ static int check_firmware(const struct ds_node *root, struct ds_diags *d)
 		r = -1;
 	}
 	if (str_is(get(root, "os.smbios.mode"), "sysinfo") &&
-	    !get(root, "xml.domain")) {
+	    !has_sysinfo(get(root, "xml.domain"))) {
 		ds_diags_add(d, get(root, "os.smbios.mode")->mark,
 			     "'os.smbios: sysinfo' takes its tables from a "
 			     "<sysinfo type='smbios'> element; give one under "
 			     "'xml.domain'");
 		r = -1;
 	}
-	(void)os;
 	return r;
 }
 

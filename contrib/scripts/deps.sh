@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian packages a group of tasks needs, only those missing.
+# usage: deps.sh build|test
+set -eu
+
+build="gcc pkg-config meson ninja-build libyaml-dev libxml2-dev libvirt-dev"
+test="$build libcmocka-dev libxml2-utils clang clang-format libclang-rt-14-dev"
+
+case "${1:-build}" in
+  build) want=$build ;;
+  test) want=$test ;;
+  *) echo "usage: $0 build|test" >&2; exit 1 ;;
+esac
+
+missing=""
+for p in $want; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  case "$status" in
+    *" installed") ;;
+    *) missing="$missing $p" ;;
+  esac
+done
+[ -z "$missing" ] && exit 0
+
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+echo "deps: installing$missing" >&2
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing

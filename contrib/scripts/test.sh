@@ -1,0 +1,74 @@
+#!/bin/sh
+# The README's second command, and what CI runs: install what is missing,
+# then build and run every test suite twice (warnings as errors; then with
+# AddressSanitizer and UndefinedBehaviorSanitizer), build the fuzzer with
+# clang and run its corpus, and fail on formatting drift.
+set -eu
+cd "$(dirname "$0")/../.."
+
+contrib/scripts/deps.sh test
+
+export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export MESON_TESTTHREADS=${MESON_TESTTHREADS:-2}
+passed=0
+failed=0
+
+# Runs one meson build's tests and adds its counts to the totals.
+run_suites() {
+  dir=$1
+  if meson test -C "$dir" --print-errorlogs; then rc=0; else rc=$?; fi
+  counts=$(python3 -c '
+import json, sys
+ok = bad = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)["result"]
+    if r in ("OK", "EXPECTEDFAIL"): ok += 1
+    else: bad += 1
+print(ok, bad)' "$dir/meson-logs/testlog.json")
+  passed=$((passed + ${counts% *}))
+  failed=$((failed + ${counts#* }))
+  return $rc
+}
+
+status=0
+setup() {
+  dir=$1
+  shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@" >/dev/null
+  fi
+  meson compile -C "$dir"
+}
+
+echo "== build with warnings as errors, run every suite"
+setup build-ci --werror
+run_suites build-ci || status=1
+
+echo "== again with AddressSanitizer and UndefinedBehaviorSanitizer"
+setup build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false
+run_suites build-asan || status=1
+
+echo "== the libFuzzer target, built with clang, over its corpus"
+CC=clang setup build-fuzz --werror -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+if build-fuzz/tests/fuzz/fuzz-parse -runs=0 tests/fuzz/corpus tests/data >build-fuzz/fuzz.log 2>&1; then
+  passed=$((passed + 1))
+else
+  tail -30 build-fuzz/fuzz.log
+  failed=$((failed + 1))
+  status=1
+fi
+
+echo "== formatting (clang-format, .clang-format)"
+if git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror; then
+  passed=$((passed + 1))
+else
+  echo "formatting drift: run clang-format -i on the files above"
+  failed=$((failed + 1))
+  status=1
+fi
+
+echo "tests: $passed passed, $failed failed"
+exit $status
