@@ -25,7 +25,8 @@ static int parse_common(int argc, char **argv, const char **ret_uri,
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ret_uri ? "+hc:" : "+h", opts,
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ret_uri ? "+:hc:" : "+:h", opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -37,9 +38,20 @@ static int parse_common(int argc, char **argv, const char **ret_uri,
 				break;
 			}
 			/* fall through */
+		case ':':
+			fprintf(stderr,
+				"%s %s: '%s' needs a value; see '%s %s "
+				"--help'\n",
+				AG_PROG, argv[0], argv[optind - 1], AG_PROG,
+				argv[0]);
+			*ret_status = AG_EXIT_FAIL;
+			return -1;
 		default:
-			fprintf(stderr, "%s %s: see '%s %s --help'\n", AG_PROG,
-				argv[0], AG_PROG, argv[0]);
+			fprintf(stderr,
+				"%s %s: unknown option '%s'; see '%s %s "
+				"--help'\n",
+				AG_PROG, argv[0], argv[optind - 1], AG_PROG,
+				argv[0]);
 			*ret_status = AG_EXIT_FAIL;
 			return -1;
 		}

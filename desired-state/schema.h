@@ -49,6 +49,8 @@ struct ds_field {
 	const char *shorthand;       /* DS_MAP: what a bare scalar stands for */
 	enum ds_check check;
 	bool required;
+	bool ordered;   /* DS_LIST: the order of items matters */
+	bool round_mib; /* DS_SIZE: libvirt may round it up to whole MiB */
 };
 
 /* The root of the format: the fields of a desired-state file. */

@@ -1,0 +1,216 @@
+#include "xmlread.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "schema.h"
+#include "units.h"
+
+static xmlNodePtr find_child(xmlNodePtr el, const char *name, size_t len)
+{
+	for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strncmp((const char *)c->name, name, len) && !c->name[len])
+			return c;
+	return NULL;
+}
+
+/* Follows the '/'-separated element path[0..len) from el, or NULL. */
+static xmlNodePtr follow(xmlNodePtr el, const char *path, size_t len)
+{
+	const char *p = path, *end = path + len;
+
+	while (el && p < end) {
+		const char *slash = memchr(p, '/', end - p);
+		size_t seg = (slash ? slash : end) - p;
+		el = find_child(el, p, seg);
+		p += seg + (slash != NULL);
+	}
+	return el;
+}
+
+static struct ds_node *new_node(enum ds_node_kind kind, const char *key,
+				const struct ds_field *f)
+{
+	struct ds_node *n = ds_node_new(kind, (struct ds_mark){0});
+
+	if (n && key && !(n->key = strdup(key))) {
+		ds_node_free(n);
+		return NULL;
+	}
+	if (n)
+		n->field = f;
+	return n;
+}
+
+/* Types a scalar's text as its field wants; false when it does not fit. */
+static bool type_scalar(struct ds_node *n, const struct ds_field *f,
+			xmlNodePtr holder)
+{
+	char *end;
+
+	switch (f->kind) {
+	case DS_UINT:
+	case DS_INT:
+		errno = 0;
+		n->v.i = strtoll(n->str, &end, 10);
+		return !errno && *n->str && !*end;
+	case DS_BOOL:
+		n->v.b = !strcmp(n->str, "yes") || !strcmp(n->str, "on");
+		return n->v.b || !strcmp(n->str, "no") ||
+		       !strcmp(n->str, "off");
+	case DS_ENUM:
+		n->v.u = ds_enum_index(f->values, n->str);
+		return true; /* a value the format lacks still compares as text */
+	case DS_SIZE: {
+		_cleanup_free_ char *unit =
+		    (char *)xmlGetProp(holder, BAD_CAST "unit");
+		_cleanup_free_ char *text = NULL;
+		const char *why;
+		if (asprintf(&text, "%s %s", n->str, unit ? unit : "KiB") < 0)
+			return false;
+		return ds_size_parse(text, &n->v.u, &why) == 0;
+	}
+	default:
+		return true;
+	}
+}
+
+static int read_map(xmlNodePtr el, const struct ds_field *f,
+		    struct ds_node *map);
+
+/* A scalar: an attribute, the text of a child element, or el's own text. */
+static int read_scalar(xmlNodePtr el, const struct ds_field *f,
+		       struct ds_node *map)
+{
+	const char *at = strchr(f->xml, '@');
+	size_t elen = at ? (size_t)(at - f->xml) : strlen(f->xml);
+	xmlNodePtr holder = elen ? follow(el, f->xml, elen) : el;
+	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
+	xmlChar *raw;
+
+	if (!holder)
+		return 0;
+	if (f->kind == DS_PRESENCE) {
+		n = new_node(DS_NODE_SCALAR, f->key, f);
+		if (!n || !(n->str = strdup("true")))
+			return -ENOMEM;
+		n->v.b = true;
+		return ds_node_append(map, n) < 0 ? -ENOMEM : (n = NULL, 0);
+	}
+	raw = at ? xmlGetProp(holder, BAD_CAST(at + 1))
+		 : xmlNodeGetContent(holder);
+	if (!raw)
+		return 0;
+	n = new_node(DS_NODE_SCALAR, f->key, f);
+	if (!n || !(n->str = strdup((const char *)raw))) {
+		xmlFree(raw);
+		return -ENOMEM;
+	}
+	xmlFree(raw);
+	if (!type_scalar(n, f, holder))
+		return 0;
+	if (ds_node_append(map, n) < 0)
+		return -ENOMEM;
+	n = NULL;
+	return 0;
+}
+
+/* A list: every element named by the path's last part; flags: every child
+ * element whose name the field knows. */
+static int read_list(xmlNodePtr el, const struct ds_field *f,
+		     struct ds_node *map)
+{
+	const char *slash = strrchr(f->xml, '/');
+	const char *last = slash ? slash + 1 : f->xml;
+	xmlNodePtr parent =
+	    f->kind == DS_FLAGS
+		? follow(el, f->xml, strlen(f->xml))
+		: follow(el, f->xml, slash ? slash - f->xml : 0);
+	_cleanup_(ds_node_freep) struct ds_node *list = NULL;
+
+	if (!parent)
+		return 0;
+	list = new_node(DS_NODE_SEQ, f->key, f);
+	if (!list)
+		return -ENOMEM;
+	for (xmlNodePtr c = parent->children; c; c = c->next) {
+		const char *name = (const char *)c->name;
+		struct ds_node *item;
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (f->kind == DS_FLAGS) {
+			if (ds_enum_index(f->values, name) < 0)
+				continue;
+			item = new_node(DS_NODE_SCALAR, NULL, f);
+			if (item && !(item->str = strdup(name))) {
+				ds_node_free(item);
+				item = NULL;
+			}
+			if (item)
+				item->v.u = ds_enum_index(f->values, name);
+		} else {
+			if (strcmp(name, last))
+				continue;
+			item = new_node(DS_NODE_MAP, NULL, &f->kids[0]);
+			if (item && read_map(c, &f->kids[0], item) < 0) {
+				ds_node_free(item);
+				item = NULL;
+			}
+		}
+		if (!item || ds_node_append(list, item) < 0) {
+			ds_node_free(item);
+			return -ENOMEM;
+		}
+	}
+	if (f->kind == DS_FLAGS && !list->n_kids)
+		return 0;
+	if (ds_node_append(map, list) < 0)
+		return -ENOMEM;
+	list = NULL;
+	return 0;
+}
+
+static int read_field(xmlNodePtr el, const struct ds_field *f,
+		      struct ds_node *map)
+{
+	if (!f->xml || f->kind == DS_XML)
+		return 0;
+	if (f->kind == DS_LIST || f->kind == DS_FLAGS)
+		return read_list(el, f, map);
+	if (f->kind != DS_MAP)
+		return read_scalar(el, f, map);
+
+	xmlNodePtr x = *f->xml ? follow(el, f->xml, strlen(f->xml)) : el;
+	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
+	if (!x)
+		return 0;
+	n = new_node(DS_NODE_MAP, f->key, f);
+	if (!n || read_map(x, f, n) < 0 || ds_node_append(map, n) < 0)
+		return -ENOMEM;
+	n = NULL;
+	return 0;
+}
+
+static int read_map(xmlNodePtr el, const struct ds_field *f,
+		    struct ds_node *map)
+{
+	for (const struct ds_field *k = f->kids; k->key; k++)
+		if (read_field(el, k, map) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int ds_tree_from_xml(xmlNodePtr domain, struct ds_node **ret)
+{
+	_cleanup_(ds_node_freep) struct ds_node *root =
+	    new_node(DS_NODE_MAP, NULL, &ds_schema_domain);
+
+	if (!root || read_map(domain, &ds_schema_domain, root) < 0)
+		return -ENOMEM;
+	*ret = take_ptr(root);
+	return 0;
+}
