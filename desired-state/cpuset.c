@@ -25,7 +25,7 @@ static int read_cpu(const char **p, unsigned *ret, char *err, size_t errlen)
 	unsigned long v;
 	char *end;
 
-	while (**p == ' ')
+	while (isspace((unsigned char)**p))
 		(*p)++;
 	if (!isdigit((unsigned char)**p)) {
 		snprintf(err, errlen, "expected a CPU number at \"%.20s\"", *p);
@@ -34,13 +34,13 @@ static int read_cpu(const char **p, unsigned *ret, char *err, size_t errlen)
 	errno = 0;
 	v = strtoul(*p, &end, 10);
 	if (errno || v >= DS_CPUSET_MAX) {
-		snprintf(err, errlen,
-			 "CPU number %.20s is over the limit of %d", *p,
+		snprintf(err, errlen, "CPU number %.*s is over the limit of %d",
+			 (int)(end - *p > 20 ? 20 : end - *p), *p,
 			 DS_CPUSET_MAX - 1);
 		return -EINVAL;
 	}
 	*p = end;
-	while (**p == ' ')
+	while (isspace((unsigned char)**p))
 		(*p)++;
 	*ret = v;
 	return 0;
@@ -53,7 +53,7 @@ static int parse_item(const char **p, struct ds_cpuset *set, char *err,
 	bool neg = false;
 	unsigned a, b;
 
-	while (**p == ' ')
+	while (isspace((unsigned char)**p))
 		(*p)++;
 	if (**p == '^') {
 		neg = true;

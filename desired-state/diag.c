@@ -1,7 +1,7 @@
 #include "diag.h"
 
 #include <errno.h>
-#include <libxml/xmlstring.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,8 +51,9 @@ void ds_diags_addv(struct ds_diags *d, struct ds_mark mark, const char *fmt,
 		d->oom = 1;
 		return;
 	}
-	d->items[d->n++] =
+	d->items[d->n] =
 	    (struct ds_diag){.mark = mark, .seq = d->n, .msg = msg};
+	d->n++;
 }
 
 void ds_diags_add(struct ds_diags *d, struct ds_mark mark, const char *fmt, ...)
@@ -94,13 +95,44 @@ static const char *find_line(const struct ds_diags *d, unsigned line,
 	return p;
 }
 
-/* Shows the line with a caret, control bytes replaced so that a hostile file
- * cannot drive the terminal. */
+/* The length of the well-formed UTF-8 character at s (at most len bytes),
+ * or 0 when the bytes are not one: overlong forms, surrogates and code
+ * points past U+10FFFF are refused, as RFC 3629 says. */
+static size_t utf8_len(const unsigned char *s, size_t len, unsigned *ret_cp)
+{
+	static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n = s[0] < 0x80       ? 1
+		   : s[0] >> 5 == 6  ? 2
+		   : s[0] >> 4 == 14 ? 3
+		   : s[0] >> 3 == 30 ? 4
+				     : 0;
+	unsigned cp = n == 1 ? s[0] : s[0] & (0x7f >> n);
+
+	if (!n || n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*ret_cp = cp;
+	return n;
+}
+
+/* Shows the line with a caret under the column (libyaml counts columns in
+ * characters). Control characters (C0, DEL, C1) and bytes that are not
+ * UTF-8 become '?', so that a hostile file cannot drive the terminal. */
 static void print_excerpt(const struct ds_diags *d, const struct ds_diag *g,
 			  FILE *out)
 {
-	size_t len = 0;
+	size_t len = 0, n;
 	const char *line = find_line(d, g->mark.line, &len);
+	const unsigned char *u = (const unsigned char *)line;
+	unsigned cp, col = 1;
+	char caret[256];
+	size_t clen = 0;
 
 	if (!line)
 		return;
@@ -109,33 +141,40 @@ static void print_excerpt(const struct ds_diags *d, const struct ds_diag *g,
 	if (len && line[len - 1] == '\r')
 		len--;
 	fprintf(out, "%5u | ", g->mark.line);
-	for (size_t i = 0; i < len;) {
-		int n = len - i;
-		int c = xmlGetUTF8Char((const unsigned char *)line + i, &n);
-		if (c < 0 || (c < 0x20 && c != '\t') || c == 0x7f) {
+	for (size_t i = 0; i < len; i += n ? n : 1, col++) {
+		n = utf8_len(u + i, len - i, &cp);
+		bool control = cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+		if (!n || (control && cp != '\t'))
 			fputc('?', out);
-			i++;
-		} else {
+		else
 			fwrite(line + i, 1, n, out);
-			i += n;
-		}
+		if (col < g->mark.col && clen < sizeof(caret) - 1)
+			caret[clen++] = n && cp == '\t' ? '\t' : ' ';
 	}
-	fputs("\n      | ", out);
-	for (unsigned i = 1; i < g->mark.col && i <= len; i++)
-		fputc(line[i - 1] == '\t' ? '\t' : ' ', out);
-	fputs("^\n", out);
+	caret[clen] = 0;
+	fprintf(out, "\n      | %s^\n", caret);
+}
+
+/* Writes s with control bytes replaced, so that one problem is one line. */
+static void put_clean(const char *s, FILE *out)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
 void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog)
 {
-	qsort(d->items, d->n, sizeof(*d->items), diag_cmp);
+	if (d->n)
+		qsort(d->items, d->n, sizeof(*d->items), diag_cmp);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct ds_diag *g = &d->items[i];
 		if (g->mark.line)
-			fprintf(out, "%s: %s:%u:%u: %s\n", prog, d->path,
-				g->mark.line, g->mark.col, g->msg);
+			fprintf(out, "%s: %s:%u:%u: ", prog, d->path,
+				g->mark.line, g->mark.col);
 		else
-			fprintf(out, "%s: %s: %s\n", prog, d->path, g->msg);
+			fprintf(out, "%s: %s: ", prog, d->path);
+		put_clean(g->msg, out);
+		fputc('\n', out);
 		print_excerpt(d, g, out);
 	}
 	if (d->oom)

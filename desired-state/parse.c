@@ -30,6 +30,32 @@ static size_t path_push(struct walker *w, const char *key, size_t index)
 	return len;
 }
 
+/* A value as it may appear in a message: at most 60 bytes, control bytes
+ * escaped, so that one problem stays on one line and a hostile file cannot
+ * drive the terminal. Writes into buf. */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 8 < len && o < 60; s++) {
+		unsigned char c = *s;
+		if (c == '\n')
+			o += snprintf(buf + o, len - o, "\\n");
+		else if (c == '\t')
+			o += snprintf(buf + o, len - o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = c;
+	}
+	if (*s)
+		o += snprintf(buf + o, len - o, "…");
+	buf[o] = 0;
+	return buf;
+}
+
+#define SHOWN(s) shown((s), (char[96]){0}, 96)
+
 static bool is_null(const struct ds_node *n)
 {
 	return n->kind == DS_NODE_SCALAR && n->plain &&
@@ -92,6 +118,8 @@ static int check_name(const char *s, const char **why)
 		*why = "must be 1 to 200 bytes long";
 	else if (strchr(s, '/'))
 		*why = "must not contain '/'";
+	else if (strpbrk(s, "\n\t"))
+		*why = "must be on one line";
 	else if (isspace((unsigned char)s[0]) ||
 		 isspace((unsigned char)s[len - 1]))
 		*why = "must not begin or end with a space";
@@ -174,6 +202,15 @@ static int check_text(struct walker *w, struct ds_node *n,
 	char buf[128];
 	int r = 0;
 
+	for (const char *p = n->str; *p; p++) {
+		unsigned char c = *p;
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+			ds_diags_add(w->d, n->mark,
+				     "'%s' \"%s\" holds a control character",
+				     w->path, SHOWN(n->str));
+			return -EINVAL;
+		}
+	}
 	switch (f->check) {
 	case DS_CHECK_NONE:
 		return 0;
@@ -209,8 +246,8 @@ static int check_text(struct walker *w, struct ds_node *n,
 	if (r == -ENOMEM)
 		ds_diags_add(w->d, n->mark, "out of memory");
 	else if (r < 0)
-		ds_diags_add(w->d, n->mark, "'%s' \"%s\" %s", w->path, n->str,
-			     why);
+		ds_diags_add(w->d, n->mark, "'%s' \"%s\" %s", w->path,
+			     SHOWN(n->str), why);
 	return r;
 }
 
@@ -226,12 +263,13 @@ static int parse_bool(struct walker *w, struct ds_node *n)
 	else {
 		ds_diags_add(w->d, n->mark,
 			     "'%s' must be true or false, not \"%s\"", w->path,
-			     n->str);
+			     SHOWN(n->str));
 		return -EINVAL;
 	}
 	return 0;
 }
 
+/* A whole number; quoted digits are taken too, as tools often quote. */
 static int parse_number(struct walker *w, struct ds_node *n,
 			const struct ds_field *f)
 {
@@ -241,19 +279,17 @@ static int parse_number(struct walker *w, struct ds_node *n,
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (!n->plain || !*s || *end || isspace((unsigned char)*s) ||
-	    (f->kind == DS_UINT && *s == '-')) {
+	if (!*s || *end || isspace((unsigned char)*s) || *s == '+') {
 		ds_diags_add(w->d, n->mark,
-			     "'%s' must be a whole number, not "
-			     "\"%s\"",
-			     w->path, s);
+			     "'%s' must be a whole number, not \"%s\"", w->path,
+			     SHOWN(s));
 		return -EINVAL;
 	}
 	if (errno == ERANGE || v < f->min || v > f->max) {
 		ds_diags_add(w->d, n->mark,
 			     "'%s' is %s; it must be from %" PRId64
 			     " to %" PRId64,
-			     w->path, s, f->min, f->max);
+			     w->path, SHOWN(s), f->min, f->max);
 		return -EINVAL;
 	}
 	n->v.i = v;
@@ -274,11 +310,11 @@ static int parse_enum(struct walker *w, struct ds_node *n,
 	if (hint)
 		ds_diags_add(w->d, n->mark,
 			     "'%s' cannot be \"%s\"; did you mean \"%s\"?",
-			     w->path, n->str, hint);
+			     w->path, SHOWN(n->str), hint);
 	else
 		ds_diags_add(w->d, n->mark,
 			     "'%s' cannot be \"%s\"; expected %s", w->path,
-			     n->str,
+			     SHOWN(n->str),
 			     ds_enum_list(f->values, list, sizeof(list)));
 	return -EINVAL;
 }
@@ -288,8 +324,8 @@ static int parse_size(struct walker *w, struct ds_node *n)
 	const char *why;
 
 	if (ds_size_parse(n->str, &n->v.u, &why) < 0) {
-		ds_diags_add(w->d, n->mark, "'%s' \"%s\": %s", w->path, n->str,
-			     why);
+		ds_diags_add(w->d, n->mark, "'%s' \"%s\": %s", w->path,
+			     SHOWN(n->str), why);
 		return -EINVAL;
 	}
 	return 0;

@@ -206,13 +206,15 @@ static void tag_tree(xmlNodePtr x, const struct ds_node *n)
 
 /* Parses one fragment and appends copies of its nodes to target. */
 static int add_fragment(xmlNodePtr target, const struct ds_node *n,
-			const char *where, struct ds_diags *d)
+			const char *key, const char *where, struct ds_diags *d)
 {
 	struct frag_errors fe = {d, n, where, 0};
 	_cleanup_free_ char *wrapped = NULL;
 	xmlDocPtr frag;
 
-	if (asprintf(&wrapped, "<fragment>%s</fragment>", n->str) < 0)
+	/* The wrapper is named after the key, since libxml2's messages may
+	 * name it ("tag mismatch: tpm line 1 and xml.devices"). */
+	if (asprintf(&wrapped, "<%s>%s</%s>", key, n->str, key) < 0)
 		return -ENOMEM;
 	xmlSetStructuredErrorFunc(&fe, frag_error);
 	frag = xmlReadMemory(wrapped, strlen(wrapped), NULL, "UTF-8",
@@ -259,7 +261,7 @@ static int render_fragments(xmlNodePtr root, const struct ds_node *tree,
 		for (size_t i = 0; target && i < list->n_kids; i++) {
 			char label[48];
 			snprintf(label, sizeof(label), "%s[%zu]", where[w], i);
-			if (add_fragment(target, list->kids[i],
+			if (add_fragment(target, list->kids[i], where[w],
 					 list->n_kids > 1 ? label : where[w],
 					 d) < 0)
 				r = -EINVAL;
@@ -315,27 +317,30 @@ char *ds_render_text(xmlDocPtr doc)
 	return out;
 }
 
+/* The first problem the validator reports; the rest follow from it. */
 struct rng_errors {
-	struct ds_diags *d;
 	int failed;
+	struct ds_mark mark;
+	char element[64];
+	char msg[512];
 };
 
 static void rng_error(void *ctx, xmlErrorPtr e)
 {
 	struct rng_errors *re = ctx;
-	const struct ds_node *n =
-	    e->node ? ((xmlNodePtr)e->node)->_private : NULL;
 	xmlNodePtr x = e->node;
+	const struct ds_node *n = x ? x->_private : NULL;
 	size_t len = e->message ? strlen(e->message) : 0;
 
 	if (re->failed++)
 		return;
 	while (len && e->message[len - 1] == '\n')
 		len--;
-	ds_diags_add(re->d, n ? n->mark : (struct ds_mark){0},
-		     "libvirt's schema rejects the rendered <%s>: %.*s",
-		     x && x->name ? (const char *)x->name : "domain", (int)len,
-		     e->message);
+	re->mark = n ? n->mark : (struct ds_mark){0};
+	snprintf(re->element, sizeof(re->element), "%s",
+		 x && x->name ? (const char *)x->name : "domain");
+	snprintf(re->msg, sizeof(re->msg), "%.*s", (int)len,
+		 e->message ? e->message : "");
 }
 
 int ds_rng_load(const char *path, struct ds_rng **ret, char **ret_err)
@@ -375,10 +380,74 @@ void ds_rng_free(struct ds_rng *rng)
 	free(rng);
 }
 
+static void rng_quiet(void *ctx, xmlErrorPtr e) {}
+
+/* libxml2's RelaxNG validator leaves its notes in each node's psvi; a
+ * second validation of the same document must start without them. */
+static void clear_psvi(xmlNodePtr x)
+{
+	for (; x; x = x->next) {
+		x->psvi = NULL;
+		if (x->type == XML_ELEMENT_NODE)
+			clear_psvi(x->children);
+	}
+}
+
+static bool rng_valid(struct ds_rng *rng, xmlDocPtr doc)
+{
+	xmlRelaxNGValidCtxtPtr v = xmlRelaxNGNewValidCtxt(rng->schema);
+	int r;
+
+	clear_psvi(xmlDocGetRootElement(doc));
+	if (!v)
+		return false;
+	xmlRelaxNGSetValidStructuredErrors(v, rng_quiet, NULL);
+	r = xmlRelaxNGValidateDoc(v, doc);
+	xmlRelaxNGFreeValidCtxt(v);
+	return r == 0;
+}
+
+static bool is_fragment(xmlNodePtr x)
+{
+	const struct ds_node *n = x->_private;
+
+	/* the fragment's own nodes, not a <devices> made to hold them */
+	return n && n->field && n->field->kind == DS_XML &&
+	       n->kind == DS_NODE_SCALAR;
+}
+
+/* A raw fragment that breaks the schema makes libvirt's RelaxNG report at
+ * its parent (<domain>, <devices>). Taking each fragment out in turn finds
+ * the one to blame, so the message points at its place in the file. */
+static const struct ds_node *blame_fragment(struct ds_rng *rng, xmlDocPtr doc)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	xmlNodePtr parents[] = {root, find_child(root, "devices", 7)};
+
+	for (size_t p = 0; p < 2; p++) {
+		for (xmlNodePtr c = parents[p] ? parents[p]->children : NULL; c;
+		     c = c->next) {
+			if (!is_fragment(c))
+				continue;
+			xmlNodePtr next = c->next, parent = c->parent;
+			xmlUnlinkNode(c);
+			bool valid = rng_valid(rng, doc);
+			if (next)
+				xmlAddPrevSibling(next, c);
+			else
+				xmlAddChild(parent, c);
+			if (valid)
+				return c->_private;
+		}
+	}
+	return NULL;
+}
+
 int ds_rng_check(struct ds_rng *rng, xmlDocPtr doc, struct ds_diags *d)
 {
-	struct rng_errors re = {d, 0};
+	struct rng_errors re = {0};
 	xmlRelaxNGValidCtxtPtr v = xmlRelaxNGNewValidCtxt(rng->schema);
+	const struct ds_node *frag;
 	int r;
 
 	if (!v)
@@ -386,8 +455,17 @@ int ds_rng_check(struct ds_rng *rng, xmlDocPtr doc, struct ds_diags *d)
 	xmlRelaxNGSetValidStructuredErrors(v, rng_error, &re);
 	r = xmlRelaxNGValidateDoc(v, doc);
 	xmlRelaxNGFreeValidCtxt(v);
-	if (r != 0 && !re.failed)
-		ds_diags_add(d, (struct ds_mark){0},
-			     "libvirt's schema rejects the rendered XML");
-	return r == 0 ? 0 : -EINVAL;
+	if (r == 0)
+		return 0;
+	frag = blame_fragment(rng, doc);
+	if (frag)
+		ds_diags_add(d, frag->mark,
+			     "libvirt's schema rejects the domain with this "
+			     "'xml.%s' fragment (at <%s>: %s)",
+			     frag->field->key, re.element, re.msg);
+	else
+		ds_diags_add(d, re.mark,
+			     "libvirt's schema rejects the rendered <%s>: %s",
+			     re.element, re.msg);
+	return -EINVAL;
 }

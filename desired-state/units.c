@@ -24,7 +24,8 @@ static int unit_scale(const char *u, uint64_t *ret_scale)
 		*ret_scale = 1024;
 		return 0;
 	}
-	if (!strcasecmp(u, "b") || !strcasecmp(u, "bytes")) {
+	if (!strcasecmp(u, "b") || !strcasecmp(u, "byte") ||
+	    !strcasecmp(u, "bytes")) {
 		*ret_scale = 1;
 		return 0;
 	}

@@ -31,6 +31,13 @@ static const struct ds_node *kid(const struct ds_node *map, const char *key)
 	return n && !n->bad ? n : NULL;
 }
 
+/* Whether the file gives path at all, well-formed or not: a rule that needs
+ * a field must not report it missing when it was given but rejected. */
+static bool given(const struct ds_node *root, const char *path)
+{
+	return ds_node_path(root, path) != NULL;
+}
+
 static struct ds_mark at(const struct ds_node *n)
 {
 	return n->key ? n->key_mark : n->mark;
@@ -68,6 +75,10 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
 	char a[DS_SIZE_BUFLEN], b[DS_SIZE_BUFLEN];
 	int r = 0;
 
+	if (mem && mem->v.u == 0) {
+		ds_diags_add(d, mem->mark, "'memory' must be more than 0");
+		r = -1;
+	}
 	if (mem && cur && cur->v.u > mem->v.u) {
 		ds_diags_add(d, cur->mark,
 			     "'currentMemory' (%s) is more than 'memory' (%s)",
@@ -82,13 +93,13 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
 			     ds_size_format(max->v.u, b, sizeof(b)));
 		r = -1;
 	}
-	if (maxmap && !get(root, "maxMemory.slots")) {
+	if (maxmap && !given(root, "maxMemory.slots")) {
 		ds_diags_add(d, at(maxmap),
 			     "'maxMemory' needs 'slots', the number of memory "
 			     "hotplug slots, as {value: 4 GiB, slots: 16}");
 		r = -1;
 	}
-	if (maxmap && !get(root, "cpu.numa")) {
+	if (maxmap && !given(root, "cpu.numa")) {
 		ds_diags_add(d, at(maxmap),
 			     "'maxMemory' needs a NUMA cell under 'cpu.numa' "
 			     "(libvirt hot-plugs memory into a cell), as "
@@ -108,6 +119,7 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 	uint64_t vcpus = vmax ? vmax->v.u : 1, total = 0;
 	struct ds_cpuset seen = {{0}};
 	char a[DS_SIZE_BUFLEN], b[DS_SIZE_BUFLEN], err[128];
+	bool complete = true;
 	int r = 0;
 
 	if (!cells)
@@ -116,9 +128,20 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 		const struct ds_node *c = cells->kids[i];
 		const struct ds_node *cpus = kid(c, "cpus");
 		const struct ds_node *cm = kid(c, "memory");
+		const struct ds_node *id = kid(c, "id");
 		struct ds_cpuset set;
 		if (cm)
 			total += cm->v.u;
+		else
+			complete = false;
+		if (id && id->v.u != i) {
+			ds_diags_add(
+			    d, id->mark,
+			    "NUMA cell ids run 0, 1, 2… in order: this "
+			    "cell's id is %" PRIu64 ", not %zu",
+			    id->v.u, i);
+			r = -1;
+		}
 		if (!cpus || ds_cpuset_parse(cpus->str, &set, err, sizeof(err)))
 			continue;
 		if ((uint64_t)ds_cpuset_last(&set) >= vcpus) {
@@ -142,7 +165,7 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 			seen.bits[w] |= set.bits[w];
 		}
 	}
-	if (mem && total != mem->v.u) {
+	if (mem && complete && total != mem->v.u) {
 		ds_diags_add(d, mem->mark,
 			     "'memory' (%s) differs from the total of the NUMA "
 			     "cells (%s); libvirt would take the cells' total",
@@ -165,6 +188,8 @@ static int check_topology(const struct ds_node *root, struct ds_diags *d)
 		return 0;
 	for (size_t i = 0; i < 4; i++) {
 		const struct ds_node *p = kid(topo, parts[i]);
+		if (!p && ds_node_get(topo, parts[i]))
+			return 0; /* given but rejected: already reported */
 		if (p)
 			product *= p->v.u;
 		else if (i != 1) {
@@ -225,7 +250,7 @@ static int check_firmware(const struct ds_node *root, struct ds_diags *d)
 			     "UEFI firmware needs 'acpi' in 'features'");
 		r = -1;
 	}
-	if (useserial && useserial->v.b && !get(root, "devices.serials")) {
+	if (useserial && useserial->v.b && !given(root, "devices.serials")) {
 		ds_diags_add(d, useserial->mark,
 			     "'os.bios.useserial' needs a serial port, as "
 			     "devices: {serials: [pty]}");
@@ -291,6 +316,9 @@ static int check_disk(const struct ds_node *disk, struct ds_diags *d)
 	const struct ds_node *type = kid(disk, "type");
 	const struct ds_node *dev = kid(disk, "device");
 	const struct ds_node *src = kid(disk, "source");
+
+	if (!src && ds_node_get(disk, "source"))
+		return 0; /* given but rejected: already reported */
 	const char *t = type ? type->str : "file";
 	bool removable = str_is(dev, "cdrom") || str_is(dev, "floppy");
 
@@ -320,14 +348,14 @@ static int check_disk(const struct ds_node *disk, struct ds_diags *d)
 		}
 	}
 	for (size_t j = 0; j < DS_ARRAY_SIZE(needs); j++) {
-		if (!strcmp(needs[j][0], t) && !kid(src, needs[j][1])) {
+		if (!strcmp(needs[j][0], t) && !ds_node_get(src, needs[j][1])) {
 			ds_diags_add(d, at(src),
 				     "a disk of type '%s' needs 'source.%s'", t,
 				     needs[j][1]);
 			return -1;
 		}
 	}
-	if (!strcmp(t, "volume") && !kid(src, "volume")) {
+	if (!strcmp(t, "volume") && !ds_node_get(src, "volume")) {
 		ds_diags_add(d, at(src),
 			     "a disk of type 'volume' needs 'source.volume'");
 		return -1;
@@ -378,7 +406,7 @@ static int check_interfaces(const struct ds_node *root, struct ds_diags *d)
 			continue;
 		for (size_t j = 0; j < DS_ARRAY_SIZE(needs); j++) {
 			if (strcmp(needs[j][0], type->str) ||
-			    kid(src, needs[j][1]))
+			    ds_node_get(src, needs[j][1]))
 				continue;
 			ds_diags_add(d, at(nic),
 				     "an interface of type '%s' needs "

@@ -137,8 +137,8 @@ static struct ds_mark mark_at_offset(const struct loader *l, size_t off)
 		if (l->text[i] == '\n') {
 			m.line++;
 			m.col = 1;
-		} else {
-			m.col++;
+		} else if (((unsigned char)l->text[i] & 0xc0) != 0x80) {
+			m.col++; /* columns count characters, as libyaml's */
 		}
 	}
 	return m;
@@ -146,19 +146,29 @@ static struct ds_mark mark_at_offset(const struct loader *l, size_t off)
 
 static void report_parser_error(struct loader *l, const yaml_parser_t *p)
 {
-	if (p->error == YAML_MEMORY_ERROR) {
+	struct ds_mark m = mark_of(p->problem_mark);
+	size_t at = p->problem_mark.index;
+
+	if (p->error == YAML_MEMORY_ERROR)
 		ds_diags_add(l->d, (struct ds_mark){0}, "out of memory");
-	} else if (p->error == YAML_READER_ERROR) {
+	else if (p->error == YAML_READER_ERROR && p->problem_value >= 0 &&
+		 strstr(p->problem, "control"))
+		ds_diags_add(l->d, mark_at_offset(l, p->problem_offset),
+			     "the text holds control character 0x%02X, which "
+			     "YAML does not allow",
+			     (unsigned)p->problem_value);
+	else if (p->error == YAML_READER_ERROR)
 		ds_diags_add(l->d, mark_at_offset(l, p->problem_offset),
 			     "not valid UTF-8 text: %s", p->problem);
-	} else if (p->context) {
-		ds_diags_add(l->d, mark_of(p->problem_mark),
-			     "YAML syntax error: %s (%s at line %zu)",
+	else if (at < l->len && l->text[at] == '\t')
+		ds_diags_add(l->d, m,
+			     "YAML syntax error: a tab character; YAML is "
+			     "indented with spaces only");
+	else if (p->context)
+		ds_diags_add(l->d, m, "YAML syntax error: %s (%s at line %zu)",
 			     p->problem, p->context, p->context_mark.line + 1);
-	} else {
-		ds_diags_add(l->d, mark_of(p->problem_mark),
-			     "YAML syntax error: %s", p->problem);
-	}
+	else
+		ds_diags_add(l->d, m, "YAML syntax error: %s", p->problem);
 }
 
 static int remember_anchor(struct loader *l, const yaml_char_t *name,
@@ -299,6 +309,12 @@ static int attach(struct loader *l, struct ds_node *n)
 	}
 	n->key = take_ptr(l->key);
 	n->key_mark = l->key_mark;
+	if (!strcmp(n->key, "<<")) {
+		ds_diags_add(l->d, n->key_mark,
+			     "YAML merge keys ('<<') are not supported; write "
+			     "the keys out");
+		return drop(l, n);
+	}
 	struct ds_node *first = ds_node_get(top, n->key);
 	if (first) {
 		ds_diags_add(l->d, n->key_mark,
