@@ -37,7 +37,7 @@ static int parse_common(int argc, char **argv, const char **ret_uri,
 				*ret_uri = optarg;
 				break;
 			}
-			/* fall through */
+			__attribute__((fallthrough));
 		case ':':
 			fprintf(stderr,
 				"%s %s: '%s' needs a value; see '%s %s "

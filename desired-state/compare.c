@@ -14,6 +14,24 @@
 
 static bool node_equal(const struct ds_node *want, const struct ds_node *have);
 
+/* libvirt expands a machine alias to the versioned type it stands for:
+ * pc is pc-i440fx-7.2, q35 is pc-q35-7.2, virt is virt-7.2. */
+static bool machine_equal(const char *want, const char *have)
+{
+	static const char *const alias[][2] = {{"pc", "pc-i440fx-"},
+					       {"q35", "pc-q35-"}};
+	size_t len = strlen(want);
+
+	if (!strcmp(want, have) ||
+	    (!strncmp(want, have, len) && have[len] == '-'))
+		return true;
+	for (size_t i = 0; i < DS_ARRAY_SIZE(alias); i++)
+		if (!strcmp(want, alias[i][0]) &&
+		    !strncmp(have, alias[i][1], strlen(alias[i][1])))
+			return true;
+	return false;
+}
+
 static bool text_equal(const struct ds_node *w, const struct ds_node *h)
 {
 	const struct ds_field *f = w->field;
@@ -27,6 +45,8 @@ static bool text_equal(const struct ds_node *w, const struct ds_node *h)
 	}
 	if (f->check == DS_CHECK_UUID || f->check == DS_CHECK_MAC)
 		return !strcasecmp(w->str, h->str);
+	if (f->check == DS_CHECK_MACHINE)
+		return machine_equal(w->str, h->str);
 	return !strcmp(w->str, h->str);
 }
 
@@ -37,9 +57,10 @@ static bool scalar_equal(const struct ds_node *w, const struct ds_node *h)
 	case DS_INT:
 		return w->v.i == h->v.i;
 	case DS_SIZE:
-		/* libvirt rounds some sizes up to whole MiB (QEMU: maxMemory) */
+		/* QEMU's driver rounds sizes up to whole MiB (maxMemory, NUMA
+		 * cells, and so memory) */
 		return w->v.u == h->v.u ||
-		       (w->field->round_mib && h->v.u % 1024 == 0 &&
+		       (h->v.u % 1024 == 0 &&
 			h->v.u == (w->v.u + 1023) / 1024 * 1024);
 	case DS_BOOL:
 	case DS_PRESENCE:

@@ -40,8 +40,10 @@ void ds_diags_set_text(struct ds_diags *d, char *text, size_t len);
  * remembered in d->oom and reported by the printer. */
 __attribute__((format(printf, 3, 4))) void
 ds_diags_add(struct ds_diags *d, struct ds_mark mark, const char *fmt, ...);
-void ds_diags_addv(struct ds_diags *d, struct ds_mark mark, const char *fmt,
-		   va_list ap);
+__attribute__((format(printf, 3, 0))) void ds_diags_addv(struct ds_diags *d,
+							 struct ds_mark mark,
+							 const char *fmt,
+							 va_list ap);
 
 /* Prints every problem in file order as "PROG: FILE:LINE:COL: message",
  * followed by the offending line and a caret under the column. */

@@ -56,64 +56,8 @@ static void domain_summarise(struct ds_domain *dom)
 	dom->current_memory_kib = num_of(r, "currentMemory", dom->memory_kib);
 	dom->max_memory_kib = num_of(r, "maxMemory.value", 0);
 	dom->max_memory_slots = num_of(r, "maxMemory.slots", 0);
-	dom->vcpu_max = num_of(r, "vcpu.value", 1);
+	dom->vcpu_max = num_of(r, "vcpu.value", 0);
 	dom->vcpu_current = num_of(r, "vcpu.current", dom->vcpu_max);
-}
-
-/* Adds key: value (a scalar) to map, typed by the map's field table. */
-static int add_scalar(struct ds_node *map, const struct ds_field *mapf,
-		      const char *key, const char *value)
-{
-	_cleanup_(ds_node_freep) struct ds_node *n =
-	    ds_node_new(DS_NODE_SCALAR, (struct ds_mark){0});
-	const struct ds_field *f = ds_field_kid(mapf, key);
-
-	if (!n || !(n->key = strdup(key)) || !(n->str = strdup(value)))
-		return -ENOMEM;
-	n->field = f;
-	if (f->kind == DS_ENUM)
-		n->v.u = ds_enum_index(f->values, value);
-	if (ds_node_append(map, n) < 0)
-		return -ENOMEM;
-	n = NULL;
-	return 0;
-}
-
-/* Fills in what libvirt requires or would add itself, so that the rendered
- * XML says it and later comparisons see it: <os><type>hvm</type>, which
- * every hypervisor the agent drives runs, and a disk's type, which follows
- * from its source. */
-static int domain_fill_defaults(struct ds_domain *dom)
-{
-	const struct ds_field *osf = ds_field_kid(&ds_schema_domain, "os");
-	const struct ds_field *diskf =
-	    &ds_field_kid(ds_field_kid(&ds_schema_domain, "devices"), "disks")
-		 ->kids[0];
-	struct ds_node *os = ds_node_get(dom->root, "os");
-	struct ds_node *disks = ds_node_path(dom->root, "devices.disks");
-
-	if (!os) {
-		_cleanup_(ds_node_freep) struct ds_node *n =
-		    ds_node_new(DS_NODE_MAP, (struct ds_mark){0});
-		if (!n || !(n->key = strdup("os")) ||
-		    ds_node_append(dom->root, n) < 0)
-			return -ENOMEM;
-		n->field = osf;
-		os = take_ptr(n);
-	}
-	if (!ds_node_get(os, "type") && add_scalar(os, osf, "type", "hvm") < 0)
-		return -ENOMEM;
-	for (size_t i = 0; disks && i < disks->n_kids; i++) {
-		struct ds_node *disk = disks->kids[i];
-		struct ds_node *src = ds_node_get(disk, "source");
-		const char *type = ds_node_get(src, "dev")    ? "block"
-				   : ds_node_get(src, "pool") ? "volume"
-							      : "file";
-		if (!ds_node_get(disk, "type") &&
-		    add_scalar(disk, diskf, "type", type) < 0)
-			return -ENOMEM;
-	}
-	return 0;
 }
 
 int ds_domain_parse(const char *path, const char *text, size_t len,
@@ -131,7 +75,7 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 	ds_validate(dom->root, d);
 	if (d->n > before || d->oom)
 		return -EINVAL;
-	if (domain_fill_defaults(dom) < 0)
+	if (ds_tree_defaults(dom->root) < 0)
 		return -ENOMEM;
 	domain_summarise(dom);
 	*ret = take_ptr(dom);

@@ -27,7 +27,7 @@ struct ds_domain {
 	uint64_t current_memory_kib; /* = memory_kib when not given */
 	uint64_t max_memory_kib;     /* 0 when not given */
 	unsigned max_memory_slots;
-	unsigned vcpu_max;
+	unsigned vcpu_max;     /* 0: the file leaves vCPUs to libvirt */
 	unsigned vcpu_current; /* = vcpu_max when not given */
 };
 
@@ -44,6 +44,11 @@ int ds_domain_load(const char *path, struct ds_diags *d,
 
 void ds_domain_free(struct ds_domain *dom);
 DS_DEFINE_FREEP(struct ds_domain, ds_domain_free)
+
+/* Makes libvirt's defaults explicit in a tree (a file's or one read from
+ * libvirt), so that both say the same when they mean the same. Returns 0
+ * or -ENOMEM. */
+int ds_tree_defaults(struct ds_node *root);
 
 /* Cross-field rules (limits between fields, what libvirt would refuse),
  * reported in the file's own terms. Returns 0 when all hold. */

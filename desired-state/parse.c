@@ -236,6 +236,7 @@ static int check_text(struct walker *w, struct ds_node *n,
 			r = -EINVAL, why = "must be an absolute path";
 		break;
 	case DS_CHECK_TOKEN:
+	case DS_CHECK_MACHINE:
 		r = check_token(n->str, &why);
 		break;
 	case DS_CHECK_LINE:

@@ -25,13 +25,14 @@ enum ds_kind {
 /* Extra syntax checks on text values. */
 enum ds_check {
 	DS_CHECK_NONE,
-	DS_CHECK_NAME,   /* a domain name */
-	DS_CHECK_UUID,   /* 8-4-4-4-12 hex digits */
-	DS_CHECK_CPUSET, /* "1-4,^3,6" */
-	DS_CHECK_MAC,    /* 52:54:00:12:34:56 */
-	DS_CHECK_PATH,   /* an absolute path */
-	DS_CHECK_TOKEN,  /* a word: letters, digits, '-', '_', '.', ':' */
-	DS_CHECK_LINE,   /* text on one line */
+	DS_CHECK_NAME,    /* a domain name */
+	DS_CHECK_UUID,    /* 8-4-4-4-12 hex digits */
+	DS_CHECK_CPUSET,  /* "1-4,^3,6" */
+	DS_CHECK_MAC,     /* 52:54:00:12:34:56 */
+	DS_CHECK_PATH,    /* an absolute path */
+	DS_CHECK_TOKEN,   /* a word: letters, digits, '-', '_', '.', ':' */
+	DS_CHECK_LINE,    /* text on one line */
+	DS_CHECK_MACHINE, /* a machine type: a token; aliases compare equal */
 };
 
 /* Where a field goes in the XML, as "elem", "a/b" (nested elements), "@attr"
@@ -49,8 +50,7 @@ struct ds_field {
 	const char *shorthand;       /* DS_MAP: what a bare scalar stands for */
 	enum ds_check check;
 	bool required;
-	bool ordered;   /* DS_LIST: the order of items matters */
-	bool round_mib; /* DS_SIZE: libvirt may round it up to whole MiB */
+	bool ordered; /* DS_LIST: the order of items matters */
 };
 
 /* The root of the format: the fields of a desired-state file. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "domain.h"
 #include "schema.h"
 #include "units.h"
 
@@ -209,7 +210,8 @@ int ds_tree_from_xml(xmlNodePtr domain, struct ds_node **ret)
 	_cleanup_(ds_node_freep) struct ds_node *root =
 	    new_node(DS_NODE_MAP, NULL, &ds_schema_domain);
 
-	if (!root || read_map(domain, &ds_schema_domain, root) < 0)
+	if (!root || read_map(domain, &ds_schema_domain, root) < 0 ||
+	    ds_tree_defaults(root) < 0)
 		return -ENOMEM;
 	*ret = take_ptr(root);
 	return 0;

@@ -209,10 +209,13 @@ static struct ds_node *expand_alias(struct loader *l, const yaml_event_t *ev)
 		}
 		l->n_nodes += n;
 		struct ds_node *c = ds_node_copy(l->anchors[i].node);
-		if (!c)
+		if (!c) {
 			ds_diags_add(l->d, m, "out of memory");
-		else
+		} else {
+			free(c->key); /* it takes the key of where it is used */
+			c->key = NULL;
 			c->mark = m;
+		}
 		return c;
 	}
 	ds_diags_add(l->d, m, "alias '*%s' names no anchor", name);

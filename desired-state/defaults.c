@@ -1,0 +1,87 @@
+/* Defaults that libvirt fills in, made explicit in the tree, so that a
+ * file and libvirt's XML compare equal when they mean the same. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "domain.h"
+#include "schema.h"
+
+/* Adds key: value (a scalar) to map, typed by the map's field table. */
+static int add_scalar(struct ds_node *map, const struct ds_field *mapf,
+		      const char *key, const char *value)
+{
+	_cleanup_(ds_node_freep) struct ds_node *n =
+	    ds_node_new(DS_NODE_SCALAR, (struct ds_mark){0});
+	const struct ds_field *f = ds_field_kid(mapf, key);
+
+	if (!n || !(n->key = strdup(key)) || !(n->str = strdup(value)))
+		return -ENOMEM;
+	n->field = f;
+	if (f->kind == DS_ENUM)
+		n->v.u = ds_enum_index(f->values, value);
+	if (ds_node_append(map, n) < 0)
+		return -ENOMEM;
+	n = NULL;
+	return 0;
+}
+
+/* <vcpu> without current has them all online; <currentMemory> left out is
+ * <memory>. */
+static int vcpu_defaults(struct ds_node *root)
+{
+	const struct ds_field *vf = ds_field_kid(&ds_schema_domain, "vcpu");
+	struct ds_node *vcpu = ds_node_get(root, "vcpu");
+	struct ds_node *value = ds_node_get(vcpu, "value");
+	struct ds_node *mem = ds_node_get(root, "memory");
+
+	if (value && !value->bad && !ds_node_get(vcpu, "current")) {
+		if (add_scalar(vcpu, vf, "current", value->str) < 0)
+			return -ENOMEM;
+		ds_node_get(vcpu, "current")->v = value->v;
+	}
+	if (mem && !mem->bad && !ds_node_get(root, "currentMemory")) {
+		if (add_scalar(root, &ds_schema_domain, "currentMemory",
+			       mem->str) < 0)
+			return -ENOMEM;
+		ds_node_get(root, "currentMemory")->v = mem->v;
+	}
+	return 0;
+}
+
+/* Fills in what libvirt requires or adds itself: <os><type>hvm</type>,
+ * which every hypervisor the agent drives runs; a disk's type, which
+ * follows from its source; all vCPUs online; currentMemory = memory. */
+int ds_tree_defaults(struct ds_node *root)
+{
+	const struct ds_field *osf = ds_field_kid(&ds_schema_domain, "os");
+	const struct ds_field *diskf =
+	    &ds_field_kid(ds_field_kid(&ds_schema_domain, "devices"), "disks")
+		 ->kids[0];
+	struct ds_node *os = ds_node_get(root, "os");
+	struct ds_node *disks = ds_node_path(root, "devices.disks");
+
+	if (!os) {
+		_cleanup_(ds_node_freep) struct ds_node *n =
+		    ds_node_new(DS_NODE_MAP, (struct ds_mark){0});
+		if (!n || !(n->key = strdup("os")) ||
+		    ds_node_append(root, n) < 0)
+			return -ENOMEM;
+		n->field = osf;
+		os = take_ptr(n);
+	}
+	if (!ds_node_get(os, "type") && add_scalar(os, osf, "type", "hvm") < 0)
+		return -ENOMEM;
+	for (size_t i = 0; disks && i < disks->n_kids; i++) {
+		struct ds_node *disk = disks->kids[i];
+		struct ds_node *src = ds_node_get(disk, "source");
+		const char *type = ds_node_get(src, "dev")    ? "block"
+				   : ds_node_get(src, "pool") ? "volume"
+							      : "file";
+		if (!ds_node_get(disk, "type") &&
+		    add_scalar(disk, diskf, "type", type) < 0)
+			return -ENOMEM;
+	}
+	return vcpu_defaults(root);
+}

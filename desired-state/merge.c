@@ -1,0 +1,261 @@
+#include "merge.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "schema.h"
+
+static xmlNodePtr child(xmlNodePtr el, const char *name, size_t len)
+{
+	for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strncmp((const char *)c->name, name, len) && !c->name[len])
+			return c;
+	return NULL;
+}
+
+/* Follows path[0..len) in el, creating what is missing when create. */
+static xmlNodePtr follow(xmlNodePtr el, const char *path, size_t len,
+			 bool create)
+{
+	const char *p = path, *end = path + len;
+
+	while (el && p < end) {
+		const char *slash = memchr(p, '/', end - p);
+		size_t seg = (slash ? slash : end) - p;
+		xmlNodePtr c = child(el, p, seg);
+		if (!c && create) {
+			char name[64];
+			snprintf(name, sizeof(name), "%.*s", (int)seg, p);
+			c = xmlNewChild(el, NULL, BAD_CAST name, NULL);
+		}
+		el = c;
+		p += seg + (slash != NULL);
+	}
+	return el;
+}
+
+static int copy_attr(xmlNodePtr to, xmlNodePtr from, const char *name)
+{
+	xmlChar *v = xmlGetProp(from, BAD_CAST name);
+	int r = 0;
+
+	if (v && !xmlSetProp(to, BAD_CAST name, v))
+		r = -ENOMEM;
+	xmlFree(v);
+	return r;
+}
+
+/* Replaces el's text with from's, keeping its element children. */
+static int copy_text(xmlNodePtr to, xmlNodePtr from)
+{
+	xmlChar *v = xmlNodeGetContent(from);
+
+	for (xmlNodePtr c = to->children, next; c; c = next) {
+		next = c->next;
+		if (c->type == XML_TEXT_NODE) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+	if (v)
+		xmlNodeAddContent(to, v);
+	xmlFree(v);
+	return v ? 0 : -ENOMEM;
+}
+
+/* Puts a copy of from into parent, replacing old when given. */
+static int put_copy(xmlNodePtr parent, xmlNodePtr old, xmlNodePtr from)
+{
+	xmlNodePtr c = xmlDocCopyNode(from, parent->doc, 1);
+
+	if (!c)
+		return -ENOMEM;
+	if (old) {
+		xmlReplaceNode(old, c);
+		xmlFreeNode(old);
+	} else if (!xmlAddChild(parent, c)) {
+		xmlFreeNode(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int merge_map(xmlNodePtr have, xmlNodePtr want,
+		     const struct ds_field *mf, const struct ds_node *map);
+
+static int merge_scalar(xmlNodePtr have, xmlNodePtr want,
+			const struct ds_field *f)
+{
+	const char *at = strchr(f->xml, '@');
+	size_t elen = at ? (size_t)(at - f->xml) : strlen(f->xml);
+	xmlNodePtr w = elen ? follow(want, f->xml, elen, false) : want;
+	xmlNodePtr h;
+
+	if (f->kind == DS_PRESENCE) {
+		h = follow(have, f->xml, elen, false);
+		if (h && !w) {
+			xmlUnlinkNode(h);
+			xmlFreeNode(h);
+		}
+		return !h && w ? put_copy(have, NULL, w) : 0;
+	}
+	if (!w)
+		return 0;
+	if (!at && elen) /* a whole element: <name>, <memory unit=…> */
+		return put_copy(have, follow(have, f->xml, elen, false), w);
+	h = elen ? follow(have, f->xml, elen, true) : have;
+	if (!h)
+		return -ENOMEM;
+	if (at ? copy_attr(h, w, at + 1) < 0 : copy_text(h, w) < 0)
+		return -ENOMEM;
+	return f->kind == DS_SIZE ? copy_attr(h, w, "unit") : 0;
+}
+
+/* The value that identifies a list item across libvirt's rewrites. */
+static xmlChar *identity(xmlNodePtr item, const char *list)
+{
+	if (!strcmp(list, "disk"))
+		return xmlGetProp(child(item, "target", 6), BAD_CAST "dev");
+	if (!strcmp(list, "interface"))
+		return xmlGetProp(child(item, "mac", 3), BAD_CAST "address");
+	if (!strcmp(list, "cell"))
+		return xmlGetProp(item, BAD_CAST "id");
+	return NULL;
+}
+
+static size_t list_items(xmlNodePtr parent, const char *name, xmlNodePtr *items,
+			 size_t max)
+{
+	size_t n = 0;
+
+	for (xmlNodePtr c = parent ? parent->children : NULL; c && n < max;
+	     c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strcmp((const char *)c->name, name))
+			items[n++] = c;
+	return n;
+}
+
+/* The item of have paired with want's: the same identity when want has
+ * one, else the first item not yet paired (position). */
+static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
+		       const char *name, bool ordered, size_t index)
+{
+	_cleanup_free_ xmlChar *wid = ordered ? NULL : identity(w, name);
+	size_t pick = n;
+
+	for (size_t j = 0; j < n && pick == n; j++) {
+		if (used[j])
+			continue;
+		if (ordered) {
+			pick = j == index ? j : n;
+			continue;
+		}
+		_cleanup_free_ xmlChar *hid = identity(have[j], name);
+		/* with no identity in the file, items pair by position */
+		if (!wid || (hid && !xmlStrcmp(wid, hid)))
+			pick = j;
+	}
+	if (pick == n)
+		return NULL;
+	used[pick] = true;
+	return have[pick];
+}
+
+static int merge_list(xmlNodePtr have, xmlNodePtr want,
+		      const struct ds_field *f, const struct ds_node *list)
+{
+	const char *slash = strrchr(f->xml, '/');
+	const char *name = slash ? slash + 1 : f->xml;
+	size_t plen = slash ? (size_t)(slash - f->xml) : 0;
+	xmlNodePtr hp = follow(have, f->xml, plen, true);
+	xmlNodePtr wp = follow(want, f->xml, plen, false);
+	xmlNodePtr hi[256], wi[256];
+	bool used[256] = {false};
+	size_t nh, nw;
+
+	if (!hp)
+		return -ENOMEM;
+	nh = list_items(hp, name, hi, 256);
+	nw = list_items(wp, name, wi, 256);
+	for (size_t i = 0; i < nw && i < list->n_kids; i++) {
+		xmlNodePtr h = pair(wi[i], hi, nh, used, name, f->ordered, i);
+		int r = h ? merge_map(h, wi[i], &f->kids[0], list->kids[i])
+			  : put_copy(hp, NULL, wi[i]);
+		if (r < 0)
+			return r;
+	}
+	for (size_t j = 0; j < nh; j++) {
+		if (!used[j]) {
+			xmlUnlinkNode(hi[j]);
+			xmlFreeNode(hi[j]);
+		}
+	}
+	return 0;
+}
+
+/* Features the format knows are made to match the file's list; others
+ * (from raw XML, or libvirt's) stay. */
+static int merge_flags(xmlNodePtr have, xmlNodePtr want,
+		       const struct ds_field *f)
+{
+	xmlNodePtr hp = follow(have, f->xml, strlen(f->xml), true);
+	xmlNodePtr wp = follow(want, f->xml, strlen(f->xml), false);
+
+	if (!hp)
+		return -ENOMEM;
+	for (const char *const *v = f->values; *v; v++) {
+		xmlNodePtr h = child(hp, *v, strlen(*v));
+		xmlNodePtr w = child(wp, *v, strlen(*v));
+		if (h && !w) {
+			xmlUnlinkNode(h);
+			xmlFreeNode(h);
+		} else if (w && !h && put_copy(hp, NULL, w) < 0) {
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int merge_field(xmlNodePtr have, xmlNodePtr want,
+		       const struct ds_field *f, const struct ds_node *n)
+{
+	switch (f->kind) {
+	case DS_MAP: {
+		xmlNodePtr h =
+		    *f->xml ? follow(have, f->xml, strlen(f->xml), true) : have;
+		xmlNodePtr w = *f->xml
+				   ? follow(want, f->xml, strlen(f->xml), false)
+				   : want;
+		if (!h)
+			return -ENOMEM;
+		return w ? merge_map(h, w, f, n) : 0;
+	}
+	case DS_LIST:
+		return merge_list(have, want, f, n);
+	case DS_FLAGS:
+		return merge_flags(have, want, f);
+	case DS_XML:
+		return 0;
+	default:
+		return merge_scalar(have, want, f);
+	}
+}
+
+static int merge_map(xmlNodePtr have, xmlNodePtr want,
+		     const struct ds_field *mf, const struct ds_node *map)
+{
+	for (const struct ds_field *f = mf->kids; f->key; f++) {
+		const struct ds_node *n = ds_node_get(map, f->key);
+		if (n && f->xml && merge_field(have, want, f, n) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int ds_merge(xmlNodePtr have, xmlNodePtr want, const struct ds_node *tree)
+{
+	return merge_map(have, want, &ds_schema_domain, tree);
+}

@@ -1,0 +1,79 @@
+/* What libvirt has: each domain's state, its persistent and live XML read
+ * back into the format's tree, and the agent's mark; and the hypervisor's
+ * limits. */
+#pragma once
+
+#include <libvirt/libvirt.h>
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "connect.h"
+#include "node.h"
+
+/* The namespace of the agent's mark in a domain's <metadata>. */
+#define RC_MARK_URI "urn:virt-reconcile:domain:1"
+#define RC_MARK_PREFIX "vr"
+#define RC_MARK_ELEMENT "managed"
+
+/* The agent's mark: present on the domains it defined or adopted. The live
+ * mark also remembers what was sent to the running guest, so that a target
+ * the guest does not reach is not sent again on every pass. */
+struct rc_mark {
+	bool present;
+	char *file;             /* the desired-state file, by name */
+	char *fragments;        /* the raw XML fragments last applied */
+	uint64_t memory_sent;   /* live: balloon target sent, KiB; 0 none */
+	unsigned vcpus_refused; /* live: vCPU count the hypervisor refused */
+	char *refused_reason;   /* live: libvirt's reason for the refusal */
+};
+
+struct rc_observed {
+	char *name;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	int id;      /* -1 when not running */
+	int state;   /* virDomainState */
+	bool active; /* running or paused */
+	bool persistent;
+	bool autostart;
+	xmlDocPtr config_doc;   /* persistent XML (inactive) */
+	struct ds_node *config; /* the same, read through the format */
+	struct ds_node *live;   /* live XML read through the format, or NULL */
+	struct rc_mark mark;    /* from the persistent XML */
+	struct rc_mark live_mark; /* from the live XML */
+	unsigned live_vcpus;      /* vCPUs online now */
+	unsigned live_max_vcpus;  /* the running maximum */
+	uint64_t live_memory;     /* balloon now, KiB */
+	uint64_t live_max_memory; /* the running maximum, KiB */
+};
+
+struct rc_limits {
+	char *best_type;      /* kvm, else qemu, else the first */
+	unsigned host_cpus;   /* CPUs the host has (virNodeGetInfo) */
+	uint64_t host_memory; /* KiB */
+	unsigned max_vcpus;   /* for best_type; 0 unknown */
+};
+
+/* Reads one domain. Returns 0, or -1 and e. */
+int rc_observe_domain(virDomainPtr dom, struct rc_observed *ret,
+		      struct rc_err *e);
+void rc_observed_finish(struct rc_observed *o);
+
+/* Reads every domain of the connection. Returns 0 and an array the caller
+ * frees with rc_observed_array_free, or -1 and e. */
+int rc_observe_all(virConnectPtr conn, struct rc_observed **ret, size_t *ret_n,
+		   struct rc_err *e);
+void rc_observed_array_free(struct rc_observed *o, size_t n);
+
+/* Reads the hypervisor's limits. Returns 0, or -1 and e. */
+int rc_limits_read(virConnectPtr conn, struct rc_limits *ret, struct rc_err *e);
+void rc_limits_finish(struct rc_limits *l);
+
+/* The maximum vCPUs for a domain type on this connection, 0 if unknown. */
+unsigned rc_limits_max_vcpus(virConnectPtr conn, const char *type);
+
+/* Reads the agent's mark from a <domain>; absent leaves m->present false. */
+int rc_mark_read(xmlNodePtr domain, struct rc_mark *m);
+void rc_mark_finish(struct rc_mark *m);
+/* The mark as XML for virDomainSetMetadata or a <metadata> element. */
+char *rc_mark_format(const struct rc_mark *m);
