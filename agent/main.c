@@ -29,6 +29,36 @@ static const struct {
      "                     first); without it a missing type renders as kvm\n"
      "\n"
      "Exit status: 0 when the XML was printed, 1 otherwise.\n"},
+    {"plan", ag_cmd_plan,
+     "Usage: " AG_PROG " plan [-c URI] [--json] DIR\n"
+     "\n"
+     "Shows what apply would do for the desired-state files in DIR: per\n"
+     "domain its phase, the calls to make and the fields that differ.\n"
+     "Makes no change.\n"
+     "\n"
+     "  -c, --connect URI  libvirt's URI, as in virsh -c (default: libvirt's)\n"
+     "      --json         print the plan as JSON\n"
+     "\n"
+     "Exit status: 0 in sync, 2 changes pending, 1 errors or conflicts.\n"},
+    {"apply", ag_cmd_apply,
+     "Usage: " AG_PROG " apply [-c URI] [--prune] [--delete-nvram]\n"
+     "                      [--shutdown-timeout SECONDS] DIR\n"
+     "\n"
+     "Converges libvirt to the desired-state files in DIR once, and says\n"
+     "what it did.\n"
+     "\n"
+     "  -c, --connect URI   libvirt's URI, as in virsh -c (default: "
+     "libvirt's)\n"
+     "      --prune         undefine the domains virt-reconcile made whose\n"
+     "                      file is gone (stopping them first; never when\n"
+     "                      DIR is empty); NVRAM files are kept\n"
+     "      --delete-nvram  with --prune, remove their NVRAM files too\n"
+     "      --shutdown-timeout SECONDS\n"
+     "                      how long a graceful shutdown may take before\n"
+     "                      the domain is destroyed (default 60)\n"
+     "\n"
+     "Exit status: 0 when everything converged or waits only for a\n"
+     "restart, 1 when anything failed or was refused.\n"},
 };
 
 static const char program_usage[] =
@@ -39,6 +69,10 @@ static const char program_usage[] =
     "Commands:\n"
     "  validate PATH...      check files or directories; no libvirt\n"
     "  render [-c URI] FILE  print the domain XML for one file\n"
+    "  plan [-c URI] [--json] DIR\n"
+    "                        what apply would do; exit 0 in sync, 2 pending\n"
+    "  apply [-c URI] [--prune] DIR\n"
+    "                        converge once\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help, or a command's with COMMAND --help\n"

@@ -42,11 +42,17 @@ int rc_mark_read(xmlNodePtr domain, struct rc_mark *m)
 			m->memory_sent = prop_u64(x, "memory-sent");
 			m->vcpus_refused = prop_u64(x, "vcpus-refused");
 			m->refused_reason = prop(x, "refused-reason");
+			m->pending = prop(x, "pending");
+			m->fragment_names = prop(x, "fragment-names");
 			for (xmlNodePtr c = x->children; c; c = c->next)
 				if (c->type == XML_ELEMENT_NODE &&
-				    !strcmp((const char *)c->name, "fragments"))
+				    !strcmp((const char *)c->name,
+					    "fragments")) {
+					xmlChar *t = xmlNodeGetContent(c);
 					m->fragments =
-					    (char *)xmlNodeGetContent(c);
+					    t ? strdup((char *)t) : NULL;
+					xmlFree(t);
+				}
 			return 0;
 		}
 	}
@@ -56,8 +62,10 @@ int rc_mark_read(xmlNodePtr domain, struct rc_mark *m)
 void rc_mark_finish(struct rc_mark *m)
 {
 	free(m->file);
-	xmlFree(m->fragments);
+	free(m->fragments);
 	free(m->refused_reason);
+	free(m->pending);
+	free(m->fragment_names);
 	*m = (struct rc_mark){0};
 }
 
@@ -83,6 +91,11 @@ char *rc_mark_format(const struct rc_mark *m)
 	if (m->refused_reason)
 		xmlSetProp(x, BAD_CAST "refused-reason",
 			   BAD_CAST m->refused_reason);
+	if (m->pending)
+		xmlSetProp(x, BAD_CAST "pending", BAD_CAST m->pending);
+	if (m->fragment_names)
+		xmlSetProp(x, BAD_CAST "fragment-names",
+			   BAD_CAST m->fragment_names);
 	if (m->fragments)
 		xmlNewTextChild(x, NULL, BAD_CAST "fragments",
 				BAD_CAST m->fragments);
@@ -234,11 +247,65 @@ int rc_observe_all(virConnectPtr conn, struct rc_observed **ret, size_t *ret_n,
 	return 0;
 }
 
-unsigned rc_limits_max_vcpus(virConnectPtr conn, const char *type)
+unsigned rc_limits_vcpus(const struct rc_limits *l, const char *type,
+			 const char *machine)
 {
-	int max = virConnectGetMaxVcpus(conn, type);
+	for (size_t i = 0; i < l->n_vcpus; i++)
+		if (!strcmp(l->vcpus[i].type, type) &&
+		    !(machine ? !l->vcpus[i].machine ||
+				    strcmp(l->vcpus[i].machine, machine)
+			      : l->vcpus[i].machine != NULL))
+			return l->vcpus[i].max;
+	return 0;
+}
 
-	return max > 0 ? (unsigned)max : 0;
+/* <vcpu max='N'/> of the domain capabilities. */
+static unsigned caps_max_vcpus(const char *caps)
+{
+	xmlDocPtr doc = xmlReadMemory(caps, strlen(caps), "domcaps.xml", NULL,
+				      XML_PARSE_NONET);
+	unsigned max = 0;
+
+	for (xmlNodePtr c = doc ? xmlDocGetRootElement(doc)->children : NULL; c;
+	     c = c->next) {
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strcmp((const char *)c->name, "vcpu"))
+			max = prop_u64(c, "max");
+	}
+	xmlFreeDoc(doc);
+	return max;
+}
+
+int rc_limits_learn(virConnectPtr conn, struct rc_limits *l, const char *type,
+		    const char *machine, struct rc_err *e)
+{
+	struct rc_vcpu_limit *grown;
+	_cleanup_free_ char *caps = NULL;
+	unsigned max;
+
+	if (rc_limits_vcpus(l, type, machine))
+		return 0;
+	caps =
+	    virConnectGetDomainCapabilities(conn, NULL, NULL, machine, type, 0);
+	max = caps ? caps_max_vcpus(caps) : 0;
+	if (!max) {
+		int m = virConnectGetMaxVcpus(conn, type);
+		max = m > 0 ? (unsigned)m : 0;
+	}
+	if (!max) {
+		virResetLastError(); /* unknown: the define call will judge */
+		return 0;
+	}
+	grown = reallocarray(l->vcpus, l->n_vcpus + 1, sizeof(*grown));
+	if (!grown) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	l->vcpus = grown;
+	grown[l->n_vcpus] = (struct rc_vcpu_limit){
+	    strdup(type), machine ? strdup(machine) : NULL, max};
+	l->n_vcpus++;
+	return 0;
 }
 
 int rc_limits_read(virConnectPtr conn, struct rc_limits *l, struct rc_err *e)
@@ -252,14 +319,16 @@ int rc_limits_read(virConnectPtr conn, struct rc_limits *l, struct rc_err *e)
 	}
 	l->host_cpus = info.cpus;
 	l->host_memory = info.memory;
-	if (rc_best_type(conn, &l->best_type, e) < 0)
-		return -1;
-	l->max_vcpus = rc_limits_max_vcpus(conn, l->best_type);
-	return 0;
+	return rc_best_type(conn, &l->best_type, e);
 }
 
 void rc_limits_finish(struct rc_limits *l)
 {
+	for (size_t i = 0; i < l->n_vcpus; i++) {
+		free(l->vcpus[i].type);
+		free(l->vcpus[i].machine);
+	}
+	free(l->vcpus);
 	free(l->best_type);
 	*l = (struct rc_limits){0};
 }

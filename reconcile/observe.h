@@ -21,11 +21,14 @@
  * the guest does not reach is not sent again on every pass. */
 struct rc_mark {
 	bool present;
-	char *file;             /* the desired-state file, by name */
-	char *fragments;        /* the raw XML fragments last applied */
-	uint64_t memory_sent;   /* live: balloon target sent, KiB; 0 none */
+	char *file;           /* the desired-state file, by name */
+	char *fragments;      /* the raw XML fragments last applied */
+	char *fragment_names; /* their elements: "devices/tpm domain/sysinfo" */
+	uint64_t memory_sent; /* live: balloon target sent, KiB; 0 none */
 	unsigned vcpus_refused; /* live: vCPU count the hypervisor refused */
 	char *refused_reason;   /* live: libvirt's reason for the refusal */
+	char *pending;          /* live: fields written to the config that wait
+				   for a restart, space-separated */
 };
 
 struct rc_observed {
@@ -47,11 +50,19 @@ struct rc_observed {
 	uint64_t live_max_memory; /* the running maximum, KiB */
 };
 
+/* The most vCPUs a domain type and machine can have. */
+struct rc_vcpu_limit {
+	char *type;
+	char *machine; /* NULL: the type's default machine */
+	unsigned max;
+};
+
 struct rc_limits {
 	char *best_type;      /* kvm, else qemu, else the first */
 	unsigned host_cpus;   /* CPUs the host has (virNodeGetInfo) */
 	uint64_t host_memory; /* KiB */
-	unsigned max_vcpus;   /* for best_type; 0 unknown */
+	struct rc_vcpu_limit *vcpus;
+	size_t n_vcpus;
 };
 
 /* Reads one domain. Returns 0, or -1 and e. */
@@ -69,8 +80,14 @@ void rc_observed_array_free(struct rc_observed *o, size_t n);
 int rc_limits_read(virConnectPtr conn, struct rc_limits *ret, struct rc_err *e);
 void rc_limits_finish(struct rc_limits *l);
 
-/* The maximum vCPUs for a domain type on this connection, 0 if unknown. */
-unsigned rc_limits_max_vcpus(virConnectPtr conn, const char *type);
+/* Learns the vCPU maximum of a type and machine (domain capabilities,
+ * else virConnectGetMaxVcpus), once. Returns 0, or -1 and e. */
+int rc_limits_learn(virConnectPtr conn, struct rc_limits *l, const char *type,
+		    const char *machine, struct rc_err *e);
+
+/* The vCPU maximum learnt for a type and machine, or 0 if unknown. */
+unsigned rc_limits_vcpus(const struct rc_limits *l, const char *type,
+			 const char *machine);
 
 /* Reads the agent's mark from a <domain>; absent leaves m->present false. */
 int rc_mark_read(xmlNodePtr domain, struct rc_mark *m);

@@ -3,7 +3,7 @@
 # usage: deps.sh build|test
 set -eu
 
-build="gcc pkg-config meson ninja-build libyaml-dev libxml2-dev libvirt-dev"
+build="gcc pkg-config meson ninja-build libyaml-dev libxml2-dev libvirt-dev libjson-c-dev"
 test="$build libcmocka-dev libxml2-utils clang clang-format libclang-rt-14-dev"
 
 case "${1:-build}" in

@@ -48,15 +48,15 @@ setup build-ci --werror
 run_suites build-ci || status=1
 
 echo "== again with AddressSanitizer and UndefinedBehaviorSanitizer"
-setup build-asan --werror -Db_sanitize=address,undefined -Db_lundef=false
-run_suites build-asan || status=1
+setup build-ci-asan --werror -Db_sanitize=address,undefined -Db_lundef=false
+run_suites build-ci-asan || status=1
 
 echo "== the libFuzzer target, built with clang, over its corpus"
-CC=clang setup build-fuzz --werror -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
-if build-fuzz/tests/fuzz/fuzz-parse -runs=0 tests/fuzz/corpus tests/data >build-fuzz/fuzz.log 2>&1; then
+CC=clang setup build-ci-fuzz --werror -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+if build-ci-fuzz/tests/fuzz/fuzz-parse -runs=0 tests/fuzz/corpus tests/data >build-ci-fuzz/fuzz.log 2>&1; then
   passed=$((passed + 1))
 else
-  tail -30 build-fuzz/fuzz.log
+  tail -30 build-ci-fuzz/fuzz.log
   failed=$((failed + 1))
   status=1
 fi

@@ -1,0 +1,202 @@
+#include "apply.h"
+
+#include <errno.h>
+#include <libvirt/virterror.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "connect.h"
+
+static void fail(struct rc_domain_plan *dp, const char *call)
+{
+	const char *m = virGetLastErrorMessage();
+	char *reason;
+
+	dp->phase = RC_PHASE_ERROR;
+	if (asprintf(&reason, "%s: %s", call, m ? m : "failed") >= 0) {
+		free(dp->reason);
+		dp->reason = reason;
+	}
+}
+
+/* Waits for a graceful shutdown, then destroys. Polls the state: a
+ * one-shot command has no event loop to wait on. */
+static int shutdown_domain(virDomainPtr dom, unsigned timeout,
+			   const char **ret_call)
+{
+	struct timespec start, now, tick = {0, 100 * 1000 * 1000};
+	int state, reason;
+
+	*ret_call = "virDomainShutdown";
+	if (virDomainShutdown(dom) < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+			*ret_call = "virDomainGetState";
+			return -1;
+		}
+		if (state == VIR_DOMAIN_SHUTOFF)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)timeout)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	*ret_call = "virDomainDestroy";
+	return virDomainDestroy(dom);
+}
+
+static int undefine(virDomainPtr dom, bool delete_nvram)
+{
+	unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+			 VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+			 VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
+
+	flags |= delete_nvram ? VIR_DOMAIN_UNDEFINE_NVRAM
+			      : VIR_DOMAIN_UNDEFINE_KEEP_NVRAM;
+	if (virDomainUndefineFlags(dom, flags) == 0)
+		return 0;
+	/* Drivers without checkpoints or NVRAM (the test driver) refuse
+	 * those flags; without NVRAM there is nothing to keep. */
+	if (virGetLastErrorCode() != VIR_ERR_INVALID_ARG)
+		return -1;
+	return virDomainUndefineFlags(
+	    dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+		     VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA);
+}
+
+/* A live change the hypervisor refuses: remembered, reported, not failed. */
+static void refused_live(struct rc_domain_plan *dp, const struct rc_action *a)
+{
+	const char *m = virGetLastErrorMessage();
+	char *reason;
+
+	dp->live_mark.vcpus_refused = a->value;
+	free(dp->live_mark.refused_reason);
+	dp->live_mark.refused_reason = strdup(m ? m : "refused");
+	dp->phase = RC_PHASE_RESTART_REQUIRED;
+	if (asprintf(&reason, "restart required: %s was refused live: %s",
+		     a->why, m ? m : "by the hypervisor") >= 0) {
+		free(dp->reason);
+		dp->reason = reason;
+	}
+}
+
+/* One action; returns 0, or -1 with *ret_call naming the failed call. */
+static int run_action(virConnectPtr conn, virDomainPtr *dom,
+		      struct rc_domain_plan *dp, const struct rc_action *a,
+		      const struct rc_apply_opts *opts, const char **ret_call)
+{
+	unsigned where =
+	    a->live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG;
+
+	switch (a->kind) {
+	case RC_ACT_DEFINE:
+	case RC_ACT_REDEFINE: {
+		*ret_call = "virDomainDefineXMLFlags";
+		virDomainPtr d = virDomainDefineXMLFlags(
+		    conn, a->xml, VIR_DOMAIN_DEFINE_VALIDATE);
+		if (!d)
+			return -1;
+		if (*dom)
+			virDomainFree(*dom);
+		*dom = d;
+		return 0;
+	}
+	case RC_ACT_SET_MARK:
+		*ret_call = "virDomainSetMetadata";
+		return virDomainSetMetadata(*dom, VIR_DOMAIN_METADATA_ELEMENT,
+					    a->xml, RC_MARK_PREFIX, RC_MARK_URI,
+					    where);
+	case RC_ACT_SET_VCPUS:
+		*ret_call = "virDomainSetVcpusFlags";
+		return virDomainSetVcpusFlags(*dom, a->value, where);
+	case RC_ACT_SET_MEMORY:
+		*ret_call = "virDomainSetMemoryFlags";
+		if (virDomainSetMemoryFlags(*dom, a->value, where) < 0)
+			return -1;
+		if (a->live)
+			dp->live_mark.memory_sent = a->value;
+		return 0;
+	case RC_ACT_SET_AUTOSTART:
+		*ret_call = "virDomainSetAutostart";
+		return virDomainSetAutostart(*dom, a->value != 0);
+	case RC_ACT_START:
+		*ret_call = "virDomainCreate";
+		return virDomainCreate(*dom);
+	case RC_ACT_SHUTDOWN:
+		return shutdown_domain(*dom, opts->shutdown_timeout, ret_call);
+	case RC_ACT_UNDEFINE:
+		*ret_call = "virDomainUndefineFlags";
+		return undefine(*dom, opts->delete_nvram);
+	}
+	return 0;
+}
+
+/* Leaves the live mark on the running guest when it changed. */
+static void write_live_mark(virDomainPtr dom, struct rc_domain_plan *dp,
+			    struct rc_apply_stats *stats)
+{
+	_cleanup_free_ char *now = NULL;
+
+	if (!dp->live_mark_set || dp->phase == RC_PHASE_ERROR || !dom)
+		return;
+	now = rc_mark_format(&dp->live_mark);
+	if (!now || (dp->live_mark_was && !strcmp(now, dp->live_mark_was)))
+		return;
+	stats->writes++;
+	if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, now,
+				 RC_MARK_PREFIX, RC_MARK_URI,
+				 VIR_DOMAIN_AFFECT_LIVE) < 0)
+		fail(dp, "virDomainSetMetadata");
+}
+
+void rc_apply_domain(virConnectPtr conn, struct rc_domain_plan *dp,
+		     const struct rc_apply_opts *opts,
+		     struct rc_apply_stats *stats)
+{
+	_cleanup_domain_ virDomainPtr dom = NULL;
+
+	if (!dp->n_actions && !dp->live_mark_set)
+		return;
+	if (dp->n_actions && dp->actions[0].kind != RC_ACT_DEFINE &&
+	    !(dom = virDomainLookupByName(conn, dp->name))) {
+		fail(dp, "virDomainLookupByName");
+		stats->failed++;
+		return;
+	}
+	for (size_t i = 0; i < dp->n_actions; i++) {
+		const struct rc_action *a = &dp->actions[i];
+		const char *call = NULL;
+		if (opts->progress)
+			opts->progress(dp, a, opts->userdata);
+		stats->writes++;
+		if (run_action(conn, &dom, dp, a, opts, &call) == 0)
+			continue;
+		if (a->kind == RC_ACT_SET_VCPUS && a->live) {
+			refused_live(dp, a);
+			continue;
+		}
+		fail(dp, call);
+		stats->failed++;
+		return;
+	}
+	if (!dom && dp->live_mark_set)
+		dom = virDomainLookupByName(conn, dp->name);
+	write_live_mark(dom, dp, stats);
+	if (dp->phase == RC_PHASE_ERROR)
+		stats->failed++;
+	else if (dp->phase == RC_PHASE_CONVERGING && !dp->reason)
+		dp->phase = RC_PHASE_IN_SYNC; /* every call made */
+	else if (dp->phase == RC_PHASE_ORPHANED && dp->n_actions)
+		dp->phase = RC_PHASE_IN_SYNC; /* pruned */
+}
+
+void rc_apply(virConnectPtr conn, struct rc_plan *p,
+	      const struct rc_apply_opts *opts, struct rc_apply_stats *stats)
+{
+	for (size_t i = 0; i < p->n; i++)
+		rc_apply_domain(conn, &p->domains[i], opts, stats);
+}

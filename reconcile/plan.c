@@ -1,0 +1,1008 @@
+/* The planner: for each file, what libvirt must do, in order, and why; for
+ * each domain of ours whose file is gone, whether to keep or prune it.
+ * Nothing here calls libvirt. */
+#include "plan.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <libgen.h>
+#include <libxml/parser.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cpuset.h"
+#include "merge.h"
+#include "render.h"
+#include "schema.h"
+#include "units.h"
+
+static const char *const phase_names[] = {
+    "in-sync", "converging", "restart-required",
+    "error",   "conflict",   "orphaned",
+};
+
+static const char *const act_names[] = {
+    "define",        "redefine", "set-mark", "set-vcpus", "set-memory",
+    "set-autostart", "start",    "shutdown", "undefine",
+};
+
+const char *rc_phase_name(enum rc_phase p)
+{
+	return phase_names[p];
+}
+
+const char *rc_act_name(enum rc_act a)
+{
+	return act_names[a];
+}
+
+__attribute__((format(printf, 2, 3))) static int
+set_reason(struct rc_domain_plan *dp, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	free(dp->reason);
+	dp->reason = s;
+	return 0;
+}
+
+/* Appends an action; xml is taken (freed on failure too). */
+__attribute__((format(printf, 6, 7))) static int
+add_action(struct rc_domain_plan *dp, enum rc_act kind, bool live,
+	   uint64_t value, char *xml, const char *fmt, ...)
+{
+	struct rc_action *a =
+	    reallocarray(dp->actions, dp->n_actions + 1, sizeof(*a));
+	char *why = NULL;
+	va_list ap;
+	int r;
+
+	if (!a) {
+		free(xml);
+		return -ENOMEM;
+	}
+	dp->actions = a;
+	va_start(ap, fmt);
+	r = vasprintf(&why, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		free(xml);
+		return -ENOMEM;
+	}
+	a[dp->n_actions++] = (struct rc_action){kind, live, value, xml, why};
+	return 0;
+}
+
+static const char *file_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* The raw XML fragments of a file, as one text, to notice a change. */
+static char *fragments_text(const struct ds_node *root)
+{
+	static const char *const where[] = {"xml.domain", "xml.devices"};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t w = 0; w < 2; w++) {
+		const struct ds_node *list = ds_node_path(root, where[w]);
+		for (size_t i = 0; list && i < list->n_kids; i++)
+			fprintf(f, "%s:\n%s\n", where[w], list->kids[i]->str);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	if (!len) {
+		free(buf);
+		return strdup("");
+	}
+	return buf;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* Puts the mark into <metadata>, replacing an older one of ours. */
+static int put_mark(xmlNodePtr domain, const struct rc_mark *m)
+{
+	_cleanup_free_ char *xml = rc_mark_format(m);
+	xmlNodePtr md = NULL, node = NULL;
+	xmlDocPtr doc;
+	xmlNsPtr ns;
+
+	if (!xml)
+		return -ENOMEM;
+	for (xmlNodePtr c = domain->children; c && !md; c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strcmp((const char *)c->name, "metadata"))
+			md = c;
+	if (!md && !(md = xmlNewChild(domain, NULL, BAD_CAST "metadata", NULL)))
+		return -ENOMEM;
+	for (xmlNodePtr c = md->children, next; c; c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE && c->ns &&
+		    !strcmp((const char *)c->ns->href, RC_MARK_URI)) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+	doc =
+	    xmlReadMemory(xml, strlen(xml), "mark.xml", NULL, XML_PARSE_NONET);
+	if (doc)
+		node =
+		    xmlDocCopyNode(xmlDocGetRootElement(doc), domain->doc, 1);
+	xmlFreeDoc(doc);
+	if (!node || !xmlAddChild(md, node)) {
+		xmlFreeNode(node);
+		return -ENOMEM;
+	}
+	ns = xmlNewNs(node, BAD_CAST RC_MARK_URI, BAD_CAST RC_MARK_PREFIX);
+	if (!ns)
+		return -ENOMEM;
+	xmlSetNs(node, ns);
+	for (xmlNodePtr c = node->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			xmlSetNs(c, ns);
+	return 0;
+}
+
+static char *doc_text(xmlDocPtr doc)
+{
+	return ds_render_text(doc);
+}
+
+/* Appends " prefix/word" to *s. */
+static int append_word(char **s, const char *prefix, const char *word)
+{
+	char *n;
+
+	if (asprintf(&n, "%s%s%s/%s", *s ? *s : "", *s ? " " : "", prefix,
+		     word) < 0)
+		return -ENOMEM;
+	free(*s);
+	*s = n;
+	return 0;
+}
+
+static bool is_fragment(xmlNodePtr x)
+{
+	const struct ds_node *n = x->_private;
+
+	return x->type == XML_ELEMENT_NODE && n && n->field &&
+	       n->field->kind == DS_XML && n->kind == DS_NODE_SCALAR;
+}
+
+static xmlNodePtr devices_of(xmlNodePtr domain)
+{
+	for (xmlNodePtr c = domain ? domain->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strcmp((const char *)c->name, "devices"))
+			return c;
+	return NULL;
+}
+
+/* The elements a rendered domain's raw fragments gave, as
+ * "domain/sysinfo devices/tpm". */
+static int fragment_names(xmlNodePtr domain, char **ret)
+{
+	xmlNodePtr parents[] = {domain, devices_of(domain)};
+	const char *names[] = {"domain", "devices"};
+	char *s = NULL;
+
+	for (size_t p = 0; p < 2; p++)
+		for (xmlNodePtr c = parents[p] ? parents[p]->children : NULL; c;
+		     c = c->next)
+			if (is_fragment(c) &&
+			    append_word(&s, names[p], (const char *)c->name) <
+				0) {
+				free(s);
+				return -ENOMEM;
+			}
+	*ret = s;
+	return 0;
+}
+
+/* Swaps the old fragments' elements in have for the new ones of want. */
+static int merge_fragments(xmlNodePtr have, xmlNodePtr want,
+			   const char *old_names)
+{
+	xmlNodePtr hp[] = {have, devices_of(have)};
+	xmlNodePtr wp[] = {want, devices_of(want)};
+	const char *names[] = {"domain/", "devices/"};
+
+	for (size_t p = 0; p < 2; p++) {
+		for (xmlNodePtr c = hp[p] ? hp[p]->children : NULL, next; c;
+		     c = next) {
+			char word[128];
+			next = c->next;
+			if (c->type != XML_ELEMENT_NODE)
+				continue;
+			snprintf(word, sizeof(word), "%s%s", names[p], c->name);
+			const char *at =
+			    old_names ? strstr(old_names, word) : NULL;
+			size_t wl = strlen(word);
+			if (at && (at == old_names || at[-1] == ' ') &&
+			    (!at[wl] || at[wl] == ' ')) {
+				xmlUnlinkNode(c);
+				xmlFreeNode(c);
+			}
+		}
+		for (xmlNodePtr c = wp[p] ? wp[p]->children : NULL; c;
+		     c = c->next) {
+			if (!is_fragment(c))
+				continue;
+			if (!hp[p] && p == 1 &&
+			    !(hp[1] = xmlNewChild(have, NULL,
+						  BAD_CAST "devices", NULL)))
+				return -ENOMEM;
+			xmlNodePtr copy = xmlDocCopyNode(c, have->doc, 1);
+			if (!copy || !xmlAddChild(hp[p], copy)) {
+				xmlFreeNode(copy);
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The mark a file's domain carries in its persistent config. */
+static int config_mark(const struct ds_domain *d, xmlNodePtr rendered,
+		       struct rc_mark *m)
+{
+	*m = (struct rc_mark){.present = true};
+	m->file = strdup(file_name(d->path));
+	m->fragments = fragments_text(d->root);
+	if (!m->file || !m->fragments ||
+	    fragment_names(rendered, &m->fragment_names) < 0) {
+		rc_mark_finish(m);
+		return -ENOMEM;
+	}
+	if (!*m->fragments) {
+		free(m->fragments);
+		m->fragments = NULL;
+	}
+	return 0;
+}
+
+static int render_doc(const struct ds_domain *d, const char *type,
+		      xmlDocPtr *ret)
+{
+	struct ds_diags diags = {0};
+	int r = ds_render(d, type, &diags, ret);
+
+	ds_diags_finish(&diags);
+	return r;
+}
+
+/* Refusals before anything is sent: over the hypervisor's vCPU maximum, or
+ * CPUs the host does not have. Returns 1 when refused. */
+static int refuse_limits(const struct ds_domain *d, const char *type,
+			 const struct rc_limits *l, struct rc_domain_plan *dp)
+{
+	const struct ds_node *machine = ds_node_path(d->root, "os.machine");
+	const struct ds_node *cpuset = ds_node_path(d->root, "vcpu.cpuset");
+	unsigned max =
+	    type ? rc_limits_vcpus(l, type, machine ? machine->str : NULL) : 0;
+	struct ds_cpuset set;
+	char err[96];
+
+	if (max && d->vcpu_max > max) {
+		dp->phase = RC_PHASE_ERROR;
+		return set_reason(dp,
+				  "vcpu.value %u is over the hypervisor's "
+				  "maximum of %u vCPUs for %s%s%s",
+				  d->vcpu_max, max, type, machine ? " " : "",
+				  machine ? machine->str : "") < 0
+			   ? -ENOMEM
+			   : 1;
+	}
+	if (cpuset && l->host_cpus &&
+	    !ds_cpuset_parse(cpuset->str, &set, err, sizeof(err)) &&
+	    (unsigned)ds_cpuset_last(&set) >= l->host_cpus) {
+		dp->phase = RC_PHASE_ERROR;
+		return set_reason(dp,
+				  "vcpu.cpuset \"%s\" names CPU %d, but the "
+				  "host has CPUs 0-%u",
+				  cpuset->str, ds_cpuset_last(&set),
+				  l->host_cpus - 1) < 0
+			   ? -ENOMEM
+			   : 1;
+	}
+	return 0;
+}
+
+static int plan_new(const struct ds_domain *d, const char *type,
+		    struct rc_domain_plan *dp)
+{
+	xmlDocPtr doc = NULL;
+	struct rc_mark m;
+	char *xml = NULL;
+	int r;
+
+	if (render_doc(d, type, &doc) < 0)
+		return -ENOMEM;
+	r = config_mark(d, xmlDocGetRootElement(doc), &m);
+	if (r == 0) {
+		r = put_mark(xmlDocGetRootElement(doc), &m);
+		rc_mark_finish(&m);
+	}
+	if (r == 0 && !(xml = doc_text(doc)))
+		r = -ENOMEM;
+	xmlFreeDoc(doc);
+	if (r < 0 || add_action(dp, RC_ACT_DEFINE, false, 0, xml,
+				"new domain from %s", file_name(d->path)) < 0)
+		return -ENOMEM;
+	if (d->autostart && add_action(dp, RC_ACT_SET_AUTOSTART, false, 1, NULL,
+				       "autostart false → true") < 0)
+		return -ENOMEM;
+	if (d->state == DS_STATE_RUNNING &&
+	    add_action(dp, RC_ACT_START, false, 0, NULL, "state → running") < 0)
+		return -ENOMEM;
+	dp->phase = RC_PHASE_CONVERGING;
+	return 0;
+}
+
+static bool only_live_fields(const struct ds_changes *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->items[i].path, "vcpu.current") &&
+		    strcmp(c->items[i].path, "currentMemory"))
+			return false;
+	return true;
+}
+
+/* "vcpu.value 4 → 6, os.machine pc → q35" */
+static char *describe(const struct ds_changes *c, bool (*keep)(const char *))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const char *sep = "";
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		if (keep && !keep(c->items[i].path))
+			continue;
+		fprintf(f, "%s%s %s → %s", sep, c->items[i].path,
+			c->items[i].have ? c->items[i].have : "(none)",
+			c->items[i].want);
+		sep = ", ";
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static bool restart_field(const char *path)
+{
+	return strcmp(path, "vcpu.current") && strcmp(path, "currentMemory");
+}
+
+/* The persistent config: single values through their calls, everything
+ * else by one redefine of the domain's own XML with the file's fields. */
+static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
+		       const struct ds_changes *c, struct rc_domain_plan *dp)
+{
+	_cleanup_free_ char *frags = fragments_text(d->root);
+	bool frag_change, mark_change;
+	xmlDocPtr want = NULL, have = NULL;
+	struct rc_mark m = {0};
+	char *xml = NULL, *why;
+	int r = 0;
+
+	if (!frags)
+		return -ENOMEM;
+	frag_change = !str_eq(frags, o->mark.fragments);
+	mark_change =
+	    !o->mark.present || !str_eq(o->mark.file, file_name(d->path));
+	if (!c->n && !frag_change && !mark_change)
+		return 0;
+	if (render_doc(d, d->type ? d->type : "kvm", &want) < 0)
+		return -ENOMEM;
+	r = config_mark(d, xmlDocGetRootElement(want), &m);
+	if (r == 0 && !frag_change && only_live_fields(c)) {
+		for (size_t i = 0; i < c->n && r == 0; i++) {
+			bool vcpu = !strcmp(c->items[i].path, "vcpu.current");
+			r = add_action(
+			    dp, vcpu ? RC_ACT_SET_VCPUS : RC_ACT_SET_MEMORY,
+			    false,
+			    vcpu ? d->vcpu_current : d->current_memory_kib,
+			    NULL, "%s %s → %s", c->items[i].path,
+			    c->items[i].have ? c->items[i].have : "(none)",
+			    c->items[i].want);
+		}
+		if (r == 0 && mark_change)
+			r = (xml = rc_mark_format(&m))
+				? add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
+					     "%s",
+					     o->mark.present ? "file name"
+							     : "adopt: mark as "
+							       "managed")
+				: -ENOMEM;
+		goto out;
+	}
+	if (r == 0 && !(have = xmlCopyDoc(o->config_doc, 1)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = ds_merge(xmlDocGetRootElement(have),
+			     xmlDocGetRootElement(want), d->root);
+	if (r == 0 && frag_change)
+		r = merge_fragments(xmlDocGetRootElement(have),
+				    xmlDocGetRootElement(want),
+				    o->mark.fragment_names);
+	if (r == 0)
+		r = put_mark(xmlDocGetRootElement(have), &m);
+	if (r == 0 && !(xml = doc_text(have)))
+		r = -ENOMEM;
+	why = r == 0 ? describe(c, NULL) : NULL;
+	if (r == 0 && why)
+		r = add_action(dp, RC_ACT_REDEFINE, false, 0, xml, "%s%s%s%s",
+			       why, *why && frag_change ? ", " : "",
+			       frag_change ? "raw xml" : "",
+			       !*why && !frag_change ? "adopt: mark as managed"
+						     : "");
+	else if (r == 0)
+		r = -ENOMEM;
+	free(why);
+out:
+	rc_mark_finish(&m);
+	xmlFreeDoc(want);
+	xmlFreeDoc(have);
+	return r;
+}
+
+static bool word_in(const char *words, const char *w)
+{
+	size_t len = strlen(w);
+
+	for (const char *p = words ? strstr(words, w) : NULL; p;
+	     p = strstr(p + 1, w))
+		if ((p == words || p[-1] == ' ') && (!p[len] || p[len] == ' '))
+			return true;
+	return false;
+}
+
+/* What waits for a restart: the fields written to the config while the
+ * guest runs (now, or on an earlier pass: the live mark keeps them), that
+ * the running guest still has otherwise. */
+static int plan_pending(const struct ds_domain *d, const struct rc_observed *o,
+			const struct ds_changes *config, bool frag_change,
+			struct rc_domain_plan *dp, char **ret_text)
+{
+	struct ds_changes live = {0};
+	char *paths = NULL, *text = NULL;
+	size_t tlen = 0;
+	FILE *f;
+	int r;
+
+	if (o->live && (r = ds_tree_compare(d->root, o->live, &live)) < 0)
+		return r;
+	f = open_memstream(&text, &tlen);
+	if (!f) {
+		ds_changes_finish(&live);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < live.n; i++) {
+		const char *path = live.items[i].path;
+		bool changed = false;
+		for (size_t j = 0; j < config->n && !changed; j++)
+			changed = !strcmp(config->items[j].path, path);
+		if (!restart_field(path) ||
+		    !(changed || word_in(o->live_mark.pending, path)))
+			continue;
+		fprintf(f, "%s%s %s → %s", tlen ? ", " : "", path,
+			live.items[i].have ? live.items[i].have : "(none)",
+			live.items[i].want);
+		fflush(f);
+		char *p2;
+		if (asprintf(&p2, "%s%s%s", paths ? paths : "",
+			     paths ? " " : "", path) < 0) {
+			fclose(f);
+			free(text);
+			free(paths);
+			ds_changes_finish(&live);
+			return -ENOMEM;
+		}
+		free(paths);
+		paths = p2;
+	}
+	if (frag_change || word_in(o->live_mark.pending, "xml")) {
+		fprintf(f, "%sraw xml", tlen ? ", " : "");
+		char *p2;
+		if (asprintf(&p2, "%s%sxml", paths ? paths : "",
+			     paths ? " " : "") >= 0) {
+			free(paths);
+			paths = p2;
+		}
+	}
+	fclose(f);
+	ds_changes_finish(&live);
+	free(dp->live_mark.pending);
+	dp->live_mark.pending = paths;
+	*ret_text = text;
+	return 0;
+}
+
+/* The running guest: vCPUs and balloon within the running maxima, never
+ * again a value the hypervisor refused or a target already sent. */
+static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
+		     struct rc_domain_plan *dp, FILE *notes)
+{
+	unsigned cur = d->vcpu_current;
+	uint64_t mem = d->current_memory_kib;
+	char a[DS_SIZE_BUFLEN], b[DS_SIZE_BUFLEN];
+
+	if (d->vcpu_max && cur != o->live_vcpus) {
+		if (cur > o->live_max_vcpus)
+			fprintf(notes,
+				"%svcpu.current %u is over the running "
+				"maximum of %u",
+				ftell(notes) ? ", " : "", cur,
+				o->live_max_vcpus);
+		else if (o->live_mark.vcpus_refused == cur)
+			fprintf(notes,
+				"%svcpu.current %u → %u was refused "
+				"live: %s",
+				ftell(notes) ? ", " : "", o->live_vcpus, cur,
+				o->live_mark.refused_reason
+				    ? o->live_mark.refused_reason
+				    : "by the hypervisor");
+		else if (add_action(dp, RC_ACT_SET_VCPUS, true, cur, NULL,
+				    "vcpu.current %u → %u (live)",
+				    o->live_vcpus, cur) < 0)
+			return -ENOMEM;
+	}
+	if (mem != o->live_memory) {
+		ds_size_format(o->live_memory, a, sizeof(a));
+		ds_size_format(mem, b, sizeof(b));
+		if (mem > o->live_max_memory)
+			fprintf(notes,
+				"%scurrentMemory %s is over the running "
+				"maximum",
+				ftell(notes) ? ", " : "", b);
+		else if (o->live_mark.memory_sent == mem) {
+			if (set_reason(dp,
+				       "balloon target %s sent; the guest "
+				       "has %s",
+				       b, a) < 0)
+				return -ENOMEM;
+			if (dp->phase == RC_PHASE_IN_SYNC)
+				dp->phase = RC_PHASE_CONVERGING;
+		} else if (add_action(dp, RC_ACT_SET_MEMORY, true, mem, NULL,
+				      "currentMemory %s → %s (live)", a, b) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int plan_state(const struct ds_domain *d, const struct rc_observed *o,
+		      struct rc_domain_plan *dp)
+{
+	if (d->state == DS_STATE_RUNNING && !o->active &&
+	    add_action(dp, RC_ACT_START, false, 0, NULL,
+		       "state shutoff → running") < 0)
+		return -ENOMEM;
+	if (d->state == DS_STATE_SHUTOFF && o->active &&
+	    add_action(dp, RC_ACT_SHUTDOWN, false, 0, NULL,
+		       "state running → shutoff") < 0)
+		return -ENOMEM;
+	if (d->autostart != o->autostart &&
+	    add_action(dp, RC_ACT_SET_AUTOSTART, false, d->autostart, NULL,
+		       "autostart %s → %s", o->autostart ? "true" : "false",
+		       d->autostart ? "true" : "false") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int copy_mark(const struct rc_mark *from, struct rc_mark *to)
+{
+	*to = *from;
+	to->file = from->file ? strdup(from->file) : NULL;
+	to->fragments = from->fragments ? strdup(from->fragments) : NULL;
+	to->fragment_names =
+	    from->fragment_names ? strdup(from->fragment_names) : NULL;
+	to->refused_reason =
+	    from->refused_reason ? strdup(from->refused_reason) : NULL;
+	to->pending = from->pending ? strdup(from->pending) : NULL;
+	if ((from->file && !to->file) || (from->fragments && !to->fragments) ||
+	    (from->fragment_names && !to->fragment_names) ||
+	    (from->refused_reason && !to->refused_reason) ||
+	    (from->pending && !to->pending)) {
+		rc_mark_finish(to);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
+			 struct rc_domain_plan *dp)
+{
+	_cleanup_free_ char *frags = fragments_text(d->root);
+	_cleanup_free_ char *pending = NULL, *notes = NULL;
+	struct ds_changes c = {0};
+	size_t nlen = 0;
+	FILE *nf;
+	int r;
+
+	if (!frags || ds_tree_compare(d->root, o->config, &c) < 0)
+		return -ENOMEM;
+	r = plan_config(d, o, &c, dp);
+	if (r == 0 && o->active && d->state == DS_STATE_RUNNING) {
+		dp->live_mark_set = true;
+		r = copy_mark(&o->live_mark, &dp->live_mark);
+		if (r == 0 &&
+		    !(dp->live_mark_was = rc_mark_format(&o->live_mark)))
+			r = -ENOMEM;
+		if (r == 0)
+			r = plan_pending(d, o, &c,
+					 !str_eq(frags, o->mark.fragments), dp,
+					 &pending);
+		nf = r == 0 ? open_memstream(&notes, &nlen) : NULL;
+		if (r == 0 && !nf)
+			r = -ENOMEM;
+		if (r == 0) {
+			if (pending && *pending)
+				fprintf(nf, "%s", pending);
+			r = plan_live(d, o, dp, nf);
+			fclose(nf);
+		}
+	}
+	if (r == 0)
+		r = plan_state(d, o, dp);
+	ds_changes_finish(&c);
+	if (r < 0)
+		return r;
+	if (notes && *notes) {
+		dp->phase = RC_PHASE_RESTART_REQUIRED;
+		return set_reason(dp, "restart required: %s", notes);
+	}
+	if (dp->n_actions)
+		dp->phase = RC_PHASE_CONVERGING;
+	return 0;
+}
+
+/* Ownership and identity before anything: a domain of that name that the
+ * agent did not make is left alone unless the file adopts it. */
+static int refuse_conflict(const struct ds_domain *d,
+			   const struct rc_observed *o,
+			   struct rc_domain_plan *dp)
+{
+	dp->phase = RC_PHASE_CONFLICT;
+	if (!o->persistent)
+		return set_reason(dp,
+				  "a transient domain '%s' exists; "
+				  "virt-reconcile leaves it alone",
+				  o->name) < 0
+			   ? -ENOMEM
+			   : 1;
+	if (!o->mark.present && !d->adopt)
+		return set_reason(dp,
+				  "a domain '%s' exists that virt-reconcile "
+				  "did not define; it is left as it is "
+				  "(set 'adopt: true' to take it over)",
+				  o->name) < 0
+			   ? -ENOMEM
+			   : 1;
+	if (d->uuid && strcasecmp(d->uuid, o->uuid))
+		return set_reason(dp,
+				  "the domain '%s' has UUID %s, not the "
+				  "file's %s",
+				  o->name, o->uuid, d->uuid) < 0
+			   ? -ENOMEM
+			   : 1;
+	dp->phase = RC_PHASE_IN_SYNC;
+	return 0;
+}
+
+static int cmp_obs(const void *a, const void *b)
+{
+	const struct rc_observed *x = *(const struct rc_observed *const *)a;
+	const struct rc_observed *y = *(const struct rc_observed *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+static const struct rc_observed *find_obs(const struct rc_observed **idx,
+					  size_t n, const char *name)
+{
+	struct rc_observed key = {.name = (char *)name};
+	const struct rc_observed *kp = &key;
+	const struct rc_observed **hit =
+	    bsearch(&kp, idx, n, sizeof(*idx), cmp_obs);
+
+	return hit ? *hit : NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool in_sorted(const char **v, size_t n, const char *s)
+{
+	return s && bsearch(&s, v, n, sizeof(*v), cmp_str);
+}
+
+static struct rc_domain_plan *grow(struct rc_plan *p)
+{
+	struct rc_domain_plan *d =
+	    reallocarray(p->domains, p->n + 1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	p->domains = d;
+	d = &p->domains[p->n++];
+	*d = (struct rc_domain_plan){0};
+	return d;
+}
+
+static int plan_file(const struct ds_entry *e, const struct rc_observed **idx,
+		     size_t n_obs, const struct rc_limits *l,
+		     struct rc_domain_plan *dp)
+{
+	const struct ds_domain *d = e->dom;
+	const struct rc_observed *o;
+	int r;
+
+	if (!(dp->file = strdup(e->diags.path)))
+		return -ENOMEM;
+	if (!d) {
+		dp->phase = RC_PHASE_ERROR;
+		return set_reason(dp, "the file has problems; its domain is "
+				      "left as it is");
+	}
+	if (!(dp->name = strdup(d->name)))
+		return -ENOMEM;
+	o = find_obs(idx, n_obs, d->name);
+	const struct ds_node *otype = o ? ds_node_get(o->config, "type") : NULL;
+	r = refuse_limits(d,
+			  d->type ? d->type
+			  : otype ? otype->str
+				  : l->best_type,
+			  l, dp);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	if (!o)
+		return plan_new(d, d->type ? d->type : l->best_type, dp);
+	r = refuse_conflict(d, o, dp);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	return plan_existing(d, o, dp);
+}
+
+static int plan_orphan(const struct rc_observed *o,
+		       const struct rc_plan_opts *opts,
+		       struct rc_domain_plan *dp)
+{
+	if (!(dp->name = strdup(o->name)))
+		return -ENOMEM;
+	dp->phase = RC_PHASE_ORPHANED;
+	if (!opts->prune)
+		return set_reason(dp,
+				  "its file %s is gone; the domain is kept "
+				  "(--prune undefines it)",
+				  o->mark.file ? o->mark.file : "");
+	if (!opts->dir_usable)
+		return set_reason(dp,
+				  "its file %s is gone, but the directory "
+				  "is empty or unreadable: nothing is "
+				  "pruned",
+				  o->mark.file ? o->mark.file : "");
+	if (o->active && add_action(dp, RC_ACT_SHUTDOWN, false, 0, NULL,
+				    "prune: its file %s is gone",
+				    o->mark.file ? o->mark.file : "") < 0)
+		return -ENOMEM;
+	if (add_action(dp, RC_ACT_UNDEFINE, false, 0, NULL,
+		       "prune: its file %s is gone",
+		       o->mark.file ? o->mark.file : "") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
+	    size_t n_observed, const struct rc_limits *limits,
+	    const struct rc_plan_opts *opts, struct rc_plan *ret)
+{
+	const struct rc_observed **idx = calloc(n_observed + 1, sizeof(*idx));
+	const char **names = calloc(desired->n + 1, sizeof(*names));
+	const char **files = calloc(desired->n + 1, sizeof(*files));
+	struct rc_plan p = {0};
+	size_t n_names = 0;
+	int r = 0;
+
+	if (!idx || !names || !files) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n_observed; i++)
+		idx[i] = &observed[i];
+	qsort(idx, n_observed, sizeof(*idx), cmp_obs);
+	for (size_t i = 0; i < desired->n && r == 0; i++) {
+		const struct ds_entry *e = &desired->entries[i];
+		struct rc_domain_plan *dp = grow(&p);
+		files[i] = file_name(e->diags.path);
+		if (e->dom)
+			names[n_names++] = e->dom->name;
+		r = dp ? plan_file(e, idx, n_observed, limits, dp) : -ENOMEM;
+	}
+	qsort(names, n_names, sizeof(*names), cmp_str);
+	qsort(files, desired->n, sizeof(*files), cmp_str);
+	for (size_t i = 0; i < n_observed && r == 0; i++) {
+		const struct rc_observed *o = idx[i];
+		struct rc_domain_plan *dp;
+		if (!o->mark.present || in_sorted(names, n_names, o->name) ||
+		    in_sorted(files, desired->n, o->mark.file))
+			continue;
+		dp = grow(&p);
+		r = dp ? plan_orphan(o, opts, dp) : -ENOMEM;
+	}
+out:
+	free(idx);
+	free(names);
+	free(files);
+	if (r < 0) {
+		rc_plan_finish(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+void rc_plan_finish(struct rc_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct rc_domain_plan *dp = &p->domains[i];
+		for (size_t j = 0; j < dp->n_actions; j++) {
+			free(dp->actions[j].xml);
+			free(dp->actions[j].why);
+		}
+		free(dp->actions);
+		free(dp->name);
+		free(dp->file);
+		free(dp->reason);
+		rc_mark_finish(&dp->live_mark);
+		free(dp->live_mark_was);
+	}
+	free(p->domains);
+	*p = (struct rc_plan){0};
+}
+
+size_t rc_plan_count_actions(const struct rc_plan *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		n += p->domains[i].n_actions;
+	return n;
+}
+
+static void print_action(const struct rc_action *a, FILE *out)
+{
+	char size[DS_SIZE_BUFLEN];
+
+	fprintf(out, "  + %s", rc_act_name(a->kind));
+	switch (a->kind) {
+	case RC_ACT_SET_VCPUS:
+		fprintf(out, " %s %" PRIu64, a->live ? "live" : "config",
+			a->value);
+		break;
+	case RC_ACT_SET_MEMORY:
+		fprintf(out, " %s %s", a->live ? "live" : "config",
+			ds_size_format(a->value, size, sizeof(size)));
+		break;
+	case RC_ACT_SET_MARK:
+		fprintf(out, " %s", a->live ? "live" : "config");
+		break;
+	case RC_ACT_SET_AUTOSTART:
+		fprintf(out, " %s", a->value ? "on" : "off");
+		break;
+	default:
+		break;
+	}
+	fprintf(out, ": %s\n", a->why);
+}
+
+void rc_plan_print(const struct rc_plan *p, FILE *out)
+{
+	size_t count[RC_PHASE_ORPHANED + 1] = {0};
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct rc_domain_plan *dp = &p->domains[i];
+		count[dp->phase]++;
+		fprintf(out, "%s: %s", dp->name ? dp->name : dp->file,
+			rc_phase_name(dp->phase));
+		if (dp->name && dp->file)
+			fprintf(out, " (%s)", dp->file);
+		fputc('\n', out);
+		for (size_t j = 0; j < dp->n_actions; j++)
+			print_action(&dp->actions[j], out);
+		if (dp->reason)
+			fprintf(out, "  ! %s\n", dp->reason);
+	}
+	fprintf(out, "%zu domain%s:", p->n, p->n == 1 ? "" : "s");
+	for (size_t ph = 0; ph <= RC_PHASE_ORPHANED; ph++)
+		if (count[ph])
+			fprintf(out, " %zu %s", count[ph], rc_phase_name(ph));
+	fprintf(out, "; %zu change%s pending\n", rc_plan_count_actions(p),
+		rc_plan_count_actions(p) == 1 ? "" : "s");
+}
+
+static json_object *action_json(const struct rc_action *a)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "action",
+			       json_object_new_string(rc_act_name(a->kind)));
+	if (a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_MEMORY ||
+	    a->kind == RC_ACT_SET_MARK)
+		json_object_object_add(o, "live",
+				       json_object_new_boolean(a->live));
+	if (a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_AUTOSTART)
+		json_object_object_add(o, "value",
+				       json_object_new_int64(a->value));
+	if (a->kind == RC_ACT_SET_MEMORY)
+		json_object_object_add(o, "kib",
+				       json_object_new_int64(a->value));
+	json_object_object_add(o, "why", json_object_new_string(a->why));
+	return o;
+}
+
+void rc_plan_print_json(const struct rc_plan *p, FILE *out)
+{
+	json_object *root = json_object_new_object();
+	json_object *doms = json_object_new_array();
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct rc_domain_plan *dp = &p->domains[i];
+		json_object *d = json_object_new_object();
+		json_object *acts = json_object_new_array();
+		json_object_object_add(
+		    d, "name",
+		    dp->name ? json_object_new_string(dp->name) : NULL);
+		json_object_object_add(
+		    d, "file",
+		    dp->file ? json_object_new_string(dp->file) : NULL);
+		json_object_object_add(
+		    d, "phase",
+		    json_object_new_string(rc_phase_name(dp->phase)));
+		json_object_object_add(
+		    d, "reason",
+		    dp->reason ? json_object_new_string(dp->reason) : NULL);
+		for (size_t j = 0; j < dp->n_actions; j++)
+			json_object_array_add(acts,
+					      action_json(&dp->actions[j]));
+		json_object_object_add(d, "actions", acts);
+		json_object_array_add(doms, d);
+	}
+	json_object_object_add(root, "domains", doms);
+	json_object_object_add(root, "changes",
+			       json_object_new_int64(rc_plan_count_actions(p)));
+	fputs(
+	    json_object_to_json_string_ext(
+		root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    out);
+	fputc('\n', out);
+	json_object_put(root);
+}

@@ -1,0 +1,82 @@
+/* Planning: a pure function of what the files say, what libvirt has and
+ * the hypervisor's limits, giving per domain the calls to make and why.
+ * It makes no libvirt call; it is tested with files alone. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "compare.h"
+#include "observe.h"
+#include "set.h"
+
+enum rc_phase {
+	RC_PHASE_IN_SYNC,
+	RC_PHASE_CONVERGING,       /* calls to make, or a target not reached */
+	RC_PHASE_RESTART_REQUIRED, /* config written; the guest must restart */
+	RC_PHASE_ERROR,            /* the file has problems, or a call failed */
+	RC_PHASE_CONFLICT,         /* refused: not ours, or over a limit */
+	RC_PHASE_ORPHANED,         /* ours, but its file is gone */
+};
+
+enum rc_act {
+	RC_ACT_DEFINE,        /* xml: a new domain */
+	RC_ACT_REDEFINE,      /* xml: the domain's XML with the file's fields */
+	RC_ACT_SET_MARK,      /* xml: the agent's mark (config or live) */
+	RC_ACT_SET_VCPUS,     /* value (config or live) */
+	RC_ACT_SET_MEMORY,    /* value in KiB (config or live) */
+	RC_ACT_SET_AUTOSTART, /* value */
+	RC_ACT_START,
+	RC_ACT_SHUTDOWN, /* graceful, then destroy after a timeout */
+	RC_ACT_UNDEFINE,
+};
+
+struct rc_action {
+	enum rc_act kind;
+	bool live; /* the running guest, else the persistent config */
+	uint64_t value;
+	char *xml;
+	char *why; /* for people: "vcpu.current 1 → 3" */
+};
+
+struct rc_domain_plan {
+	char *name; /* the domain, or NULL when the file names none */
+	char *file; /* the file, or NULL for an orphan */
+	enum rc_phase phase;
+	char *reason; /* conflict, error, restart or converging note */
+	struct rc_action *actions;
+	size_t n_actions;
+	struct rc_mark live_mark; /* the live mark to leave on the running
+				     guest (apply writes it if it changed) */
+	bool live_mark_set;
+	char *live_mark_was; /* the live mark libvirt has, formatted */
+};
+
+struct rc_plan {
+	struct rc_domain_plan *domains;
+	size_t n;
+};
+
+/* What the planner needs beside the two sides. */
+struct rc_plan_opts {
+	bool prune;      /* undefine our domains whose file is gone */
+	bool dir_usable; /* the directory was read and holds files */
+};
+
+/* Plans every file of desired against observed. Returns 0 and a plan
+ * owned by the caller (rc_plan_finish), or -ENOMEM. */
+int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
+	    size_t n_observed, const struct rc_limits *limits,
+	    const struct rc_plan_opts *opts, struct rc_plan *ret);
+void rc_plan_finish(struct rc_plan *p);
+
+const char *rc_phase_name(enum rc_phase p);
+const char *rc_act_name(enum rc_act a);
+
+/* Number of actions in the plan (libvirt write calls apply would make). */
+size_t rc_plan_count_actions(const struct rc_plan *p);
+
+/* Prints the plan for people, or as JSON. */
+void rc_plan_print(const struct rc_plan *p, FILE *out);
+void rc_plan_print_json(const struct rc_plan *p, FILE *out);

@@ -1,0 +1,391 @@
+/* Integration on libvirt's in-process test hypervisor (test:///): plan and
+ * apply against real libvirt calls, every row of the converging table that
+ * the test driver supports, and a second pass that writes nothing. Each
+ * test opens its own instance (test:///PATH, from a node file holding one
+ * unmanaged domain, as test:///default does), so tests cannot see each
+ * other's domains. */
+#include <cmocka.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "connect.h"
+#include "pass.h"
+
+struct ctx {
+	virConnectPtr conn;
+	char dir[64];  /* the desired-state directory */
+	char node[64]; /* the test driver's node file */
+};
+
+/* The test driver's own domain, as test:///default has it. */
+static const char node_xml[] =
+    "<node><domain type='test'><name>test</name>"
+    "<memory>8388608</memory><currentMemory>2097152</currentMemory>"
+    "<vcpu>2</vcpu><os><type>hvm</type></os></domain></node>\n";
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+	struct rc_err e;
+
+	char uri[96];
+	FILE *f;
+
+	rc_init();
+	if (!c)
+		return -1;
+	strcpy(c->dir, "/tmp/vr-test-XXXXXX");
+	strcpy(c->node, "/tmp/vr-node-XXXXXX");
+	if (!mkdtemp(c->dir) || !mkdtemp(c->node))
+		return -1;
+	strcat(c->node, "/node.xml");
+	f = fopen(c->node, "w");
+	if (!f || fputs(node_xml, f) < 0 || fclose(f) != 0)
+		return -1;
+	snprintf(uri, sizeof(uri), "test://%s", c->node);
+	if (rc_connect(uri, &c->conn, &e) < 0)
+		return -1;
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+	char cmd[192];
+
+	*strrchr(c->node, '/') = 0;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", c->dir, c->node);
+	if (system(cmd) != 0)
+		return -1;
+	virConnectClose(c->conn);
+	free(c);
+	return 0;
+}
+
+static void write_file(struct ctx *c, const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", c->dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void remove_file(struct ctx *c, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", c->dir, name);
+	assert_int_equal(unlink(path), 0);
+}
+
+/* One pass; returns the plan's action count, applies when asked, and
+ * leaves the phase of `name` in *phase. */
+static size_t pass(struct ctx *c, bool apply, bool prune, const char *name,
+		   enum rc_phase *phase, size_t *writes)
+{
+	struct rc_pass p = {0};
+	struct rc_err e;
+	struct rc_apply_stats stats = {0};
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	size_t actions;
+
+	assert_int_equal(rc_pass_plan(c->conn, c->dir, prune, &p, &e), 0);
+	actions = rc_plan_count_actions(&p.plan);
+	if (getenv("VR_TEST_VERBOSE"))
+		rc_plan_print(&p.plan, stderr);
+	if (apply)
+		rc_apply(c->conn, &p.plan, &opts, &stats);
+	for (size_t i = 0; apply && i < p.plan.n; i++)
+		if (getenv("VR_TEST_VERBOSE") && p.plan.domains[i].reason)
+			fprintf(stderr, "after apply: %s: %s: %s\n",
+				p.plan.domains[i].name,
+				rc_phase_name(p.plan.domains[i].phase),
+				p.plan.domains[i].reason);
+	if (writes)
+		*writes = stats.writes;
+	for (size_t i = 0; phase && i < p.plan.n; i++)
+		if (p.plan.domains[i].name &&
+		    !strcmp(p.plan.domains[i].name, name))
+			*phase = p.plan.domains[i].phase;
+	rc_pass_finish(&p);
+	return actions;
+}
+
+static virDomainPtr lookup(struct ctx *c, const char *name)
+{
+	virDomainPtr d = virDomainLookupByName(c->conn, name);
+
+	assert_non_null(d);
+	return d;
+}
+
+static const char web[] = "name: web\n"
+			  "memory: 1 GiB\n"
+			  "currentMemory: 768 MiB\n"
+			  "vcpu: {value: 4, current: 2}\n"
+			  "autostart: true\n";
+
+static void test_define_start_then_nothing(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph = RC_PHASE_ERROR;
+	size_t writes = 99;
+	virDomainInfo info;
+	int autostart = 0;
+
+	write_file(c, "web.yaml", web);
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 3);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainGetInfo(d, &info), 0);
+	assert_int_equal(info.state, VIR_DOMAIN_RUNNING);
+	assert_int_equal(info.nrVirtCpu, 2);
+	assert_int_equal(info.memory, 768 * 1024);
+	assert_int_equal(virDomainGetAutostart(d, &autostart), 0);
+	assert_int_equal(autostart, 1);
+	virDomainFree(d);
+	/* The second pass finds nothing to do and writes nothing. */
+	assert_int_equal(pass(c, true, false, "web", &ph, &writes), 0);
+	assert_int_equal(writes, 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+}
+
+static void test_live_vcpus_and_memory(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+	virDomainInfo info;
+	unsigned id;
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	virDomainPtr d = lookup(c, "web");
+	id = virDomainGetID(d);
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\ncurrentMemory: 512 MiB\n"
+		   "vcpu: {value: 4, current: 3}\nautostart: true\n");
+	/* config and live for each: four calls */
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 4);
+	assert_int_equal(virDomainGetInfo(d, &info), 0);
+	assert_int_equal(info.nrVirtCpu, 3);
+	assert_int_equal(info.memory, 512 * 1024);
+	assert_int_equal(virDomainGetID(d), id); /* not restarted */
+	assert_int_equal(virDomainGetVcpusFlags(d, VIR_DOMAIN_AFFECT_CONFIG),
+			 3);
+	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	virDomainFree(d);
+}
+
+static void test_restart_required(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\ncurrentMemory: 768 MiB\n"
+		   "vcpu: {value: 6, current: 2}\nautostart: true\n");
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
+	assert_int_equal(ph, RC_PHASE_RESTART_REQUIRED);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainGetVcpusFlags(d, VIR_DOMAIN_AFFECT_CONFIG |
+						       VIR_DOMAIN_VCPU_MAXIMUM),
+			 6);
+	assert_int_equal(virDomainGetMaxVcpus(d), 4); /* still running as 4 */
+	/* Reported, not redone, until the guest restarts. */
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_RESTART_REQUIRED);
+	assert_int_equal(virDomainDestroy(d), 0);
+	assert_int_equal(virDomainCreate(d), 0);
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	virDomainFree(d);
+}
+
+static void test_drift_undone(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+	int autostart = 1;
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainSetVcpusFlags(d, 1, VIR_DOMAIN_AFFECT_CONFIG),
+			 0);
+	assert_int_equal(virDomainSetAutostart(d, 0), 0);
+	assert_int_equal(virDomainDestroy(d), 0);
+	/* config vcpus, autostart, start */
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 3);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	assert_int_equal(virDomainIsActive(d), 1);
+	assert_int_equal(virDomainGetVcpusFlags(d, VIR_DOMAIN_AFFECT_CONFIG),
+			 2);
+	assert_int_equal(virDomainGetAutostart(d, &autostart), 0);
+	assert_int_equal(autostart, 1);
+	virDomainFree(d);
+}
+
+static void test_redefine_keeps_generated(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+	char uuid[VIR_UUID_STRING_BUFLEN], uuid2[VIR_UUID_STRING_BUFLEN];
+
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\nstate: shutoff\n"
+		   "devices: {interfaces: [{type: network, source: {network: "
+		   "default}}]}\n");
+	pass(c, true, false, "web", NULL, NULL);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainGetUUIDString(d, uuid), 0);
+	char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+	char *mac = strstr(xml, "<mac address='");
+	assert_non_null(mac);
+	mac[31] = 0;
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\nstate: shutoff\ntitle: Web\n"
+		   "devices: {interfaces: [{type: network, source: {network: "
+		   "default}, model: virtio}]}\n");
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	char *xml2 = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+	assert_non_null(strstr(xml2, mac)); /* the MAC libvirt made is kept */
+	assert_non_null(strstr(xml2, "<model type='virtio'/>"));
+	assert_non_null(strstr(xml2, "<title>Web</title>"));
+	assert_int_equal(virDomainGetUUIDString(d, uuid2), 0);
+	assert_string_equal(uuid, uuid2);
+	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
+	free(xml);
+	free(xml2);
+	virDomainFree(d);
+}
+
+static void test_conflict_and_adopt(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+	virDomainPtr d = lookup(c, "test"); /* the test driver's own domain */
+	char *before = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+
+	write_file(c, "test.yaml", "name: test\nmemory: 1 GiB\n");
+	assert_int_equal(pass(c, true, false, "test", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_CONFLICT);
+	char *after = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+	assert_string_equal(before, after); /* left byte for byte */
+	/* Adopted: marked, its config made the file's; the running guest
+	 * keeps its memory until it restarts. */
+	write_file(c, "test.yaml", "name: test\nmemory: 1 GiB\nadopt: true\n");
+	assert_true(pass(c, true, false, "test", &ph, NULL) > 0);
+	assert_int_equal(pass(c, false, false, "test", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_RESTART_REQUIRED);
+	assert_int_equal(virDomainDestroy(d), 0);
+	assert_int_equal(virDomainCreate(d), 0);
+	assert_int_equal(pass(c, false, false, "test", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	free(before);
+	free(after);
+	virDomainFree(d);
+}
+
+static void test_orphan_and_prune(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph = RC_PHASE_IN_SYNC;
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	remove_file(c, "web.yaml");
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_ORPHANED);
+	virDomainFree(lookup(c, "web")); /* kept */
+	assert_int_equal(pass(c, true, true, "web", &ph, NULL), 2);
+	assert_null(virDomainLookupByName(c->conn, "web"));
+	/* Never prune from an empty directory. */
+	remove_file(c, "db.yaml");
+	assert_int_equal(pass(c, true, true, "db", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_ORPHANED);
+	virDomainFree(lookup(c, "db"));
+}
+
+static void test_bad_file_touches_nothing(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	write_file(c, "web.yaml", "name: web\nmemory: [\n");
+	assert_int_equal(pass(c, true, true, "web", &ph, NULL), 0);
+	virDomainPtr d = lookup(c, "web"); /* not pruned: its file exists */
+	assert_int_equal(virDomainIsActive(d), 1);
+	virDomainFree(d);
+}
+
+static void test_limits_refused(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+
+	write_file(c, "big.yaml", "name: big\nmemory: 1 GiB\nvcpu: 16000\n");
+	assert_int_equal(pass(c, true, false, "big", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_ERROR);
+	assert_null(virDomainLookupByName(c->conn, "big"));
+}
+
+static void test_shutoff(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\ncurrentMemory: 768 MiB\n"
+		   "vcpu: {value: 4, current: 2}\nautostart: true\n"
+		   "state: shutoff\n");
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainIsActive(d), 0);
+	virDomainFree(d);
+	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_define_start_then_nothing,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_live_vcpus_and_memory, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_required, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_drift_undone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_redefine_keeps_generated,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_conflict_and_adopt, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_orphan_and_prune, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_file_touches_nothing,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_limits_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_shutoff, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
