@@ -4,7 +4,6 @@
  * test opens its own instance (test:///PATH, from a node file holding one
  * unmanaged domain, as test:///default does), so tests cannot see each
  * other's domains. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "connect.h"
 #include "pass.h"
