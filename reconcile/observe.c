@@ -118,30 +118,42 @@ void rc_observed_finish(struct rc_observed *o)
 	*o = (struct rc_observed){0};
 }
 
+int rc_observed_read_xml(const char *xml, bool live, struct rc_observed *o)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
+				      XML_PARSE_NONET);
+	struct ds_node **tree = live ? &o->live : &o->config;
+	struct rc_mark *mark = live ? &o->live_mark : &o->mark;
+
+	if (!doc || ds_tree_from_xml(xmlDocGetRootElement(doc), tree) < 0 ||
+	    rc_mark_read(xmlDocGetRootElement(doc), mark) < 0) {
+		xmlFreeDoc(doc);
+		return -1;
+	}
+	if (live) {
+		xmlFreeDoc(doc);
+	} else {
+		xmlFreeDoc(o->config_doc);
+		o->config_doc = doc;
+	}
+	return 0;
+}
+
 /* Fetches one XML description and reads it through the format. */
-static int read_xml(virDomainPtr dom, unsigned flags, xmlDocPtr *ret_doc,
-		    struct ds_node **ret_tree, struct rc_mark *ret_mark,
+static int read_xml(virDomainPtr dom, bool live, struct rc_observed *o,
 		    struct rc_err *e)
 {
-	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, flags);
-	xmlDocPtr doc;
+	_cleanup_free_ char *xml =
+	    virDomainGetXMLDesc(dom, live ? 0 : VIR_DOMAIN_XML_INACTIVE);
 
 	if (!xml) {
 		rc_err_libvirt(e, "virDomainGetXMLDesc");
 		return -1;
 	}
-	doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
-			    XML_PARSE_NONET);
-	if (!doc || ds_tree_from_xml(xmlDocGetRootElement(doc), ret_tree) < 0 ||
-	    rc_mark_read(xmlDocGetRootElement(doc), ret_mark) < 0) {
-		xmlFreeDoc(doc);
+	if (rc_observed_read_xml(xml, live, o) < 0) {
 		rc_err_set(e, "cannot read the domain XML libvirt gave");
 		return -1;
 	}
-	if (ret_doc)
-		*ret_doc = doc;
-	else
-		xmlFreeDoc(doc);
 	return 0;
 }
 
@@ -151,7 +163,7 @@ static int observe_live(virDomainPtr dom, struct rc_observed *o,
 	virDomainInfo info;
 	int max;
 
-	if (read_xml(dom, 0, NULL, &o->live, &o->live_mark, e) < 0)
+	if (read_xml(dom, true, o, e) < 0)
 		return -1;
 	max = virDomainGetMaxVcpus(dom);
 	if (max < 0 || virDomainGetInfo(dom, &info) < 0) {
@@ -188,8 +200,7 @@ int rc_observe_domain(virDomainPtr dom, struct rc_observed *o, struct rc_err *e)
 		return -1;
 	}
 	o->autostart = autostart;
-	if (read_xml(dom, o->persistent ? VIR_DOMAIN_XML_INACTIVE : 0,
-		     &o->config_doc, &o->config, &o->mark, e) < 0)
+	if (read_xml(dom, false, o, e) < 0)
 		return -1;
 	if (o->active && observe_live(dom, o, e) < 0)
 		return -1;

@@ -65,6 +65,10 @@ struct rc_limits {
 	size_t n_vcpus;
 };
 
+/* Reads a domain's persistent (live false) or live XML into o: its tree,
+ * its mark, and for the persistent XML the document. Returns 0 or -1. */
+int rc_observed_read_xml(const char *xml, bool live, struct rc_observed *o);
+
 /* Reads one domain. Returns 0, or -1 and e. */
 int rc_observe_domain(virDomainPtr dom, struct rc_observed *ret,
 		      struct rc_err *e);

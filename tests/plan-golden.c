@@ -1,0 +1,233 @@
+/* Golden plan tests, without libvirt: each directory under tests/plans/
+ * holds desired/NAME.yaml (the files), observed/NAME.xml (what libvirt has, one
+ * domain a file), and optionally limits and options; the plan printed for
+ * them must equal plan.txt. VR_REGENERATE=1 rewrites plan.txt.
+ *
+ * observed/NAME.xml:
+ *   <observed active="yes" autostart="no" vcpus="2" max-vcpus="4"
+ *             memory="786432" max-memory="1048576" persistent="yes">
+ *     <domain>…persistent XML…</domain>
+ *     <live><domain>…live XML…</domain></live>   (default: the same)
+ *   </observed>
+ * limits: lines "host-cpus N", "best-type T", "vcpus TYPE [MACHINE] N".
+ * options: words "prune", "empty-dir". */
+#include <dirent.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plan.h"
+
+static char *node_xml(xmlNodePtr x)
+{
+	xmlBufferPtr b = xmlBufferCreate();
+	char *s = NULL;
+
+	if (b && xmlNodeDump(b, x->doc, x, 0, 0) >= 0)
+		s = strdup((const char *)xmlBufferContent(b));
+	xmlBufferFree(b);
+	return s;
+}
+
+static unsigned long attr(xmlNodePtr x, const char *name, unsigned long def)
+{
+	xmlChar *v = xmlGetProp(x, BAD_CAST name);
+	unsigned long r = def;
+
+	if (v && !strcmp((char *)v, "yes"))
+		r = 1;
+	else if (v && !strcmp((char *)v, "no"))
+		r = 0;
+	else if (v)
+		r = strtoul((char *)v, NULL, 10);
+	xmlFree(v);
+	return r;
+}
+
+static xmlNodePtr elem(xmlNodePtr parent, const char *name)
+{
+	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strcmp((const char *)c->name, name))
+			return c;
+	return NULL;
+}
+
+static int load_observed(const char *path, struct rc_observed *o)
+{
+	xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlNodePtr cfg = elem(root, "domain");
+	xmlNodePtr live = elem(elem(root, "live"), "domain");
+	char *cx = cfg ? node_xml(cfg) : NULL;
+	char *lx = live ? node_xml(live) : cx ? strdup(cx) : NULL;
+	xmlChar *name = cfg ? xmlNodeGetContent(elem(cfg, "name")) : NULL;
+	xmlChar *uuid = cfg ? xmlNodeGetContent(elem(cfg, "uuid")) : NULL;
+	int r = -1;
+
+	*o = (struct rc_observed){.id = -1};
+	if (!cx || !name)
+		goto out;
+	o->name = strdup((char *)name);
+	snprintf(o->uuid, sizeof(o->uuid), "%s",
+		 uuid ? (char *)uuid : "00000000-0000-0000-0000-000000000000");
+	o->active = attr(root, "active", 0);
+	o->state = o->active ? 1 : 5;
+	o->id = o->active ? 1 : -1;
+	o->persistent = attr(root, "persistent", 1);
+	o->autostart = attr(root, "autostart", 0);
+	o->live_vcpus = attr(root, "vcpus", 1);
+	o->live_max_vcpus = attr(root, "max-vcpus", o->live_vcpus);
+	o->live_memory = attr(root, "memory", 0);
+	o->live_max_memory = attr(root, "max-memory", o->live_memory);
+	if (rc_observed_read_xml(cx, false, o) < 0 ||
+	    (o->active && rc_observed_read_xml(lx, true, o) < 0))
+		goto out;
+	r = 0;
+out:
+	xmlFree(name);
+	xmlFree(uuid);
+	free(cx);
+	free(lx);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+static int load_limits(struct rc_limits *l)
+{
+	FILE *f = fopen("limits", "r");
+	char line[256];
+
+	*l = (struct rc_limits){.best_type = strdup("kvm"), .host_cpus = 8};
+	while (f && fgets(line, sizeof(line), f)) {
+		char a[64], b[64], c[64];
+		int n = sscanf(line, "%63s %63s %63s %63s", a, b, c, c + 32);
+		if (n == 2 && !strcmp(a, "host-cpus"))
+			l->host_cpus = strtoul(b, NULL, 10);
+		else if (n == 2 && !strcmp(a, "best-type")) {
+			free(l->best_type);
+			l->best_type = strdup(b);
+		} else if (n >= 3 && !strcmp(a, "vcpus")) {
+			l->vcpus = realloc(l->vcpus, (l->n_vcpus + 1) *
+							 sizeof(*l->vcpus));
+			l->vcpus[l->n_vcpus++] = (struct rc_vcpu_limit){
+			    strdup(b), n == 4 ? strdup(c) : NULL,
+			    strtoul(n == 4 ? c + 32 : c, NULL, 10)};
+		}
+	}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
+static bool has_option(const char *word)
+{
+	FILE *f = fopen("options", "r");
+	char w[64];
+	bool found = false;
+
+	while (f && fscanf(f, "%63s", w) == 1)
+		found |= !strcmp(w, word);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static int run_case(const char *dir)
+{
+	struct ds_set set = {0};
+	struct rc_observed obs[64];
+	size_t n_obs = 0;
+	struct rc_limits limits;
+	struct rc_plan plan;
+	struct rc_plan_opts opts;
+	char *out = NULL, *want = NULL;
+	size_t out_len = 0, want_len = 0;
+	DIR *d;
+	int r = -1;
+
+	if (chdir(dir) < 0)
+		return -1;
+	ds_set_add_dir(&set, "desired");
+	ds_set_check_unique(&set);
+	d = opendir("observed");
+	for (struct dirent *de; d && (de = readdir(d)) && n_obs < 64;) {
+		char path[512];
+		if (!strstr(de->d_name, ".xml"))
+			continue;
+		snprintf(path, sizeof(path), "observed/%s", de->d_name);
+		if (load_observed(path, &obs[n_obs]) < 0) {
+			printf("FAIL %s: cannot read %s\n", dir, path);
+			goto out;
+		}
+		n_obs++;
+	}
+	load_limits(&limits);
+	opts = (struct rc_plan_opts){.prune = has_option("prune"),
+				     .dir_usable = !has_option("empty-dir")};
+	if (rc_plan(&set, obs, n_obs, &limits, &opts, &plan) < 0)
+		goto out;
+	FILE *f = open_memstream(&out, &out_len);
+	for (size_t i = 0; i < set.n; i++)
+		ds_diags_print(&set.entries[i].diags, f, "virt-reconcile");
+	rc_plan_print(&plan, f);
+	fclose(f);
+	rc_plan_finish(&plan);
+	rc_limits_finish(&limits);
+	if (getenv("VR_REGENERATE") && !strcmp(getenv("VR_REGENERATE"), "1")) {
+		FILE *w = fopen("plan.txt", "w");
+		fputs(out, w);
+		fclose(w);
+	}
+	f = fopen("plan.txt", "r");
+	if (f) {
+		want = calloc(1, 65536);
+		want_len = fread(want, 1, 65535, f);
+		fclose(f);
+	}
+	if (!want || want_len != out_len || memcmp(want, out, out_len)) {
+		printf("FAIL %s: the plan differs from plan.txt:\n%s", dir,
+		       out);
+		goto out;
+	}
+	printf("ok   %s\n", dir);
+	r = 0;
+out:
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < n_obs; i++)
+		rc_observed_finish(&obs[i]);
+	ds_set_finish(&set);
+	free(out);
+	free(want);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct dirent **names;
+	size_t pass = 0, fail = 0;
+	int n;
+
+	if (argc != 2 || chdir(argv[1]) < 0) {
+		fprintf(stderr, "usage: plan-golden PLANS_DIR\n");
+		return 1;
+	}
+	n = scandir(".", &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.') {
+			if (run_case(names[i]->d_name) == 0)
+				pass++;
+			else
+				fail++;
+			if (chdir(argv[1]) < 0)
+				return 1;
+		}
+		free(names[i]);
+	}
+	free(names);
+	printf("plan-golden: %zu passed, %zu failed\n", pass, fail);
+	return fail || !pass;
+}
