@@ -4,7 +4,9 @@
 set -eu
 
 build="gcc pkg-config meson ninja-build libyaml-dev libxml2-dev libvirt-dev libjson-c-dev"
-test="$build libcmocka-dev libxml2-utils clang clang-format libclang-rt-14-dev"
+test="$build libcmocka-dev libxml2-utils clang clang-format libclang-rt-14-dev
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
+  qemu-utils ovmf python3"
 
 case "${1:-build}" in
   build) want=$build ;;

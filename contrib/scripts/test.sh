@@ -7,6 +7,10 @@ set -eu
 cd "$(dirname "$0")/../.."
 
 contrib/scripts/deps.sh test
+# The libvirt-real suite drives the system libvirtd with QEMU.
+if [ "$(id -u)" = 0 ]; then
+  contrib/scripts/start-libvirtd.sh
+fi
 
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
