@@ -366,9 +366,39 @@ static void test_shutoff(void **state)
 	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
 }
 
+/* The README's examples on test:///default itself: all converge in one
+ * pass, and a second pass writes nothing. */
+static void test_examples_on_default(void **state)
+{
+	struct rc_pass p = {0};
+	struct rc_err e;
+	struct rc_apply_stats stats = {0};
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	virConnectPtr conn;
+	const char *dir = getenv("VR_EXAMPLES");
+
+	assert_non_null(dir);
+	assert_int_equal(rc_connect("test:///default", &conn, &e), 0);
+	assert_int_equal(rc_pass_plan(conn, dir, false, &p, &e), 0);
+	assert_true(p.plan.n >= 3);
+	rc_apply(conn, &p.plan, &opts, &stats);
+	assert_int_equal(stats.failed, 0);
+	for (size_t i = 0; i < p.plan.n; i++)
+		assert_int_equal(p.plan.domains[i].phase, RC_PHASE_IN_SYNC);
+	rc_pass_finish(&p);
+	stats = (struct rc_apply_stats){0};
+	assert_int_equal(rc_pass_plan(conn, dir, false, &p, &e), 0);
+	assert_int_equal(rc_plan_count_actions(&p.plan), 0);
+	rc_apply(conn, &p.plan, &opts, &stats);
+	assert_int_equal(stats.writes, 0);
+	rc_pass_finish(&p);
+	virConnectClose(conn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_examples_on_default),
 	    cmocka_unit_test_setup_teardown(test_define_start_then_nothing,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_live_vcpus_and_memory, setup,
