@@ -59,6 +59,39 @@ static const struct {
      "\n"
      "Exit status: 0 when everything converged or waits only for a\n"
      "restart, 1 when anything failed or was refused.\n"},
+    {"run", ag_cmd_run,
+     "Usage: " AG_PROG
+     " run [-c URI] [--prune] [--delete-nvram] [--resync SECONDS]\n"
+     "                    [--status-file FILE] [--metrics-file FILE]\n"
+     "                    [--insecure-permissions] [--shutdown-timeout "
+     "SECONDS] DIR\n"
+     "\n"
+     "The agent: watches DIR and keeps libvirt converged until SIGTERM or\n"
+     "SIGINT (then it finishes the calls in flight and exits 0). A saved\n"
+     "file is picked up at once, a burst of files after a quiet moment;\n"
+     "libvirt's domain events repair drift at once; everything is read\n"
+     "again every --resync seconds and on SIGHUP. Failures are retried\n"
+     "with a growing delay; a lost libvirtd is reconnected.\n"
+     "\n"
+     "  -c, --connect URI         libvirt's URI (default: libvirt's)\n"
+     "      --prune               undefine our domains whose file is gone\n"
+     "      --delete-nvram        with --prune, remove their NVRAM too\n"
+     "      --resync SECONDS      full pass interval (default 300)\n"
+     "      --status-file FILE    write the state there (JSON, atomically)\n"
+     "      --metrics-file FILE   write Prometheus text metrics there\n"
+     "      --insecure-permissions\n"
+     "                            accept a directory or files writable by\n"
+     "                            group or others, or owned by another user\n"
+     "      --shutdown-timeout SECONDS\n"
+     "                            graceful shutdown before destroy (60)\n"},
+    {"status", ag_cmd_status,
+     "Usage: " AG_PROG " status [--status-file FILE] [--json]\n"
+     "\n"
+     "Prints the agent's last reported state: per domain its file, phase,\n"
+     "last error or note and last change (default file:\n"
+     "/run/virt-reconcile/status.json).\n"
+     "\n"
+     "      --json   print the status file as it is\n"},
 };
 
 static const char program_usage[] =
@@ -73,6 +106,10 @@ static const char program_usage[] =
     "                        what apply would do; exit 0 in sync, 2 pending\n"
     "  apply [-c URI] [--prune] DIR\n"
     "                        converge once\n"
+    "  run [-c URI] [--prune] [--resync SECONDS] [--status-file FILE] DIR\n"
+    "                        the agent: watch and converge until SIGTERM\n"
+    "  status [--status-file FILE] [--json]\n"
+    "                        print the agent's last reported state\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help, or a command's with COMMAND --help\n"

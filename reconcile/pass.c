@@ -1,20 +1,29 @@
 #include "pass.h"
 
 #include <errno.h>
+#include <libvirt/virterror.h>
+#include <stdlib.h>
 #include <string.h>
+
+void rc_pass_limits_key(const struct ds_domain *d, const struct rc_limits *l,
+			const char **ret_type, const char **ret_machine)
+{
+	const struct ds_node *m = ds_node_path(d->root, "os.machine");
+
+	*ret_type = d->type ? d->type : l->best_type;
+	*ret_machine = m ? m->str : NULL;
+}
 
 /* Learns the vCPU maximum of every type and machine the files use. */
 static int learn_limits(virConnectPtr conn, struct rc_pass *p, struct rc_err *e)
 {
 	for (size_t i = 0; i < p->set.n; i++) {
 		const struct ds_domain *d = p->set.entries[i].dom;
-		const struct ds_node *m;
+		const char *type, *machine;
 		if (!d)
 			continue;
-		m = ds_node_path(d->root, "os.machine");
-		if (rc_limits_learn(conn, &p->limits,
-				    d->type ? d->type : p->limits.best_type,
-				    m ? m->str : NULL, e) < 0)
+		rc_pass_limits_key(d, &p->limits, &type, &machine);
+		if (rc_limits_learn(conn, &p->limits, type, machine, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -51,4 +60,47 @@ void rc_pass_finish(struct rc_pass *p)
 	rc_limits_finish(&p->limits);
 	ds_set_finish(&p->set);
 	*p = (struct rc_pass){0};
+}
+
+int rc_pass_plan_file(virConnectPtr conn, const char *path,
+		      struct rc_limits *limits, struct rc_pass *p,
+		      struct rc_err *e)
+{
+	struct rc_plan_opts po = {.dir_usable = true};
+	const struct ds_domain *d;
+	virDomainPtr dom;
+
+	if (ds_set_add_file(&p->set, path) < 0) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	d = p->set.entries[0].dom;
+	if (d) {
+		const char *type, *machine;
+		rc_pass_limits_key(d, limits, &type, &machine);
+		if (rc_limits_learn(conn, limits, type, machine, e) < 0)
+			return -1;
+	}
+	p->observed = calloc(1, sizeof(*p->observed));
+	if (!p->observed) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	dom = d ? virDomainLookupByName(conn, d->name) : NULL;
+	if (dom) {
+		int r = rc_observe_domain(dom, &p->observed[0], e);
+		virDomainFree(dom);
+		if (r < 0)
+			return -1;
+		p->n_observed = 1;
+	} else if (d && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
+		rc_err_libvirt(e, "virDomainLookupByName");
+		return -1;
+	}
+	if (rc_plan(&p->set, p->observed, p->n_observed, limits, &po,
+		    &p->plan) < 0) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	return 0;
 }

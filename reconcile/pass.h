@@ -21,3 +21,15 @@ struct rc_pass {
 int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 		 struct rc_pass *p, struct rc_err *e);
 void rc_pass_finish(struct rc_pass *p);
+
+/* The type and machine whose vCPU maximum planning d needs. */
+void rc_pass_limits_key(const struct ds_domain *d, const struct rc_limits *l,
+			const char **ret_type, const char **ret_machine);
+
+/* Plans one file alone: its domain is looked up by name and observed; no
+ * other domain is read (orphans are found by full passes). limits are the
+ * caller's (read once); what the file needs is learnt into them. Returns
+ * 0; -1 with e when libvirt failed. */
+int rc_pass_plan_file(virConnectPtr conn, const char *path,
+		      struct rc_limits *limits, struct rc_pass *p,
+		      struct rc_err *e);

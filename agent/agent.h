@@ -1,0 +1,128 @@
+/* The agent (`run`): watches a directory and keeps libvirt converged. One
+ * thread runs libvirt's event loop (inotify, signals, timers and libvirt's
+ * domain events join it); a few workers run the slow libvirt calls, never
+ * two on one file. Everything the workers and the loop share is guarded by
+ * the agent's lock. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "pass.h"
+
+#define AG_WORKERS 4
+
+/* One desired-state file and what the agent knows of it. */
+struct ag_item {
+	char *file;   /* its name in the directory: the queue's key */
+	char *domain; /* the domain it named when last read, or NULL */
+	enum rc_phase phase;
+	char *error;       /* the last problem, located, or NULL */
+	char *note;        /* restart-required or converging note, or NULL */
+	char *last_change; /* the last call made, for people */
+	time_t changed_at; /* when last_change happened */
+	time_t checked_at; /* when it was last reconciled */
+	/* the queue */
+	bool queued;  /* waiting for due_ms */
+	bool running; /* a worker has it */
+	bool again;   /* something happened while it ran: run again */
+	bool gone;    /* its file is gone: drop after the run */
+	uint64_t due_ms;
+	unsigned failures; /* consecutive, for the backoff */
+};
+
+struct ag_orphan {
+	char *domain;
+	char *file;
+	enum rc_phase phase; /* orphaned, or error when prune failed */
+	char *note;
+};
+
+struct ag_opts {
+	const char *uri;
+	const char *dir;
+	const char *status_file;  /* NULL: none */
+	const char *metrics_file; /* NULL: none */
+	unsigned resync;          /* seconds */
+	bool prune;
+	bool delete_nvram;
+	bool insecure;
+	unsigned shutdown_timeout;
+};
+
+struct ag_stats {
+	uint64_t reconciles;
+	uint64_t errors;
+	uint64_t calls; /* libvirt write calls */
+	time_t last_success;
+	time_t last_resync;
+	time_t started;
+};
+
+struct ag_agent {
+	struct ag_opts opts;
+	pthread_mutex_t lock;
+	pthread_cond_t work; /* workers wait here for jobs */
+	/* items, sorted by file name */
+	struct ag_item **items;
+	size_t n_items;
+	struct ag_orphan *orphans;
+	size_t n_orphans;
+	/* the connection; NULL while libvirt is away */
+	virConnectPtr conn;
+	struct rc_limits limits;
+	bool connected;
+	unsigned reconnects; /* failed attempts in a row */
+	bool resync_running;
+	bool resync_wanted;
+	bool quitting;
+	unsigned busy; /* workers inside a job */
+	struct ag_stats stats;
+	/* the loop */
+	int status_timer; /* libvirt timeout id: write the status */
+	bool status_dirty;
+	int resync_timer;
+	int reconnect_timer;
+	int inotify_fd;
+	int inotify_watch;     /* id of the handle in libvirt's loop */
+	int dir_wd, parent_wd; /* inotify watches: the directory, its parent */
+	char *dir_real;        /* where the directory resolved to */
+	uint64_t burst_start_ms;
+	unsigned burst; /* file events in the current burst */
+	bool ready_sent;
+	int lifecycle_cb, metadata_cb;
+	pthread_t workers[AG_WORKERS];
+};
+
+uint64_t ag_now_ms(void);
+
+/* queue.c: items and the keyed, timed queue. Call with the lock held. */
+struct ag_item *ag_item_find(struct ag_agent *a, const char *file);
+struct ag_item *ag_item_get(struct ag_agent *a, const char *file);
+struct ag_item *ag_item_by_domain(struct ag_agent *a, const char *domain);
+void ag_item_remove(struct ag_agent *a, struct ag_item *it);
+/* Queues it to run in delay_ms (sooner wins; a running item runs again). */
+void ag_schedule(struct ag_agent *a, struct ag_item *it, uint64_t delay_ms);
+/* The quiet window for a file event: grows with the burst it is part of. */
+uint64_t ag_quiet_window(struct ag_agent *a);
+/* The retry delay after failures: exponential, capped, with jitter. */
+uint64_t ag_backoff_ms(unsigned failures);
+/* The next due time of any queued item, or UINT64_MAX. */
+uint64_t ag_next_due(struct ag_agent *a);
+/* Takes a due item for a worker, or NULL. */
+struct ag_item *ag_take_due(struct ag_agent *a, uint64_t now);
+
+/* status.c */
+void ag_status_write(struct ag_agent *a); /* lock held */
+int ag_cmd_status(int argc, char **argv);
+
+/* watch.c */
+int ag_watch_start(struct ag_agent *a);
+/* Reads the directory: adds new files, drops vanished ones, queues all
+ * (when all) or the new ones. Lock held. Returns -errno when unreadable. */
+int ag_scan(struct ag_agent *a, bool all);
+/* The permission check: NULL when fine, else why (static or allocated
+ * into buf). */
+const char *ag_check_perms(const char *path, bool dir, char *buf, size_t len);

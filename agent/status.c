@@ -1,0 +1,288 @@
+/* What the agent reports: a status file (JSON, written atomically) that
+ * `status` prints, Prometheus text metrics for node_exporter's textfile
+ * collector, and systemd's notification socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cleanup.h"
+#include "cli.h"
+
+#define AG_DEFAULT_STATUS "/run/virt-reconcile/status.json"
+
+static json_object *time_json(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	if (!t)
+		return NULL;
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_object_new_string(buf);
+}
+
+static json_object *str_json(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *item_json(const struct ag_item *it)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "file", str_json(it->file));
+	json_object_object_add(o, "domain", str_json(it->domain));
+	json_object_object_add(o, "phase", str_json(rc_phase_name(it->phase)));
+	json_object_object_add(o, "error", str_json(it->error));
+	json_object_object_add(o, "note", str_json(it->note));
+	json_object_object_add(o, "last_change", str_json(it->last_change));
+	json_object_object_add(o, "changed_at", time_json(it->changed_at));
+	json_object_object_add(o, "checked_at", time_json(it->checked_at));
+	return o;
+}
+
+static json_object *status_json(struct ag_agent *a)
+{
+	json_object *root = json_object_new_object();
+	json_object *agent = json_object_new_object();
+	json_object *doms = json_object_new_array();
+
+	json_object_object_add(agent, "pid", json_object_new_int(getpid()));
+	json_object_object_add(agent, "dir", str_json(a->opts.dir));
+	json_object_object_add(agent, "uri", str_json(a->opts.uri));
+	json_object_object_add(agent, "connected",
+			       json_object_new_boolean(a->connected));
+	json_object_object_add(agent, "started", time_json(a->stats.started));
+	json_object_object_add(agent, "last_resync",
+			       time_json(a->stats.last_resync));
+	json_object_object_add(agent, "written", time_json(time(NULL)));
+	json_object_object_add(root, "agent", agent);
+	for (size_t i = 0; i < a->n_items; i++)
+		json_object_array_add(doms, item_json(a->items[i]));
+	for (size_t i = 0; i < a->n_orphans; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "file", str_json(a->orphans[i].file));
+		json_object_object_add(o, "domain",
+				       str_json(a->orphans[i].domain));
+		json_object_object_add(
+		    o, "phase", str_json(rc_phase_name(a->orphans[i].phase)));
+		json_object_object_add(o, "note", str_json(a->orphans[i].note));
+		json_object_array_add(doms, o);
+	}
+	json_object_object_add(root, "domains", doms);
+	return root;
+}
+
+/* Writes text to path atomically: a temp file beside it, fsync, rename. */
+static int write_atomic(const char *path, const char *text)
+{
+	_cleanup_free_ char *tmp = NULL;
+	size_t len = strlen(text);
+	int fd, r = 0;
+
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	for (size_t off = 0; off < len && r == 0;) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			off += n;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+static void count_phases(struct ag_agent *a, size_t *count)
+{
+	for (size_t i = 0; i <= RC_PHASE_ORPHANED; i++)
+		count[i] = 0;
+	for (size_t i = 0; i < a->n_items; i++)
+		count[a->items[i]->phase]++;
+	for (size_t i = 0; i < a->n_orphans; i++)
+		count[a->orphans[i].phase]++;
+}
+
+static char *metrics_text(struct ag_agent *a)
+{
+	size_t count[RC_PHASE_ORPHANED + 1];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	count_phases(a, count);
+	fputs("# HELP virt_reconcile_domains Domains by phase.\n"
+	      "# TYPE virt_reconcile_domains gauge\n",
+	      f);
+	for (size_t i = 0; i <= RC_PHASE_ORPHANED; i++)
+		fprintf(f, "virt_reconcile_domains{phase=\"%s\"} %zu\n",
+			rc_phase_name(i), count[i]);
+	fprintf(f,
+		"# HELP virt_reconcile_reconciles_total Files reconciled.\n"
+		"# TYPE virt_reconcile_reconciles_total counter\n"
+		"virt_reconcile_reconciles_total %llu\n"
+		"# HELP virt_reconcile_errors_total Reconciles that failed.\n"
+		"# TYPE virt_reconcile_errors_total counter\n"
+		"virt_reconcile_errors_total %llu\n"
+		"# HELP virt_reconcile_libvirt_calls_total libvirt write "
+		"calls made.\n"
+		"# TYPE virt_reconcile_libvirt_calls_total counter\n"
+		"virt_reconcile_libvirt_calls_total %llu\n"
+		"# HELP virt_reconcile_connected Whether libvirt answers.\n"
+		"# TYPE virt_reconcile_connected gauge\n"
+		"virt_reconcile_connected %d\n"
+		"# HELP virt_reconcile_last_success_timestamp_seconds The "
+		"last reconcile that succeeded.\n"
+		"# TYPE virt_reconcile_last_success_timestamp_seconds gauge\n"
+		"virt_reconcile_last_success_timestamp_seconds %lld\n",
+		(unsigned long long)a->stats.reconciles,
+		(unsigned long long)a->stats.errors,
+		(unsigned long long)a->stats.calls, a->connected ? 1 : 0,
+		(long long)a->stats.last_success);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+void ag_status_write(struct ag_agent *a)
+{
+	size_t count[RC_PHASE_ORPHANED + 1];
+	char line[256];
+	size_t off = 0;
+
+	a->status_dirty = false;
+	if (a->opts.status_file) {
+		json_object *j = status_json(a);
+		int r =
+		    write_atomic(a->opts.status_file,
+				 json_object_to_json_string_ext(
+				     j, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(j);
+		if (r < 0)
+			fprintf(stderr, "%s: %s: cannot write the status: %s\n",
+				AG_PROG, a->opts.status_file, strerror(-r));
+	}
+	if (a->opts.metrics_file) {
+		_cleanup_free_ char *m = metrics_text(a);
+		int r = m ? write_atomic(a->opts.metrics_file, m) : -ENOMEM;
+		if (r < 0)
+			fprintf(stderr, "%s: %s: cannot write metrics: %s\n",
+				AG_PROG, a->opts.metrics_file, strerror(-r));
+	}
+	count_phases(a, count);
+	off += snprintf(line, sizeof(line), "STATUS=%s; %zu domains:",
+			a->connected ? "connected" : "libvirt unreachable",
+			a->n_items + a->n_orphans);
+	for (size_t i = 0; i <= RC_PHASE_ORPHANED && off < sizeof(line); i++)
+		if (count[i])
+			off += snprintf(line + off, sizeof(line) - off,
+					" %zu %s", count[i], rc_phase_name(i));
+	sd_notify(0, line);
+}
+
+/* status: prints the agent's last report. */
+static void print_people(json_object *root)
+{
+	json_object *agent = NULL, *doms = NULL, *v;
+
+	json_object_object_get_ex(root, "agent", &agent);
+	json_object_object_get_ex(root, "domains", &doms);
+#define S(obj, key)                                   \
+	(json_object_object_get_ex(obj, key, &v) && v \
+	     ? json_object_get_string(v)              \
+	     : "-")
+	printf("agent: pid %s, %s %s, watching %s\n", S(agent, "pid"),
+	       json_object_object_get_ex(agent, "connected", &v) &&
+		       json_object_get_boolean(v)
+		   ? "connected to"
+		   : "NOT connected to",
+	       S(agent, "uri"), S(agent, "dir"));
+	printf("started %s, last resync %s, written %s\n", S(agent, "started"),
+	       S(agent, "last_resync"), S(agent, "written"));
+	printf("\n%-24s %-18s %-22s %s\n", "DOMAIN", "PHASE", "FILE",
+	       "LAST CHANGE / NOTE");
+	for (size_t i = 0; doms && i < json_object_array_length(doms); i++) {
+		json_object *d = json_object_array_get_idx(doms, i);
+		const char *err = S(d, "error"), *note = S(d, "note");
+		printf("%-24s %-18s %-22s %s\n", S(d, "domain"), S(d, "phase"),
+		       S(d, "file"),
+		       strcmp(err, "-")    ? err
+		       : strcmp(note, "-") ? note
+					   : S(d, "last_change"));
+	}
+#undef S
+}
+
+int ag_cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"status-file", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {0},
+	};
+	const char *path = AG_DEFAULT_STATUS;
+	bool json = false;
+	json_object *root;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return ag_usage("status", 0);
+		if (c == 's')
+			path = optarg;
+		else if (c == 'j')
+			json = true;
+		else {
+			fprintf(stderr, "%s status: see '%s status --help'\n",
+				AG_PROG, AG_PROG);
+			return AG_EXIT_FAIL;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "%s status: see '%s status --help'\n", AG_PROG,
+			AG_PROG);
+		return AG_EXIT_FAIL;
+	}
+	root = json_object_from_file(path);
+	if (!root) {
+		fprintf(stderr,
+			"%s: %s: no status to read (is the agent "
+			"running with --status-file %s?)\n",
+			AG_PROG, path, path);
+		return AG_EXIT_FAIL;
+	}
+	if (json)
+		puts(json_object_to_json_string_ext(
+		    root,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_people(root);
+	json_object_put(root);
+	return AG_EXIT_OK;
+}
