@@ -77,8 +77,8 @@ static void refused_live(struct rc_domain_plan *dp, const struct rc_action *a)
 	free(dp->live_mark.refused_reason);
 	dp->live_mark.refused_reason = strdup(m ? m : "refused");
 	dp->phase = RC_PHASE_RESTART_REQUIRED;
-	if (asprintf(&reason, "restart required: %s was refused live: %s",
-		     a->why, m ? m : "by the hypervisor") >= 0) {
+	if (asprintf(&reason, "restart required: %s was refused: %s", a->why,
+		     m ? m : "by the hypervisor") >= 0) {
 		free(dp->reason);
 		dp->reason = reason;
 	}

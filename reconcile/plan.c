@@ -435,11 +435,17 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 		}
 		if (r == 0 && mark_change)
 			r = (xml = rc_mark_format(&m))
-				? add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
-					     "%s",
-					     o->mark.present ? "file name"
-							     : "adopt: mark as "
-							       "managed")
+				? add_action(
+				      dp, RC_ACT_SET_MARK, false, 0, xml,
+				      "%s%s%s%s",
+				      o->mark.present ? "file "
+						      : "adopt: mark as "
+							"managed",
+				      o->mark.present && o->mark.file
+					  ? o->mark.file
+					  : "",
+				      o->mark.present ? " → " : "",
+				      o->mark.present ? file_name(d->path) : "")
 				: -ENOMEM;
 		goto out;
 	}
@@ -459,10 +465,9 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 	why = r == 0 ? describe(c, NULL) : NULL;
 	if (r == 0 && why)
 		r = add_action(dp, RC_ACT_REDEFINE, false, 0, xml, "%s%s%s%s",
-			       why, *why && frag_change ? ", " : "",
-			       frag_change ? "raw xml" : "",
-			       !*why && !frag_change ? "adopt: mark as managed"
-						     : "");
+			       o->mark.present ? "" : "adopt: ", why,
+			       *why && frag_change ? ", " : "",
+			       frag_change ? "raw xml" : "");
 	else if (r == 0)
 		r = -ENOMEM;
 	free(why);
@@ -578,10 +583,12 @@ static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
 		ds_size_format(o->live_memory, a, sizeof(a));
 		ds_size_format(mem, b, sizeof(b));
 		if (mem > o->live_max_memory)
-			fprintf(notes,
-				"%scurrentMemory %s is over the running "
-				"maximum",
-				ftell(notes) ? ", " : "", b);
+			fprintf(
+			    notes,
+			    "%scurrentMemory %s is over the running "
+			    "maximum of %s",
+			    ftell(notes) ? ", " : "", b,
+			    ds_size_format(o->live_max_memory, a, sizeof(a)));
 		else if (o->live_mark.memory_sent == mem) {
 			if (set_reason(dp,
 				       "balloon target %s sent; the guest "
@@ -829,7 +836,7 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 	const char **names = calloc(desired->n + 1, sizeof(*names));
 	const char **files = calloc(desired->n + 1, sizeof(*files));
 	struct rc_plan p = {0};
-	size_t n_names = 0;
+	size_t n_names = 0, n_files = 0;
 	int r = 0;
 
 	if (!idx || !names || !files) {
@@ -842,18 +849,21 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 	for (size_t i = 0; i < desired->n && r == 0; i++) {
 		const struct ds_entry *e = &desired->entries[i];
 		struct rc_domain_plan *dp = grow(&p);
-		files[i] = file_name(e->diags.path);
+		/* a file that cannot be read still holds its domain: bad
+		 * input touches nothing, not even by pruning */
 		if (e->dom)
 			names[n_names++] = e->dom->name;
+		else
+			files[n_files++] = file_name(e->diags.path);
 		r = dp ? plan_file(e, idx, n_observed, limits, dp) : -ENOMEM;
 	}
 	qsort(names, n_names, sizeof(*names), cmp_str);
-	qsort(files, desired->n, sizeof(*files), cmp_str);
+	qsort(files, n_files, sizeof(*files), cmp_str);
 	for (size_t i = 0; i < n_observed && r == 0; i++) {
 		const struct rc_observed *o = idx[i];
 		struct rc_domain_plan *dp;
 		if (!o->mark.present || in_sorted(names, n_names, o->name) ||
-		    in_sorted(files, desired->n, o->mark.file))
+		    in_sorted(files, n_files, o->mark.file))
 			continue;
 		dp = grow(&p);
 		r = dp ? plan_orphan(o, opts, dp) : -ENOMEM;

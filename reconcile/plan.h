@@ -15,8 +15,9 @@ enum rc_phase {
 	RC_PHASE_IN_SYNC,
 	RC_PHASE_CONVERGING,       /* calls to make, or a target not reached */
 	RC_PHASE_RESTART_REQUIRED, /* config written; the guest must restart */
-	RC_PHASE_ERROR,            /* the file has problems, or a call failed */
-	RC_PHASE_CONFLICT,         /* refused: not ours, or over a limit */
+	RC_PHASE_ERROR,            /* the file has problems, a limit is
+				      exceeded, or a call failed */
+	RC_PHASE_CONFLICT,         /* refused: not ours, or not this UUID */
 	RC_PHASE_ORPHANED,         /* ours, but its file is gone */
 };
 
