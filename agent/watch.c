@@ -157,16 +157,10 @@ int ag_watch_start(struct ag_agent *a)
 int ag_scan(struct ag_agent *a, bool all)
 {
 	DIR *d = opendir(a->opts.dir);
-	bool *seen;
 	int r = 0;
 
 	if (!d)
 		return -errno;
-	seen = calloc(a->n_items + 1, sizeof(*seen));
-	if (!seen) {
-		closedir(d);
-		return -ENOMEM;
-	}
 	for (struct dirent *de; (errno = 0, de = readdir(d));) {
 		struct ag_item *it;
 		if (ds_name_ignored(de->d_name))
@@ -185,7 +179,6 @@ int ag_scan(struct ag_agent *a, bool all)
 		it->gone = false;
 	}
 	closedir(d);
-	free(seen);
 	/* what is no longer there: run once more, to report it orphaned */
 	for (size_t i = 0; i < a->n_items && r == 0; i++) {
 		_cleanup_free_ char *path = NULL;
