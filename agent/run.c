@@ -132,7 +132,8 @@ static void outcome_finish(struct outcome *o)
 
 /* A file that is gone: its domain, if ours, is orphaned (kept), or with
  * --prune undefined, unless the directory is empty. */
-static void job_gone(struct ag_agent *a, virConnectPtr conn, const char *file,
+static void job_gone(struct ag_agent *a, virConnectPtr conn,
+		     const struct rc_limits *limits, const char *file,
 		     const char *domain, bool prune, struct outcome *out)
 {
 	struct rc_observed o;
@@ -159,7 +160,7 @@ static void job_gone(struct ag_agent *a, virConnectPtr conn, const char *file,
 		return;
 	}
 	virDomainFree(dom);
-	if (rc_plan(&none, &o, 1, &a->limits, &po, &plan) == 0) {
+	if (rc_plan(&none, &o, 1, limits, &po, &plan) == 0) {
 		rc_apply(conn, &plan, &ao, &st);
 		if (plan.n) {
 			out->phase = plan.domains[0].phase;
@@ -211,7 +212,7 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	if (asprintf(&path, "%s/%s", a->opts.dir, file) < 0)
 		return;
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		job_gone(a, conn, file, old_domain, a->opts.prune, out);
+		job_gone(a, conn, limits, file, old_domain, a->opts.prune, out);
 		return;
 	}
 	out->phase = RC_PHASE_ERROR;
@@ -423,6 +424,9 @@ static void resync(struct ag_agent *a)
 		}
 	}
 	bool prune = a->opts.prune && a->n_items > 0;
+	struct rc_limits limits;
+	if (limits_copy(&a->limits, &limits) < 0)
+		prune = false;
 	pthread_mutex_unlock(&a->lock);
 	struct ds_set none = {0};
 	struct rc_plan plan = {0};
@@ -433,8 +437,9 @@ static void resync(struct ag_agent *a)
 				   .delete_nvram = a->opts.delete_nvram,
 				   .progress = progress,
 				   .userdata = &log};
-	if (mine && rc_plan(&none, mine, n_mine, &a->limits, &po, &plan) == 0)
+	if (mine && rc_plan(&none, mine, n_mine, &limits, &po, &plan) == 0)
 		rc_apply(conn, &plan, &ao, &st);
+	rc_limits_finish(&limits);
 	pthread_mutex_lock(&a->lock);
 	orphans_clear(a);
 	for (size_t i = 0; i < plan.n; i++) {
