@@ -1,0 +1,52 @@
+#!/bin/sh
+# Times `apply` against the floor on one libvirt connection: N new domains
+# defined (the floor: virDomainDefineXML per domain; virt-reconcile: a cold
+# apply of N files), then N domains in sync (the floor: each domain's
+# inactive and live XML fetched; virt-reconcile: apply, which must make no
+# write call). Domains are diskless, shut off and named vrbench-NNNN; they
+# are removed before and after.
+#
+# usage: contrib/bench/apply.sh BUILD_DIR URI N
+set -eu
+build=$1 uri=$2 n=$3
+vr=$build/agent/virt-reconcile
+floor=$build/contrib/bench/floor
+work=$(mktemp -d)
+chmod 700 "$work"
+mkdir "$work/yaml" "$work/xml"
+
+cleanup() {
+  for d in $(virsh -c "$uri" list --all --name 2>/dev/null | grep '^vrbench-'); do
+    virsh -c "$uri" undefine "$d" >/dev/null 2>&1 || true
+  done
+}
+trap 'cleanup; rm -rf "$work"' EXIT
+cleanup
+
+i=1
+while [ "$i" -le "$n" ]; do
+  name=$(printf 'vrbench-%04d' "$i")
+  printf 'name: %s\nmemory: 64 MiB\nvcpu: {value: 2, current: 1}\nstate: shutoff\n' \
+    "$name" >"$work/yaml/$name.yaml"
+  "$vr" render -c "$uri" "$work/yaml/$name.yaml" >"$work/xml/$name.xml"
+  i=$((i + 1))
+done
+
+
+floor_define=$("$floor" define "$uri" "$work/xml" | cut -d' ' -f1)
+floor_observe=$("$floor" observe "$uri" | cut -d' ' -f1)
+cleanup
+start=$(date +%s.%N)
+"$vr" apply -c "$uri" "$work/yaml" >"$work/cold.log"
+cold=$(echo "$(date +%s.%N) - $start" | bc)
+start=$(date +%s.%N)
+"$vr" apply -c "$uri" "$work/yaml" >"$work/sync.log"
+sync=$(echo "$(date +%s.%N) - $start" | bc)
+writes=$(tail -1 "$work/sync.log" | sed -n 's/.*; \([0-9]*\) libvirt write call.*/\1/p')
+
+printf '%-34s %10s %10s %8s\n' "N=$n on $uri" seconds floor ratio
+printf '%-34s %10.3f %10.3f %8.2f\n' "apply, $n new domains" "$cold" "$floor_define" \
+  "$(echo "$cold / $floor_define" | bc -l)"
+printf '%-34s %10.3f %10.3f %8.2f\n' "apply, $n domains in sync" "$sync" "$floor_observe" \
+  "$(echo "$sync / $floor_observe" | bc -l)"
+printf '%-34s %10s\n' "write calls when in sync" "$writes"
