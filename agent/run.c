@@ -133,14 +133,16 @@ static void outcome_finish(struct outcome *o)
 /* A file that is gone: its domain, if ours, is orphaned (kept), or with
  * --prune undefined, unless the directory is empty. */
 static void job_gone(struct ag_agent *a, virConnectPtr conn,
-		     const struct rc_limits *limits, const char *file,
-		     const char *domain, bool prune, struct outcome *out)
+		     const struct rc_limits *limits, const char *dir,
+		     const char *file, const char *domain, bool prune,
+		     struct outcome *out)
 {
 	struct rc_observed o;
 	struct rc_err e;
 	struct ds_set none = {0};
 	struct rc_plan plan;
-	struct rc_plan_opts po = {.prune = prune, .dir_usable = true};
+	struct rc_plan_opts po = {
+	    .prune = prune, .dir_usable = true, .dir = dir};
 	struct rc_apply_stats st = {0};
 	struct job_log log = {file};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
@@ -176,16 +178,16 @@ static void job_gone(struct ag_agent *a, virConnectPtr conn,
 }
 
 /* Checks where the file is and who may write it. */
-static const char *check_file(struct ag_agent *a, const char *path, char *buf,
-			      size_t len)
+static const char *check_file(struct ag_agent *a, const char *dir,
+			      const char *path, char *buf, size_t len)
 {
 	struct stat st;
 	char real[4096];
 
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-		size_t dl = strlen(a->dir_real ? a->dir_real : "");
-		if (!realpath(path, real) || !a->dir_real ||
-		    strncmp(real, a->dir_real, dl) || real[dl] != '/')
+		size_t dl = strlen(dir ? dir : "");
+		if (!realpath(path, real) || !dir || strncmp(real, dir, dl) ||
+		    real[dl] != '/')
 			return "a symlink to outside the directory, ignored";
 	}
 	return a->opts.insecure ? NULL : ag_check_perms(path, false, buf, len);
@@ -194,8 +196,9 @@ static const char *check_file(struct ag_agent *a, const char *path, char *buf,
 /* Reconciles one file: read it, read its domain, plan, apply. Runs
  * without the lock. */
 static void job_file(struct ag_agent *a, virConnectPtr conn,
-		     struct rc_limits *limits, const char *file,
-		     const char *old_domain, struct outcome *out)
+		     struct rc_limits *limits, const char *dir,
+		     const char *file, const char *old_domain,
+		     struct outcome *out)
 {
 	_cleanup_free_ char *path = NULL;
 	struct rc_pass p = {0};
@@ -212,11 +215,12 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	if (asprintf(&path, "%s/%s", a->opts.dir, file) < 0)
 		return;
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		job_gone(a, conn, limits, file, old_domain, a->opts.prune, out);
+		job_gone(a, conn, limits, dir, file, old_domain, a->opts.prune,
+			 out);
 		return;
 	}
 	out->phase = RC_PHASE_ERROR;
-	if ((bad = check_file(a, path, why, sizeof(why)))) {
+	if ((bad = check_file(a, dir, path, why, sizeof(why)))) {
 		asprintf(&out->error, "%s: %s", path, bad);
 		return;
 	}
@@ -315,6 +319,7 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 {
 	_cleanup_free_ char *file = strdup(it->file);
 	_cleanup_free_ char *domain = it->domain ? strdup(it->domain) : NULL;
+	_cleanup_free_ char *dir = a->dir_real ? strdup(a->dir_real) : NULL;
 	struct outcome o = {0};
 	struct rc_limits limits;
 	virConnectPtr conn = a->conn;
@@ -326,7 +331,7 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 		return;
 	}
 	pthread_mutex_unlock(&a->lock);
-	job_file(a, conn, &limits, file, domain, &o);
+	job_file(a, conn, &limits, dir, file, domain, &o);
 	if (conn)
 		virConnectClose(conn);
 	pthread_mutex_lock(&a->lock);
@@ -424,13 +429,15 @@ static void resync(struct ag_agent *a)
 		}
 	}
 	bool prune = a->opts.prune && a->n_items > 0;
+	_cleanup_free_ char *dir = a->dir_real ? strdup(a->dir_real) : NULL;
 	struct rc_limits limits;
 	if (limits_copy(&a->limits, &limits) < 0)
 		prune = false;
 	pthread_mutex_unlock(&a->lock);
 	struct ds_set none = {0};
 	struct rc_plan plan = {0};
-	struct rc_plan_opts po = {.prune = prune, .dir_usable = true};
+	struct rc_plan_opts po = {
+	    .prune = prune, .dir_usable = true, .dir = dir};
 	struct rc_apply_stats st = {0};
 	struct job_log log = {"(gone)"};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,

@@ -28,6 +28,14 @@ static int shutdown_domain(virDomainPtr dom, unsigned timeout,
 	struct timespec start, now, tick = {0, 100 * 1000 * 1000};
 	int state, reason;
 
+	/* A paused guest cannot hear the shutdown request: destroy it. */
+	if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
+	    state != VIR_DOMAIN_RUNNING) {
+		if (state == VIR_DOMAIN_SHUTOFF)
+			return 0;
+		*ret_call = "virDomainDestroy";
+		return virDomainDestroy(dom);
+	}
 	*ret_call = "virDomainShutdown";
 	if (virDomainShutdown(dom) < 0)
 		return -1;

@@ -39,6 +39,7 @@ int rc_mark_read(xmlNodePtr domain, struct rc_mark *m)
 				continue;
 			m->present = true;
 			m->file = prop(x, "file");
+			m->dir = prop(x, "dir");
 			m->memory_sent = prop_u64(x, "memory-sent");
 			m->vcpus_refused = prop_u64(x, "vcpus-refused");
 			m->refused_reason = prop(x, "refused-reason");
@@ -62,6 +63,7 @@ int rc_mark_read(xmlNodePtr domain, struct rc_mark *m)
 void rc_mark_finish(struct rc_mark *m)
 {
 	free(m->file);
+	free(m->dir);
 	free(m->fragments);
 	free(m->refused_reason);
 	free(m->pending);
@@ -78,6 +80,8 @@ char *rc_mark_format(const struct rc_mark *m)
 
 	if (!x || !buf)
 		goto out;
+	if (m->dir)
+		xmlSetProp(x, BAD_CAST "dir", BAD_CAST m->dir);
 	if (m->file)
 		xmlSetProp(x, BAD_CAST "file", BAD_CAST m->file);
 	if (m->memory_sent) {
@@ -231,15 +235,25 @@ int rc_observe_all(virConnectPtr conn, struct rc_observed **ret, size_t *ret_n,
 	for (int i = 0; i < n; i++) {
 		if (all && r == 0) {
 			struct rc_err de;
-			/* A domain undefined while we read it is simply gone. */
-			if (rc_observe_domain(doms[i], &all[got], &de) == 0)
+			/* A domain that stops, starts or goes while it is read
+			 * is read once more; one undefined is simply gone. */
+			int tries = 2, code = VIR_ERR_OK;
+			while (tries--) {
+				if (rc_observe_domain(doms[i], &all[got],
+						      &de) == 0)
+					break;
+				code = virGetLastErrorCode();
+				rc_observed_finish(&all[got]);
+				if (code == VIR_ERR_NO_DOMAIN)
+					break;
+			}
+			if (tries >= 0 && code != VIR_ERR_NO_DOMAIN)
 				got++;
-			else if (virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
-				*e = de;
-				rc_observed_finish(&all[got]);
+			else if (code != VIR_ERR_NO_DOMAIN) {
+				const char *name = virDomainGetName(doms[i]);
+				rc_err_set(e, "%s: %s", name ? name : "?",
+					   de.msg);
 				r = -1;
-			} else {
-				rc_observed_finish(&all[got]);
 			}
 		}
 		virDomainFree(doms[i]);

@@ -21,6 +21,7 @@
  * the guest does not reach is not sent again on every pass. */
 struct rc_mark {
 	bool present;
+	char *dir;            /* the directory it is managed from */
 	char *file;           /* the desired-state file, by name */
 	char *fragments;      /* the raw XML fragments last applied */
 	char *fragment_names; /* their elements: "devices/tpm domain/sysinfo" */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <libvirt/virterror.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,11 +35,14 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 {
 	struct rc_plan_opts po = {.prune = prune};
 	int r = ds_set_add_dir(&p->set, dir);
+	char real[PATH_MAX];
 
-	if (r < 0) {
+	if (r < 0 || !realpath(dir, real)) {
+		r = r < 0 ? r : -errno;
 		rc_err_set(e, "%s: %s", dir, strerror(-r));
 		return r;
 	}
+	po.dir = real;
 	ds_set_check_unique(&p->set);
 	po.dir_usable = p->set.n > 0;
 	if (rc_limits_read(conn, &p->limits, e) < 0 ||
@@ -69,6 +73,15 @@ int rc_pass_plan_file(virConnectPtr conn, const char *path,
 	struct rc_plan_opts po = {.dir_usable = true};
 	const struct ds_domain *d;
 	virDomainPtr dom;
+	char real[PATH_MAX], *slash;
+
+	/* the directory is the file's: marks name it */
+	if (!realpath(path, real) || !(slash = strrchr(real, '/'))) {
+		rc_err_set(e, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	*slash = 0;
+	po.dir = real;
 
 	if (ds_set_add_file(&p->set, path) < 0) {
 		rc_err_set(e, "out of memory");

@@ -265,11 +265,15 @@ static int merge_fragments(xmlNodePtr have, xmlNodePtr want,
 }
 
 /* The mark a file's domain carries in its persistent config. */
-static int config_mark(const struct ds_domain *d, xmlNodePtr rendered,
-		       struct rc_mark *m)
+static int config_mark(const struct ds_domain *d, const char *dir,
+		       xmlNodePtr rendered, struct rc_mark *m)
 {
 	*m = (struct rc_mark){.present = true};
 	m->file = strdup(file_name(d->path));
+	if (dir && !(m->dir = strdup(dir))) {
+		rc_mark_finish(m);
+		return -ENOMEM;
+	}
 	m->fragments = fragments_text(d->root);
 	if (!m->file || !m->fragments ||
 	    fragment_names(rendered, &m->fragment_names) < 0) {
@@ -331,7 +335,7 @@ static int refuse_limits(const struct ds_domain *d, const char *type,
 }
 
 static int plan_new(const struct ds_domain *d, const char *type,
-		    struct rc_domain_plan *dp)
+		    const char *dir, struct rc_domain_plan *dp)
 {
 	xmlDocPtr doc = NULL;
 	struct rc_mark m;
@@ -340,7 +344,7 @@ static int plan_new(const struct ds_domain *d, const char *type,
 
 	if (render_doc(d, type, &doc) < 0)
 		return -ENOMEM;
-	r = config_mark(d, xmlDocGetRootElement(doc), &m);
+	r = config_mark(d, dir, xmlDocGetRootElement(doc), &m);
 	if (r == 0) {
 		r = put_mark(xmlDocGetRootElement(doc), &m);
 		rc_mark_finish(&m);
@@ -403,7 +407,8 @@ static bool restart_field(const char *path)
 /* The persistent config: single values through their calls, everything
  * else by one redefine of the domain's own XML with the file's fields. */
 static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
-		       const struct ds_changes *c, struct rc_domain_plan *dp)
+		       const struct ds_changes *c, const char *dir,
+		       struct rc_domain_plan *dp)
 {
 	_cleanup_free_ char *frags = fragments_text(d->root);
 	bool frag_change, mark_change;
@@ -415,13 +420,14 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 	if (!frags)
 		return -ENOMEM;
 	frag_change = !str_eq(frags, o->mark.fragments);
-	mark_change =
-	    !o->mark.present || !str_eq(o->mark.file, file_name(d->path));
+	mark_change = !o->mark.present ||
+		      !str_eq(o->mark.file, file_name(d->path)) ||
+		      (dir && !str_eq(o->mark.dir, dir));
 	if (!c->n && !frag_change && !mark_change)
 		return 0;
 	if (render_doc(d, d->type ? d->type : "kvm", &want) < 0)
 		return -ENOMEM;
-	r = config_mark(d, xmlDocGetRootElement(want), &m);
+	r = config_mark(d, dir, xmlDocGetRootElement(want), &m);
 	if (r == 0 && !frag_change && only_live_fields(c)) {
 		for (size_t i = 0; i < c->n && r == 0; i++) {
 			bool vcpu = !strcmp(c->items[i].path, "vcpu.current");
@@ -627,6 +633,7 @@ static int copy_mark(const struct rc_mark *from, struct rc_mark *to)
 {
 	*to = *from;
 	to->file = from->file ? strdup(from->file) : NULL;
+	to->dir = from->dir ? strdup(from->dir) : NULL;
 	to->fragments = from->fragments ? strdup(from->fragments) : NULL;
 	to->fragment_names =
 	    from->fragment_names ? strdup(from->fragment_names) : NULL;
@@ -644,7 +651,7 @@ static int copy_mark(const struct rc_mark *from, struct rc_mark *to)
 }
 
 static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
-			 struct rc_domain_plan *dp)
+			 const char *dir, struct rc_domain_plan *dp)
 {
 	_cleanup_free_ char *frags = fragments_text(d->root);
 	_cleanup_free_ char *pending = NULL, *notes = NULL;
@@ -655,7 +662,7 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 
 	if (!frags || ds_tree_compare(d->root, o->config, &c) < 0)
 		return -ENOMEM;
-	r = plan_config(d, o, &c, dp);
+	r = plan_config(d, o, &c, dir, dp);
 	if (r == 0 && o->active && d->state == DS_STATE_RUNNING) {
 		dp->live_mark_set = true;
 		r = copy_mark(&o->live_mark, &dp->live_mark);
@@ -693,7 +700,7 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 /* Ownership and identity before anything: a domain of that name that the
  * agent did not make is left alone unless the file adopts it. */
 static int refuse_conflict(const struct ds_domain *d,
-			   const struct rc_observed *o,
+			   const struct rc_observed *o, const char *dir,
 			   struct rc_domain_plan *dp)
 {
 	dp->phase = RC_PHASE_CONFLICT;
@@ -710,6 +717,15 @@ static int refuse_conflict(const struct ds_domain *d,
 				  "did not define; it is left as it is "
 				  "(set 'adopt: true' to take it over)",
 				  o->name) < 0
+			   ? -ENOMEM
+			   : 1;
+	if (o->mark.present && dir && o->mark.dir && strcmp(o->mark.dir, dir) &&
+	    !d->adopt)
+		return set_reason(dp,
+				  "the domain '%s' is managed from %s; it is "
+				  "left as it is (set 'adopt: true' to move it "
+				  "here)",
+				  o->name, o->mark.dir) < 0
 			   ? -ENOMEM
 			   : 1;
 	if (d->uuid && strcasecmp(d->uuid, o->uuid))
@@ -766,7 +782,7 @@ static struct rc_domain_plan *grow(struct rc_plan *p)
 }
 
 static int plan_file(const struct ds_entry *e, const struct rc_observed **idx,
-		     size_t n_obs, const struct rc_limits *l,
+		     size_t n_obs, const struct rc_limits *l, const char *dir,
 		     struct rc_domain_plan *dp)
 {
 	const struct ds_domain *d = e->dom;
@@ -792,11 +808,11 @@ static int plan_file(const struct ds_entry *e, const struct rc_observed **idx,
 	if (r != 0)
 		return r < 0 ? r : 0;
 	if (!o)
-		return plan_new(d, d->type ? d->type : l->best_type, dp);
-	r = refuse_conflict(d, o, dp);
+		return plan_new(d, d->type ? d->type : l->best_type, dir, dp);
+	r = refuse_conflict(d, o, dir, dp);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	return plan_existing(d, o, dp);
+	return plan_existing(d, o, dir, dp);
 }
 
 static int plan_orphan(const struct rc_observed *o,
@@ -855,15 +871,19 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 			names[n_names++] = e->dom->name;
 		else
 			files[n_files++] = file_name(e->diags.path);
-		r = dp ? plan_file(e, idx, n_observed, limits, dp) : -ENOMEM;
+		r = dp ? plan_file(e, idx, n_observed, limits, opts->dir, dp)
+		       : -ENOMEM;
 	}
 	qsort(names, n_names, sizeof(*names), cmp_str);
 	qsort(files, n_files, sizeof(*files), cmp_str);
 	for (size_t i = 0; i < n_observed && r == 0; i++) {
 		const struct rc_observed *o = idx[i];
 		struct rc_domain_plan *dp;
+		/* a domain managed from another directory is not ours to
+		 * orphan or prune */
 		if (!o->mark.present || in_sorted(names, n_names, o->name) ||
-		    in_sorted(files, n_files, o->mark.file))
+		    in_sorted(files, n_files, o->mark.file) ||
+		    (opts->dir && !str_eq(o->mark.dir, opts->dir)))
 			continue;
 		dp = grow(&p);
 		r = dp ? plan_orphan(o, opts, dp) : -ENOMEM;

@@ -63,6 +63,9 @@ struct rc_plan {
 struct rc_plan_opts {
 	bool prune;      /* undefine our domains whose file is gone */
 	bool dir_usable; /* the directory was read and holds files */
+	const char *dir; /* the directory, resolved: marks name it, and only
+			    domains marked with it are orphans here; NULL:
+			    any */
 };
 
 /* Plans every file of desired against observed. Returns 0 and a plan
