@@ -63,17 +63,15 @@ static int parse_common(int argc, char **argv, const char **ret_uri,
  * check is skipped (validate and render run where libvirt is absent). */
 static struct ds_rng *schema(void)
 {
-	static struct ds_rng *rng;
-	static bool tried;
-	_cleanup_free_ char *err = NULL;
+	static bool told;
+	const char *err = NULL;
+	struct ds_rng *rng = ds_rng_default(&err);
 
-	if (!tried) {
-		tried = true;
-		if (ds_rng_load(DS_LIBVIRT_SCHEMA, &rng, &err) < 0)
-			fprintf(stderr,
-				"%s: %s; skipping the check against libvirt's "
-				"schema\n",
-				AG_PROG, err ? err : "cannot load the schema");
+	if (!rng && !told) {
+		told = true;
+		fprintf(stderr,
+			"%s: %s; skipping the check against libvirt's schema\n",
+			AG_PROG, err);
 	}
 	return rng;
 }

@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/relaxng.h>
 #include <libxml/xmlerror.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -468,4 +469,39 @@ int ds_rng_check(struct ds_rng *rng, xmlDocPtr doc, struct ds_diags *d)
 			     "libvirt's schema rejects the rendered <%s>: %s",
 			     re.element, re.msg);
 	return -EINVAL;
+}
+
+static struct ds_rng *default_rng;
+static char *default_rng_err;
+
+static void load_default_rng(void)
+{
+	if (ds_rng_load(DS_LIBVIRT_SCHEMA, &default_rng, &default_rng_err) < 0)
+		default_rng = NULL;
+}
+
+struct ds_rng *ds_rng_default(const char **ret_err)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, load_default_rng);
+	if (!default_rng && ret_err)
+		*ret_err = default_rng_err ? default_rng_err
+					   : "cannot load libvirt's schema";
+	return default_rng;
+}
+
+int ds_check_fragments(const struct ds_domain *dom, struct ds_diags *d)
+{
+	struct ds_rng *rng;
+	xmlDocPtr doc = NULL;
+	int r;
+
+	if (!ds_node_get(dom->root, "xml") || !(rng = ds_rng_default(NULL)))
+		return 0;
+	r = ds_render(dom, dom->type ? dom->type : "kvm", d, &doc);
+	if (r == 0)
+		r = ds_rng_check(rng, doc, d);
+	xmlFreeDoc(doc);
+	return r;
 }

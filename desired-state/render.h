@@ -33,3 +33,13 @@ int ds_rng_check(struct ds_rng *rng, xmlDocPtr doc, struct ds_diags *d);
 #ifndef DS_LIBVIRT_SCHEMA
 #define DS_LIBVIRT_SCHEMA "/usr/share/libvirt/schemas/domain.rng"
 #endif
+
+/* libvirt's schema, loaded once for the process (thread-safe); NULL when
+ * it cannot be loaded (then *ret_err, if given, says why; do not free). */
+struct ds_rng *ds_rng_default(const char **ret_err);
+
+/* A domain with raw XML fragments is rendered and checked against libvirt's
+ * schema (the rest of the format is valid by construction): libvirt's
+ * parser would drop what it does not know without a word. Problems go to
+ * d. Returns 0 when valid, or when there is nothing to check. */
+int ds_check_fragments(const struct ds_domain *dom, struct ds_diags *d);

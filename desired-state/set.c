@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "render.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -46,6 +47,10 @@ int ds_set_add_file(struct ds_set *set, const char *path)
 	e->dom = NULL;
 	set->n++;
 	int r = ds_domain_load(path, &e->diags, &e->dom);
+	if (r == 0 && ds_check_fragments(e->dom, &e->diags) < 0) {
+		ds_domain_free(e->dom);
+		e->dom = NULL;
+	}
 	return r == -ENOMEM ? r : 0;
 }
 

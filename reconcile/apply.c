@@ -104,8 +104,7 @@ static int run_action(virConnectPtr conn, virDomainPtr *dom,
 	case RC_ACT_DEFINE:
 	case RC_ACT_REDEFINE: {
 		*ret_call = "virDomainDefineXMLFlags";
-		virDomainPtr d = virDomainDefineXMLFlags(
-		    conn, a->xml, VIR_DOMAIN_DEFINE_VALIDATE);
+		virDomainPtr d = virDomainDefineXMLFlags(conn, a->xml, 0);
 		if (!d)
 			return -1;
 		if (*dom)

@@ -61,7 +61,8 @@ static int define_all(virConnectPtr conn, const char *dir)
 	for (int i = 0; i < count; i++) {
 		virDomainPtr d = virDomainDefineXML(conn, xml[i]);
 		if (!d) {
-			fprintf(stderr, "floor: %s\n", virGetLastErrorMessage());
+			fprintf(stderr, "floor: %s\n",
+				virGetLastErrorMessage());
 			return 1;
 		}
 		virDomainFree(d);
