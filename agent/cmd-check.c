@@ -86,7 +86,7 @@ static void check_rendered(struct ds_entry *e)
 	if (ds_render(e->dom, "kvm", &e->diags, &doc) == 0 && rng)
 		ds_rng_check(rng, doc, &e->diags);
 	xmlFreeDoc(doc);
-	if (e->diags.n || e->diags.oom) {
+	if (e->diags.n || e->diags.dropped || e->diags.oom) {
 		ds_domain_free(e->dom);
 		e->dom = NULL;
 	}
@@ -183,7 +183,7 @@ int ag_cmd_render(int argc, char **argv)
 	    (dom->type || default_type(uri, &type) == 0) &&
 	    ds_render(dom, type, &d, &doc) == 0 && schema())
 		ds_rng_check(schema(), doc, &d);
-	if (doc && !d.n && !d.oom && (text = ds_render_text(doc)))
+	if (doc && !d.n && !d.dropped && !d.oom && (text = ds_render_text(doc)))
 		fputs(text, stdout);
 	else
 		status = AG_EXIT_FAIL;

@@ -36,6 +36,10 @@ void ds_diags_addv(struct ds_diags *d, struct ds_mark mark, const char *fmt,
 {
 	char *msg = NULL;
 
+	if (d->n >= DS_MAX_DIAGS) {
+		d->dropped++; /* a hostile file must not flood the log */
+		return;
+	}
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 8;
 		struct ds_diag *items =
@@ -76,23 +80,34 @@ static int diag_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Finds line number `line` (1-based) in text; returns its start and length. */
-static const char *find_line(const struct ds_diags *d, unsigned line,
-			     size_t *ret_len)
-{
-	const char *p = d->text, *end = d->text + d->text_len;
+struct cursor {
+	const char *p; /* the start of line number `line`, or NULL */
+	unsigned line;
+};
 
-	if (!p || line == 0)
+/* Finds line number `line` (1-based) in text; returns its start and length.
+ * Goes on from *cur, so that lines asked for in order (the printer sorts
+ * the problems by line) cost one pass over the text in all, not one per
+ * problem. */
+static const char *find_line(const struct ds_diags *d, struct cursor *cur,
+			     unsigned line, size_t *ret_len)
+{
+	const char *end = d->text + d->text_len;
+
+	if (!d->text || line == 0)
 		return NULL;
-	for (unsigned l = 1; l < line; l++) {
-		p = memchr(p, '\n', end - p);
-		if (!p)
+	if (!cur->p || line < cur->line)
+		*cur = (struct cursor){d->text, 1};
+	while (cur->line < line) {
+		const char *nl = memchr(cur->p, '\n', end - cur->p);
+		if (!nl)
 			return NULL;
-		p++;
+		cur->p = nl + 1;
+		cur->line++;
 	}
-	const char *nl = memchr(p, '\n', end - p);
-	*ret_len = (nl ? nl : end) - p;
-	return p;
+	const char *nl = memchr(cur->p, '\n', end - cur->p);
+	*ret_len = (nl ? nl : end) - cur->p;
+	return cur->p;
 }
 
 /* The length of the well-formed UTF-8 character at s (at most len bytes),
@@ -125,10 +140,10 @@ static size_t utf8_len(const unsigned char *s, size_t len, unsigned *ret_cp)
  * characters). Control characters (C0, DEL, C1) and bytes that are not
  * UTF-8 become '?', so that a hostile file cannot drive the terminal. */
 static void print_excerpt(const struct ds_diags *d, const struct ds_diag *g,
-			  FILE *out)
+			  struct cursor *cur, FILE *out)
 {
 	size_t len = 0, n;
-	const char *line = find_line(d, g->mark.line, &len);
+	const char *line = find_line(d, cur, g->mark.line, &len);
 	const unsigned char *u = (const unsigned char *)line;
 	unsigned cp, col = 1;
 	char caret[256];
@@ -164,6 +179,8 @@ static void put_clean(const char *s, FILE *out)
 
 void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog)
 {
+	struct cursor cur = {NULL, 0};
+
 	if (d->n)
 		qsort(d->items, d->n, sizeof(*d->items), diag_cmp);
 	for (size_t i = 0; i < d->n; i++) {
@@ -175,8 +192,11 @@ void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog)
 			fprintf(out, "%s: %s: ", prog, d->path);
 		put_clean(g->msg, out);
 		fputc('\n', out);
-		print_excerpt(d, g, out);
+		print_excerpt(d, g, &cur, out);
 	}
+	if (d->dropped)
+		fprintf(out, "%s: %s: and %zu more problems\n", prog, d->path,
+			d->dropped);
 	if (d->oom)
 		fprintf(out, "%s: %s: out of memory while reporting problems\n",
 			prog, d->path);

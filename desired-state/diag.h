@@ -26,8 +26,12 @@ struct ds_diags {
 	struct ds_diag *items;
 	size_t n;
 	size_t cap;
-	int oom; /* an allocation failed while recording a problem */
+	int oom;        /* an allocation failed while recording a problem */
+	size_t dropped; /* problems past DS_MAX_DIAGS, only counted */
 };
+
+/* Problems kept per file; the rest are counted. */
+#define DS_MAX_DIAGS 100
 
 /* Takes a copy of path; text is borrowed until ds_diags_set_text(). */
 int ds_diags_init(struct ds_diags *d, const char *path);

@@ -73,7 +73,7 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 		return -EINVAL;
 	ds_parse_tree(&dom->root, d);
 	ds_validate(dom->root, d);
-	if (d->n > before || d->oom)
+	if (d->n > before || d->dropped || d->oom)
 		return -EINVAL;
 	if (ds_tree_defaults(dom->root) < 0)
 		return -ENOMEM;

@@ -41,6 +41,10 @@ struct ds_node {
 #define DS_MAX_FILE_SIZE (1024 * 1024)
 #define DS_MAX_DEPTH 64
 #define DS_MAX_NODES 100000
+/* Each key is checked against the keys before it, each alias against the
+ * anchors: keep both short. The format's largest mapping has 25 keys. */
+#define DS_MAX_MAP_KEYS 1000
+#define DS_MAX_ANCHORS 1000
 
 struct ds_node *ds_node_new(enum ds_node_kind kind, struct ds_mark mark);
 void ds_node_free(struct ds_node *n);

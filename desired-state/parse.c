@@ -339,14 +339,17 @@ static int walk(struct walker *w, struct ds_node **slot,
 static int walk_scalar(struct walker *w, struct ds_node **slot,
 		       const struct ds_field *f)
 {
-	if ((*slot)->kind == DS_NODE_MAP && unwrap_value(w, slot) < 0)
+	if ((*slot)->kind == DS_NODE_MAP && unwrap_value(w, slot) < 0) {
+		(*slot)->bad = true; /* no ->str: the rules must skip it */
 		return -EINVAL;
+	}
 
 	struct ds_node *n = *slot;
 	n->field = f;
 	if (n->kind != DS_NODE_SCALAR) {
 		ds_diags_add(w->d, n->mark, "'%s' takes a single value, not %s",
 			     w->path, kind_name(n));
+		n->bad = true;
 		return -EINVAL;
 	}
 	if (is_null(n)) {

@@ -209,19 +209,19 @@ static int check_topology(const struct ds_node *root, struct ds_diags *d)
 	return 0;
 }
 
+static bool str_is(const struct ds_node *n, const char *s)
+{
+	return n && n->str && !strcmp(n->str, s);
+}
+
 static bool has_feature(const struct ds_node *root, const char *name)
 {
 	const struct ds_node *f = get(root, "features");
 
 	for (size_t i = 0; f && i < f->n_kids; i++)
-		if (!strcmp(f->kids[i]->str, name))
+		if (!f->kids[i]->bad && str_is(f->kids[i], name))
 			return true;
 	return false;
-}
-
-static bool str_is(const struct ds_node *n, const char *s)
-{
-	return n && n->str && !strcmp(n->str, s);
 }
 
 /* Whether a raw fragment for <domain> gives a <sysinfo>; the fragments are

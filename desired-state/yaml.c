@@ -178,6 +178,11 @@ static int remember_anchor(struct loader *l, const yaml_char_t *name,
 
 	if (!name)
 		return 0;
+	if (l->n_anchors == DS_MAX_ANCHORS) {
+		ds_diags_add(l->d, n->mark, "more than %d anchors (&name)",
+			     DS_MAX_ANCHORS);
+		return -EINVAL;
+	}
 	a = reallocarray(l->anchors, l->n_anchors + 1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
@@ -305,10 +310,16 @@ static int attach(struct loader *l, struct ds_node *n)
 			drop(l, n);
 			return -EINVAL;
 		}
-		l->key = take_ptr(n->str);
+		/* An anchor may name the key (&k key: …, later *k): keep
+		 * the node, as for any dropped node, so that it stays valid. */
+		l->key = strdup(n->str);
 		l->key_mark = n->mark;
-		ds_node_free(n);
-		return 0;
+		if (!l->key) {
+			ds_diags_add(l->d, n->mark, "out of memory");
+			drop(l, n);
+			return -ENOMEM;
+		}
+		return drop(l, n);
 	}
 	n->key = take_ptr(l->key);
 	n->key_mark = l->key_mark;
@@ -317,6 +328,13 @@ static int attach(struct loader *l, struct ds_node *n)
 			     "YAML merge keys ('<<') are not supported; write "
 			     "the keys out");
 		return drop(l, n);
+	}
+	if (top->n_kids == DS_MAX_MAP_KEYS) {
+		ds_diags_add(l->d, n->key_mark,
+			     "a mapping with more than %d keys",
+			     DS_MAX_MAP_KEYS);
+		drop(l, n);
+		return -EINVAL;
 	}
 	struct ds_node *first = ds_node_get(top, n->key);
 	if (first) {
@@ -360,10 +378,12 @@ static int on_event(struct loader *l, const yaml_event_t *ev)
 	n = node_from_event(l, ev);
 	if (!n)
 		return -EINVAL;
-	if (remember_anchor(l, anchor_of(ev), n) < 0) {
-		ds_diags_add(l->d, n->mark, "out of memory");
+	int r = remember_anchor(l, anchor_of(ev), n);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			ds_diags_add(l->d, n->mark, "out of memory");
 		ds_node_free(n);
-		return -ENOMEM;
+		return r;
 	}
 	bool opens = ev->type == YAML_MAPPING_START_EVENT ||
 		     ev->type == YAML_SEQUENCE_START_EVENT;
