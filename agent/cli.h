@@ -20,3 +20,8 @@ int ag_cmd_status(int argc, char **argv);
 
 /* Prints a command's usage; returns AG_EXIT_OK. */
 int ag_usage(const char *cmd, int to_stderr);
+
+/* Says what is wrong with the option getopt_long() just refused (c is ':'
+ * for a missing value, else '?') for command argv[0]; returns
+ * AG_EXIT_FAIL. */
+int ag_bad_option(char **argv, int c);

@@ -38,21 +38,8 @@ static int parse_common(int argc, char **argv, const char **ret_uri,
 				break;
 			}
 			__attribute__((fallthrough));
-		case ':':
-			fprintf(stderr,
-				"%s %s: '%s' needs a value; see '%s %s "
-				"--help'\n",
-				AG_PROG, argv[0], argv[optind - 1], AG_PROG,
-				argv[0]);
-			*ret_status = AG_EXIT_FAIL;
-			return -1;
 		default:
-			fprintf(stderr,
-				"%s %s: unknown option '%s'; see '%s %s "
-				"--help'\n",
-				AG_PROG, argv[0], argv[optind - 1], AG_PROG,
-				argv[0]);
-			*ret_status = AG_EXIT_FAIL;
+			*ret_status = ag_bad_option(argv, c);
 			return -1;
 		}
 	}

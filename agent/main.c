@@ -150,3 +150,16 @@ int main(int argc, char **argv)
 		argv[1], AG_PROG);
 	return AG_EXIT_FAIL;
 }
+
+int ag_bad_option(char **argv, int c)
+{
+	if (c == ':')
+		fprintf(stderr,
+			"%s %s: '%s' needs a value; see '%s %s --help'\n",
+			AG_PROG, argv[0], argv[optind - 1], AG_PROG, argv[0]);
+	else
+		fprintf(stderr,
+			"%s %s: unknown option '%s'; see '%s %s --help'\n",
+			AG_PROG, argv[0], argv[optind - 1], AG_PROG, argv[0]);
+	return AG_EXIT_FAIL;
+}

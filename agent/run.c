@@ -713,11 +713,7 @@ static int parse_run_opts(int argc, char **argv, struct ag_opts *o,
 				o->shutdown_timeout = v;
 			break;
 		default:
-			fprintf(stderr,
-				"%s run: unknown option or missing value "
-				"'%s'; see '%s run --help'\n",
-				AG_PROG, argv[optind - 1], AG_PROG);
-			*ret_status = AG_EXIT_FAIL;
+			*ret_status = ag_bad_option(argv, c);
 			return -1;
 		}
 	}

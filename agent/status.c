@@ -251,18 +251,15 @@ int ag_cmd_status(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return ag_usage("status", 0);
 		if (c == 's')
 			path = optarg;
 		else if (c == 'j')
 			json = true;
-		else {
-			fprintf(stderr, "%s status: see '%s status --help'\n",
-				AG_PROG, AG_PROG);
-			return AG_EXIT_FAIL;
-		}
+		else
+			return ag_bad_option(argv, c);
 	}
 	if (optind != argc) {
 		fprintf(stderr, "%s status: see '%s status --help'\n", AG_PROG,
