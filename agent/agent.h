@@ -89,6 +89,7 @@ struct ag_agent {
 	int inotify_watch;     /* id of the handle in libvirt's loop */
 	int dir_wd, parent_wd; /* inotify watches: the directory, its parent */
 	char *dir_real;        /* where the directory resolved to */
+	char *dir_id;          /* its identity in marks (rc_dir_identity) */
 	uint64_t burst_start_ms;
 	unsigned burst; /* file events in the current burst */
 	bool ready_sent;

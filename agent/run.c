@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libvirt/virterror.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +20,21 @@
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
 {
+	char line[2048];
 	va_list ap;
+	int n;
 
-	fputs(AG_PROG ": ", stderr);
+	/* one write a line, so that the workers' lines never interleave */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n] = '\n';
+	line[n + 1] = 0;
+	fprintf(stderr, "%s: %s", AG_PROG, line);
 }
 
 static void mark_status(struct ag_agent *a)
@@ -142,7 +151,7 @@ static void job_gone(struct ag_agent *a, virConnectPtr conn,
 	struct ds_set none = {0};
 	struct rc_plan plan;
 	struct rc_plan_opts po = {
-	    .prune = prune, .dir_usable = true, .dir = dir};
+	    .prune = prune, .dir_usable = true, .dir = a->dir_id};
 	struct rc_apply_stats st = {0};
 	struct job_log log = {file};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
@@ -229,7 +238,7 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 		out->failed = true;
 		return;
 	}
-	if (rc_pass_plan_file(conn, path, limits, &p, &e) < 0) {
+	if (rc_pass_plan_file(conn, a->dir_id, path, limits, &p, &e) < 0) {
 		out->error = strdup(e.msg);
 		out->failed = true;
 		rc_pass_finish(&p);
@@ -429,7 +438,6 @@ static void resync(struct ag_agent *a)
 		}
 	}
 	bool prune = a->opts.prune && a->n_items > 0;
-	_cleanup_free_ char *dir = a->dir_real ? strdup(a->dir_real) : NULL;
 	struct rc_limits limits;
 	if (limits_copy(&a->limits, &limits) < 0)
 		prune = false;
@@ -437,7 +445,7 @@ static void resync(struct ag_agent *a)
 	struct ds_set none = {0};
 	struct rc_plan plan = {0};
 	struct rc_plan_opts po = {
-	    .prune = prune, .dir_usable = true, .dir = dir};
+	    .prune = prune, .dir_usable = true, .dir = a->dir_id};
 	struct rc_apply_stats st = {0};
 	struct job_log log = {"(gone)"};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
@@ -763,6 +771,13 @@ int ag_cmd_run(int argc, char **argv)
 	if (!a->opts.insecure &&
 	    (bad = ag_check_perms(a->opts.dir, true, why, sizeof(why)))) {
 		fprintf(stderr, "%s: %s: %s\n", AG_PROG, a->opts.dir, bad);
+		return AG_EXIT_FAIL;
+	}
+	char id[PATH_MAX];
+	if ((r = rc_dir_identity(a->opts.dir, id, sizeof(id))) < 0 ||
+	    !(a->dir_id = strdup(id))) {
+		fprintf(stderr, "%s: %s: %s\n", AG_PROG, a->opts.dir,
+			strerror(r < 0 ? -r : ENOMEM));
 		return AG_EXIT_FAIL;
 	}
 	a->stats.started = time(NULL);

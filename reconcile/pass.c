@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <libvirt/virterror.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void rc_pass_limits_key(const struct ds_domain *d, const struct rc_limits *l,
 			const char **ret_type, const char **ret_machine)
@@ -30,6 +32,37 @@ static int learn_limits(virConnectPtr conn, struct rc_pass *p, struct rc_err *e)
 	return 0;
 }
 
+int rc_dir_identity(const char *dir, char *buf, size_t len)
+{
+	char joined[PATH_MAX * 2], cwd[PATH_MAX];
+	size_t out = 0;
+
+	if (dir[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	if (snprintf(joined, sizeof(joined), "%s/%s", dir[0] == '/' ? "" : cwd,
+		     dir) >= (int)sizeof(joined))
+		return -ENAMETOOLONG;
+	/* lexically: "." goes, ".." takes the last part off; symlinks are
+	 * not followed, so a swapped checkout keeps its identity */
+	for (char *save = NULL, *part = strtok_r(joined, "/", &save); part;
+	     part = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(part, "."))
+			continue;
+		if (!strcmp(part, "..")) {
+			while (out > 0 && buf[--out] != '/')
+				;
+			continue;
+		}
+		if (out + strlen(part) + 2 > len)
+			return -ENAMETOOLONG;
+		out += sprintf(buf + out, "/%s", part);
+	}
+	if (!out)
+		buf[out++] = '/';
+	buf[out] = 0;
+	return 0;
+}
+
 int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 		 struct rc_pass *p, struct rc_err *e)
 {
@@ -37,8 +70,7 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 	int r = ds_set_add_dir(&p->set, dir);
 	char real[PATH_MAX];
 
-	if (r < 0 || !realpath(dir, real)) {
-		r = r < 0 ? r : -errno;
+	if (r < 0 || (r = rc_dir_identity(dir, real, sizeof(real))) < 0) {
 		rc_err_set(e, "%s: %s", dir, strerror(-r));
 		return r;
 	}
@@ -66,22 +98,13 @@ void rc_pass_finish(struct rc_pass *p)
 	*p = (struct rc_pass){0};
 }
 
-int rc_pass_plan_file(virConnectPtr conn, const char *path,
+int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		      struct rc_limits *limits, struct rc_pass *p,
 		      struct rc_err *e)
 {
-	struct rc_plan_opts po = {.dir_usable = true};
+	struct rc_plan_opts po = {.dir_usable = true, .dir = dir};
 	const struct ds_domain *d;
 	virDomainPtr dom;
-	char real[PATH_MAX], *slash;
-
-	/* the directory is the file's: marks name it */
-	if (!realpath(path, real) || !(slash = strrchr(real, '/'))) {
-		rc_err_set(e, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	*slash = 0;
-	po.dir = real;
 
 	if (ds_set_add_file(&p->set, path) < 0) {
 		rc_err_set(e, "out of memory");

@@ -26,10 +26,17 @@ void rc_pass_finish(struct rc_pass *p);
 void rc_pass_limits_key(const struct ds_domain *d, const struct rc_limits *l,
 			const char **ret_type, const char **ret_machine);
 
-/* Plans one file alone: its domain is looked up by name and observed; no
- * other domain is read (orphans are found by full passes). limits are the
+/* Plans one file alone, of the directory whose identity is dir: its domain
+ * is looked up by name and observed; no other domain is read (orphans are
+ * found by full passes). limits are the
  * caller's (read once); what the file needs is learnt into them. Returns
  * 0; -1 with e when libvirt failed. */
-int rc_pass_plan_file(virConnectPtr conn, const char *path,
+int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		      struct rc_limits *limits, struct rc_pass *p,
 		      struct rc_err *e);
+
+/* The identity of a desired-state directory, as marks record it: its
+ * absolute path, made lexically ("." and ".." resolved, symlinks not
+ * followed, so that a checkout swapped behind a symlink stays the same
+ * directory). Returns 0 or -errno. */
+int rc_dir_identity(const char *dir, char *buf, size_t len);
