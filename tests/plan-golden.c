@@ -102,8 +102,8 @@ static int load_limits(struct rc_limits *l)
 
 	*l = (struct rc_limits){.best_type = strdup("kvm"), .host_cpus = 8};
 	while (f && fgets(line, sizeof(line), f)) {
-		char a[64], b[64], c[64];
-		int n = sscanf(line, "%63s %63s %63s %63s", a, b, c, c + 32);
+		char a[64], b[64], c[64], d[64];
+		int n = sscanf(line, "%63s %63s %63s %63s", a, b, c, d);
 		if (n == 2 && !strcmp(a, "host-cpus"))
 			l->host_cpus = strtoul(b, NULL, 10);
 		else if (n == 2 && !strcmp(a, "best-type")) {
@@ -114,7 +114,7 @@ static int load_limits(struct rc_limits *l)
 							 sizeof(*l->vcpus));
 			l->vcpus[l->n_vcpus++] = (struct rc_vcpu_limit){
 			    strdup(b), n == 4 ? strdup(c) : NULL,
-			    strtoul(n == 4 ? c + 32 : c, NULL, 10)};
+			    strtoul(n == 4 ? d : c, NULL, 10)};
 		}
 	}
 	if (f)
