@@ -19,7 +19,8 @@ static int run_file(const char *path)
 		return -1;
 	do {
 		if (len == cap) {
-			uint8_t *grown = realloc(buf, cap = cap ? cap * 2 : 4096);
+			uint8_t *grown =
+			    realloc(buf, cap = cap ? cap * 2 : 4096);
 			if (!grown) {
 				free(buf);
 				fclose(f);
@@ -50,7 +51,8 @@ int main(int argc, char **argv)
 			char path[4096];
 			if (de->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i], de->d_name);
+			snprintf(path, sizeof(path), "%s/%s", argv[i],
+				 de->d_name);
 			if (run_file(path) < 0) {
 				perror(path);
 				closedir(d);
