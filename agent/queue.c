@@ -22,8 +22,9 @@ static int cmp_key(const void *key, const void *elem)
 
 struct ag_item *ag_item_find(struct ag_agent *a, const char *file)
 {
-	struct ag_item **hit =
-	    bsearch(file, a->items, a->n_items, sizeof(*a->items), cmp_key);
+	struct ag_item **hit = a->n_items ? bsearch(file, a->items, a->n_items,
+						    sizeof(*a->items), cmp_key)
+					  : NULL;
 
 	return hit ? *hit : NULL;
 }

@@ -490,6 +490,18 @@ static bool idle(struct ag_agent *a)
 	return true;
 }
 
+/* Tells systemd the agent is ready once every file was reconciled once
+ * (or there was none) after the first full pass. Lock held. */
+static void announce_ready(struct ag_agent *a)
+{
+	if (a->ready_sent || !a->stats.last_resync || !idle(a))
+		return;
+	a->ready_sent = true;
+	ag_status_write(a);
+	sd_notify(0, "READY=1");
+	logf_("ready: %zu files, %zu orphaned", a->n_items, a->n_orphans);
+}
+
 static void *worker(void *opaque)
 {
 	struct ag_agent *a = opaque;
@@ -500,6 +512,7 @@ static void *worker(void *opaque)
 		struct ag_item *it;
 		if (a->resync_wanted && !a->resync_running) {
 			resync(a);
+			announce_ready(a);
 			continue;
 		}
 		it = ag_take_due(a, now);
@@ -524,13 +537,7 @@ static void *worker(void *opaque)
 		a->busy++;
 		run_job(a, it);
 		a->busy--;
-		if (!a->ready_sent && idle(a)) {
-			a->ready_sent = true;
-			ag_status_write(a);
-			sd_notify(0, "READY=1");
-			logf_("ready: %zu files, %zu orphaned", a->n_items,
-			      a->n_orphans);
-		}
+		announce_ready(a);
 	}
 	pthread_mutex_unlock(&a->lock);
 	return NULL;

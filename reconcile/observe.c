@@ -206,8 +206,19 @@ int rc_observe_domain(virDomainPtr dom, struct rc_observed *o, struct rc_err *e)
 	o->autostart = autostart;
 	if (read_xml(dom, false, o, e) < 0)
 		return -1;
-	if (o->active && observe_live(dom, o, e) < 0)
-		return -1;
+	if (o->active && observe_live(dom, o, e) < 0) {
+		/* It stopped while we read it (a destroy sends its events
+		 * before it is done): then it is simply shut off. */
+		if (virDomainIsActive(dom) != 0)
+			return -1;
+		ds_node_free(o->live);
+		o->live = NULL;
+		rc_mark_finish(&o->live_mark);
+		o->active = false;
+		o->id = -1;
+		o->state = VIR_DOMAIN_SHUTOFF;
+		virResetLastError();
+	}
 	return 0;
 }
 
