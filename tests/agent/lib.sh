@@ -3,50 +3,18 @@
 # Every check prints "ok - WHAT" or "not ok - WHAT"; a failed check also
 # prints, as "#" lines, the end of the running agent's log.
 
-URI=qemu:///system
-PASS=0
-FAIL=0
+. "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
+
 POLL=0.05 # seconds between two looks at a condition
 # /usr/bin/python3 starts in a tenth of the time of a pyenv shim.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
-virsh_() {
-	timeout 60 virsh -q -c "$URI" "$@"
-}
-
-ok() {
-	PASS=$((PASS + 1))
-	echo "ok - $*"
-}
-
-not_ok() {
-	FAIL=$((FAIL + 1))
-	echo "not ok - $*"
+on_failure() {
 	if [ -n "${LOG:-}" ] && [ -s "$LOG" ]; then
 		echo "#   last lines of the agent's log ($LOG):"
 		grep -v -e ' (gone)' -e '^virt-reconcile: vrtest-' "$LOG" |
 			tail -n 15 | sed 's/^/#     /'
-	fi
-}
-
-note() {
-	echo "# $*"
-}
-
-# check WHAT COMMAND...: the command's exit status decides.
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-
-# check_eq WHAT EXPECTED ACTUAL
-check_eq() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1 (expected '$2', got '$3')"
 	fi
 }
 

@@ -77,20 +77,7 @@ trap 'exit 1' INT TERM HUP
 cleanup_domains
 
 # The domain type: kvm when it can run guests here, else qemu (TCG).
-TYPE_LINE=
-cat >"$WORK/probe.xml" <<'EOF'
-<domain type='kvm'>
-  <name>vragent-probe</name>
-  <memory unit='MiB'>32</memory>
-  <vcpu>1</vcpu>
-  <os><type>hvm</type></os>
-</domain>
-EOF
-if virsh_ create "$WORK/probe.xml" >/dev/null 2>&1; then
-	virsh_ destroy vragent-probe >/dev/null 2>&1
-else
-	TYPE_LINE="type: qemu"
-fi
+probe_type vragent "$WORK"
 note "domain type: ${TYPE_LINE:-type: kvm}; virt-reconcile: $VR; work: $WORK"
 
 # yaml NAME STATE VCPU-CURRENT [MORE-LINES]: a desired-state file's text.

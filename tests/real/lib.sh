@@ -3,12 +3,11 @@
 # Every check prints "ok - WHAT" or "not ok - WHAT"; a failed check also
 # prints, as "#" lines, the last virt-reconcile command and its output.
 
-URI=qemu:///system
+. "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
+
 MARK_URI=urn:virt-reconcile:domain:1
 CONF_DIR=/etc/libvirt/qemu
 NVRAM_DIR=/var/lib/libvirt/qemu/nvram
-PASS=0
-FAIL=0
 SKIP=0
 SKIPPED=
 LAST_CMD=
@@ -16,10 +15,6 @@ LAST_OUT=/dev/null
 LAST_ERR=/dev/null
 RC=0
 RUN_N=0
-
-virsh_() {
-	timeout 120 virsh -q -c "$URI" "$@"
-}
 
 # Lines of another program's domains (other virt-reconcile domains on a
 # shared host show up as orphaned) are left out of the failure dumps.
@@ -42,14 +37,7 @@ section() {
 	echo "# $* (at $(($(date +%s) - START)) s)"
 }
 
-ok() {
-	PASS=$((PASS + 1))
-	echo "ok - $*"
-}
-
-not_ok() {
-	FAIL=$((FAIL + 1))
-	echo "not ok - $*"
+on_failure() {
 	dump_last
 }
 
@@ -58,22 +46,6 @@ skip() {
 	SKIPPED="$SKIPPED
 #   $1: $2"
 	echo "ok - $1 # SKIP $2"
-}
-
-# check WHAT COMMAND...: the command's exit status decides.
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-
-# check_eq WHAT EXPECTED ACTUAL
-check_eq() {
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1 (expected '$2', got '$3')"
-	fi
 }
 
 # check_ne WHAT UNEXPECTED ACTUAL

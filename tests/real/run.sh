@@ -61,22 +61,7 @@ cleanup_domains
 
 # The agent takes the best type the connection offers (kvm, else qemu).
 # When kvm is offered but cannot run guests here, the files say qemu.
-TYPE=kvm
-TYPE_LINE=
-cat >"$WORK/probe.xml" <<'EOF'
-<domain type='kvm'>
-  <name>vrtest-probe</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type>hvm</type></os>
-</domain>
-EOF
-if virsh_ create "$WORK/probe.xml" >/dev/null 2>&1; then
-	virsh_ destroy vrtest-probe >/dev/null 2>&1
-else
-	TYPE=qemu
-	TYPE_LINE="type: qemu"
-fi
+probe_type vrtest "$WORK"
 echo "# domain type: $TYPE; virt-reconcile: $VR"
 
 # yaml FILE < TEXT: writes a desired-state file (with the type when kvm
