@@ -5,36 +5,7 @@
 
 #include "cleanup.h"
 #include "schema.h"
-
-static xmlNodePtr child(xmlNodePtr el, const char *name, size_t len)
-{
-	for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strncmp((const char *)c->name, name, len) && !c->name[len])
-			return c;
-	return NULL;
-}
-
-/* Follows path[0..len) in el, creating what is missing when create. */
-static xmlNodePtr follow(xmlNodePtr el, const char *path, size_t len,
-			 bool create)
-{
-	const char *p = path, *end = path + len;
-
-	while (el && p < end) {
-		const char *slash = memchr(p, '/', end - p);
-		size_t seg = (slash ? slash : end) - p;
-		xmlNodePtr c = child(el, p, seg);
-		if (!c && create) {
-			char name[64];
-			snprintf(name, sizeof(name), "%.*s", (int)seg, p);
-			c = xmlNewChild(el, NULL, BAD_CAST name, NULL);
-		}
-		el = c;
-		p += seg + (slash != NULL);
-	}
-	return el;
-}
+#include "xmlpath.h"
 
 static int copy_attr(xmlNodePtr to, xmlNodePtr from, const char *name)
 {
@@ -90,11 +61,12 @@ static int merge_scalar(xmlNodePtr have, xmlNodePtr want,
 {
 	const char *at = strchr(f->xml, '@');
 	size_t elen = at ? (size_t)(at - f->xml) : strlen(f->xml);
-	xmlNodePtr w = elen ? follow(want, f->xml, elen, false) : want;
+	xmlNodePtr w =
+	    elen ? ds_xml_path(want, f->xml, elen, false, NULL) : want;
 	xmlNodePtr h;
 
 	if (f->kind == DS_PRESENCE) {
-		h = follow(have, f->xml, elen, false);
+		h = ds_xml_path(have, f->xml, elen, false, NULL);
 		if (h && !w) {
 			xmlUnlinkNode(h);
 			xmlFreeNode(h);
@@ -104,8 +76,9 @@ static int merge_scalar(xmlNodePtr have, xmlNodePtr want,
 	if (!w)
 		return 0;
 	if (!at && elen) /* a whole element: <name>, <memory unit=…> */
-		return put_copy(have, follow(have, f->xml, elen, false), w);
-	h = elen ? follow(have, f->xml, elen, true) : have;
+		return put_copy(
+		    have, ds_xml_path(have, f->xml, elen, false, NULL), w);
+	h = elen ? ds_xml_path(have, f->xml, elen, true, NULL) : have;
 	if (!h)
 		return -ENOMEM;
 	if (at ? copy_attr(h, w, at + 1) < 0 : copy_text(h, w) < 0)
@@ -117,9 +90,11 @@ static int merge_scalar(xmlNodePtr have, xmlNodePtr want,
 static xmlChar *identity(xmlNodePtr item, const char *list)
 {
 	if (!strcmp(list, "disk"))
-		return xmlGetProp(child(item, "target", 6), BAD_CAST "dev");
+		return xmlGetProp(ds_xml_child(item, "target", 6),
+				  BAD_CAST "dev");
 	if (!strcmp(list, "interface"))
-		return xmlGetProp(child(item, "mac", 3), BAD_CAST "address");
+		return xmlGetProp(ds_xml_child(item, "mac", 3),
+				  BAD_CAST "address");
 	if (!strcmp(list, "cell"))
 		return xmlGetProp(item, BAD_CAST "id");
 	return NULL;
@@ -170,8 +145,8 @@ static int merge_list(xmlNodePtr have, xmlNodePtr want,
 	const char *slash = strrchr(f->xml, '/');
 	const char *name = slash ? slash + 1 : f->xml;
 	size_t plen = slash ? (size_t)(slash - f->xml) : 0;
-	xmlNodePtr hp = follow(have, f->xml, plen, true);
-	xmlNodePtr wp = follow(want, f->xml, plen, false);
+	xmlNodePtr hp = ds_xml_path(have, f->xml, plen, true, NULL);
+	xmlNodePtr wp = ds_xml_path(want, f->xml, plen, false, NULL);
 	xmlNodePtr hi[256], wi[256];
 	bool used[256] = {false};
 	size_t nh, nw;
@@ -201,14 +176,14 @@ static int merge_list(xmlNodePtr have, xmlNodePtr want,
 static int merge_flags(xmlNodePtr have, xmlNodePtr want,
 		       const struct ds_field *f)
 {
-	xmlNodePtr hp = follow(have, f->xml, strlen(f->xml), true);
-	xmlNodePtr wp = follow(want, f->xml, strlen(f->xml), false);
+	xmlNodePtr hp = ds_xml_path(have, f->xml, strlen(f->xml), true, NULL);
+	xmlNodePtr wp = ds_xml_path(want, f->xml, strlen(f->xml), false, NULL);
 
 	if (!hp)
 		return -ENOMEM;
 	for (const char *const *v = f->values; *v; v++) {
-		xmlNodePtr h = child(hp, *v, strlen(*v));
-		xmlNodePtr w = child(wp, *v, strlen(*v));
+		xmlNodePtr h = ds_xml_child(hp, *v, strlen(*v));
+		xmlNodePtr w = ds_xml_child(wp, *v, strlen(*v));
 		if (h && !w) {
 			xmlUnlinkNode(h);
 			xmlFreeNode(h);
@@ -224,11 +199,13 @@ static int merge_field(xmlNodePtr have, xmlNodePtr want,
 {
 	switch (f->kind) {
 	case DS_MAP: {
-		xmlNodePtr h =
-		    *f->xml ? follow(have, f->xml, strlen(f->xml), true) : have;
-		xmlNodePtr w = *f->xml
-				   ? follow(want, f->xml, strlen(f->xml), false)
-				   : want;
+		xmlNodePtr h = *f->xml ? ds_xml_path(have, f->xml,
+						     strlen(f->xml), true, NULL)
+				       : have;
+		xmlNodePtr w =
+		    *f->xml
+			? ds_xml_path(want, f->xml, strlen(f->xml), false, NULL)
+			: want;
 		if (!h)
 			return -ENOMEM;
 		return w ? merge_map(h, w, f, n) : 0;

@@ -15,16 +15,11 @@
 
 #include "cleanup.h"
 #include "schema.h"
+#include "xmlpath.h"
 
 struct ds_rng {
 	xmlRelaxNGPtr schema;
 };
-
-static void tag(xmlNodePtr x, const struct ds_node *n)
-{
-	x->_private = (void *)n;
-	x->line = n->mark.line > 65535 ? 65535 : n->mark.line;
-}
 
 static xmlNodePtr new_child(xmlNodePtr el, const char *name, size_t len,
 			    const struct ds_node *n)
@@ -34,33 +29,8 @@ static xmlNodePtr new_child(xmlNodePtr el, const char *name, size_t len,
 	snprintf(buf, sizeof(buf), "%.*s", (int)len, name);
 	xmlNodePtr x = xmlNewChild(el, NULL, BAD_CAST buf, NULL);
 	if (x)
-		tag(x, n);
+		ds_xml_tag(x, n);
 	return x;
-}
-
-static xmlNodePtr find_child(xmlNodePtr el, const char *name, size_t len)
-{
-	for (xmlNodePtr c = el->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strncmp((const char *)c->name, name, len) && !c->name[len])
-			return c;
-	return NULL;
-}
-
-/* Finds or creates each element of the '/'-separated path[0..len). */
-static xmlNodePtr descend(xmlNodePtr el, const char *path, size_t len,
-			  const struct ds_node *n)
-{
-	const char *p = path, *end = path + len;
-
-	while (el && p < end) {
-		const char *slash = memchr(p, '/', end - p);
-		size_t seg = (slash ? slash : end) - p;
-		xmlNodePtr c = find_child(el, p, seg);
-		el = c ? c : new_child(el, p, seg, n);
-		p += seg + (slash != NULL);
-	}
-	return el;
 }
 
 /* The text of a scalar as libvirt spells it. */
@@ -97,11 +67,11 @@ static int render_scalar(xmlNodePtr el, const struct ds_field *f,
 	if (f->kind == DS_PRESENCE)
 		return !n->v.b || new_child(el, f->xml, elen, n) ? 0 : -ENOMEM;
 	if (elen && at) {
-		target = descend(el, f->xml, elen, n);
+		target = ds_xml_path(el, f->xml, elen, true, n);
 	} else if (elen) {
 		const char *slash = memrchr(f->xml, '/', elen);
 		size_t plen = slash ? (size_t)(slash - f->xml) : 0;
-		xmlNodePtr parent = descend(el, f->xml, plen, n);
+		xmlNodePtr parent = ds_xml_path(el, f->xml, plen, true, n);
 		const char *last = slash ? slash + 1 : f->xml;
 		target =
 		    parent ? new_child(parent, last, strlen(last), n) : NULL;
@@ -125,9 +95,10 @@ static int render_list(xmlNodePtr el, const struct ds_field *f,
 	const char *slash = strrchr(f->xml, '/');
 	size_t plen = slash ? (size_t)(slash - f->xml) : 0;
 	const char *last = slash ? slash + 1 : f->xml;
-	xmlNodePtr parent = f->kind == DS_FLAGS
-				? descend(el, f->xml, strlen(f->xml), n)
-				: descend(el, f->xml, plen, n);
+	xmlNodePtr parent =
+	    f->kind == DS_FLAGS
+		? ds_xml_path(el, f->xml, strlen(f->xml), true, n)
+		: ds_xml_path(el, f->xml, plen, true, n);
 
 	if (!parent)
 		return -ENOMEM;
@@ -151,7 +122,8 @@ static int render_field(xmlNodePtr el, const struct ds_field *f,
 	switch (f->kind) {
 	case DS_MAP: {
 		xmlNodePtr x =
-		    *f->xml ? descend(el, f->xml, strlen(f->xml), n) : el;
+		    *f->xml ? ds_xml_path(el, f->xml, strlen(f->xml), true, n)
+			    : el;
 		return x ? render_map(x, f, n) : -ENOMEM;
 	}
 	case DS_LIST:
@@ -199,7 +171,7 @@ static void frag_error(void *ctx, xmlErrorPtr e)
 static void tag_tree(xmlNodePtr x, const struct ds_node *n)
 {
 	for (; x; x = x->next) {
-		tag(x, n);
+		ds_xml_tag(x, n);
 		if (x->type == XML_ELEMENT_NODE)
 			tag_tree(x->children, n);
 	}
@@ -258,7 +230,7 @@ static int render_fragments(xmlNodePtr root, const struct ds_node *tree,
 		if (!list)
 			continue;
 		if (w == 1)
-			target = descend(root, "devices", 7, list);
+			target = ds_xml_path(root, "devices", 7, true, list);
 		for (size_t i = 0; target && i < list->n_kids; i++) {
 			char label[48];
 			snprintf(label, sizeof(label), "%s[%zu]", where[w], i);
@@ -284,7 +256,7 @@ int ds_render(const struct ds_domain *dom, const char *default_type,
 		return -ENOMEM;
 	}
 	xmlDocSetRootElement(doc, root);
-	tag(root, dom->root);
+	ds_xml_tag(root, dom->root);
 	if (!xmlSetProp(root, BAD_CAST "type",
 			BAD_CAST(dom->type ? dom->type : default_type)) ||
 	    render_map(root, &ds_schema_domain, dom->root) < 0) {
@@ -423,7 +395,7 @@ static bool is_fragment(xmlNodePtr x)
 static const struct ds_node *blame_fragment(struct ds_rng *rng, xmlDocPtr doc)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc);
-	xmlNodePtr parents[] = {root, find_child(root, "devices", 7)};
+	xmlNodePtr parents[] = {root, ds_xml_child(root, "devices", 7)};
 
 	for (size_t p = 0; p < 2; p++) {
 		for (xmlNodePtr c = parents[p] ? parents[p]->children : NULL; c;

@@ -9,29 +9,7 @@
 #include "domain.h"
 #include "schema.h"
 #include "units.h"
-
-static xmlNodePtr find_child(xmlNodePtr el, const char *name, size_t len)
-{
-	for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strncmp((const char *)c->name, name, len) && !c->name[len])
-			return c;
-	return NULL;
-}
-
-/* Follows the '/'-separated element path[0..len) from el, or NULL. */
-static xmlNodePtr follow(xmlNodePtr el, const char *path, size_t len)
-{
-	const char *p = path, *end = path + len;
-
-	while (el && p < end) {
-		const char *slash = memchr(p, '/', end - p);
-		size_t seg = (slash ? slash : end) - p;
-		el = find_child(el, p, seg);
-		p += seg + (slash != NULL);
-	}
-	return el;
-}
+#include "xmlpath.h"
 
 static struct ds_node *new_node(enum ds_node_kind kind, const char *key,
 				const struct ds_field *f)
@@ -89,7 +67,8 @@ static int read_scalar(xmlNodePtr el, const struct ds_field *f,
 {
 	const char *at = strchr(f->xml, '@');
 	size_t elen = at ? (size_t)(at - f->xml) : strlen(f->xml);
-	xmlNodePtr holder = elen ? follow(el, f->xml, elen) : el;
+	xmlNodePtr holder =
+	    elen ? ds_xml_path(el, f->xml, elen, false, NULL) : el;
 	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
 	xmlChar *raw;
 
@@ -129,8 +108,9 @@ static int read_list(xmlNodePtr el, const struct ds_field *f,
 	const char *last = slash ? slash + 1 : f->xml;
 	xmlNodePtr parent =
 	    f->kind == DS_FLAGS
-		? follow(el, f->xml, strlen(f->xml))
-		: follow(el, f->xml, slash ? slash - f->xml : 0);
+		? ds_xml_path(el, f->xml, strlen(f->xml), false, NULL)
+		: ds_xml_path(el, f->xml, slash ? slash - f->xml : 0, false,
+			      NULL);
 	_cleanup_(ds_node_freep) struct ds_node *list = NULL;
 
 	if (!parent)
@@ -185,7 +165,8 @@ static int read_field(xmlNodePtr el, const struct ds_field *f,
 	if (f->kind != DS_MAP)
 		return read_scalar(el, f, map);
 
-	xmlNodePtr x = *f->xml ? follow(el, f->xml, strlen(f->xml)) : el;
+	xmlNodePtr x =
+	    *f->xml ? ds_xml_path(el, f->xml, strlen(f->xml), false, NULL) : el;
 	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
 	if (!x)
 		return 0;

@@ -18,6 +18,7 @@
 #include "render.h"
 #include "schema.h"
 #include "units.h"
+#include "xmlpath.h"
 
 static const char *const phase_names[] = {
     "in-sync", "converging", "restart-required",
@@ -193,11 +194,7 @@ static bool is_fragment(xmlNodePtr x)
 
 static xmlNodePtr devices_of(xmlNodePtr domain)
 {
-	for (xmlNodePtr c = domain ? domain->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)c->name, "devices"))
-			return c;
-	return NULL;
+	return domain ? ds_xml_child(domain, "devices", 7) : NULL;
 }
 
 /* The elements a rendered domain's raw fragments gave, as
