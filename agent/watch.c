@@ -50,8 +50,8 @@ static int watch_dir(struct ag_agent *a)
 {
 	char real[PATH_MAX], parent[PATH_MAX];
 	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-			      IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |
-			      IN_ONLYDIR;
+			      IN_CREATE | IN_DELETE | IN_DELETE_SELF |
+			      IN_MOVE_SELF | IN_ONLYDIR;
 
 	if (a->dir_wd >= 0)
 		inotify_rm_watch(a->inotify_fd, a->dir_wd);
@@ -99,6 +99,15 @@ static void on_file_event(struct ag_agent *a, const struct inotify_event *ev)
 
 	if (ds_name_ignored(ev->name))
 		return;
+	/* A file being created is read when it is closed; a symlink has no
+	 * close, so its creation is the event. */
+	if (ev->mask & IN_CREATE) {
+		_cleanup_free_ char *path = NULL;
+		struct stat st;
+		if (asprintf(&path, "%s/%s", a->opts.dir, ev->name) < 0 ||
+		    lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
+			return;
+	}
 	it = (ev->mask & (IN_DELETE | IN_MOVED_FROM))
 		 ? ag_item_find(a, ev->name)
 		 : ag_item_get(a, ev->name);

@@ -54,6 +54,31 @@ if grep -q "conflict\|managed from" "$work/log"; then
 else
   pass=$((pass + 1)); echo "ok - no conflict after the swap"
 fi
+# A symlinked file that points outside the directory is not read.
+mkdir -m 700 "$work/elsewhere"
+printf 'name: three\nmemory: 64 MiB\n' >"$work/elsewhere/three.yaml"
+ln -s ../elsewhere/three.yaml "$work/rev2/three.yaml"
+# error_of FILE: the error the status gives for a file.
+error_of() {
+  "$vr" status --json --status-file "$status" 2>/dev/null |
+    python3 -c 'import json, sys
+for d in json.load(sys.stdin)["domains"]:
+    if d.get("file") == sys.argv[1]: print(d.get("error") or "")' "$1" 2>/dev/null
+}
+outside_refused() {
+  i=0
+  while [ "$i" -lt 200 ]; do
+    case "$(error_of three.yaml)" in
+    *"symlink to outside the directory"*) return 0 ;;
+    esac
+    sleep 0.05
+    i=$((i + 1))
+  done
+  return 1
+}
+check outside_refused
+check test -z "$(phase_of three)"
+
 kill -TERM "$pid"
 wait "$pid"
 check test "$?" = 0
