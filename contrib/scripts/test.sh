@@ -62,9 +62,10 @@ echo "== again with AddressSanitizer and UndefinedBehaviorSanitizer"
 setup build-ci-asan --werror -Db_sanitize=address,undefined -Db_lundef=false
 run_suites build-ci-asan --no-suite libvirt-real || status=1
 
-echo "== the libFuzzer target, built with clang, over its corpus"
+echo "== the libFuzzer targets, built with clang, over their corpora"
 CC=clang setup build-ci-fuzz --werror -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
-if build-ci-fuzz/tests/fuzz/fuzz-parse -runs=0 tests/fuzz/corpus tests/data >build-ci-fuzz/fuzz.log 2>&1; then
+if build-ci-fuzz/tests/fuzz/fuzz-parse -runs=0 tests/fuzz/corpus tests/data >build-ci-fuzz/fuzz.log 2>&1 &&
+  build-ci-fuzz/tests/fuzz/fuzz-xml -runs=0 tests/fuzz/corpus-xml >>build-ci-fuzz/fuzz.log 2>&1; then
   passed=$((passed + 1))
 else
   tail -30 build-ci-fuzz/fuzz.log
