@@ -220,7 +220,9 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 				   .userdata = &log};
 	char why[512];
 	const char *bad;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (asprintf(&path, "%s/%s", a->opts.dir, file) < 0)
 		return;
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
@@ -252,6 +254,15 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	out->domain = strdup(p.set.entries[0].dom->name);
 	rc_apply(conn, &p.plan, &ao, &st);
 	struct rc_domain_plan *dp = &p.plan.domains[0];
+	if (st.writes) {
+		/* what the calls came to, and how long the job took */
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		logf_("%s (%s): %s after %zu call%s in %.1f ms", dp->name, file,
+		      rc_phase_name(dp->phase), st.writes,
+		      st.writes == 1 ? "" : "s",
+		      (t1.tv_sec - t0.tv_sec) * 1e3 +
+			  (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	}
 	out->phase = dp->phase;
 	out->writes = st.writes;
 	if (dp->phase == RC_PHASE_ERROR || dp->phase == RC_PHASE_CONFLICT) {
