@@ -20,9 +20,14 @@ struct walker {
 /* Appends ".key" or "[i]" to the path; returns the old length to restore. */
 static size_t path_push(struct walker *w, const char *key, size_t index)
 {
-	size_t len = strlen(w->path);
+	size_t len = strlen(w->path), klen = key ? strlen(key) : 0;
 
-	if (key && *key)
+	if (klen && len + 1 + klen < sizeof(w->path)) {
+		/* the common case, without printf's cost */
+		if (len)
+			w->path[len] = '.';
+		memcpy(w->path + len + !!len, key, klen + 1);
+	} else if (klen)
 		snprintf(w->path + len, sizeof(w->path) - len, "%s%s",
 			 len ? "." : "", key);
 	else if (!key)

@@ -12,13 +12,8 @@
 /* The node at path, unless it or a node above it failed the schema walk. */
 static const struct ds_node *get(const struct ds_node *root, const char *path)
 {
-	char buf[64];
-	const struct ds_node *n = root;
+	const struct ds_node *n = ds_node_path(root, path);
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && n;
-	     k = strtok_r(NULL, ".", &save))
-		n = ds_node_get(n, k);
 	return n && !n->bad ? n : NULL;
 }
 

@@ -80,15 +80,22 @@ struct ds_node *ds_node_get(const struct ds_node *map, const char *key)
 
 struct ds_node *ds_node_path(const struct ds_node *root, const char *path)
 {
-	char buf[128];
 	const struct ds_node *n = root;
 
-	if (strlen(path) >= sizeof(buf))
-		return NULL;
-	strcpy(buf, path);
-	for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && n;
-	     k = strtok_r(NULL, ".", &save))
-		n = ds_node_get(n, k);
+	/* each dot-separated key in turn, without copying the path */
+	for (const char *k = path; n; k++) {
+		size_t len = strcspn(k, ".");
+		const struct ds_node *m = n;
+		n = NULL;
+		for (size_t i = 0;
+		     !n && m->kind == DS_NODE_MAP && i < m->n_kids; i++)
+			if (!strncmp(m->kids[i]->key, k, len) &&
+			    !m->kids[i]->key[len])
+				n = m->kids[i];
+		if (!k[len])
+			break;
+		k += len;
+	}
 	return (struct ds_node *)n;
 }
 
