@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,15 +72,13 @@ void rc_mark_finish(struct rc_mark *m)
 	*m = (struct rc_mark){0};
 }
 
-char *rc_mark_format(const struct rc_mark *m)
+xmlNodePtr rc_mark_node(const struct rc_mark *m, xmlDocPtr doc)
 {
-	xmlNodePtr x = xmlNewNode(NULL, BAD_CAST RC_MARK_ELEMENT);
-	xmlBufferPtr buf = xmlBufferCreate();
+	xmlNodePtr x = xmlNewDocNode(doc, NULL, BAD_CAST RC_MARK_ELEMENT, NULL);
 	char num[32];
-	char *out = NULL;
 
-	if (!x || !buf)
-		goto out;
+	if (!x)
+		return NULL;
 	if (m->dir)
 		xmlSetProp(x, BAD_CAST "dir", BAD_CAST m->dir);
 	if (m->file)
@@ -103,9 +102,17 @@ char *rc_mark_format(const struct rc_mark *m)
 	if (m->fragments)
 		xmlNewTextChild(x, NULL, BAD_CAST "fragments",
 				BAD_CAST m->fragments);
-	if (xmlNodeDump(buf, NULL, x, 0, 0) >= 0)
+	return x;
+}
+
+char *rc_mark_format(const struct rc_mark *m)
+{
+	xmlNodePtr x = rc_mark_node(m, NULL);
+	xmlBufferPtr buf = xmlBufferCreate();
+	char *out = NULL;
+
+	if (x && buf && xmlNodeDump(buf, NULL, x, 0, 0) >= 0)
 		out = strdup((const char *)xmlBufferContent(buf));
-out:
 	xmlFreeNode(x);
 	xmlBufferFree(buf);
 	return out;
@@ -125,7 +132,8 @@ void rc_observed_finish(struct rc_observed *o)
 int rc_observed_read_xml(const char *xml, bool live, struct rc_observed *o)
 {
 	xmlDocPtr doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
-				      XML_PARSE_NONET);
+				      XML_PARSE_NONET | XML_PARSE_NOBLANKS |
+					  XML_PARSE_COMPACT);
 	struct ds_node **tree = live ? &o->live : &o->config;
 	struct rc_mark *mark = live ? &o->live_mark : &o->mark;
 
@@ -182,24 +190,54 @@ static int observe_live(virDomainPtr dom, struct rc_observed *o,
 	return 0;
 }
 
-int rc_observe_domain(virDomainPtr dom, struct rc_observed *o, struct rc_err *e)
-{
-	int reason, autostart = 0, persistent;
-	const char *name = virDomainGetName(dom);
+/* What a listing already told of a domain, so that it is not asked again:
+ * -1 where unknown. A handle from a listing carries its id (-1 when it was
+ * shut off), and listings filtered by flag tell which are autostarted or
+ * transient in one call instead of one call per domain. */
+struct known {
+	int inactive, autostart, persistent;
+	const unsigned char *uuid; /* raw, or NULL */
+};
 
-	*o = (struct rc_observed){.id = -1};
+static void uuid_text(const unsigned char *raw, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < VIR_UUID_BUFLEN; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*out++ = '-';
+		*out++ = hex[raw[i] >> 4];
+		*out++ = hex[raw[i] & 15];
+	}
+	*out = 0;
+}
+
+static int observe(virDomainPtr dom, const struct known *k,
+		   struct rc_observed *o, struct rc_err *e)
+{
+	int reason, autostart = k->autostart, persistent = k->persistent;
+	const char *name = virDomainGetName(dom);
+	unsigned char raw[VIR_UUID_BUFLEN];
+
+	*o = (struct rc_observed){.id = -1, .state = VIR_DOMAIN_SHUTOFF};
+	if (k->uuid)
+		memcpy(raw, k->uuid, sizeof(raw));
 	if (!name || !(o->name = strdup(name)) ||
-	    virDomainGetUUIDString(dom, o->uuid) < 0 ||
-	    virDomainGetState(dom, &o->state, &reason, 0) < 0 ||
-	    (persistent = virDomainIsPersistent(dom)) < 0) {
+	    (!k->uuid && virDomainGetUUID(dom, raw) < 0) ||
+	    (k->inactive != 1 &&
+	     virDomainGetState(dom, &o->state, &reason, 0) < 0) ||
+	    (persistent < 0 && (persistent = virDomainIsPersistent(dom)) < 0)) {
 		rc_err_libvirt(e, "virDomainGetState");
 		return -1;
 	}
+	uuid_text(raw, o->uuid);
 	o->persistent = persistent;
 	o->active =
 	    o->state != VIR_DOMAIN_SHUTOFF && o->state != VIR_DOMAIN_CRASHED;
 	o->id = o->active ? (int)virDomainGetID(dom) : -1;
-	if (o->persistent && virDomainGetAutostart(dom, &autostart) < 0) {
+	if (!o->persistent)
+		autostart = 0;
+	else if (autostart < 0 && virDomainGetAutostart(dom, &autostart) < 0) {
 		rc_err_libvirt(e, "virDomainGetAutostart");
 		return -1;
 	}
@@ -222,6 +260,49 @@ int rc_observe_domain(virDomainPtr dom, struct rc_observed *o, struct rc_err *e)
 	return 0;
 }
 
+int rc_observe_domain(virDomainPtr dom, struct rc_observed *o, struct rc_err *e)
+{
+	return observe(dom, &(struct known){-1, -1, -1, NULL}, o, e);
+}
+
+static int cmp_uuid(const void *a, const void *b)
+{
+	return memcmp(a, b, VIR_UUID_BUFLEN);
+}
+
+/* The raw UUIDs of the domains a filtered listing gives, sorted. */
+struct uuids {
+	unsigned char (*v)[VIR_UUID_BUFLEN];
+	int n;
+};
+
+static int list_uuids(virConnectPtr conn, unsigned flags, struct uuids *u)
+{
+	virDomainPtr *doms = NULL;
+	int n = virConnectListAllDomains(conn, &doms, flags);
+
+	*u = (struct uuids){0};
+	if (n < 0)
+		return -1;
+	u->v = calloc(n ? n : 1, sizeof(*u->v));
+	for (int i = 0; i < n; i++) {
+		if (u->v)
+			virDomainGetUUID(doms[i], u->v[i]);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	if (!u->v)
+		return -1;
+	u->n = n;
+	qsort(u->v, n, sizeof(*u->v), cmp_uuid);
+	return 0;
+}
+
+static bool in_uuids(const struct uuids *u, const unsigned char *raw)
+{
+	return bsearch(raw, u->v, u->n, sizeof(*u->v), cmp_uuid);
+}
+
 void rc_observed_array_free(struct rc_observed *o, size_t n)
 {
 	for (size_t i = 0; o && i < n; i++)
@@ -229,56 +310,133 @@ void rc_observed_array_free(struct rc_observed *o, size_t n)
 	free(o);
 }
 
+/* One observation job: the domains of a listing, read by a few threads
+ * that take the next index in turn. */
+struct observe_job {
+	virDomainPtr *doms;
+	int n;
+	struct rc_observed *all;
+	bool *gone; /* undefined while it was read */
+	int failed; /* the first domain that failed, or n */
+	struct rc_err err;
+	struct uuids autostart, transient;
+	bool lists;
+	int next;
+	pthread_mutex_t lock;
+};
+
+static void observe_one(struct observe_job *j, int i)
+{
+	/* A domain that stops, starts or goes while it is read is read once
+	 * more, asking it everything; one undefined is simply gone. */
+	int tries = 2, code = VIR_ERR_OK;
+	struct known k = {-1, -1, -1, NULL};
+	unsigned char raw[VIR_UUID_BUFLEN];
+	struct rc_err e;
+
+	if (j->lists && virDomainGetUUID(j->doms[i], raw) == 0) {
+		k.uuid = raw;
+		k.inactive = virDomainGetID(j->doms[i]) == (unsigned)-1;
+		k.autostart = in_uuids(&j->autostart, raw);
+		k.persistent = !in_uuids(&j->transient, raw);
+	}
+	while (tries--) {
+		if (observe(j->doms[i], &k, &j->all[i], &e) == 0)
+			return;
+		k = (struct known){-1, -1, -1, NULL};
+		code = virGetLastErrorCode();
+		rc_observed_finish(&j->all[i]);
+		if (code == VIR_ERR_NO_DOMAIN) {
+			j->gone[i] = true;
+			return;
+		}
+	}
+	pthread_mutex_lock(&j->lock);
+	if (i < j->failed) {
+		const char *name = virDomainGetName(j->doms[i]);
+		j->failed = i;
+		rc_err_set(&j->err, "%s: %s", name ? name : "?", e.msg);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void *observe_worker(void *opaque)
+{
+	struct observe_job *j = opaque;
+
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		int i = j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (i >= j->n)
+			return NULL;
+		observe_one(j, i);
+	}
+}
+
+/* Threads beside the caller's: reading a domain is mostly waiting for
+ * libvirt (a remote call) or parsing its XML, and both overlap well. */
+#define OBSERVE_THREADS 3
+#define OBSERVE_PER_THREAD 16
+
 int rc_observe_all(virConnectPtr conn, struct rc_observed **ret, size_t *ret_n,
 		   struct rc_err *e)
 {
-	virDomainPtr *doms = NULL;
-	int n = virConnectListAllDomains(conn, &doms, 0);
-	struct rc_observed *all;
+	struct observe_job j = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t th[OBSERVE_THREADS];
+	pthread_attr_t attr;
+	int started = 0, r = 0;
 	size_t got = 0;
-	int r = 0;
 
-	if (n < 0) {
+	j.n = virConnectListAllDomains(conn, &j.doms, 0);
+	if (j.n < 0) {
 		rc_err_libvirt(e, "virConnectListAllDomains");
 		return -1;
 	}
-	all = calloc(n ? n : 1, sizeof(*all));
-	for (int i = 0; i < n; i++) {
-		if (all && r == 0) {
-			struct rc_err de;
-			/* A domain that stops, starts or goes while it is read
-			 * is read once more; one undefined is simply gone. */
-			int tries = 2, code = VIR_ERR_OK;
-			while (tries--) {
-				if (rc_observe_domain(doms[i], &all[got],
-						      &de) == 0)
-					break;
-				code = virGetLastErrorCode();
-				rc_observed_finish(&all[got]);
-				if (code == VIR_ERR_NO_DOMAIN)
-					break;
-			}
-			if (tries >= 0 && code != VIR_ERR_NO_DOMAIN)
-				got++;
-			else if (code != VIR_ERR_NO_DOMAIN) {
-				const char *name = virDomainGetName(doms[i]);
-				rc_err_set(e, "%s: %s", name ? name : "?",
-					   de.msg);
-				r = -1;
-			}
-		}
-		virDomainFree(doms[i]);
+	j.lists = list_uuids(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART,
+			     &j.autostart) == 0 &&
+		  list_uuids(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT,
+			     &j.transient) == 0;
+	if (!j.lists) /* then each domain is asked */
+		virResetLastError();
+	j.all = calloc(j.n ? j.n : 1, sizeof(*j.all));
+	j.gone = calloc(j.n ? j.n : 1, sizeof(*j.gone));
+	j.failed = j.n;
+	if (j.all && j.gone) {
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 512 * 1024);
+		while (started < OBSERVE_THREADS &&
+		       j.n > (started + 1) * OBSERVE_PER_THREAD &&
+		       pthread_create(&th[started], &attr, observe_worker,
+				      &j) == 0)
+			started++;
+		pthread_attr_destroy(&attr);
+		observe_worker(&j);
+		for (int t = 0; t < started; t++)
+			pthread_join(th[t], NULL);
 	}
-	free(doms);
-	if (!all) {
+	if (!j.all || !j.gone) {
 		rc_err_set(e, "out of memory");
-		return -1;
+		r = -1;
+	} else if (j.failed < j.n) {
+		*e = j.err;
+		r = -1;
 	}
+	/* in the listing's order, without the domains that went */
+	for (int i = 0; i < j.n; i++) {
+		if (j.all && j.gone && !j.gone[i])
+			j.all[got++] = j.all[i];
+		virDomainFree(j.doms[i]);
+	}
+	free(j.doms);
+	free(j.autostart.v);
+	free(j.transient.v);
+	free(j.gone);
 	if (r < 0) {
-		rc_observed_array_free(all, got);
+		rc_observed_array_free(j.all, got);
 		return -1;
 	}
-	*ret = all;
+	*ret = j.all;
 	*ret_n = got;
 	return 0;
 }

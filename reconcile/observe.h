@@ -99,3 +99,5 @@ int rc_mark_read(xmlNodePtr domain, struct rc_mark *m);
 void rc_mark_finish(struct rc_mark *m);
 /* The mark as XML for virDomainSetMetadata or a <metadata> element. */
 char *rc_mark_format(const struct rc_mark *m);
+/* The mark as an element of doc (not linked yet), without its namespace. */
+xmlNodePtr rc_mark_node(const struct rc_mark *m, xmlDocPtr doc);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <libvirt/virterror.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,23 +64,54 @@ int rc_dir_identity(const char *dir, char *buf, size_t len)
 	return 0;
 }
 
+struct loader {
+	struct ds_set *set;
+	const char *dir;
+	int r;
+};
+
+static void *load_dir(void *opaque)
+{
+	struct loader *l = opaque;
+
+	l->r = ds_set_add_dir(l->set, l->dir);
+	return NULL;
+}
+
 int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 		 struct rc_pass *p, struct rc_err *e)
 {
 	struct rc_plan_opts po = {.prune = prune};
-	int r = ds_set_add_dir(&p->set, dir);
+	struct loader l = {&p->set, dir, 0};
 	char real[PATH_MAX];
+	pthread_t th;
+	bool threaded;
+	int r;
 
-	if (r < 0 || (r = rc_dir_identity(dir, real, sizeof(real))) < 0) {
+	if ((r = rc_dir_identity(dir, real, sizeof(real))) < 0) {
 		rc_err_set(e, "%s: %s", dir, strerror(-r));
 		return r;
 	}
+	/* The files are read while libvirt is: neither waits for the other */
+	threaded = pthread_create(&th, NULL, load_dir, &l) == 0;
+	if (!threaded)
+		load_dir(&l);
+	r = rc_limits_read(conn, &p->limits, e) < 0 ||
+		    rc_observe_all(conn, &p->observed, &p->n_observed, e) < 0
+		? -1
+		: 0;
+	if (threaded)
+		pthread_join(th, NULL);
+	if (l.r < 0) {
+		rc_err_set(e, "%s: %s", dir, strerror(-l.r));
+		return l.r;
+	}
+	if (r < 0)
+		return -1;
 	po.dir = real;
 	ds_set_check_unique(&p->set);
 	po.dir_usable = p->set.n > 0;
-	if (rc_limits_read(conn, &p->limits, e) < 0 ||
-	    learn_limits(conn, p, e) < 0 ||
-	    rc_observe_all(conn, &p->observed, &p->n_observed, e) < 0)
+	if (learn_limits(conn, p, e) < 0)
 		return -1;
 	if (rc_plan(&p->set, p->observed, p->n_observed, &p->limits, &po,
 		    &p->plan) < 0) {

@@ -97,9 +97,11 @@ static char *fragments_text(const struct ds_node *root)
 	static const char *const where[] = {"xml.domain", "xml.devices"};
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 
-	if (!f)
+	if (!ds_node_get(root, "xml"))
+		return strdup(""); /* most files: no stream needed */
+	if (!(f = open_memstream(&buf, &len)))
 		return NULL;
 	for (size_t w = 0; w < 2; w++) {
 		const struct ds_node *list = ds_node_path(root, where[w]);
@@ -125,13 +127,9 @@ static bool str_eq(const char *a, const char *b)
 /* Puts the mark into <metadata>, replacing an older one of ours. */
 static int put_mark(xmlNodePtr domain, const struct rc_mark *m)
 {
-	_cleanup_free_ char *xml = rc_mark_format(m);
 	xmlNodePtr md = NULL, node = NULL;
-	xmlDocPtr doc;
 	xmlNsPtr ns;
 
-	if (!xml)
-		return -ENOMEM;
 	for (xmlNodePtr c = domain->children; c && !md; c = c->next)
 		if (c->type == XML_ELEMENT_NODE &&
 		    !strcmp((const char *)c->name, "metadata"))
@@ -146,12 +144,7 @@ static int put_mark(xmlNodePtr domain, const struct rc_mark *m)
 			xmlFreeNode(c);
 		}
 	}
-	doc =
-	    xmlReadMemory(xml, strlen(xml), "mark.xml", NULL, XML_PARSE_NONET);
-	if (doc)
-		node =
-		    xmlDocCopyNode(xmlDocGetRootElement(doc), domain->doc, 1);
-	xmlFreeDoc(doc);
+	node = rc_mark_node(m, domain->doc);
 	if (!node || !xmlAddChild(md, node)) {
 		xmlFreeNode(node);
 		return -ENOMEM;
