@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libvirt/virterror.h>
+#include <libxml/uri.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,8 @@ static void mark_status(struct ag_agent *a)
 	}
 }
 
+static bool idle(struct ag_agent *a);
+
 static void on_status_timer(int timer, void *opaque)
 {
 	struct ag_agent *a = opaque;
@@ -52,7 +56,11 @@ static void on_status_timer(int timer, void *opaque)
 	virEventUpdateTimeout(timer, -1);
 	pthread_mutex_lock(&a->lock);
 	ag_status_write(a);
+	bool quiet = idle(a);
 	pthread_mutex_unlock(&a->lock);
+	/* after a burst of work, give what it freed back to the system */
+	if (quiet)
+		malloc_trim(0);
 }
 
 static void set_str(char **slot, const char *s)
@@ -626,6 +634,20 @@ static void on_close(virConnectPtr conn, int reason, void *opaque)
 }
 
 /* Connects (again): events, limits, then a full resync. Loop thread. */
+/* libvirt pings the daemon every 5 s to notice a peer that vanished
+ * without closing the socket. On a local socket the kernel tells at once
+ * (the close callback fires), so the pings there only wake the agent. */
+static void quiet_keepalive(virConnectPtr conn)
+{
+	_cleanup_free_ char *uri = virConnectGetURI(conn);
+	xmlURIPtr u = uri ? xmlParseURI(uri) : NULL;
+
+	if (u && (!u->server || !*u->server) &&
+	    virConnectSetKeepAlive(conn, 0, 0) < 0)
+		virResetLastError();
+	xmlFreeURI(u);
+}
+
 static void on_reconnect(int timer, void *opaque)
 {
 	struct ag_agent *a = opaque;
@@ -656,6 +678,7 @@ static void on_reconnect(int timer, void *opaque)
 		virEventUpdateTimeout(timer, delay);
 		return;
 	}
+	quiet_keepalive(conn);
 	virConnectRegisterCloseCallback(conn, on_close, a, NULL);
 	a->lifecycle_cb = virConnectDomainEventRegisterAny(
 	    conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
@@ -786,6 +809,9 @@ int ag_cmd_run(int argc, char **argv)
 
 	if (parse_run_opts(argc, argv, &a->opts, &status) < 0)
 		return status;
+	/* One malloc arena for all threads: the workers mostly wait on
+	 * libvirt, and an arena each would keep megabytes they freed. */
+	mallopt(M_ARENA_MAX, 1);
 	if (!a->opts.insecure &&
 	    (bad = ag_check_perms(a->opts.dir, true, why, sizeof(why)))) {
 		fprintf(stderr, "%s: %s: %s\n", AG_PROG, a->opts.dir, bad);
