@@ -31,7 +31,20 @@ struct ag_item {
 	bool gone;    /* its file is gone: drop after the run */
 	uint64_t due_ms;
 	unsigned failures; /* consecutive, for the backoff */
+	/* events our own calls will cause (AG_EXPECT_*), until expect_until */
+	unsigned expect;
+	uint64_t expect_until;
 };
+
+enum {
+	AG_EXPECT_DEFINED = 1,
+	AG_EXPECT_STARTED = 2,
+	AG_EXPECT_STOPPED = 4,
+	AG_EXPECT_UNDEFINED = 8,
+	AG_EXPECT_METADATA = 16,
+};
+/* how long after our call its event may come */
+#define AG_EXPECT_MS 2000
 
 struct ag_orphan {
 	char *domain;

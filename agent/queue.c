@@ -96,15 +96,18 @@ void ag_schedule(struct ag_agent *a, struct ag_item *it, uint64_t delay_ms)
 	pthread_cond_signal(&a->work);
 }
 
-/* Events closer than this belong to one burst. */
+/* Events closer than this belong to one burst, at most. */
 #define BURST_GAP_MS 100
 #define QUIET_MAX_MS 250
 
 uint64_t ag_quiet_window(struct ag_agent *a)
 {
-	uint64_t now = ag_now_ms();
+	uint64_t now = ag_now_ms(), window = 2 * (uint64_t)a->burst;
 
-	if (now - a->burst_start_ms > BURST_GAP_MS)
+	/* A burst ends when its window passed with no new event: edits a
+	 * person saves one after another are each a burst of one. */
+	if (now - a->burst_start_ms >
+	    (window < BURST_GAP_MS ? window : BURST_GAP_MS))
 		a->burst = 0;
 	a->burst_start_ms = now;
 	a->burst++;

@@ -93,12 +93,44 @@ static char *first_problem(struct ds_diags *d)
 
 struct job_log {
 	const char *file;
+	struct ag_agent *agent;
 };
+
+/* The domain events an action of ours causes. The agent expects them and
+ * does not read the domain again for them: its own define is not drift. */
+static unsigned expected_events(enum rc_act kind)
+{
+	switch (kind) {
+	case RC_ACT_DEFINE:
+	case RC_ACT_REDEFINE:
+		return AG_EXPECT_DEFINED;
+	case RC_ACT_SET_MARK:
+		return AG_EXPECT_METADATA;
+	case RC_ACT_START:
+		return AG_EXPECT_STARTED;
+	case RC_ACT_SHUTDOWN:
+		return AG_EXPECT_STOPPED;
+	case RC_ACT_UNDEFINE:
+		return AG_EXPECT_UNDEFINED;
+	default:
+		return 0;
+	}
+}
 
 static void progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 		     void *userdata)
 {
 	const struct job_log *l = userdata;
+	struct ag_item *it;
+
+	if (l->agent && expected_events(a->kind)) {
+		pthread_mutex_lock(&l->agent->lock);
+		if ((it = ag_item_find(l->agent, l->file))) {
+			it->expect |= expected_events(a->kind);
+			it->expect_until = ag_now_ms() + AG_EXPECT_MS;
+		}
+		pthread_mutex_unlock(&l->agent->lock);
+	}
 
 	logf_("%s (%s): %s%s: %s", dp->name, l->file, rc_act_name(a->kind),
 	      a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_MEMORY ||
@@ -161,7 +193,7 @@ static void job_gone(struct ag_agent *a, virConnectPtr conn,
 	struct rc_plan_opts po = {
 	    .prune = prune, .dir_usable = true, .dir = a->dir_id};
 	struct rc_apply_stats st = {0};
-	struct job_log log = {file};
+	struct job_log log = {file, a};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
 				   .delete_nvram = a->opts.delete_nvram,
 				   .progress = progress,
@@ -221,7 +253,7 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	struct rc_pass p = {0};
 	struct rc_err e;
 	struct rc_apply_stats st = {0};
-	struct job_log log = {file};
+	struct job_log log = {file, a};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
 				   .delete_nvram = a->opts.delete_nvram,
 				   .progress = progress,
@@ -466,7 +498,7 @@ static void resync(struct ag_agent *a)
 	struct rc_plan_opts po = {
 	    .prune = prune, .dir_usable = true, .dir = a->dir_id};
 	struct rc_apply_stats st = {0};
-	struct job_log log = {"(gone)"};
+	struct job_log log = {"(gone)", NULL};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
 				   .delete_nvram = a->opts.delete_nvram,
 				   .progress = progress,
@@ -593,30 +625,40 @@ static void on_resync_timer(int timer, void *opaque)
 	pthread_mutex_unlock(&a->lock);
 }
 
-static int on_domain_event(virConnectPtr conn, virDomainPtr dom, void *opaque)
+/* An event of kind (AG_EXPECT_*, or 0 for one the agent never causes)
+ * for dom: drift to repair now, unless it is the echo of our own call. */
+static void on_domain_event(struct ag_agent *a, virDomainPtr dom, unsigned kind)
 {
-	struct ag_agent *a = opaque;
 	const char *name = virDomainGetName(dom);
 	struct ag_item *it;
 
 	pthread_mutex_lock(&a->lock);
 	it = name ? ag_item_by_domain(a, name) : NULL;
-	if (it)
-		ag_schedule(a, it, 0); /* drift: repair now */
+	if (it && (it->expect & kind) && ag_now_ms() < it->expect_until)
+		it->expect &= ~kind; /* ours: one echo per kind */
+	else if (it)
+		ag_schedule(a, it, 0);
 	pthread_mutex_unlock(&a->lock);
-	return 0;
 }
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event,
 			int detail, void *opaque)
 {
-	return on_domain_event(conn, dom, opaque);
+	unsigned kind = event == VIR_DOMAIN_EVENT_DEFINED   ? AG_EXPECT_DEFINED
+			: event == VIR_DOMAIN_EVENT_STARTED ? AG_EXPECT_STARTED
+			: event == VIR_DOMAIN_EVENT_STOPPED ? AG_EXPECT_STOPPED
+			: event == VIR_DOMAIN_EVENT_UNDEFINED
+			    ? AG_EXPECT_UNDEFINED
+			    : 0;
+
+	on_domain_event(opaque, dom, kind);
+	return 0;
 }
 
 static void on_metadata(virConnectPtr conn, virDomainPtr dom, int type,
 			const char *nsuri, void *opaque)
 {
-	on_domain_event(conn, dom, opaque);
+	on_domain_event(opaque, dom, AG_EXPECT_METADATA);
 }
 
 static void on_close(virConnectPtr conn, int reason, void *opaque)

@@ -7,6 +7,8 @@
 # are removed before and after.
 #
 # usage: contrib/bench/apply.sh BUILD_DIR URI N
+# prints: apply-real N FLOOR_DEFINE COLD FLOOR_OBSERVE IN_SYNC WRITES
+# (seconds; WRITES: libvirt write calls of the in-sync apply)
 set -eu
 build=$1 uri=$2 n=$3
 vr=$build/agent/virt-reconcile
@@ -14,6 +16,8 @@ floor=$build/contrib/bench/floor
 work=$(mktemp -d)
 chmod 700 "$work"
 mkdir "$work/yaml" "$work/xml"
+
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.6f", b - a }'; }
 
 cleanup() {
   for d in $(virsh -c "$uri" list --all --name 2>/dev/null | grep '^vrbench-'); do
@@ -38,15 +42,10 @@ floor_observe=$("$floor" observe "$uri" | cut -d' ' -f1)
 cleanup
 start=$(date +%s.%N)
 "$vr" apply -c "$uri" "$work/yaml" >"$work/cold.log"
-cold=$(echo "$(date +%s.%N) - $start" | bc)
+cold=$(since "$start")
 start=$(date +%s.%N)
 "$vr" apply -c "$uri" "$work/yaml" >"$work/sync.log"
-sync=$(echo "$(date +%s.%N) - $start" | bc)
+sync=$(since "$start")
 writes=$(tail -1 "$work/sync.log" | sed -n 's/.*; \([0-9]*\) libvirt write call.*/\1/p')
 
-printf '%-34s %10s %10s %8s\n' "N=$n on $uri" seconds floor ratio
-printf '%-34s %10.3f %10.3f %8.2f\n' "apply, $n new domains" "$cold" "$floor_define" \
-  "$(echo "$cold / $floor_define" | bc -l)"
-printf '%-34s %10.3f %10.3f %8.2f\n' "apply, $n domains in sync" "$sync" "$floor_observe" \
-  "$(echo "$sync / $floor_observe" | bc -l)"
-printf '%-34s %10s\n' "write calls when in sync" "$writes"
+echo "apply-real $n $floor_define $cold $floor_observe $sync $writes"

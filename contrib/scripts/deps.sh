@@ -1,17 +1,21 @@
 #!/bin/sh
 # Installs the Debian packages a group of tasks needs, only those missing.
-# usage: deps.sh build|test
+# usage: deps.sh build|test|bench
 set -eu
 
 build="gcc pkg-config meson ninja-build libyaml-dev libxml2-dev libvirt-dev libjson-c-dev"
 test="$build libcmocka-dev libxml2-utils clang clang-format libclang-rt-14-dev
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
   qemu-utils ovmf python3"
+# The benchmark: its chart, and the peer it times (Ansible's libvirt module
+# needs the Python bindings, which the ansible package does not pull in).
+bench="$test gnuplot-nox ansible python3-libvirt python3-lxml"
 
 case "${1:-build}" in
   build) want=$build ;;
   test) want=$test ;;
-  *) echo "usage: $0 build|test" >&2; exit 1 ;;
+  bench) want=$bench ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 1 ;;
 esac
 
 missing=""
