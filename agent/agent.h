@@ -14,6 +14,18 @@
 
 #define AG_WORKERS 4
 
+/* The domain events the agent's own calls cause. */
+enum {
+	AG_EV_DEFINED,
+	AG_EV_STARTED,
+	AG_EV_STOPPED,
+	AG_EV_UNDEFINED,
+	AG_EV_METADATA,
+	AG_EV_NONE
+};
+/* how long after our call its event may come */
+#define AG_EXPECT_MS 2000
+
 /* One desired-state file and what the agent knows of it. */
 struct ag_item {
 	char *file;   /* its name in the directory: the queue's key */
@@ -31,20 +43,10 @@ struct ag_item {
 	bool gone;    /* its file is gone: drop after the run */
 	uint64_t due_ms;
 	unsigned failures; /* consecutive, for the backoff */
-	/* events our own calls will cause (AG_EXPECT_*), until expect_until */
-	unsigned expect;
-	uint64_t expect_until;
+	/* when each kind of event our own calls cause stops being expected
+	 * (ag_now_ms; 0: not expected), by AG_EV_* */
+	uint64_t expect_until[AG_EV_NONE];
 };
-
-enum {
-	AG_EXPECT_DEFINED = 1,
-	AG_EXPECT_STARTED = 2,
-	AG_EXPECT_STOPPED = 4,
-	AG_EXPECT_UNDEFINED = 8,
-	AG_EXPECT_METADATA = 16,
-};
-/* how long after our call its event may come */
-#define AG_EXPECT_MS 2000
 
 struct ag_orphan {
 	char *domain;

@@ -98,22 +98,22 @@ struct job_log {
 
 /* The domain events an action of ours causes. The agent expects them and
  * does not read the domain again for them: its own define is not drift. */
-static unsigned expected_events(enum rc_act kind)
+static int expected_event(enum rc_act kind)
 {
 	switch (kind) {
 	case RC_ACT_DEFINE:
 	case RC_ACT_REDEFINE:
-		return AG_EXPECT_DEFINED;
+		return AG_EV_DEFINED;
 	case RC_ACT_SET_MARK:
-		return AG_EXPECT_METADATA;
+		return AG_EV_METADATA;
 	case RC_ACT_START:
-		return AG_EXPECT_STARTED;
+		return AG_EV_STARTED;
 	case RC_ACT_SHUTDOWN:
-		return AG_EXPECT_STOPPED;
+		return AG_EV_STOPPED;
 	case RC_ACT_UNDEFINE:
-		return AG_EXPECT_UNDEFINED;
+		return AG_EV_UNDEFINED;
 	default:
-		return 0;
+		return AG_EV_NONE;
 	}
 }
 
@@ -121,14 +121,13 @@ static void progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 		     void *userdata)
 {
 	const struct job_log *l = userdata;
+	int ev = expected_event(a->kind);
 	struct ag_item *it;
 
-	if (l->agent && expected_events(a->kind)) {
+	if (l->agent && ev != AG_EV_NONE) {
 		pthread_mutex_lock(&l->agent->lock);
-		if ((it = ag_item_find(l->agent, l->file))) {
-			it->expect |= expected_events(a->kind);
-			it->expect_until = ag_now_ms() + AG_EXPECT_MS;
-		}
+		if ((it = ag_item_find(l->agent, l->file)))
+			it->expect_until[ev] = ag_now_ms() + AG_EXPECT_MS;
 		pthread_mutex_unlock(&l->agent->lock);
 	}
 
@@ -330,6 +329,11 @@ static void record(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 	if (o->note && (!it->note || strcmp(it->note, o->note)))
 		logf_("%s (%s): %s", o->domain ? o->domain : "?", it->file,
 		      o->note);
+	if (o->domain && !it->domain) {
+		/* the echoes of its first calls came before the agent knew its
+		 * domain; expecting them now would swallow others' events */
+		memset(it->expect_until, 0, sizeof(it->expect_until));
+	}
 	if (o->domain && (!it->domain || strcmp(it->domain, o->domain))) {
 		/* files that shared its old name may be free of the clash */
 		for (size_t i = 0; it->domain && i < a->n_items; i++)
@@ -625,17 +629,17 @@ static void on_resync_timer(int timer, void *opaque)
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* An event of kind (AG_EXPECT_*, or 0 for one the agent never causes)
+/* An event of kind (AG_EV_*; AG_EV_NONE for one the agent never causes)
  * for dom: drift to repair now, unless it is the echo of our own call. */
-static void on_domain_event(struct ag_agent *a, virDomainPtr dom, unsigned kind)
+static void on_domain_event(struct ag_agent *a, virDomainPtr dom, int kind)
 {
 	const char *name = virDomainGetName(dom);
 	struct ag_item *it;
 
 	pthread_mutex_lock(&a->lock);
 	it = name ? ag_item_by_domain(a, name) : NULL;
-	if (it && (it->expect & kind) && ag_now_ms() < it->expect_until)
-		it->expect &= ~kind; /* ours: one echo per kind */
+	if (it && kind != AG_EV_NONE && ag_now_ms() < it->expect_until[kind])
+		it->expect_until[kind] = 0; /* ours: one echo per call */
 	else if (it)
 		ag_schedule(a, it, 0);
 	pthread_mutex_unlock(&a->lock);
@@ -644,13 +648,16 @@ static void on_domain_event(struct ag_agent *a, virDomainPtr dom, unsigned kind)
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event,
 			int detail, void *opaque)
 {
-	unsigned kind = event == VIR_DOMAIN_EVENT_DEFINED   ? AG_EXPECT_DEFINED
-			: event == VIR_DOMAIN_EVENT_STARTED ? AG_EXPECT_STARTED
-			: event == VIR_DOMAIN_EVENT_STOPPED ? AG_EXPECT_STOPPED
-			: event == VIR_DOMAIN_EVENT_UNDEFINED
-			    ? AG_EXPECT_UNDEFINED
-			    : 0;
+	int kind = AG_EV_NONE;
 
+	if (event == VIR_DOMAIN_EVENT_DEFINED)
+		kind = AG_EV_DEFINED;
+	else if (event == VIR_DOMAIN_EVENT_STARTED)
+		kind = AG_EV_STARTED;
+	else if (event == VIR_DOMAIN_EVENT_STOPPED)
+		kind = AG_EV_STOPPED;
+	else if (event == VIR_DOMAIN_EVENT_UNDEFINED)
+		kind = AG_EV_UNDEFINED;
 	on_domain_event(opaque, dom, kind);
 	return 0;
 }
@@ -658,7 +665,7 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event,
 static void on_metadata(virConnectPtr conn, virDomainPtr dom, int type,
 			const char *nsuri, void *opaque)
 {
-	on_domain_event(opaque, dom, AG_EXPECT_METADATA);
+	on_domain_event(opaque, dom, AG_EV_METADATA);
 }
 
 static void on_close(virConnectPtr conn, int reason, void *opaque)

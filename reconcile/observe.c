@@ -129,11 +129,17 @@ void rc_observed_finish(struct rc_observed *o)
 	*o = (struct rc_observed){0};
 }
 
-int rc_observed_read_xml(const char *xml, bool live, struct rc_observed *o)
+/* ctxt: a parser context to reuse (a thread reading many domains), or
+ * NULL. */
+static int read_doc(xmlParserCtxtPtr ctxt, const char *xml, bool live,
+		    struct rc_observed *o)
 {
-	xmlDocPtr doc = xmlReadMemory(xml, strlen(xml), "domain.xml", NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOBLANKS |
-					  XML_PARSE_COMPACT);
+	const int opts =
+	    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT;
+	xmlDocPtr doc =
+	    ctxt ? xmlCtxtReadMemory(ctxt, xml, strlen(xml), "domain.xml", NULL,
+				     opts)
+		 : xmlReadMemory(xml, strlen(xml), "domain.xml", NULL, opts);
 	struct ds_node **tree = live ? &o->live : &o->config;
 	struct rc_mark *mark = live ? &o->live_mark : &o->mark;
 
@@ -151,9 +157,14 @@ int rc_observed_read_xml(const char *xml, bool live, struct rc_observed *o)
 	return 0;
 }
 
+int rc_observed_read_xml(const char *xml, bool live, struct rc_observed *o)
+{
+	return read_doc(NULL, xml, live, o);
+}
+
 /* Fetches one XML description and reads it through the format. */
-static int read_xml(virDomainPtr dom, bool live, struct rc_observed *o,
-		    struct rc_err *e)
+static int read_xml(xmlParserCtxtPtr ctxt, virDomainPtr dom, bool live,
+		    struct rc_observed *o, struct rc_err *e)
 {
 	_cleanup_free_ char *xml =
 	    virDomainGetXMLDesc(dom, live ? 0 : VIR_DOMAIN_XML_INACTIVE);
@@ -162,20 +173,20 @@ static int read_xml(virDomainPtr dom, bool live, struct rc_observed *o,
 		rc_err_libvirt(e, "virDomainGetXMLDesc");
 		return -1;
 	}
-	if (rc_observed_read_xml(xml, live, o) < 0) {
+	if (read_doc(ctxt, xml, live, o) < 0) {
 		rc_err_set(e, "cannot read the domain XML libvirt gave");
 		return -1;
 	}
 	return 0;
 }
 
-static int observe_live(virDomainPtr dom, struct rc_observed *o,
-			struct rc_err *e)
+static int observe_live(xmlParserCtxtPtr ctxt, virDomainPtr dom,
+			struct rc_observed *o, struct rc_err *e)
 {
 	virDomainInfo info;
 	int max;
 
-	if (read_xml(dom, true, o, e) < 0)
+	if (read_xml(ctxt, dom, true, o, e) < 0)
 		return -1;
 	max = virDomainGetMaxVcpus(dom);
 	if (max < 0 || virDomainGetInfo(dom, &info) < 0) {
@@ -197,6 +208,7 @@ static int observe_live(virDomainPtr dom, struct rc_observed *o,
 struct known {
 	int inactive, autostart, persistent;
 	const unsigned char *uuid; /* raw, or NULL */
+	xmlParserCtxtPtr ctxt;     /* to reuse, or NULL */
 };
 
 static void uuid_text(const unsigned char *raw, char *out)
@@ -242,9 +254,9 @@ static int observe(virDomainPtr dom, const struct known *k,
 		return -1;
 	}
 	o->autostart = autostart;
-	if (read_xml(dom, false, o, e) < 0)
+	if (read_xml(k->ctxt, dom, false, o, e) < 0)
 		return -1;
-	if (o->active && observe_live(dom, o, e) < 0) {
+	if (o->active && observe_live(k->ctxt, dom, o, e) < 0) {
 		/* It stopped while we read it (a destroy sends its events
 		 * before it is done): then it is simply shut off. */
 		if (virDomainIsActive(dom) != 0)
@@ -262,7 +274,7 @@ static int observe(virDomainPtr dom, const struct known *k,
 
 int rc_observe_domain(virDomainPtr dom, struct rc_observed *o, struct rc_err *e)
 {
-	return observe(dom, &(struct known){-1, -1, -1, NULL}, o, e);
+	return observe(dom, &(struct known){-1, -1, -1, NULL, NULL}, o, e);
 }
 
 static int cmp_uuid(const void *a, const void *b)
@@ -325,12 +337,12 @@ struct observe_job {
 	pthread_mutex_t lock;
 };
 
-static void observe_one(struct observe_job *j, int i)
+static void observe_one(struct observe_job *j, int i, xmlParserCtxtPtr ctxt)
 {
 	/* A domain that stops, starts or goes while it is read is read once
 	 * more, asking it everything; one undefined is simply gone. */
 	int tries = 2, code = VIR_ERR_OK;
-	struct known k = {-1, -1, -1, NULL};
+	struct known k = {-1, -1, -1, NULL, ctxt};
 	unsigned char raw[VIR_UUID_BUFLEN];
 	struct rc_err e;
 
@@ -343,7 +355,7 @@ static void observe_one(struct observe_job *j, int i)
 	while (tries--) {
 		if (observe(j->doms[i], &k, &j->all[i], &e) == 0)
 			return;
-		k = (struct known){-1, -1, -1, NULL};
+		k = (struct known){-1, -1, -1, NULL, ctxt};
 		code = virGetLastErrorCode();
 		rc_observed_finish(&j->all[i]);
 		if (code == VIR_ERR_NO_DOMAIN) {
@@ -363,15 +375,18 @@ static void observe_one(struct observe_job *j, int i)
 static void *observe_worker(void *opaque)
 {
 	struct observe_job *j = opaque;
+	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
 
 	for (;;) {
 		pthread_mutex_lock(&j->lock);
 		int i = j->next++;
 		pthread_mutex_unlock(&j->lock);
 		if (i >= j->n)
-			return NULL;
-		observe_one(j, i);
+			break;
+		observe_one(j, i, ctxt);
 	}
+	xmlFreeParserCtxt(ctxt);
+	return NULL;
 }
 
 /* Threads beside the caller's: reading a domain is mostly waiting for
@@ -381,6 +396,13 @@ static void *observe_worker(void *opaque)
 
 int rc_observe_all(virConnectPtr conn, struct rc_observed **ret, size_t *ret_n,
 		   struct rc_err *e)
+{
+	return rc_observe_all_threads(conn, OBSERVE_THREADS, ret, ret_n, e);
+}
+
+int rc_observe_all_threads(virConnectPtr conn, int threads,
+			   struct rc_observed **ret, size_t *ret_n,
+			   struct rc_err *e)
 {
 	struct observe_job j = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	pthread_t th[OBSERVE_THREADS];
@@ -405,7 +427,7 @@ int rc_observe_all(virConnectPtr conn, struct rc_observed **ret, size_t *ret_n,
 	if (j.all && j.gone) {
 		pthread_attr_init(&attr);
 		pthread_attr_setstacksize(&attr, 512 * 1024);
-		while (started < OBSERVE_THREADS &&
+		while (started < threads && started < OBSERVE_THREADS &&
 		       j.n > (started + 1) * OBSERVE_PER_THREAD &&
 		       pthread_create(&th[started], &attr, observe_worker,
 				      &j) == 0)

@@ -79,6 +79,10 @@ void rc_observed_finish(struct rc_observed *o);
  * frees with rc_observed_array_free, or -1 and e. */
 int rc_observe_all(virConnectPtr conn, struct rc_observed **ret, size_t *ret_n,
 		   struct rc_err *e);
+/* The same with at most threads threads beside the caller's (0: none). */
+int rc_observe_all_threads(virConnectPtr conn, int threads,
+			   struct rc_observed **ret, size_t *ret_n,
+			   struct rc_err *e);
 void rc_observed_array_free(struct rc_observed *o, size_t n);
 
 /* Reads the hypervisor's limits. Returns 0, or -1 and e. */

@@ -59,6 +59,50 @@ static virConnectPtr fresh(const char *node)
 	return virConnectOpen(uri);
 }
 
+/* Where an in-sync pass goes, each part alone on one thread: reading
+ * the files (libyaml, the checks, the defaults), reading libvirt (its
+ * calls, libxml2, the format's tree), planning (rendering, comparing). */
+static int parts(unsigned n, const char *node, const char *dir)
+{
+	virConnectPtr conn = fresh(node);
+	struct rc_pass p = {0};
+	struct rc_err e;
+	struct rc_apply_stats st = {0};
+	struct rc_apply_opts ao = {.shutdown_timeout = 1};
+	struct rc_plan_opts po = {.dir_usable = true};
+	struct rc_plan plan = {0};
+	double t, load, observe, plan_s;
+
+	if (!conn || rc_pass_plan(conn, dir, false, &p, &e) < 0)
+		return -1;
+	rc_apply(conn, &p.plan, &ao, &st); /* defined: now in sync */
+	rc_plan_finish(&p.plan);
+	rc_observed_array_free(p.observed, p.n_observed);
+	ds_set_finish(&p.set);
+	p.observed = NULL;
+	p.set = (struct ds_set){0};
+	t = now();
+	if (ds_set_add_dir(&p.set, dir) < 0)
+		return -1;
+	load = now() - t;
+	t = now();
+	if (rc_observe_all_threads(conn, 0, &p.observed, &p.n_observed, &e) < 0)
+		return -1;
+	observe = now() - t;
+	ds_set_check_unique(&p.set);
+	t = now();
+	if (rc_plan(&p.set, p.observed, p.n_observed, &p.limits, &po, &plan) <
+	    0)
+		return -1;
+	plan_s = now() - t;
+	rc_plan_finish(&plan);
+	rc_pass_finish(&p);
+	virConnectClose(conn);
+	printf("apply-test-parts %u %.6f %.6f %.6f\n", n, load, observe,
+	       plan_s);
+	return 0;
+}
+
 static int run(unsigned n, const char *tmp, bool print)
 {
 	char dir[512], node[512], path[600];
@@ -149,6 +193,8 @@ static int run(unsigned n, const char *tmp, bool print)
 		printf("apply-test %u %.6f %.6f %.6f %.6f %zu %.6f\n", n,
 		       floor_define, cold, floor_observe, sync, writes,
 		       sync_cpu);
+	if (print && parts(n, node, dir) < 0)
+		return 1;
 	fflush(stdout);
 	for (unsigned i = 0; i < n; i++)
 		free(xml[i]);

@@ -24,7 +24,7 @@ function ms(x) { return sprintf("%.1f ms", x) }
 function r(a, b) { return b > 0 ? sprintf("%.2f×", a / b) : "" }
 $1 == "apply-test" {
   n = $2; fd = $3; cold = $4; fo = $5; sync = $6; w = $7; cpu = $8
-  t[++nt] = n
+  t[++nt] = n; obs[n] = fo
   row("cold `apply`, test driver", n, s(cold), s(fd) " define", r(cold, fd),
     "≤ 1.25×", cold <= 1.25 * fd)
   row("in-sync `apply`, test driver", n, s(sync) " (CPU " s(cpu) ")", s(fo) " observe",
@@ -39,6 +39,13 @@ $1 == "apply-test" {
     if (seen == 1 || ps < minsync) minsync = ps
     if (seen == 1 || ps > maxsync) maxsync = ps
   }
+  next
+}
+$1 == "apply-test-parts" {
+  n = $2
+  row("in sync, each part alone on one thread: the files / libvirt read / the plan, test driver",
+    n, s($3) " / " s($4) " / " s($5), s(obs[n]) " observe",
+    r($3, obs[n]) " / " r($4, obs[n]) " / " r($5, obs[n]), "", 1)
   next
 }
 $1 == "apply-real" {
@@ -57,9 +64,10 @@ $1 ~ /^agent-/ {
     row("`run`: burst of new files to all converged, " where, $3, s($4),
       s($5) " define", r($4, $5), "", 1)
   else if ($2 == "rss") {
-    rss[where] = $4; rssn[where] = $3
     row("`run`: RSS after the burst (peak), " where, $3,
-      sprintf("%.1f MiB (%.1f)", $4 / 1024, $5 / 1024), "", "",
+      sprintf("%.1f MiB (%.1f)", $4 / 1024, $5 / 1024),
+      where == "QEMU" && floorrss ? sprintf("%.1f MiB: a client that only connects", floorrss / 1024) : "",
+      where == "QEMU" && floorrss ? r($4, floorrss) : "",
       where == "QEMU" && $3 >= 1000 ? "< 16 MiB" : "", $4 < 16384)
   } else if ($2 == "idle")
     row("`run`: idle " $3 " s: CPU, wake-ups, " where, "", sprintf("%.3f s, %d", $4, $5),
@@ -90,9 +98,6 @@ END {
       minsync * 1e6, maxsync * 1e6), "", r(maxsync, minsync), "≤ 1.5×",
       maxsync <= 1.5 * minsync)
   }
-  if (floorrss)
-    row("a libvirt client that only connects (floor.c rss), QEMU", "",
-      sprintf("%.1f MiB", floorrss / 1024), "", "", "", 1)
   split("virsh-define ansible-define ansible-insync", order, " ")
   for (k = 1; k <= 3; k++) {
     p = order[k]

@@ -79,6 +79,9 @@ say "apply on the test driver, N = $test_sizes"
 say "apply on $uri, N = $real_n"
 contrib/bench/apply.sh "$build" "$uri" "$real_n" >>"$raw"
 
+# the memory any libvirt client starts from, for the agent's RSS
+echo "floor-rss $("$build/contrib/bench/floor" rss "$uri")" >>"$raw"
+
 say "the agent on the test driver, N = $agent_test_n"
 "$build/contrib/bench/bench-agent" "$vr" test:///default "$agent_test_n" \
   --edits "$edits" --idle "$idle" | sed 's/^agent /agent-test /' >>"$raw"
@@ -86,7 +89,6 @@ say "the agent on the test driver, N = $agent_test_n"
 say "the agent on $uri, N = $agent_real_n"
 "$build/contrib/bench/bench-agent" "$vr" "$uri" "$agent_real_n" \
   --edits "$edits" --idle "$idle" --running | sed 's/^agent /agent-real /' >>"$raw"
-echo "floor-rss $("$build/contrib/bench/floor" rss "$uri")" >>"$raw"
 
 say "peers on $uri"
 mkdir "$work/xml"
