@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <libvirt/virterror.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -201,9 +202,77 @@ void rc_apply_domain(virConnectPtr conn, struct rc_domain_plan *dp,
 		dp->phase = RC_PHASE_IN_SYNC; /* pruned */
 }
 
+/* Domains are independent of each other: with many to change, a few
+ * threads on the one connection keep libvirt busy while others plan,
+ * format or wait for a reply. Each domain's own calls stay in order. */
+#define APPLY_THREADS 3
+#define APPLY_PER_THREAD 8
+
+struct apply_job {
+	virConnectPtr conn;
+	struct rc_plan *p;
+	const struct rc_apply_opts
+	    *opts; /* progress: through locked_progress */
+	struct rc_apply_opts locked;
+	struct rc_apply_stats *stats;
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+static void locked_progress(const struct rc_domain_plan *dp,
+			    const struct rc_action *a, void *userdata)
+{
+	struct apply_job *j = userdata;
+
+	pthread_mutex_lock(&j->lock);
+	j->opts->progress(dp, a, j->opts->userdata);
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void *apply_worker(void *opaque)
+{
+	struct apply_job *j = opaque;
+
+	for (;;) {
+		struct rc_apply_stats st = {0};
+		pthread_mutex_lock(&j->lock);
+		size_t i = j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (i >= j->p->n)
+			return NULL;
+		rc_apply_domain(j->conn, &j->p->domains[i], &j->locked, &st);
+		pthread_mutex_lock(&j->lock);
+		j->stats->writes += st.writes;
+		j->stats->failed += st.failed;
+		pthread_mutex_unlock(&j->lock);
+	}
+}
+
 void rc_apply(virConnectPtr conn, struct rc_plan *p,
 	      const struct rc_apply_opts *opts, struct rc_apply_stats *stats)
 {
+	struct apply_job j = {
+	    conn, p, opts, *opts, stats, 0, PTHREAD_MUTEX_INITIALIZER};
+	pthread_t th[APPLY_THREADS];
+	size_t busy = 0;
+	int started = 0;
+
 	for (size_t i = 0; i < p->n; i++)
-		rc_apply_domain(conn, &p->domains[i], opts, stats);
+		busy += p->domains[i].n_actions || p->domains[i].live_mark_set;
+	if (busy <= APPLY_PER_THREAD) {
+		for (size_t i = 0; i < p->n; i++)
+			rc_apply_domain(conn, &p->domains[i], opts, stats);
+		return;
+	}
+	if (opts->progress) {
+		j.locked.progress = locked_progress;
+		j.locked.userdata = &j;
+	}
+	while (started < APPLY_THREADS &&
+	       busy > (size_t)(started + 1) * APPLY_PER_THREAD &&
+	       pthread_create(&th[started], NULL, apply_worker, &j) == 0)
+		started++;
+	apply_worker(&j);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
 }
