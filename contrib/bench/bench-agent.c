@@ -13,7 +13,7 @@
  * before and after. Results on stdout, one line each:
  *
  *   agent burst N SECONDS FLOOR_DEFINE_SECONDS
- *   agent rss N VMRSS_KIB VMHWM_KIB
+ *   agent rss N VMRSS_KIB VMHWM_KIB RSSANON_KIB (anonymous: its own)
  *   agent idle SECONDS CPU_SECONDS WAKEUPS
  *   agent edit K MEDIAN_MS P99_MS WORST_MS CALL_MEDIAN_MS CALL_P99_MS
  *         ADDED_MEDIAN_MS ADDED_P99_MS
@@ -896,8 +896,8 @@ int main(int argc, char **argv)
 
 	/* 4. memory */
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)g.pid);
-	printf("agent rss %u %llu %llu\n", n, proc_field(path, "VmRSS"),
-	       proc_field(path, "VmHWM"));
+	printf("agent rss %u %llu %llu %llu\n", n, proc_field(path, "VmRSS"),
+	       proc_field(path, "VmHWM"), proc_field(path, "RssAnon"));
 	fflush(stdout);
 
 	/* 5. at rest */

@@ -5,8 +5,8 @@
  * a fresh test driver instance.
  *
  * usage: bench-test N...
- * prints a line per N, times in seconds, each the median of 5 runs (3 for
- * N >= 5000); cpu: user+system of the whole process, threads included,
+ * prints a line per N, times in seconds, each the median of 11 runs (5
+ * from N = 1000, 3 from 5000); cpu: user+system of the whole process, threads included,
  * for the in-sync pass; WRITES: write calls of all in-sync passes:
  *   apply-test N FLOOR_DEFINE COLD FLOOR_OBSERVE IN_SYNC WRITES IN_SYNC_CPU */
 #include <libvirt/libvirt.h>
@@ -143,8 +143,8 @@ static int run(unsigned n, const char *tmp, bool print)
 	}
 	/* Each side several times, alternating, on fresh drivers; the
 	 * medians are reported, so that a stray load moves no figure. */
-	unsigned reps = n >= 5000 ? 3 : 5;
-	double fd[5], fo[5], co[5], sy[5], sc[5];
+	unsigned reps = n >= 5000 ? 3 : n >= 1000 ? 5 : 11;
+	double fd[11], fo[11], co[11], sy[11], sc[11];
 	size_t writes = 0;
 	for (unsigned r = 0; r < reps; r++) {
 		/* the floor */
