@@ -81,7 +81,11 @@ static json_object *status_json(struct ag_agent *a)
 	return root;
 }
 
-/* Writes text to path atomically: a temp file beside it, fsync, rename. */
+/* Writes text to path atomically: a temp file beside it, then rename, so
+ * that a reader sees the old state or the new, whole. No fsync: the file
+ * is rewritten after every change and at start, so a crash loses nothing
+ * that matters, and a sync on the event loop's thread (tens of ms on a
+ * busy disk) would delay the next file event or drift repair. */
 static int write_atomic(const char *path, const char *text)
 {
 	_cleanup_free_ char *tmp = NULL;
@@ -100,8 +104,6 @@ static int write_atomic(const char *path, const char *text)
 		else if (n > 0)
 			off += n;
 	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
