@@ -15,7 +15,6 @@ vr=$build/agent/virt-reconcile
 floor=$build/contrib/bench/floor
 work=$(mktemp -d)
 chmod 700 "$work"
-mkdir "$work/yaml" "$work/xml"
 
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.6f", b - a }'; }
 
@@ -27,16 +26,7 @@ cleanup() {
 trap 'cleanup; rm -rf "$work"' EXIT
 cleanup
 
-i=1
-while [ "$i" -le "$n" ]; do
-  name=$(printf 'vrbench-%04d' "$i")
-  printf 'name: %s\nmemory: 64 MiB\nvcpu: {value: 2, current: 1}\nstate: shutoff\n' \
-    "$name" >"$work/yaml/$name.yaml"
-  "$vr" render -c "$uri" "$work/yaml/$name.yaml" >"$work/xml/$name.xml"
-  i=$((i + 1))
-done
-
-
+"$(dirname "$0")/files.sh" "$vr" "$uri" "$n" "$work/yaml" "$work/xml"
 floor_define=$("$floor" define "$uri" "$work/xml" | cut -d' ' -f1)
 floor_observe=$("$floor" observe "$uri" | cut -d' ' -f1)
 cleanup

@@ -91,20 +91,13 @@ say "the agent on $uri, N = $agent_real_n"
   --edits "$edits" --idle "$idle" --running | sed 's/^agent /agent-real /' >>"$raw"
 
 say "peers on $uri"
-mkdir "$work/xml"
-i=1
-while [ "$i" -le "$virsh_n" ]; do
-  name=$(printf 'vrbench-%04d' "$i")
-  printf 'name: %s\nmemory: 64 MiB\nvcpu: {value: 2, current: 1}\nstate: shutoff\n' \
-    "$name" >"$work/$name.yaml"
-  "$vr" render -c "$uri" "$work/$name.yaml" >"$work/xml/$name.xml"
-  i=$((i + 1))
-done
+contrib/bench/files.sh "$vr" "$uri" "$virsh_n" "$work/yaml" "$work/xml"
 contrib/bench/peers.sh "$uri" "$virsh_n" "$work/xml" "$ansible_n" >>"$raw"
 
 say "the report"
 machine() {
-  echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
+  echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores$(
+    v=$(systemd-detect-virt 2>/dev/null) && echo ", a virtual machine ($v)")"
   echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
   echo "- system: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
   echo "- libvirt $(virsh -c "$uri" version 2>/dev/null | sed -n 's/^Running hypervisor: QEMU /QEMU /p; s/^Using library: libvirt //p' | paste -sd' ' -)"
