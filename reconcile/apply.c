@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "connect.h"
+#include "workers.h"
 
 static void fail(struct rc_domain_plan *dp, const char *call)
 {
@@ -215,8 +216,7 @@ struct apply_job {
 	    *opts; /* progress: through locked_progress */
 	struct rc_apply_opts locked;
 	struct rc_apply_stats *stats;
-	size_t next;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* over progress and stats */
 };
 
 static void locked_progress(const struct rc_domain_plan *dp,
@@ -229,37 +229,34 @@ static void locked_progress(const struct rc_domain_plan *dp,
 	pthread_mutex_unlock(&j->lock);
 }
 
-static void *apply_worker(void *opaque)
+static void apply_one(void *opaque, size_t i, void *unused)
 {
 	struct apply_job *j = opaque;
+	struct rc_apply_stats st = {0};
 
-	for (;;) {
-		struct rc_apply_stats st = {0};
-		pthread_mutex_lock(&j->lock);
-		size_t i = j->next++;
-		pthread_mutex_unlock(&j->lock);
-		if (i >= j->p->n)
-			return NULL;
-		rc_apply_domain(j->conn, &j->p->domains[i], &j->locked, &st);
-		pthread_mutex_lock(&j->lock);
-		j->stats->writes += st.writes;
-		j->stats->failed += st.failed;
-		pthread_mutex_unlock(&j->lock);
-	}
+	(void)unused;
+	rc_apply_domain(j->conn, &j->p->domains[i], &j->locked, &st);
+	pthread_mutex_lock(&j->lock);
+	j->stats->writes += st.writes;
+	j->stats->failed += st.failed;
+	pthread_mutex_unlock(&j->lock);
 }
 
 void rc_apply(virConnectPtr conn, struct rc_plan *p,
 	      const struct rc_apply_opts *opts, struct rc_apply_stats *stats)
 {
-	struct apply_job j = {
-	    conn, p, opts, *opts, stats, 0, PTHREAD_MUTEX_INITIALIZER};
-	pthread_t th[APPLY_THREADS];
-	size_t busy = 0;
-	int started = 0;
+	struct apply_job j = {conn,  p,     opts,
+			      *opts, stats, PTHREAD_MUTEX_INITIALIZER};
+	struct rc_workers w = {.n = p->n,
+			       .threads = APPLY_THREADS,
+			       .per_thread = APPLY_PER_THREAD,
+			       .item = apply_one,
+			       .ctx = &j};
 
 	for (size_t i = 0; i < p->n; i++)
-		busy += p->domains[i].n_actions || p->domains[i].live_mark_set;
-	if (busy <= APPLY_PER_THREAD) {
+		w.busy +=
+		    p->domains[i].n_actions || p->domains[i].live_mark_set;
+	if (w.busy <= APPLY_PER_THREAD) {
 		for (size_t i = 0; i < p->n; i++)
 			rc_apply_domain(conn, &p->domains[i], opts, stats);
 		return;
@@ -268,11 +265,5 @@ void rc_apply(virConnectPtr conn, struct rc_plan *p,
 		j.locked.progress = locked_progress;
 		j.locked.userdata = &j;
 	}
-	while (started < APPLY_THREADS &&
-	       busy > (size_t)(started + 1) * APPLY_PER_THREAD &&
-	       pthread_create(&th[started], NULL, apply_worker, &j) == 0)
-		started++;
-	apply_worker(&j);
-	for (int t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
+	rc_workers_run(&w);
 }

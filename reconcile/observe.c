@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "workers.h"
 #include "xmlread.h"
 
 static char *prop(xmlNodePtr x, const char *name)
@@ -333,12 +334,13 @@ struct observe_job {
 	struct rc_err err;
 	struct uuids autostart, transient;
 	bool lists;
-	int next;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* over failed and err */
 };
 
-static void observe_one(struct observe_job *j, int i, xmlParserCtxtPtr ctxt)
+static void observe_one(void *opaque, size_t n, void *ctxt)
 {
+	struct observe_job *j = opaque;
+	int i = (int)n;
 	/* A domain that stops, starts or goes while it is read is read once
 	 * more, asking it everything; one undefined is simply gone. */
 	int tries = 2, code = VIR_ERR_OK;
@@ -372,21 +374,15 @@ static void observe_one(struct observe_job *j, int i, xmlParserCtxtPtr ctxt)
 	pthread_mutex_unlock(&j->lock);
 }
 
-static void *observe_worker(void *opaque)
+static void *new_ctxt(void *unused)
 {
-	struct observe_job *j = opaque;
-	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	(void)unused;
+	return xmlNewParserCtxt();
+}
 
-	for (;;) {
-		pthread_mutex_lock(&j->lock);
-		int i = j->next++;
-		pthread_mutex_unlock(&j->lock);
-		if (i >= j->n)
-			break;
-		observe_one(j, i, ctxt);
-	}
+static void free_ctxt(void *ctxt)
+{
 	xmlFreeParserCtxt(ctxt);
-	return NULL;
 }
 
 /* Threads beside the caller's: reading a domain is mostly waiting for
@@ -405,9 +401,16 @@ int rc_observe_all_threads(virConnectPtr conn, int threads,
 			   struct rc_err *e)
 {
 	struct observe_job j = {.lock = PTHREAD_MUTEX_INITIALIZER};
-	pthread_t th[OBSERVE_THREADS];
-	pthread_attr_t attr;
-	int started = 0, r = 0;
+	struct rc_workers w = {
+	    .threads = threads < OBSERVE_THREADS ? threads : OBSERVE_THREADS,
+	    .per_thread = OBSERVE_PER_THREAD,
+	    .stack = 512 * 1024,
+	    .start = new_ctxt,
+	    .stop = free_ctxt,
+	    .item = observe_one,
+	    .ctx = &j,
+	};
+	int r = 0;
 	size_t got = 0;
 
 	j.n = virConnectListAllDomains(conn, &j.doms, 0);
@@ -424,19 +427,9 @@ int rc_observe_all_threads(virConnectPtr conn, int threads,
 	j.all = calloc(j.n ? j.n : 1, sizeof(*j.all));
 	j.gone = calloc(j.n ? j.n : 1, sizeof(*j.gone));
 	j.failed = j.n;
-	if (j.all && j.gone) {
-		pthread_attr_init(&attr);
-		pthread_attr_setstacksize(&attr, 512 * 1024);
-		while (started < threads && started < OBSERVE_THREADS &&
-		       j.n > (started + 1) * OBSERVE_PER_THREAD &&
-		       pthread_create(&th[started], &attr, observe_worker,
-				      &j) == 0)
-			started++;
-		pthread_attr_destroy(&attr);
-		observe_worker(&j);
-		for (int t = 0; t < started; t++)
-			pthread_join(th[t], NULL);
-	}
+	w.n = j.n;
+	if (j.all && j.gone)
+		rc_workers_run(&w);
 	if (!j.all || !j.gone) {
 		rc_err_set(e, "out of memory");
 		r = -1;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "workers.h"
+
 void rc_pass_limits_key(const struct ds_domain *d, const struct rc_limits *l,
 			const char **ret_type, const char **ret_machine)
 {
@@ -121,12 +123,29 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 	return 0;
 }
 
+/* A pass's three parts are freed side by side when it is large. */
+static void finish_part(void *opaque, size_t i, void *unused)
+{
+	struct rc_pass *p = opaque;
+
+	(void)unused;
+	if (i == 0)
+		rc_observed_array_free(p->observed, p->n_observed);
+	else if (i == 1)
+		ds_set_finish(&p->set);
+	else
+		rc_plan_finish(&p->plan);
+}
+
 void rc_pass_finish(struct rc_pass *p)
 {
-	rc_plan_finish(&p->plan);
-	rc_observed_array_free(p->observed, p->n_observed);
+	rc_workers_run(&(struct rc_workers){.n = 3,
+					    .busy = p->n_observed + p->set.n,
+					    .threads = 2,
+					    .per_thread = 256,
+					    .item = finish_part,
+					    .ctx = p});
 	rc_limits_finish(&p->limits);
-	ds_set_finish(&p->set);
 	*p = (struct rc_pass){0};
 }
 

@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <libxml/parser.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +19,7 @@
 #include "render.h"
 #include "schema.h"
 #include "units.h"
+#include "workers.h"
 #include "xmlpath.h"
 
 static const char *const phase_names[] = {
@@ -834,6 +836,33 @@ static int plan_orphan(const struct rc_observed *o,
 	return 0;
 }
 
+/* The files' domains are planned by a few threads: each plan reads only
+ * its file, its observation and the limits, and writes only its own. */
+#define PLAN_THREADS 3
+#define PLAN_PER_THREAD 32
+
+struct plan_job {
+	const struct ds_set *desired;
+	const struct rc_observed **idx;
+	size_t n_obs;
+	const struct rc_limits *limits;
+	const char *dir;
+	struct rc_domain_plan *domains;
+	atomic_int r; /* the first failure, or 0 */
+};
+
+static void plan_one(void *opaque, size_t i, void *unused)
+{
+	struct plan_job *j = opaque;
+	int r;
+
+	(void)unused;
+	r = plan_file(&j->desired->entries[i], j->idx, j->n_obs, j->limits,
+		      j->dir, &j->domains[i]);
+	if (r < 0)
+		atomic_store(&j->r, r);
+}
+
 int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 	    size_t n_observed, const struct rc_limits *limits,
 	    const struct rc_plan_opts *opts, struct rc_plan *ret)
@@ -841,29 +870,36 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 	const struct rc_observed **idx = calloc(n_observed + 1, sizeof(*idx));
 	const char **names = calloc(desired->n + 1, sizeof(*names));
 	const char **files = calloc(desired->n + 1, sizeof(*files));
-	struct rc_plan p = {0};
+	struct rc_plan p = {.domains =
+				calloc(desired->n + 1, sizeof(*p.domains))};
+	struct plan_job j = {desired,   idx,       n_observed, limits,
+			     opts->dir, p.domains, 0};
 	size_t n_names = 0, n_files = 0;
 	int r = 0;
 
-	if (!idx || !names || !files) {
+	if (!idx || !names || !files || !p.domains) {
 		r = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n_observed; i++)
 		idx[i] = &observed[i];
 	qsort(idx, n_observed, sizeof(*idx), cmp_obs);
-	for (size_t i = 0; i < desired->n && r == 0; i++) {
+	for (size_t i = 0; i < desired->n; i++) {
 		const struct ds_entry *e = &desired->entries[i];
-		struct rc_domain_plan *dp = grow(&p);
 		/* a file that cannot be read still holds its domain: bad
 		 * input touches nothing, not even by pruning */
 		if (e->dom)
 			names[n_names++] = e->dom->name;
 		else
 			files[n_files++] = file_name(e->diags.path);
-		r = dp ? plan_file(e, idx, n_observed, limits, opts->dir, dp)
-		       : -ENOMEM;
 	}
+	p.n = desired->n;
+	rc_workers_run(&(struct rc_workers){.n = desired->n,
+					    .threads = PLAN_THREADS,
+					    .per_thread = PLAN_PER_THREAD,
+					    .item = plan_one,
+					    .ctx = &j});
+	r = atomic_load(&j.r);
 	qsort(names, n_names, sizeof(*names), cmp_str);
 	qsort(files, n_files, sizeof(*files), cmp_str);
 	for (size_t i = 0; i < n_observed && r == 0; i++) {
