@@ -9,25 +9,23 @@
 #include "domain.h"
 #include "schema.h"
 #include "units.h"
-#include "xmlpath.h"
 
 static struct ds_node *new_node(enum ds_node_kind kind, const char *key,
 				const struct ds_field *f)
 {
 	struct ds_node *n = ds_node_new(kind, (struct ds_mark){0});
 
-	if (n && key && !(n->key = strdup(key))) {
-		ds_node_free(n);
-		return NULL;
-	}
-	if (n)
+	if (n) {
+		n->key = (char *)key; /* the format's: it outlives the tree */
+		n->key_static = true;
 		n->field = f;
+	}
 	return n;
 }
 
 /* Types a scalar's text as its field wants; false when it does not fit. */
 static bool type_scalar(struct ds_node *n, const struct ds_field *f,
-			xmlNodePtr holder)
+			const struct ds_xel *holder)
 {
 	char *end;
 
@@ -45,12 +43,17 @@ static bool type_scalar(struct ds_node *n, const struct ds_field *f,
 		n->v.u = ds_enum_index(f->values, n->str);
 		return true; /* a value the format lacks still compares as text */
 	case DS_SIZE: {
-		_cleanup_free_ char *unit =
-		    (char *)xmlGetProp(holder, BAD_CAST "unit");
-		_cleanup_free_ char *text = NULL;
+		const char *unit = ds_xel_attr(holder, "unit");
+		size_t nlen = strlen(n->str), ulen;
 		const char *why;
-		if (asprintf(&text, "%s %s", n->str, unit ? unit : "KiB") < 0)
-			return false;
+		char text[64];
+		unit = unit ? unit : "KiB";
+		ulen = strlen(unit);
+		if (nlen + ulen + 2 > sizeof(text))
+			return false; /* no size libvirt writes is this long */
+		memcpy(text, n->str, nlen);
+		text[nlen] = ' ';
+		memcpy(text + nlen + 1, unit, ulen + 1);
 		return ds_size_parse(text, &n->v.u, &why) == 0;
 	}
 	default:
@@ -58,19 +61,17 @@ static bool type_scalar(struct ds_node *n, const struct ds_field *f,
 	}
 }
 
-static int read_map(xmlNodePtr el, const struct ds_field *f,
+static int read_map(const struct ds_xel *el, const struct ds_field *f,
 		    struct ds_node *map);
 
 /* A scalar: an attribute, the text of a child element, or el's own text. */
-static int read_scalar(xmlNodePtr el, const struct ds_field *f,
+static int read_scalar(const struct ds_xel *el, const struct ds_field *f,
 		       struct ds_node *map)
 {
 	const char *at = strchr(f->xml, '@');
 	size_t elen = at ? (size_t)(at - f->xml) : strlen(f->xml);
-	xmlNodePtr holder =
-	    elen ? ds_xml_path(el, f->xml, elen, false, NULL) : el;
+	const struct ds_xel *holder = elen ? ds_xel_path(el, f->xml, elen) : el;
 	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
-	xmlChar *raw;
 
 	if (!holder)
 		return 0;
@@ -81,16 +82,18 @@ static int read_scalar(xmlNodePtr el, const struct ds_field *f,
 		n->v.b = true;
 		return ds_node_append(map, n) < 0 ? -ENOMEM : (n = NULL, 0);
 	}
-	raw = at ? xmlGetProp(holder, BAD_CAST(at + 1))
-		 : xmlNodeGetContent(holder);
-	if (!raw)
-		return 0;
-	n = new_node(DS_NODE_SCALAR, f->key, f);
-	if (!n || !(n->str = strdup((const char *)raw))) {
-		xmlFree(raw);
-		return -ENOMEM;
+	if (at) {
+		const char *v = ds_xel_attr(holder, at + 1);
+		if (!v)
+			return 0;
+		n = new_node(DS_NODE_SCALAR, f->key, f);
+		if (!n || !(n->str = strdup(v)))
+			return -ENOMEM;
+	} else {
+		n = new_node(DS_NODE_SCALAR, f->key, f);
+		if (!n || !(n->str = ds_xel_content(holder)))
+			return -ENOMEM;
 	}
-	xmlFree(raw);
 	if (!type_scalar(n, f, holder))
 		return 0;
 	if (ds_node_append(map, n) < 0)
@@ -101,16 +104,15 @@ static int read_scalar(xmlNodePtr el, const struct ds_field *f,
 
 /* A list: every element named by the path's last part; flags: every child
  * element whose name the field knows. */
-static int read_list(xmlNodePtr el, const struct ds_field *f,
+static int read_list(const struct ds_xel *el, const struct ds_field *f,
 		     struct ds_node *map)
 {
 	const char *slash = strrchr(f->xml, '/');
 	const char *last = slash ? slash + 1 : f->xml;
-	xmlNodePtr parent =
+	const struct ds_xel *parent =
 	    f->kind == DS_FLAGS
-		? ds_xml_path(el, f->xml, strlen(f->xml), false, NULL)
-		: ds_xml_path(el, f->xml, slash ? slash - f->xml : 0, false,
-			      NULL);
+		? ds_xel_path(el, f->xml, strlen(f->xml))
+		: ds_xel_path(el, f->xml, slash ? slash - f->xml : 0);
 	_cleanup_(ds_node_freep) struct ds_node *list = NULL;
 
 	if (!parent)
@@ -118,10 +120,10 @@ static int read_list(xmlNodePtr el, const struct ds_field *f,
 	list = new_node(DS_NODE_SEQ, f->key, f);
 	if (!list)
 		return -ENOMEM;
-	for (xmlNodePtr c = parent->children; c; c = c->next) {
-		const char *name = (const char *)c->name;
+	for (const struct ds_xel *c = parent->kids; c; c = c->next) {
+		const char *name = c->name;
 		struct ds_node *item;
-		if (c->type != XML_ELEMENT_NODE)
+		if (!name)
 			continue;
 		if (f->kind == DS_FLAGS) {
 			if (ds_enum_index(f->values, name) < 0)
@@ -155,7 +157,7 @@ static int read_list(xmlNodePtr el, const struct ds_field *f,
 	return 0;
 }
 
-static int read_field(xmlNodePtr el, const struct ds_field *f,
+static int read_field(const struct ds_xel *el, const struct ds_field *f,
 		      struct ds_node *map)
 {
 	if (!f->xml || f->kind == DS_XML)
@@ -165,8 +167,8 @@ static int read_field(xmlNodePtr el, const struct ds_field *f,
 	if (f->kind != DS_MAP)
 		return read_scalar(el, f, map);
 
-	xmlNodePtr x =
-	    *f->xml ? ds_xml_path(el, f->xml, strlen(f->xml), false, NULL) : el;
+	const struct ds_xel *x =
+	    *f->xml ? ds_xel_path(el, f->xml, strlen(f->xml)) : el;
 	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
 	if (!x)
 		return 0;
@@ -177,7 +179,7 @@ static int read_field(xmlNodePtr el, const struct ds_field *f,
 	return 0;
 }
 
-static int read_map(xmlNodePtr el, const struct ds_field *f,
+static int read_map(const struct ds_xel *el, const struct ds_field *f,
 		    struct ds_node *map)
 {
 	for (const struct ds_field *k = f->kids; k->key; k++)
@@ -186,7 +188,7 @@ static int read_map(xmlNodePtr el, const struct ds_field *f,
 	return 0;
 }
 
-int ds_tree_from_xml(xmlNodePtr domain, struct ds_node **ret)
+int ds_tree_from_xml(const struct ds_xel *domain, struct ds_node **ret)
 {
 	_cleanup_(ds_node_freep) struct ds_node *root =
 	    new_node(DS_NODE_MAP, NULL, &ds_schema_domain);
@@ -196,4 +198,15 @@ int ds_tree_from_xml(xmlNodePtr domain, struct ds_node **ret)
 		return -ENOMEM;
 	*ret = take_ptr(root);
 	return 0;
+}
+
+int ds_tree_from_text(const char *xml, size_t len, struct ds_node **ret)
+{
+	struct ds_xdoc doc;
+	int r = ds_xdoc_read(NULL, xml, len, &doc);
+
+	if (r == 0)
+		r = ds_tree_from_xml(doc.root, ret);
+	ds_xdoc_finish(&doc);
+	return r;
 }

@@ -3,12 +3,14 @@
  * says compare field by field. */
 #pragma once
 
-#include <libxml/tree.h>
-
 #include "node.h"
+#include "xmltree.h"
 
 /* Reads the fields the format knows from a <domain> element; elements and
  * attributes it does not know (libvirt's additions: controllers, addresses,
  * aliases, …) are skipped, as are values that do not fit their field.
  * Returns 0 and a tree owned by the caller, or -ENOMEM. */
-int ds_tree_from_xml(xmlNodePtr domain, struct ds_node **ret);
+int ds_tree_from_xml(const struct ds_xel *domain, struct ds_node **ret);
+
+/* The same from the text of a document: -EINVAL when it is not XML. */
+int ds_tree_from_text(const char *xml, size_t len, struct ds_node **ret);

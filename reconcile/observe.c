@@ -11,33 +11,29 @@
 #include "workers.h"
 #include "xmlread.h"
 
-static char *prop(xmlNodePtr x, const char *name)
+static char *prop(const struct ds_xel *x, const char *name)
 {
-	xmlChar *v = xmlGetProp(x, BAD_CAST name);
-	char *s = v ? strdup((const char *)v) : NULL;
+	const char *v = ds_xel_attr(x, name);
 
-	xmlFree(v);
-	return s;
+	return v ? strdup(v) : NULL;
 }
 
-static uint64_t prop_u64(xmlNodePtr x, const char *name)
+static uint64_t prop_u64(const struct ds_xel *x, const char *name)
 {
-	_cleanup_free_ char *s = prop(x, name);
+	const char *v = ds_xel_attr(x, name);
 
-	return s ? strtoull(s, NULL, 10) : 0;
+	return v ? strtoull(v, NULL, 10) : 0;
 }
 
-int rc_mark_read(xmlNodePtr domain, struct rc_mark *m)
+int rc_mark_read(const struct ds_xel *domain, struct rc_mark *m)
 {
 	*m = (struct rc_mark){0};
-	for (xmlNodePtr md = domain->children; md; md = md->next) {
-		if (md->type != XML_ELEMENT_NODE ||
-		    strcmp((const char *)md->name, "metadata"))
+	for (const struct ds_xel *md = domain->kids; md; md = md->next) {
+		if (!md->name || strcmp(md->name, "metadata"))
 			continue;
-		for (xmlNodePtr x = md->children; x; x = x->next) {
-			if (x->type != XML_ELEMENT_NODE || !x->ns ||
-			    strcmp((const char *)x->ns->href, RC_MARK_URI) ||
-			    strcmp((const char *)x->name, RC_MARK_ELEMENT))
+		for (const struct ds_xel *x = md->kids; x; x = x->next) {
+			if (!x->name || !x->ns || strcmp(x->ns, RC_MARK_URI) ||
+			    strcmp(x->name, RC_MARK_ELEMENT))
 				continue;
 			m->present = true;
 			m->file = prop(x, "file");
@@ -47,14 +43,10 @@ int rc_mark_read(xmlNodePtr domain, struct rc_mark *m)
 			m->refused_reason = prop(x, "refused-reason");
 			m->pending = prop(x, "pending");
 			m->fragment_names = prop(x, "fragment-names");
-			for (xmlNodePtr c = x->children; c; c = c->next)
-				if (c->type == XML_ELEMENT_NODE &&
-				    !strcmp((const char *)c->name,
-					    "fragments")) {
-					xmlChar *t = xmlNodeGetContent(c);
-					m->fragments =
-					    t ? strdup((char *)t) : NULL;
-					xmlFree(t);
+			for (const struct ds_xel *c = x->kids; c; c = c->next)
+				if (c->name && !strcmp(c->name, "fragments")) {
+					free(m->fragments);
+					m->fragments = ds_xel_content(c);
 				}
 			return 0;
 		}
@@ -122,7 +114,7 @@ char *rc_mark_format(const struct rc_mark *m)
 void rc_observed_finish(struct rc_observed *o)
 {
 	free(o->name);
-	xmlFreeDoc(o->config_doc);
+	free(o->config_xml);
 	ds_node_free(o->config);
 	ds_node_free(o->live);
 	rc_mark_finish(&o->mark);
@@ -130,41 +122,39 @@ void rc_observed_finish(struct rc_observed *o)
 	*o = (struct rc_observed){0};
 }
 
-/* ctxt: a parser context to reuse (a thread reading many domains), or
- * NULL. */
-static int read_doc(xmlParserCtxtPtr ctxt, const char *xml, bool live,
+/* Reads xml into o; the persistent XML's text is kept (*xml taken) for a
+ * redefine to start from. r: a reader to reuse (a thread reading many
+ * domains), or NULL. */
+static int read_doc(struct ds_xreader *r, char **xml, bool live,
 		    struct rc_observed *o)
 {
-	const int opts =
-	    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT;
-	xmlDocPtr doc =
-	    ctxt ? xmlCtxtReadMemory(ctxt, xml, strlen(xml), "domain.xml", NULL,
-				     opts)
-		 : xmlReadMemory(xml, strlen(xml), "domain.xml", NULL, opts);
 	struct ds_node **tree = live ? &o->live : &o->config;
 	struct rc_mark *mark = live ? &o->live_mark : &o->mark;
+	struct ds_xdoc doc;
+	int ret = ds_xdoc_read(r, *xml, strlen(*xml), &doc);
 
-	if (!doc || ds_tree_from_xml(xmlDocGetRootElement(doc), tree) < 0 ||
-	    rc_mark_read(xmlDocGetRootElement(doc), mark) < 0) {
-		xmlFreeDoc(doc);
+	if (ret == 0 && (ds_tree_from_xml(doc.root, tree) < 0 ||
+			 rc_mark_read(doc.root, mark) < 0))
+		ret = -1;
+	ds_xdoc_finish(&doc);
+	if (ret < 0)
 		return -1;
-	}
-	if (live) {
-		xmlFreeDoc(doc);
-	} else {
-		xmlFreeDoc(o->config_doc);
-		o->config_doc = doc;
+	if (!live) {
+		free(o->config_xml);
+		o->config_xml = take_ptr(*xml);
 	}
 	return 0;
 }
 
 int rc_observed_read_xml(const char *xml, bool live, struct rc_observed *o)
 {
-	return read_doc(NULL, xml, live, o);
+	_cleanup_free_ char *copy = strdup(xml);
+
+	return copy ? read_doc(NULL, &copy, live, o) : -1;
 }
 
 /* Fetches one XML description and reads it through the format. */
-static int read_xml(xmlParserCtxtPtr ctxt, virDomainPtr dom, bool live,
+static int read_xml(struct ds_xreader *r, virDomainPtr dom, bool live,
 		    struct rc_observed *o, struct rc_err *e)
 {
 	_cleanup_free_ char *xml =
@@ -174,14 +164,14 @@ static int read_xml(xmlParserCtxtPtr ctxt, virDomainPtr dom, bool live,
 		rc_err_libvirt(e, "virDomainGetXMLDesc");
 		return -1;
 	}
-	if (read_doc(ctxt, xml, live, o) < 0) {
+	if (read_doc(r, &xml, live, o) < 0) {
 		rc_err_set(e, "cannot read the domain XML libvirt gave");
 		return -1;
 	}
 	return 0;
 }
 
-static int observe_live(xmlParserCtxtPtr ctxt, virDomainPtr dom,
+static int observe_live(struct ds_xreader *ctxt, virDomainPtr dom,
 			struct rc_observed *o, struct rc_err *e)
 {
 	virDomainInfo info;
@@ -208,42 +198,24 @@ static int observe_live(xmlParserCtxtPtr ctxt, virDomainPtr dom,
  * transient in one call instead of one call per domain. */
 struct known {
 	int inactive, autostart, persistent;
-	const unsigned char *uuid; /* raw, or NULL */
-	xmlParserCtxtPtr ctxt;     /* to reuse, or NULL */
+	struct ds_xreader *ctxt; /* to reuse, or NULL */
 };
-
-static void uuid_text(const unsigned char *raw, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 0; i < VIR_UUID_BUFLEN; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			*out++ = '-';
-		*out++ = hex[raw[i] >> 4];
-		*out++ = hex[raw[i] & 15];
-	}
-	*out = 0;
-}
 
 static int observe(virDomainPtr dom, const struct known *k,
 		   struct rc_observed *o, struct rc_err *e)
 {
 	int reason, autostart = k->autostart, persistent = k->persistent;
 	const char *name = virDomainGetName(dom);
-	unsigned char raw[VIR_UUID_BUFLEN];
+	const struct ds_node *uuid;
 
 	*o = (struct rc_observed){.id = -1, .state = VIR_DOMAIN_SHUTOFF};
-	if (k->uuid)
-		memcpy(raw, k->uuid, sizeof(raw));
 	if (!name || !(o->name = strdup(name)) ||
-	    (!k->uuid && virDomainGetUUID(dom, raw) < 0) ||
 	    (k->inactive != 1 &&
 	     virDomainGetState(dom, &o->state, &reason, 0) < 0) ||
 	    (persistent < 0 && (persistent = virDomainIsPersistent(dom)) < 0)) {
 		rc_err_libvirt(e, "virDomainGetState");
 		return -1;
 	}
-	uuid_text(raw, o->uuid);
 	o->persistent = persistent;
 	o->active =
 	    o->state != VIR_DOMAIN_SHUTOFF && o->state != VIR_DOMAIN_CRASHED;
@@ -257,6 +229,14 @@ static int observe(virDomainPtr dom, const struct known *k,
 	o->autostart = autostart;
 	if (read_xml(k->ctxt, dom, false, o, e) < 0)
 		return -1;
+	/* the UUID as libvirt writes it, from its XML */
+	uuid = ds_node_get(o->config, "uuid");
+	if (uuid && strlen(uuid->str) < sizeof(o->uuid))
+		strcpy(o->uuid, uuid->str);
+	else if (virDomainGetUUIDString(dom, o->uuid) < 0) {
+		rc_err_libvirt(e, "virDomainGetUUIDString");
+		return -1;
+	}
 	if (o->active && observe_live(k->ctxt, dom, o, e) < 0) {
 		/* It stopped while we read it (a destroy sends its events
 		 * before it is done): then it is simply shut off. */
@@ -275,45 +255,58 @@ static int observe(virDomainPtr dom, const struct known *k,
 
 int rc_observe_domain(virDomainPtr dom, struct rc_observed *o, struct rc_err *e)
 {
-	return observe(dom, &(struct known){-1, -1, -1, NULL, NULL}, o, e);
+	return observe(dom, &(struct known){-1, -1, -1, NULL}, o, e);
 }
 
-static int cmp_uuid(const void *a, const void *b)
+static int cmp_name(const void *a, const void *b)
 {
-	return memcmp(a, b, VIR_UUID_BUFLEN);
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The raw UUIDs of the domains a filtered listing gives, sorted. */
-struct uuids {
-	unsigned char (*v)[VIR_UUID_BUFLEN];
+/* The names of the domains a filtered listing gives, sorted (names are
+ * unique on a connection, and reading one costs libvirt nothing). */
+struct names {
+	char **v;
 	int n;
 };
 
-static int list_uuids(virConnectPtr conn, unsigned flags, struct uuids *u)
+static void names_finish(struct names *u)
+{
+	for (int i = 0; i < u->n; i++)
+		free(u->v[i]);
+	free(u->v);
+}
+
+static int list_names(virConnectPtr conn, unsigned flags, struct names *u)
 {
 	virDomainPtr *doms = NULL;
 	int n = virConnectListAllDomains(conn, &doms, flags);
+	bool ok = n >= 0;
 
-	*u = (struct uuids){0};
-	if (n < 0)
+	*u = (struct names){0};
+	if (!ok)
 		return -1;
 	u->v = calloc(n ? n : 1, sizeof(*u->v));
 	for (int i = 0; i < n; i++) {
-		if (u->v)
-			virDomainGetUUID(doms[i], u->v[i]);
+		const char *name = virDomainGetName(doms[i]);
+		if (u->v && name && (u->v[u->n] = strdup(name)))
+			u->n++;
+		else
+			ok = false;
 		virDomainFree(doms[i]);
 	}
 	free(doms);
-	if (!u->v)
+	if (!ok) {
+		names_finish(u);
 		return -1;
-	u->n = n;
-	qsort(u->v, n, sizeof(*u->v), cmp_uuid);
+	}
+	qsort(u->v, u->n, sizeof(*u->v), cmp_name);
 	return 0;
 }
 
-static bool in_uuids(const struct uuids *u, const unsigned char *raw)
+static bool in_names(const struct names *u, const char *name)
 {
-	return bsearch(raw, u->v, u->n, sizeof(*u->v), cmp_uuid);
+	return bsearch(&name, u->v, u->n, sizeof(*u->v), cmp_name);
 }
 
 void rc_observed_array_free(struct rc_observed *o, size_t n)
@@ -332,7 +325,7 @@ struct observe_job {
 	bool *gone; /* undefined while it was read */
 	int failed; /* the first domain that failed, or n */
 	struct rc_err err;
-	struct uuids autostart, transient;
+	struct names autostart, transient;
 	bool lists;
 	pthread_mutex_t lock; /* over failed and err */
 };
@@ -344,20 +337,19 @@ static void observe_one(void *opaque, size_t n, void *ctxt)
 	/* A domain that stops, starts or goes while it is read is read once
 	 * more, asking it everything; one undefined is simply gone. */
 	int tries = 2, code = VIR_ERR_OK;
-	struct known k = {-1, -1, -1, NULL, ctxt};
-	unsigned char raw[VIR_UUID_BUFLEN];
+	struct known k = {-1, -1, -1, ctxt};
+	const char *name = virDomainGetName(j->doms[i]);
 	struct rc_err e;
 
-	if (j->lists && virDomainGetUUID(j->doms[i], raw) == 0) {
-		k.uuid = raw;
+	if (j->lists && name) {
 		k.inactive = virDomainGetID(j->doms[i]) == (unsigned)-1;
-		k.autostart = in_uuids(&j->autostart, raw);
-		k.persistent = !in_uuids(&j->transient, raw);
+		k.autostart = in_names(&j->autostart, name);
+		k.persistent = !in_names(&j->transient, name);
 	}
 	while (tries--) {
 		if (observe(j->doms[i], &k, &j->all[i], &e) == 0)
 			return;
-		k = (struct known){-1, -1, -1, NULL, ctxt};
+		k = (struct known){-1, -1, -1, ctxt};
 		code = virGetLastErrorCode();
 		rc_observed_finish(&j->all[i]);
 		if (code == VIR_ERR_NO_DOMAIN) {
@@ -367,7 +359,6 @@ static void observe_one(void *opaque, size_t n, void *ctxt)
 	}
 	pthread_mutex_lock(&j->lock);
 	if (i < j->failed) {
-		const char *name = virDomainGetName(j->doms[i]);
 		j->failed = i;
 		rc_err_set(&j->err, "%s: %s", name ? name : "?", e.msg);
 	}
@@ -377,12 +368,12 @@ static void observe_one(void *opaque, size_t n, void *ctxt)
 static void *new_ctxt(void *unused)
 {
 	(void)unused;
-	return xmlNewParserCtxt();
+	return ds_xreader_new();
 }
 
 static void free_ctxt(void *ctxt)
 {
-	xmlFreeParserCtxt(ctxt);
+	ds_xreader_free(ctxt);
 }
 
 /* Threads beside the caller's: reading a domain is mostly waiting for
@@ -418,9 +409,9 @@ int rc_observe_all_threads(virConnectPtr conn, int threads,
 		rc_err_libvirt(e, "virConnectListAllDomains");
 		return -1;
 	}
-	j.lists = list_uuids(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART,
+	j.lists = list_names(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART,
 			     &j.autostart) == 0 &&
-		  list_uuids(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT,
+		  list_names(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT,
 			     &j.transient) == 0;
 	if (!j.lists) /* then each domain is asked */
 		virResetLastError();
@@ -444,8 +435,8 @@ int rc_observe_all_threads(virConnectPtr conn, int threads,
 		virDomainFree(j.doms[i]);
 	}
 	free(j.doms);
-	free(j.autostart.v);
-	free(j.transient.v);
+	names_finish(&j.autostart);
+	names_finish(&j.transient);
 	free(j.gone);
 	if (r < 0) {
 		rc_observed_array_free(j.all, got);
@@ -471,17 +462,12 @@ unsigned rc_limits_vcpus(const struct rc_limits *l, const char *type,
 /* <vcpu max='N'/> of the domain capabilities. */
 static unsigned caps_max_vcpus(const char *caps)
 {
-	xmlDocPtr doc = xmlReadMemory(caps, strlen(caps), "domcaps.xml", NULL,
-				      XML_PARSE_NONET);
+	struct ds_xdoc doc;
 	unsigned max = 0;
 
-	for (xmlNodePtr c = doc ? xmlDocGetRootElement(doc)->children : NULL; c;
-	     c = c->next) {
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)c->name, "vcpu"))
-			max = prop_u64(c, "max");
-	}
-	xmlFreeDoc(doc);
+	if (ds_xdoc_read(NULL, caps, strlen(caps), &doc) == 0)
+		max = prop_u64(ds_xel_child(doc.root, "vcpu", 4), "max");
+	ds_xdoc_finish(&doc);
 	return max;
 }
 
@@ -517,7 +503,8 @@ int rc_limits_learn(virConnectPtr conn, struct rc_limits *l, const char *type,
 	return 0;
 }
 
-int rc_limits_read(virConnectPtr conn, struct rc_limits *l, struct rc_err *e)
+int rc_limits_read_host(virConnectPtr conn, struct rc_limits *l,
+			struct rc_err *e)
 {
 	virNodeInfo info;
 
@@ -528,7 +515,15 @@ int rc_limits_read(virConnectPtr conn, struct rc_limits *l, struct rc_err *e)
 	}
 	l->host_cpus = info.cpus;
 	l->host_memory = info.memory;
-	return rc_best_type(conn, &l->best_type, e);
+	return 0;
+}
+
+int rc_limits_read(virConnectPtr conn, struct rc_limits *l, struct rc_err *e)
+{
+	return rc_limits_read_host(conn, l, e) < 0 ||
+		       rc_best_type(conn, &l->best_type, e) < 0
+		   ? -1
+		   : 0;
 }
 
 void rc_limits_finish(struct rc_limits *l)

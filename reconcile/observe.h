@@ -10,6 +10,7 @@
 
 #include "connect.h"
 #include "node.h"
+#include "xmltree.h"
 
 /* The namespace of the agent's mark in a domain's <metadata>. */
 #define RC_MARK_URI "urn:virt-reconcile:domain:1"
@@ -40,7 +41,7 @@ struct rc_observed {
 	bool active; /* running or paused */
 	bool persistent;
 	bool autostart;
-	xmlDocPtr config_doc;   /* persistent XML (inactive) */
+	char *config_xml; /* persistent XML (inactive), as libvirt gave it */
 	struct ds_node *config; /* the same, read through the format */
 	struct ds_node *live;   /* live XML read through the format, or NULL */
 	struct rc_mark mark;    /* from the persistent XML */
@@ -67,7 +68,7 @@ struct rc_limits {
 };
 
 /* Reads a domain's persistent (live false) or live XML into o: its tree,
- * its mark, and for the persistent XML the document. Returns 0 or -1. */
+ * its mark, and for the persistent XML its text. Returns 0 or -1. */
 int rc_observed_read_xml(const char *xml, bool live, struct rc_observed *o);
 
 /* Reads one domain. Returns 0, or -1 and e. */
@@ -87,6 +88,10 @@ void rc_observed_array_free(struct rc_observed *o, size_t n);
 
 /* Reads the hypervisor's limits. Returns 0, or -1 and e. */
 int rc_limits_read(virConnectPtr conn, struct rc_limits *ret, struct rc_err *e);
+/* The same without the best type (rc_best_type: the capabilities, for
+ * when a file names no type and its domain is not defined yet). */
+int rc_limits_read_host(virConnectPtr conn, struct rc_limits *ret,
+			struct rc_err *e);
 void rc_limits_finish(struct rc_limits *l);
 
 /* Learns the vCPU maximum of a type and machine (domain capabilities,
@@ -99,7 +104,7 @@ unsigned rc_limits_vcpus(const struct rc_limits *l, const char *type,
 			 const char *machine);
 
 /* Reads the agent's mark from a <domain>; absent leaves m->present false. */
-int rc_mark_read(xmlNodePtr domain, struct rc_mark *m);
+int rc_mark_read(const struct ds_xel *domain, struct rc_mark *m);
 void rc_mark_finish(struct rc_mark *m);
 /* The mark as XML for virDomainSetMetadata or a <metadata> element. */
 char *rc_mark_format(const struct rc_mark *m);
