@@ -25,8 +25,9 @@ struct ds_node {
 	struct ds_mark key_mark; /* where its key starts, inside a map */
 	char *key;               /* its key inside a map, else NULL */
 	char *str;               /* a scalar's text */
-	bool plain; /* an unquoted scalar (may be a number or bool) */
-	bool bad;   /* failed the schema walk: its value is unusable */
+	bool plain;      /* an unquoted scalar (may be a number or bool) */
+	bool bad;        /* failed the schema walk: its value is unusable */
+	bool key_static; /* key is the format's own string, not to be freed */
 	struct ds_node **kids; /* map values or sequence items, in order */
 	size_t n_kids;
 	const struct ds_field *field; /* set by the schema walk */

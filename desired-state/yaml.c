@@ -27,17 +27,20 @@ void ds_node_free(struct ds_node *n)
 	for (size_t i = 0; i < n->n_kids; i++)
 		ds_node_free(n->kids[i]);
 	free(n->kids);
-	free(n->key);
+	if (!n->key_static)
+		free(n->key);
 	free(n->str);
 	free(n);
 }
 
 int ds_node_append(struct ds_node *n, struct ds_node *kid)
 {
-	struct ds_node **kids =
-	    reallocarray(n->kids, n->n_kids + 1, sizeof(*kids));
+	size_t had = n->n_kids;
+	struct ds_node **kids = n->kids;
 
-	if (!kids)
+	/* the array is as long as the next power of two: full at one */
+	if (!(had & (had - 1)) &&
+	    !(kids = reallocarray(kids, had ? 2 * had : 1, sizeof(*kids))))
 		return -ENOMEM;
 	n->kids = kids;
 	n->kids[n->n_kids++] = kid;
