@@ -11,28 +11,20 @@
 
 #include "workers.h"
 
-void rc_pass_limits_key(const struct ds_domain *d, const struct rc_limits *l,
-			const char **ret_type, const char **ret_machine)
+/* Learns the vCPU maximum of the type and machine planning d takes (o:
+ * its domain, or NULL). The connection's best type is asked for only
+ * when a file without a type has no domain yet. */
+static int learn_limits(virConnectPtr conn, const struct ds_domain *d,
+			const struct rc_observed *o, struct rc_limits *l,
+			struct rc_err *e)
 {
 	const struct ds_node *m = ds_node_path(d->root, "os.machine");
+	const char *type = rc_plan_type(d, o, l);
 
-	*ret_type = d->type ? d->type : l->best_type;
-	*ret_machine = m ? m->str : NULL;
-}
-
-/* Learns the vCPU maximum of every type and machine the files use. */
-static int learn_limits(virConnectPtr conn, struct rc_pass *p, struct rc_err *e)
-{
-	for (size_t i = 0; i < p->set.n; i++) {
-		const struct ds_domain *d = p->set.entries[i].dom;
-		const char *type, *machine;
-		if (!d)
-			continue;
-		rc_pass_limits_key(d, &p->limits, &type, &machine);
-		if (rc_limits_learn(conn, &p->limits, type, machine, e) < 0)
-			return -1;
-	}
-	return 0;
+	if (!type && rc_best_type(conn, &l->best_type, e) < 0)
+		return -1;
+	return rc_limits_learn(conn, l, type ? type : l->best_type,
+			       m ? m->str : NULL, e);
 }
 
 int rc_dir_identity(const char *dir, char *buf, size_t len)
@@ -85,6 +77,7 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 {
 	struct rc_plan_opts po = {.prune = prune};
 	struct loader l = {&p->set, dir, 0};
+	const struct rc_observed **idx;
 	char real[PATH_MAX];
 	pthread_t th;
 	bool threaded;
@@ -98,7 +91,7 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 	threaded = pthread_create(&th, NULL, load_dir, &l) == 0;
 	if (!threaded)
 		load_dir(&l);
-	r = rc_limits_read(conn, &p->limits, e) < 0 ||
+	r = rc_limits_read_host(conn, &p->limits, e) < 0 ||
 		    rc_observe_all(conn, &p->observed, &p->n_observed, e) < 0
 		? -1
 		: 0;
@@ -113,14 +106,26 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 	po.dir = real;
 	ds_set_check_unique(&p->set);
 	po.dir_usable = p->set.n > 0;
-	if (learn_limits(conn, p, e) < 0)
-		return -1;
-	if (rc_plan(&p->set, p->observed, p->n_observed, &p->limits, &po,
-		    &p->plan) < 0) {
+	if (!(idx = rc_observed_index(p->observed, p->n_observed))) {
 		rc_err_set(e, "out of memory");
 		return -1;
 	}
-	return 0;
+	for (size_t i = 0; i < p->set.n && r == 0; i++) {
+		const struct ds_domain *d = p->set.entries[i].dom;
+		if (d)
+			r = learn_limits(
+			    conn, d,
+			    rc_observed_find(idx, p->n_observed, d->name),
+			    &p->limits, e);
+	}
+	po.index = idx;
+	if (r == 0 && rc_plan(&p->set, p->observed, p->n_observed, &p->limits,
+			      &po, &p->plan) < 0) {
+		rc_err_set(e, "out of memory");
+		r = -1;
+	}
+	free(idx);
+	return r;
 }
 
 /* A pass's three parts are freed side by side when it is large. */
@@ -162,12 +167,6 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		return -1;
 	}
 	d = p->set.entries[0].dom;
-	if (d) {
-		const char *type, *machine;
-		rc_pass_limits_key(d, limits, &type, &machine);
-		if (rc_limits_learn(conn, limits, type, machine, e) < 0)
-			return -1;
-	}
 	p->observed = calloc(1, sizeof(*p->observed));
 	if (!p->observed) {
 		rc_err_set(e, "out of memory");
@@ -184,6 +183,9 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		rc_err_libvirt(e, "virDomainLookupByName");
 		return -1;
 	}
+	if (d && learn_limits(conn, d, p->n_observed ? p->observed : NULL,
+			      limits, e) < 0)
+		return -1;
 	if (rc_plan(&p->set, p->observed, p->n_observed, limits, &po,
 		    &p->plan) < 0) {
 		rc_err_set(e, "out of memory");

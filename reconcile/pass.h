@@ -22,10 +22,6 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 		 struct rc_pass *p, struct rc_err *e);
 void rc_pass_finish(struct rc_pass *p);
 
-/* The type and machine whose vCPU maximum planning d needs. */
-void rc_pass_limits_key(const struct ds_domain *d, const struct rc_limits *l,
-			const char **ret_type, const char **ret_machine);
-
 /* Plans one file alone, of the directory whose identity is dir: its domain
  * is looked up by name and observed; no other domain is read (orphans are
  * found by full passes). limits are the

@@ -447,7 +447,11 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 				: -ENOMEM;
 		goto out;
 	}
-	if (r == 0 && !(have = xmlCopyDoc(o->config_doc, 1)))
+	/* what libvirt has, as a document only now that it is rewritten */
+	if (r == 0 &&
+	    !(have = xmlReadMemory(
+		  o->config_xml, strlen(o->config_xml), "domain.xml", NULL,
+		  XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT)))
 		r = -ENOMEM;
 	if (r == 0)
 		r = ds_merge(xmlDocGetRootElement(have),
@@ -739,15 +743,35 @@ static int cmp_obs(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static const struct rc_observed *find_obs(const struct rc_observed **idx,
-					  size_t n, const char *name)
+const struct rc_observed **rc_observed_index(const struct rc_observed *o,
+					     size_t n)
+{
+	const struct rc_observed **idx = calloc(n + 1, sizeof(*idx));
+
+	for (size_t i = 0; idx && i < n; i++)
+		idx[i] = &o[i];
+	if (idx)
+		qsort(idx, n, sizeof(*idx), cmp_obs);
+	return idx;
+}
+
+const struct rc_observed *rc_observed_find(const struct rc_observed *const *idx,
+					   size_t n, const char *name)
 {
 	struct rc_observed key = {.name = (char *)name};
 	const struct rc_observed *kp = &key;
-	const struct rc_observed **hit =
+	const struct rc_observed *const *hit =
 	    bsearch(&kp, idx, n, sizeof(*idx), cmp_obs);
 
 	return hit ? *hit : NULL;
+}
+
+const char *rc_plan_type(const struct ds_domain *d, const struct rc_observed *o,
+			 const struct rc_limits *l)
+{
+	const struct ds_node *t = o ? ds_node_get(o->config, "type") : NULL;
+
+	return d->type ? d->type : t ? t->str : l->best_type;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -773,8 +797,9 @@ static struct rc_domain_plan *grow(struct rc_plan *p)
 	return d;
 }
 
-static int plan_file(const struct ds_entry *e, const struct rc_observed **idx,
-		     size_t n_obs, const struct rc_limits *l, const char *dir,
+static int plan_file(const struct ds_entry *e,
+		     const struct rc_observed *const *idx, size_t n_obs,
+		     const struct rc_limits *l, const char *dir,
 		     struct rc_domain_plan *dp)
 {
 	const struct ds_domain *d = e->dom;
@@ -790,13 +815,8 @@ static int plan_file(const struct ds_entry *e, const struct rc_observed **idx,
 	}
 	if (!(dp->name = strdup(d->name)))
 		return -ENOMEM;
-	o = find_obs(idx, n_obs, d->name);
-	const struct ds_node *otype = o ? ds_node_get(o->config, "type") : NULL;
-	r = refuse_limits(d,
-			  d->type ? d->type
-			  : otype ? otype->str
-				  : l->best_type,
-			  l, dp);
+	o = rc_observed_find(idx, n_obs, d->name);
+	r = refuse_limits(d, rc_plan_type(d, o, l), l, dp);
 	if (r != 0)
 		return r < 0 ? r : 0;
 	if (!o)
@@ -843,7 +863,7 @@ static int plan_orphan(const struct rc_observed *o,
 
 struct plan_job {
 	const struct ds_set *desired;
-	const struct rc_observed **idx;
+	const struct rc_observed *const *idx;
 	size_t n_obs;
 	const struct rc_limits *limits;
 	const char *dir;
@@ -867,7 +887,9 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 	    size_t n_observed, const struct rc_limits *limits,
 	    const struct rc_plan_opts *opts, struct rc_plan *ret)
 {
-	const struct rc_observed **idx = calloc(n_observed + 1, sizeof(*idx));
+	const struct rc_observed **own =
+	    opts->index ? NULL : rc_observed_index(observed, n_observed);
+	const struct rc_observed *const *idx = opts->index ? opts->index : own;
 	const char **names = calloc(desired->n + 1, sizeof(*names));
 	const char **files = calloc(desired->n + 1, sizeof(*files));
 	struct rc_plan p = {.domains =
@@ -881,9 +903,6 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n_observed; i++)
-		idx[i] = &observed[i];
-	qsort(idx, n_observed, sizeof(*idx), cmp_obs);
 	for (size_t i = 0; i < desired->n; i++) {
 		const struct ds_entry *e = &desired->entries[i];
 		/* a file that cannot be read still holds its domain: bad
@@ -915,7 +934,7 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 		r = dp ? plan_orphan(o, opts, dp) : -ENOMEM;
 	}
 out:
-	free(idx);
+	free(own);
 	free(names);
 	free(files);
 	if (r < 0) {

@@ -66,7 +66,23 @@ struct rc_plan_opts {
 	const char *dir; /* the directory, resolved: marks name it, and only
 			    domains marked with it are orphans here; NULL:
 			    any */
+	/* the observations sorted by name (rc_observed_index), or NULL */
+	const struct rc_observed *const *index;
 };
+
+/* Pointers to the n observations, sorted by name; the caller frees the
+ * array. NULL when out of memory. */
+const struct rc_observed **rc_observed_index(const struct rc_observed *o,
+					     size_t n);
+/* The observation named name in such an index, or NULL. */
+const struct rc_observed *
+rc_observed_find(const struct rc_observed *const *index, size_t n,
+		 const char *name);
+
+/* The domain type the plan takes for d: the file's own, else that of its
+ * domain o (NULL: not defined), else the connection's best. */
+const char *rc_plan_type(const struct ds_domain *d, const struct rc_observed *o,
+			 const struct rc_limits *l);
 
 /* Plans every file of desired against observed. Returns 0 and a plan
  * owned by the caller (rc_plan_finish), or -ENOMEM. */
