@@ -214,12 +214,16 @@ static int compare_map(const struct ds_field *mf, const struct ds_node *w,
 	for (const struct ds_field *f = mf->kids; f->key; f++) {
 		const struct ds_node *wk = ds_node_get(w, f->key);
 		const struct ds_node *hk = h ? ds_node_get(h, f->key) : NULL;
+		size_t plen = strlen(prefix), klen = strlen(f->key);
 		char path[256];
 		int r = 0;
 		if (!wk || !f->xml || f->kind == DS_XML)
 			continue;
-		snprintf(path, sizeof(path), "%s%s%s", prefix,
-			 *prefix ? "." : "", f->key);
+		if (plen + klen + 2 > sizeof(path))
+			return -ENAMETOOLONG; /* the format's paths are short */
+		memcpy(path, prefix, plen);
+		path[plen] = '.';
+		memcpy(path + plen + !!plen, f->key, klen + 1);
 		if (f->kind == DS_MAP && hk)
 			r = compare_map(f, wk, hk, path, c);
 		else if (!hk && f->kind == DS_PRESENCE && !wk->v.b)

@@ -76,7 +76,8 @@ struct ds_node *ds_node_get(const struct ds_node *map, const char *key)
 	if (!map || map->kind != DS_NODE_MAP)
 		return NULL;
 	for (size_t i = 0; i < map->n_kids; i++)
-		if (!strcmp(map->kids[i]->key, key))
+		if (map->kids[i]->key[0] == key[0] &&
+		    !strcmp(map->kids[i]->key, key))
 			return map->kids[i];
 	return NULL;
 }
@@ -91,10 +92,12 @@ struct ds_node *ds_node_path(const struct ds_node *root, const char *path)
 		const struct ds_node *m = n;
 		n = NULL;
 		for (size_t i = 0;
-		     !n && m->kind == DS_NODE_MAP && i < m->n_kids; i++)
-			if (!strncmp(m->kids[i]->key, k, len) &&
-			    !m->kids[i]->key[len])
+		     !n && m->kind == DS_NODE_MAP && i < m->n_kids; i++) {
+			const char *key = m->kids[i]->key;
+			if (key[0] == k[0] && !strncmp(key, k, len) &&
+			    !key[len])
 				n = m->kids[i];
+		}
 		if (!k[len])
 			break;
 		k += len;

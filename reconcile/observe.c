@@ -193,9 +193,9 @@ static int observe_live(struct ds_xreader *ctxt, virDomainPtr dom,
 }
 
 /* What a listing already told of a domain, so that it is not asked again:
- * -1 where unknown. A handle from a listing carries its id (-1 when it was
- * shut off), and listings filtered by flag tell which are autostarted or
- * transient in one call instead of one call per domain. */
+ * -1 where unknown. Listings filtered by flag tell which are running,
+ * autostarted or transient in one call each instead of one call per
+ * domain. */
 struct known {
 	int inactive, autostart, persistent;
 	struct ds_xreader *ctxt; /* to reuse, or NULL */
@@ -325,7 +325,7 @@ struct observe_job {
 	bool *gone; /* undefined while it was read */
 	int failed; /* the first domain that failed, or n */
 	struct rc_err err;
-	struct names autostart, transient;
+	struct names active, autostart, transient;
 	bool lists;
 	pthread_mutex_t lock; /* over failed and err */
 };
@@ -342,7 +342,7 @@ static void observe_one(void *opaque, size_t n, void *ctxt)
 	struct rc_err e;
 
 	if (j->lists && name) {
-		k.inactive = virDomainGetID(j->doms[i]) == (unsigned)-1;
+		k.inactive = !in_names(&j->active, name);
 		k.autostart = in_names(&j->autostart, name);
 		k.persistent = !in_names(&j->transient, name);
 	}
@@ -376,8 +376,8 @@ static void free_ctxt(void *ctxt)
 	ds_xreader_free(ctxt);
 }
 
-/* Threads beside the caller's: reading a domain is mostly waiting for
- * libvirt (a remote call) or parsing its XML, and both overlap well. */
+/* Threads beside the caller's, no more than the CPUs allow: reading a
+ * domain is waiting for libvirt (a remote call) and parsing its XML. */
 #define OBSERVE_THREADS 3
 #define OBSERVE_PER_THREAD 16
 
@@ -395,6 +395,7 @@ int rc_observe_all_threads(virConnectPtr conn, int threads,
 	struct rc_workers w = {
 	    .threads = threads < OBSERVE_THREADS ? threads : OBSERVE_THREADS,
 	    .per_thread = OBSERVE_PER_THREAD,
+	    .cpu_bound = true,
 	    .stack = 512 * 1024,
 	    .start = new_ctxt,
 	    .stop = free_ctxt,
@@ -409,10 +410,12 @@ int rc_observe_all_threads(virConnectPtr conn, int threads,
 		rc_err_libvirt(e, "virConnectListAllDomains");
 		return -1;
 	}
-	j.lists = list_names(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART,
-			     &j.autostart) == 0 &&
-		  list_names(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT,
-			     &j.transient) == 0;
+	j.lists =
+	    list_names(conn, VIR_CONNECT_LIST_DOMAINS_ACTIVE, &j.active) == 0 &&
+	    list_names(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART,
+		       &j.autostart) == 0 &&
+	    list_names(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT,
+		       &j.transient) == 0;
 	if (!j.lists) /* then each domain is asked */
 		virResetLastError();
 	j.all = calloc(j.n ? j.n : 1, sizeof(*j.all));
@@ -435,6 +438,7 @@ int rc_observe_all_threads(virConnectPtr conn, int threads,
 		virDomainFree(j.doms[i]);
 	}
 	free(j.doms);
+	names_finish(&j.active);
 	names_finish(&j.autostart);
 	names_finish(&j.transient);
 	free(j.gone);

@@ -148,6 +148,7 @@ void rc_pass_finish(struct rc_pass *p)
 					    .busy = p->n_observed + p->set.n,
 					    .threads = 2,
 					    .per_thread = 256,
+					    .cpu_bound = true,
 					    .item = finish_part,
 					    .ctx = p});
 	rc_limits_finish(&p->limits);

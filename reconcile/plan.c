@@ -916,6 +916,7 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 	rc_workers_run(&(struct rc_workers){.n = desired->n,
 					    .threads = PLAN_THREADS,
 					    .per_thread = PLAN_PER_THREAD,
+					    .cpu_bound = true,
 					    .item = plan_one,
 					    .ctx = &j});
 	r = atomic_load(&j.r);

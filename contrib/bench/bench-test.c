@@ -151,8 +151,8 @@ static int run(unsigned n, const char *tmp, bool print)
 	st = (struct rc_apply_stats){0};
 	/* Each side several times, alternating, on fresh drivers; the best
 	 * run of each is reported, so that a stray load moves no figure. */
-	unsigned reps = n >= 5000 ? 3 : n >= 1000 ? 7 : 21;
-	double fd[21], fo[21], co[21], sy[21], sc[21];
+	unsigned reps = n >= 5000 ? 3 : n >= 1000 ? 7 : n >= 100 ? 31 : 101;
+	double fd[101], fo[101], co[101], sy[101], sc[101];
 	size_t writes = 0;
 	for (unsigned r = 0; r < reps; r++) {
 		/* the floor */
