@@ -16,7 +16,7 @@ static bool node_equal(const struct ds_node *want, const struct ds_node *have);
 
 /* libvirt expands a machine alias to the versioned type it stands for:
  * pc is pc-i440fx-7.2, q35 is pc-q35-7.2, virt is virt-7.2. */
-static bool machine_equal(const char *want, const char *have)
+bool ds_machine_equal(const char *want, const char *have)
 {
 	static const char *const alias[][2] = {{"pc", "pc-i440fx-"},
 					       {"q35", "pc-q35-"}};
@@ -46,7 +46,7 @@ static bool text_equal(const struct ds_node *w, const struct ds_node *h)
 	if (f->check == DS_CHECK_UUID || f->check == DS_CHECK_MAC)
 		return !strcasecmp(w->str, h->str);
 	if (f->check == DS_CHECK_MACHINE)
-		return machine_equal(w->str, h->str);
+		return ds_machine_equal(w->str, h->str);
 	return !strcmp(w->str, h->str);
 }
 

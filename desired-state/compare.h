@@ -24,6 +24,10 @@ int ds_tree_compare(const struct ds_node *want, const struct ds_node *have,
 		    struct ds_changes *ret);
 void ds_changes_finish(struct ds_changes *c);
 
+/* Whether a file's machine type names libvirt's (pc is pc-i440fx-7.2, q35
+ * is pc-q35-7.2, virt is virt-7.2). */
+bool ds_machine_equal(const char *want, const char *have);
+
 /* Formats a node's value for people ("512 MiB", "[hd, cdrom]",
  * "{dev: vda, bus: virtio}"); the caller frees it. NULL when out of memory. */
 char *ds_node_format(const struct ds_node *n);

@@ -9,11 +9,32 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compare.h"
 #include "workers.h"
 
+/* Whether libvirt holds o with at least the vCPUs d asks for, on the same
+ * type and machine: then it has accepted that many, and the maximum need
+ * not be asked for (the domain capabilities are a large reply). */
+static bool vcpus_accepted(const struct ds_domain *d,
+			   const struct rc_observed *o, const char *type,
+			   const struct ds_node *machine)
+{
+	const struct ds_node *had =
+	    o ? ds_node_path(o->config, "vcpu.value") : NULL;
+	const struct ds_node *otype = o ? ds_node_get(o->config, "type") : NULL;
+	const struct ds_node *omachine =
+	    o ? ds_node_path(o->config, "os.machine") : NULL;
+
+	return had && otype && type && !strcmp(type, otype->str) &&
+	       (int64_t)d->vcpu_max <= had->v.i &&
+	       (!machine ||
+		(omachine && ds_machine_equal(machine->str, omachine->str)));
+}
+
 /* Learns the vCPU maximum of the type and machine planning d takes (o:
- * its domain, or NULL). The connection's best type is asked for only
- * when a file without a type has no domain yet. */
+ * its domain, or NULL), when d asks for more vCPUs than libvirt holds it
+ * with. The connection's best type is asked for only when a file without
+ * a type has no domain yet. */
 static int learn_limits(virConnectPtr conn, const struct ds_domain *d,
 			const struct rc_observed *o, struct rc_limits *l,
 			struct rc_err *e)
@@ -23,6 +44,8 @@ static int learn_limits(virConnectPtr conn, const struct ds_domain *d,
 
 	if (!type && rc_best_type(conn, &l->best_type, e) < 0)
 		return -1;
+	if (!d->vcpu_max || vcpus_accepted(d, o, type, m))
+		return 0;
 	return rc_limits_learn(conn, l, type ? type : l->best_type,
 			       m ? m->str : NULL, e);
 }
