@@ -5,12 +5,13 @@
  * a fresh test driver instance.
  *
  * usage: bench-test N...
- * prints a line per N, times in seconds, each the best of 21 runs (7 from
- * N = 1000, 3 from 5000), for the floor and for virt-reconcile alike: a
- * shared virtual machine only ever adds time (its host takes up to a
- * sixth of the second core, vmstat's "st"), so the best run is the
- * truest. cpu: user+system of the whole process, threads included, in the
- * best in-sync pass; WRITES: write calls of all in-sync passes:
+ * prints a line per N, times in seconds, each the best of 101 runs (31
+ * from N = 100, 7 from 1000, 3 from 5000), for the floor and for
+ * virt-reconcile alike: a shared virtual machine only ever adds time (its
+ * host takes up to a sixth of the second core, vmstat's "st"), so the
+ * best run is the truest. cpu: user+system of the whole process, threads
+ * included, in the best in-sync pass; WRITES: write calls of all in-sync
+ * passes:
  *   apply-test N FLOOR_DEFINE COLD FLOOR_OBSERVE IN_SYNC WRITES IN_SYNC_CPU */
 #include <libvirt/libvirt.h>
 #include <stdbool.h>

@@ -7,11 +7,17 @@
  *   floor rss URI           the same with libvirt's event loop registered
  *                           (as an agent has it), then print VmRSS in KiB:
  *                           the memory any libvirt client starts from
+ *   floor threads           what threads give on this machine: the
+ *                           seconds to start and join one, and how many
+ *                           times as fast two threads of allocation-heavy
+ *                           work go as one
  *
- * Prints one line: "<seconds> <domains>" (rss: "<KiB> <domains>"). */
+ * Prints one line: "<seconds> <domains>" (rss: "<KiB> <domains>";
+ * threads: "<seconds> <speed-up>"). */
 #include <dirent.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +101,62 @@ static int observe_all(virConnectPtr conn)
 	return n < 0;
 }
 
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/* Allocation-heavy work, like parsing: blocks of mixed sizes made,
+ * written and freed. */
+static void *churn(void *arg)
+{
+	volatile char sink = 0;
+
+	for (unsigned i = 0; i < 2000000; i++) {
+		char *p = malloc(64 + (i & 255));
+		if (p) {
+			memset(p, (int)i, 32);
+			sink += p[3];
+		}
+		free(p);
+	}
+	(void)sink;
+	return arg;
+}
+
+/* The best of a few tries of each, so that a busy moment of the host does
+ * not count. */
+static int threads(void)
+{
+	double start = 1e9, one = 1e9, two = 1e9;
+
+	for (int r = 0; r < 50; r++) {
+		pthread_t th;
+		double t = now();
+		if (pthread_create(&th, NULL, nothing, NULL) != 0)
+			return 1;
+		pthread_join(th, NULL);
+		if (now() - t < start)
+			start = now() - t;
+	}
+	for (int r = 0; r < 5; r++) {
+		pthread_t th;
+		double t = now();
+		churn(NULL);
+		if (now() - t < one)
+			one = now() - t;
+		t = now();
+		if (pthread_create(&th, NULL, churn, NULL) != 0)
+			return 1;
+		churn(NULL);
+		pthread_join(th, NULL);
+		if (now() - t < two)
+			two = now() - t;
+	}
+	printf("%.6f %.2f\n", start, 2 * one / two);
+	return 0;
+}
+
 static long vmrss_kib(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
@@ -118,9 +180,11 @@ int main(int argc, char **argv)
 	bool observe = argc == 3 && !strcmp(argv[1], "observe");
 	bool rss = argc == 3 && !strcmp(argv[1], "rss");
 
+	if (argc == 2 && !strcmp(argv[1], "threads"))
+		return threads();
 	if (!define && !observe && !rss) {
 		fprintf(stderr, "usage: floor define URI DIR | observe URI | "
-				"rss URI\n");
+				"rss URI | threads\n");
 		return 2;
 	}
 	if (rss && virEventRegisterDefaultImpl() < 0)

@@ -71,6 +71,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 raw=$work/raw.txt
 : >"$raw"
+# the host's share of this machine's CPU time over the run ("steal")
+stat0=$(head -1 /proc/stat)
 
 say "apply on the test driver, N = $test_sizes"
 # shellcheck disable=SC2086
@@ -98,6 +100,11 @@ say "the report"
 machine() {
   echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores$(
     v=$(systemd-detect-virt 2>/dev/null) && echo ", a virtual machine ($v)")"
+  echo "- threads: $("$build/contrib/bench/floor" threads | awk '{ printf "starting and joining one takes %.2f ms; two threads of allocation-heavy work go %.2f times as fast as one (`floor threads`)", $1 * 1000, $2 }')"
+  echo "$stat0" | awk -v now="$(head -1 /proc/stat)" '{
+    split(now, b, " "); total = 0
+    for (i = 2; i <= 9; i++) total += b[i] - $i
+    if (total > 0) printf "- CPU time taken by the host during the run (steal): %.1f%%\n", 100 * (b[9] - $9) / total }'
   echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
   echo "- system: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
   echo "- libvirt $(virsh -c "$uri" version 2>/dev/null | sed -n 's/^Running hypervisor: QEMU /QEMU /p; s/^Using library: libvirt //p' | paste -sd' ' -)"
