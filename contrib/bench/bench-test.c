@@ -6,7 +6,7 @@
  *
  * usage: bench-test N...
  * prints a line per N, times in seconds, each the best of 101 runs (31
- * from N = 100, 7 from 1000, 3 from 5000), for the floor and for
+ * from N = 100, 7 from 1000, 5 from 5000), for the floor and for
  * virt-reconcile alike: a shared virtual machine only ever adds time (its
  * host takes up to a sixth of the second core, vmstat's "st"), so the
  * best run is the truest. cpu: user+system of the whole process, threads
@@ -152,7 +152,7 @@ static int run(unsigned n, const char *tmp, bool print)
 	st = (struct rc_apply_stats){0};
 	/* Each side several times, alternating, on fresh drivers; the best
 	 * run of each is reported, so that a stray load moves no figure. */
-	unsigned reps = n >= 5000 ? 3 : n >= 1000 ? 7 : n >= 100 ? 31 : 101;
+	unsigned reps = n >= 5000 ? 5 : n >= 1000 ? 7 : n >= 100 ? 31 : 101;
 	double fd[101], fo[101], co[101], sy[101], sc[101];
 	size_t writes = 0;
 	for (unsigned r = 0; r < reps; r++) {
