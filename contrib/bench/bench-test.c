@@ -4,9 +4,10 @@
  * new files (cold), then the same N in sync (no write call). Each run uses
  * a fresh test driver instance.
  *
- * usage: bench-test N...
+ * usage: bench-test [--spread SECONDS] N...
  * prints a line per N, times in seconds, each the best of 101 runs (31
- * from N = 100, 7 from 1000, 5 from 5000), for the floor and for
+ * from N = 100, 7 from 1000, 5 from 5000; below N = 1000 spread over
+ * SECONDS), for the floor and for
  * virt-reconcile alike: a shared virtual machine only ever adds time (its
  * host takes up to a sixth of the second core, vmstat's "st"), so the
  * best run is the truest. cpu: user+system of the whole process, threads
@@ -105,6 +106,9 @@ static int parts(unsigned n, const char *node, const char *dir)
 	return 0;
 }
 
+/* --spread S: the runs of N < 1000 are spread over S seconds. */
+static double spread;
+
 static int run(unsigned n, const char *tmp, bool print)
 {
 	char dir[512], node[512], path[600];
@@ -151,11 +155,17 @@ static int run(unsigned n, const char *tmp, bool print)
 	virConnectClose(conn);
 	st = (struct rc_apply_stats){0};
 	/* Each side several times, alternating, on fresh drivers; the best
-	 * run of each is reported, so that a stray load moves no figure. */
+	 * run of each is reported, so that a stray load moves no figure. With
+	 * --spread, the runs of small N are spread over seconds: the host's
+	 * busy moments last seconds, and would otherwise hold all of them. */
 	unsigned reps = n >= 5000 ? 5 : n >= 1000 ? 7 : n >= 100 ? 31 : 101;
 	double fd[101], fo[101], co[101], sy[101], sc[101];
+	double gap = print && n < 1000 ? spread / reps : 0;
 	size_t writes = 0;
 	for (unsigned r = 0; r < reps; r++) {
+		if (r && gap > 0)
+			nanosleep(&(struct timespec){0, (long)(gap * 1e9)},
+				  NULL);
 		/* the floor */
 		conn = fresh(node);
 		t = now();
@@ -227,8 +237,13 @@ int main(int argc, char **argv)
 	/* once unmeasured: the first calls of a process pay for its start
 	 * (symbols bound, pages touched, libraries set up), both sides */
 	r = run(20, tmp, false);
-	for (int i = 1; i < argc && r == 0; i++)
+	for (int i = 1; i < argc && r == 0; i++) {
+		if (!strcmp(argv[i], "--spread") && i + 1 < argc) {
+			spread = strtod(argv[++i], NULL);
+			continue;
+		}
 		r = run(strtoul(argv[i], NULL, 10), tmp, true);
+	}
 	snprintf(path, sizeof(path), "rm -rf %s", tmp);
 	if (system(path) != 0)
 		r = 1;

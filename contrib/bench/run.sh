@@ -40,10 +40,10 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 if [ "$quick" = 1 ]; then
-  test_sizes="10 40"; real_n=10; agent_test_n=20; agent_real_n=20
+  test_sizes="10 40"; spread=0; real_n=10; agent_test_n=20; agent_real_n=20
   edits=20; idle=3; virsh_n=5; ansible_n=2
 else
-  test_sizes="10 100 1000 5000"; real_n=500; agent_test_n=1000
+  test_sizes="10 100 1000 5000"; spread=20; real_n=500; agent_test_n=1000
   agent_real_n=1000; edits=200; idle=60; virsh_n=500; ansible_n=50
 fi
 uri=qemu:///system
@@ -76,7 +76,7 @@ stat0=$(head -1 /proc/stat)
 
 say "apply on the test driver, N = $test_sizes"
 # shellcheck disable=SC2086
-"$build/contrib/bench/bench-test" $test_sizes >>"$raw"
+"$build/contrib/bench/bench-test" --spread "$spread" $test_sizes >>"$raw"
 
 say "apply on $uri, N = $real_n"
 contrib/bench/apply.sh "$build" "$uri" "$real_n" >>"$raw"
