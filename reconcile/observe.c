@@ -5,6 +5,7 @@
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -316,11 +317,12 @@ void rc_observed_array_free(struct rc_observed *o, size_t n)
 	free(o);
 }
 
-/* One observation job: the domains of a listing, read by a few threads
- * that take the next index in turn. */
-struct observe_job {
+/* One observation: the domains of a listing, read by a few threads that
+ * take the next one in turn. */
+struct rc_observe_job {
 	virDomainPtr *doms;
 	int n;
+	atomic_int next;
 	struct rc_observed *all;
 	bool *gone; /* undefined while it was read */
 	int failed; /* the first domain that failed, or n */
@@ -330,14 +332,12 @@ struct observe_job {
 	pthread_mutex_t lock; /* over failed and err */
 };
 
-static void observe_one(void *opaque, size_t n, void *ctxt)
+static void observe_one(struct rc_observe_job *j, int i, struct ds_xreader *r)
 {
-	struct observe_job *j = opaque;
-	int i = (int)n;
 	/* A domain that stops, starts or goes while it is read is read once
 	 * more, asking it everything; one undefined is simply gone. */
 	int tries = 2, code = VIR_ERR_OK;
-	struct known k = {-1, -1, -1, ctxt};
+	struct known k = {-1, -1, -1, r};
 	const char *name = virDomainGetName(j->doms[i]);
 	struct rc_err e;
 
@@ -349,7 +349,7 @@ static void observe_one(void *opaque, size_t n, void *ctxt)
 	while (tries--) {
 		if (observe(j->doms[i], &k, &j->all[i], &e) == 0)
 			return;
-		k = (struct known){-1, -1, -1, ctxt};
+		k = (struct known){-1, -1, -1, r};
 		code = virGetLastErrorCode();
 		rc_observed_finish(&j->all[i]);
 		if (code == VIR_ERR_NO_DOMAIN) {
@@ -365,21 +365,125 @@ static void observe_one(void *opaque, size_t n, void *ctxt)
 	pthread_mutex_unlock(&j->lock);
 }
 
-static void *new_ctxt(void *unused)
+bool rc_observe_next(struct rc_observe_job *j, struct ds_xreader *r)
+{
+	int i = atomic_fetch_add(&j->next, 1);
+
+	if (i >= j->n)
+		return false;
+	observe_one(j, i, r);
+	return true;
+}
+
+struct rc_observe_job *rc_observe_begin(virConnectPtr conn, struct rc_err *e)
+{
+	struct rc_observe_job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		rc_err_set(e, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&j->lock, NULL);
+	j->n = virConnectListAllDomains(conn, &j->doms, 0);
+	if (j->n < 0) {
+		rc_err_libvirt(e, "virConnectListAllDomains");
+		pthread_mutex_destroy(&j->lock);
+		free(j);
+		return NULL;
+	}
+	j->lists = list_names(conn, VIR_CONNECT_LIST_DOMAINS_ACTIVE,
+			      &j->active) == 0 &&
+		   list_names(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART,
+			      &j->autostart) == 0 &&
+		   list_names(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT,
+			      &j->transient) == 0;
+	if (!j->lists) /* then each domain is asked */
+		virResetLastError();
+	j->all = calloc(j->n ? j->n : 1, sizeof(*j->all));
+	j->gone = calloc(j->n ? j->n : 1, sizeof(*j->gone));
+	j->failed = j->n;
+	if (!j->all || !j->gone) {
+		rc_err_set(e, "out of memory");
+		rc_observe_end(j, NULL, NULL, NULL);
+		return NULL;
+	}
+	return j;
+}
+
+size_t rc_observe_count(const struct rc_observe_job *j)
+{
+	return j->n;
+}
+
+int rc_observe_end(struct rc_observe_job *j, struct rc_observed **ret,
+		   size_t *ret_n, struct rc_err *e)
+{
+	int r = ret ? 0 : -1;
+	size_t got = 0;
+
+	if (r == 0 && j->failed < j->n) {
+		*e = j->err;
+		r = -1;
+	}
+	/* in the listing's order, without the domains that went */
+	for (int i = 0; i < j->n; i++) {
+		if (j->all && j->gone && !j->gone[i])
+			j->all[got++] = j->all[i];
+		virDomainFree(j->doms[i]);
+	}
+	free(j->doms);
+	names_finish(&j->active);
+	names_finish(&j->autostart);
+	names_finish(&j->transient);
+	free(j->gone);
+	pthread_mutex_destroy(&j->lock);
+	if (r < 0) {
+		rc_observed_array_free(j->all, got);
+	} else {
+		*ret = j->all;
+		*ret_n = got;
+	}
+	free(j);
+	return r;
+}
+
+/* An item of the pool: the next domain, whichever it is (threads outside
+ * the pool may take some too). */
+static void observe_item(void *opaque, size_t i, void *reader)
+{
+	(void)i;
+	rc_observe_next(opaque, reader);
+}
+
+static void *new_reader(void *unused)
 {
 	(void)unused;
 	return ds_xreader_new();
 }
 
-static void free_ctxt(void *ctxt)
+static void free_reader(void *reader)
 {
-	ds_xreader_free(ctxt);
+	ds_xreader_free(reader);
+}
+
+void rc_observe_run(struct rc_observe_job *j, int threads)
+{
+	rc_workers_run(&(struct rc_workers){
+	    .n = j->n,
+	    .threads = threads,
+	    .per_thread = 16,
+	    .cpu_bound = true,
+	    .stack = 512 * 1024,
+	    .start = new_reader,
+	    .stop = free_reader,
+	    .item = observe_item,
+	    .ctx = j,
+	});
 }
 
 /* Threads beside the caller's, no more than the CPUs allow: reading a
  * domain is waiting for libvirt (a remote call) and parsing its XML. */
 #define OBSERVE_THREADS 3
-#define OBSERVE_PER_THREAD 16
 
 int rc_observe_all(virConnectPtr conn, struct rc_observed **ret, size_t *ret_n,
 		   struct rc_err *e)
@@ -391,64 +495,13 @@ int rc_observe_all_threads(virConnectPtr conn, int threads,
 			   struct rc_observed **ret, size_t *ret_n,
 			   struct rc_err *e)
 {
-	struct observe_job j = {.lock = PTHREAD_MUTEX_INITIALIZER};
-	struct rc_workers w = {
-	    .threads = threads < OBSERVE_THREADS ? threads : OBSERVE_THREADS,
-	    .per_thread = OBSERVE_PER_THREAD,
-	    .cpu_bound = true,
-	    .stack = 512 * 1024,
-	    .start = new_ctxt,
-	    .stop = free_ctxt,
-	    .item = observe_one,
-	    .ctx = &j,
-	};
-	int r = 0;
-	size_t got = 0;
+	struct rc_observe_job *j = rc_observe_begin(conn, e);
 
-	j.n = virConnectListAllDomains(conn, &j.doms, 0);
-	if (j.n < 0) {
-		rc_err_libvirt(e, "virConnectListAllDomains");
+	if (!j)
 		return -1;
-	}
-	j.lists =
-	    list_names(conn, VIR_CONNECT_LIST_DOMAINS_ACTIVE, &j.active) == 0 &&
-	    list_names(conn, VIR_CONNECT_LIST_DOMAINS_AUTOSTART,
-		       &j.autostart) == 0 &&
-	    list_names(conn, VIR_CONNECT_LIST_DOMAINS_TRANSIENT,
-		       &j.transient) == 0;
-	if (!j.lists) /* then each domain is asked */
-		virResetLastError();
-	j.all = calloc(j.n ? j.n : 1, sizeof(*j.all));
-	j.gone = calloc(j.n ? j.n : 1, sizeof(*j.gone));
-	j.failed = j.n;
-	w.n = j.n;
-	if (j.all && j.gone)
-		rc_workers_run(&w);
-	if (!j.all || !j.gone) {
-		rc_err_set(e, "out of memory");
-		r = -1;
-	} else if (j.failed < j.n) {
-		*e = j.err;
-		r = -1;
-	}
-	/* in the listing's order, without the domains that went */
-	for (int i = 0; i < j.n; i++) {
-		if (j.all && j.gone && !j.gone[i])
-			j.all[got++] = j.all[i];
-		virDomainFree(j.doms[i]);
-	}
-	free(j.doms);
-	names_finish(&j.active);
-	names_finish(&j.autostart);
-	names_finish(&j.transient);
-	free(j.gone);
-	if (r < 0) {
-		rc_observed_array_free(j.all, got);
-		return -1;
-	}
-	*ret = j.all;
-	*ret_n = got;
-	return 0;
+	rc_observe_run(j,
+		       threads < OBSERVE_THREADS ? threads : OBSERVE_THREADS);
+	return rc_observe_end(j, ret, ret_n, e);
 }
 
 unsigned rc_limits_vcpus(const struct rc_limits *l, const char *type,

@@ -86,6 +86,20 @@ int rc_observe_all_threads(virConnectPtr conn, int threads,
 			   struct rc_err *e);
 void rc_observed_array_free(struct rc_observed *o, size_t n);
 
+/* The same in steps, so that a thread with other work first can help:
+ * begin lists the domains (NULL and e on failure); run reads them with
+ * the caller's thread and up to threads more; any thread may meanwhile
+ * read the next unread one with rc_observe_next (false when none is
+ * left), with a reader of its own; end, once every such thread is done,
+ * hands over the observations as rc_observe_all does and frees the job. */
+struct rc_observe_job;
+struct rc_observe_job *rc_observe_begin(virConnectPtr conn, struct rc_err *e);
+size_t rc_observe_count(const struct rc_observe_job *j);
+void rc_observe_run(struct rc_observe_job *j, int threads);
+bool rc_observe_next(struct rc_observe_job *j, struct ds_xreader *r);
+int rc_observe_end(struct rc_observe_job *j, struct rc_observed **ret,
+		   size_t *ret_n, struct rc_err *e);
+
 /* Reads the hypervisor's limits. Returns 0, or -1 and e. */
 int rc_limits_read(virConnectPtr conn, struct rc_limits *ret, struct rc_err *e);
 /* The same without the best type (rc_best_type: the capabilities, for

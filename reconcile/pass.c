@@ -4,6 +4,7 @@
 #include <libvirt/virterror.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,17 +82,27 @@ int rc_dir_identity(const char *dir, char *buf, size_t len)
 	return 0;
 }
 
+/* The files are read by a thread of their own while libvirt is; when it
+ * is done it reads domains too, as reading them is most of a pass. */
 struct loader {
 	struct ds_set *set;
 	const char *dir;
 	int r;
+	_Atomic(struct rc_observe_job *) job; /* set once listed */
 };
 
 static void *load_dir(void *opaque)
 {
 	struct loader *l = opaque;
+	struct rc_observe_job *job;
+	struct ds_xreader *reader;
 
 	l->r = ds_set_add_dir(l->set, l->dir);
+	if (!(job = atomic_load(&l->job)) || !(reader = ds_xreader_new()))
+		return NULL;
+	while (rc_observe_next(job, reader))
+		;
+	ds_xreader_free(reader);
 	return NULL;
 }
 
@@ -99,7 +110,8 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 		 struct rc_pass *p, struct rc_err *e)
 {
 	struct rc_plan_opts po = {.prune = prune};
-	struct loader l = {&p->set, dir, 0};
+	struct loader l = {.set = &p->set, .dir = dir};
+	struct rc_observe_job *job;
 	const struct rc_observed **idx;
 	char real[PATH_MAX];
 	pthread_t th;
@@ -110,16 +122,19 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 		rc_err_set(e, "%s: %s", dir, strerror(-r));
 		return r;
 	}
-	/* The files are read while libvirt is: neither waits for the other */
 	threaded = pthread_create(&th, NULL, load_dir, &l) == 0;
 	if (!threaded)
 		load_dir(&l);
-	r = rc_limits_read_host(conn, &p->limits, e) < 0 ||
-		    rc_observe_all(conn, &p->observed, &p->n_observed, e) < 0
-		? -1
-		: 0;
+	job = rc_limits_read_host(conn, &p->limits, e) < 0
+		  ? NULL
+		  : rc_observe_begin(conn, e);
+	if (job) {
+		atomic_store(&l.job, job);
+		rc_observe_run(job, 3);
+	}
 	if (threaded)
 		pthread_join(th, NULL);
+	r = job ? rc_observe_end(job, &p->observed, &p->n_observed, e) : -1;
 	if (l.r < 0) {
 		rc_err_set(e, "%s: %s", dir, strerror(-l.r));
 		return l.r;
