@@ -410,11 +410,6 @@ struct rc_observe_job *rc_observe_begin(virConnectPtr conn, struct rc_err *e)
 	return j;
 }
 
-size_t rc_observe_count(const struct rc_observe_job *j)
-{
-	return j->n;
-}
-
 int rc_observe_end(struct rc_observe_job *j, struct rc_observed **ret,
 		   size_t *ret_n, struct rc_err *e)
 {

@@ -94,7 +94,6 @@ void rc_observed_array_free(struct rc_observed *o, size_t n);
  * hands over the observations as rc_observe_all does and frees the job. */
 struct rc_observe_job;
 struct rc_observe_job *rc_observe_begin(virConnectPtr conn, struct rc_err *e);
-size_t rc_observe_count(const struct rc_observe_job *j);
 void rc_observe_run(struct rc_observe_job *j, int threads);
 bool rc_observe_next(struct rc_observe_job *j, struct ds_xreader *r);
 int rc_observe_end(struct rc_observe_job *j, struct rc_observed **ret,
