@@ -240,8 +240,7 @@ const char *ds_xel_attr(const struct ds_xel *e, const char *name)
 const struct ds_xel *ds_xel_child(const struct ds_xel *e, const char *name,
 				  size_t len)
 {
-	for (const struct ds_xel *c = e && len ? e->kids : NULL; c;
-	     c = c->next)
+	for (const struct ds_xel *c = e && len ? e->kids : NULL; c; c = c->next)
 		if (c->name && c->name[0] == name[0] &&
 		    !strncmp(c->name, name, len) && !c->name[len])
 			return c;
