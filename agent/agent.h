@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "pass.h"
@@ -67,8 +68,16 @@ struct ag_opts {
 	unsigned shutdown_timeout;
 };
 
+/* The upper bounds, in seconds, of the reconcile-duration histogram's
+ * buckets (status.c); the last bucket, +Inf, is implied. */
+#define AG_DURATION_BUCKETS 13
+
 struct ag_stats {
 	uint64_t reconciles;
+	/* how long each job took: a count per bucket (not cumulative), the
+	 * last for those beyond every bound, and their sum */
+	uint64_t durations[AG_DURATION_BUCKETS + 1];
+	double duration_sum;
 	uint64_t errors;
 	uint64_t calls; /* libvirt write calls */
 	time_t last_success;
@@ -113,6 +122,14 @@ struct ag_agent {
 };
 
 uint64_t ag_now_ms(void);
+/* Seconds on CLOCK_MONOTONIC since t0, taken from that clock. */
+double ag_seconds_since(const struct timespec *t0);
+
+/* log.c: the one log function of the agent. priority is syslog's
+ * (LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO); it reaches journald as
+ * the line's "<N>" prefix when stderr is the journal's stream. */
+void ag_log(int priority, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* queue.c: items and the keyed, timed queue. Call with the lock held. */
 struct ag_item *ag_item_find(struct ag_agent *a, const char *file);
@@ -132,6 +149,8 @@ struct ag_item *ag_take_due(struct ag_agent *a, uint64_t now);
 
 /* status.c */
 void ag_status_write(struct ag_agent *a); /* lock held */
+/* Counts a job of that many seconds in the duration histogram. */
+void ag_stats_observe(struct ag_stats *s, double seconds);
 int ag_cmd_status(int argc, char **argv);
 
 /* watch.c */

@@ -4,7 +4,7 @@
 
 #define AG_PROG "virt-reconcile"
 
-/* Exit statuses of the contract (README, DESIGN). */
+/* Exit statuses of the contract (README.md, docs/design.md). */
 enum {
 	AG_EXIT_OK = 0,
 	AG_EXIT_FAIL = 1,

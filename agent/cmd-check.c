@@ -82,7 +82,6 @@ static void check_rendered(struct ds_entry *e)
 int ag_cmd_validate(int argc, char **argv)
 {
 	struct ds_set set = {0};
-	size_t dirs_empty = 0;
 	int status = AG_EXIT_OK;
 	int first = parse_common(argc, argv, NULL, &status);
 
@@ -106,11 +105,13 @@ int ag_cmd_validate(int argc, char **argv)
 				strerror(-r));
 			status = AG_EXIT_FAIL;
 		} else if (set.n == before) {
+			/* a path that checks nothing is a mistake (a wrong
+			 * directory in a CI job), not a pass */
 			fprintf(stderr,
 				"%s: %s: no desired-state files (*.yaml, "
-				"*.yml), ignoring\n",
+				"*.yml) in it\n",
 				AG_PROG, argv[i]);
-			dirs_empty++;
+			status = AG_EXIT_FAIL;
 		}
 	}
 	for (size_t i = 0; i < set.n; i++)
@@ -125,7 +126,6 @@ int ag_cmd_validate(int argc, char **argv)
 	if (bad)
 		status = AG_EXIT_FAIL;
 	ds_set_finish(&set);
-	(void)dirs_empty;
 	return status;
 }
 

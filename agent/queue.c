@@ -15,6 +15,15 @@ uint64_t ag_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+double ag_seconds_since(const struct timespec *t0)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)(ts.tv_sec - t0->tv_sec) +
+	       (double)(ts.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static int cmp_key(const void *key, const void *elem)
 {
 	return strcmp(key, (*(struct ag_item *const *)elem)->file);

@@ -19,26 +19,6 @@
 #include "cleanup.h"
 #include "cli.h"
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-	int n;
-
-	/* one write a line, so that the workers' lines never interleave */
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n] = '\n';
-	line[n + 1] = 0;
-	fprintf(stderr, "%s: %s", AG_PROG, line);
-}
-
 static void mark_status(struct ag_agent *a)
 {
 	if (!a->status_dirty) {
@@ -131,12 +111,13 @@ static void progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 		pthread_mutex_unlock(&l->agent->lock);
 	}
 
-	logf_("%s (%s): %s%s: %s", dp->name, l->file, rc_act_name(a->kind),
-	      a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_MEMORY ||
-		      a->kind == RC_ACT_SET_MARK
-		  ? (a->live ? " (live)" : " (config)")
-		  : "",
-	      a->why);
+	ag_log(LOG_NOTICE, "%s (%s): %s%s: %s", dp->name, l->file,
+	       rc_act_name(a->kind),
+	       a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_MEMORY ||
+		       a->kind == RC_ACT_SET_MARK
+		   ? (a->live ? " (live)" : " (config)")
+		   : "",
+	       a->why);
 }
 
 /* Copies limits so that a worker can learn into its own. */
@@ -259,7 +240,7 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 				   .userdata = &log};
 	char why[512];
 	const char *bad;
-	struct timespec t0, t1;
+	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (asprintf(&path, "%s/%s", a->opts.dir, file) < 0)
@@ -295,12 +276,9 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	struct rc_domain_plan *dp = &p.plan.domains[0];
 	if (st.writes) {
 		/* what the calls came to, and how long the job took */
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		logf_("%s (%s): %s after %zu call%s in %.1f ms", dp->name, file,
-		      rc_phase_name(dp->phase), st.writes,
-		      st.writes == 1 ? "" : "s",
-		      (t1.tv_sec - t0.tv_sec) * 1e3 +
-			  (t1.tv_nsec - t0.tv_nsec) / 1e6);
+		ag_log(LOG_INFO, "%s (%s): %s after %zu call%s in %.1f ms",
+		       dp->name, file, rc_phase_name(dp->phase), st.writes,
+		       st.writes == 1 ? "" : "s", ag_seconds_since(&t0) * 1e3);
 	}
 	out->phase = dp->phase;
 	out->writes = st.writes;
@@ -324,11 +302,12 @@ static void record(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 	a->stats.calls += o->writes;
 	it->checked_at = now;
 	if (o->error && (!it->error || strcmp(it->error, o->error)))
-		logf_("%s%s%s: %s", it->file, o->domain ? " → " : "",
-		      o->domain ? o->domain : "", o->error);
+		ag_log(o->phase == RC_PHASE_CONFLICT ? LOG_WARNING : LOG_ERR,
+		       "%s%s%s: %s", it->file, o->domain ? " → " : "",
+		       o->domain ? o->domain : "", o->error);
 	if (o->note && (!it->note || strcmp(it->note, o->note)))
-		logf_("%s (%s): %s", o->domain ? o->domain : "?", it->file,
-		      o->note);
+		ag_log(LOG_NOTICE, "%s (%s): %s", o->domain ? o->domain : "?",
+		       it->file, o->note);
 	if (o->domain && !it->domain) {
 		/* the echoes of its first calls came before the agent knew its
 		 * domain; expecting them now would swallow others' events */
@@ -387,6 +366,7 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 	struct outcome o = {0};
 	struct rc_limits limits;
 	virConnectPtr conn = a->conn;
+	struct timespec t0;
 
 	if (conn)
 		virConnectRef(conn);
@@ -395,10 +375,13 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 		return;
 	}
 	pthread_mutex_unlock(&a->lock);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	job_file(a, conn, &limits, dir, file, domain, &o);
+	double seconds = ag_seconds_since(&t0);
 	if (conn)
 		virConnectClose(conn);
 	pthread_mutex_lock(&a->lock);
+	ag_stats_observe(&a->stats, seconds);
 	if (limits.n_vcpus > a->limits.n_vcpus) {
 		rc_limits_finish(&a->limits);
 		a->limits = limits; /* what this job learnt */
@@ -416,12 +399,12 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 				    strdup(o.domain), strdup(file),
 				    RC_PHASE_ORPHANED,
 				    o.note ? strdup(o.note) : NULL};
-				logf_("%s: %s", o.domain,
-				      o.note ? o.note : "orphaned");
+				ag_log(LOG_NOTICE, "%s: %s", o.domain,
+				       o.note ? o.note : "orphaned");
 			}
 		} else if (o.domain) {
-			logf_("%s: its file %s is gone; pruned", o.domain,
-			      file);
+			ag_log(LOG_NOTICE, "%s: its file %s is gone; pruned",
+			       o.domain, file);
 		}
 		ag_item_remove(a, it);
 	} else {
@@ -468,8 +451,9 @@ static void resync(struct ag_agent *a)
 	a->resync_running = true;
 	r = ag_scan(a, true);
 	if (r < 0)
-		logf_("%s: cannot read the directory: %s; nothing is changed",
-		      a->opts.dir, strerror(-r));
+		ag_log(LOG_ERR,
+		       "%s: cannot read the directory: %s; nothing is changed",
+		       a->opts.dir, strerror(-r));
 	a->stats.last_resync = time(NULL);
 	if (!conn || r < 0) {
 		a->resync_running = false;
@@ -480,7 +464,7 @@ static void resync(struct ag_agent *a)
 	r = rc_observe_all(conn, &obs, &n_obs, &e);
 	pthread_mutex_lock(&a->lock);
 	if (r < 0) {
-		logf_("reading libvirt's domains: %s", e.msg);
+		ag_log(LOG_ERR, "reading libvirt's domains: %s", e.msg);
 		virConnectClose(conn);
 		a->resync_running = false;
 		return;
@@ -554,7 +538,8 @@ static void announce_ready(struct ag_agent *a)
 	a->ready_sent = true;
 	ag_status_write(a);
 	sd_notify(0, "READY=1");
-	logf_("ready: %zu files, %zu orphaned", a->n_items, a->n_orphans);
+	ag_log(LOG_INFO, "ready: %zu files, %zu orphaned", a->n_items,
+	       a->n_orphans);
 }
 
 static void *worker(void *opaque)
@@ -607,12 +592,13 @@ static void on_signal(int watch, int fd, int events, void *opaque)
 		return;
 	pthread_mutex_lock(&a->lock);
 	if (si.ssi_signo == SIGHUP) {
-		logf_("SIGHUP: reading everything again");
+		ag_log(LOG_INFO, "SIGHUP: reading everything again");
 		a->resync_wanted = true;
 		pthread_cond_signal(&a->work);
 	} else {
-		logf_("%s: finishing the calls in flight, then exiting",
-		      strsignal(si.ssi_signo));
+		ag_log(LOG_INFO,
+		       "%s: finishing the calls in flight, then exiting",
+		       strsignal(si.ssi_signo));
 		a->quitting = true;
 		pthread_cond_broadcast(&a->work);
 	}
@@ -675,7 +661,8 @@ static void on_close(virConnectPtr conn, int reason, void *opaque)
 	pthread_mutex_lock(&a->lock);
 	if (conn == a->conn && a->connected) {
 		a->connected = false;
-		logf_("lost the connection to libvirt; reconnecting");
+		ag_log(LOG_WARNING,
+		       "lost the connection to libvirt; reconnecting");
 		virEventUpdateTimeout(a->reconnect_timer, 500);
 		mark_status(a);
 	}
@@ -723,7 +710,8 @@ static void on_reconnect(int timer, void *opaque)
 		unsigned delay = 1000u
 				 << (a->reconnects < 6 ? a->reconnects : 6);
 		if (!a->reconnects++)
-			logf_("libvirt is unreachable: %s; retrying", e.msg);
+			ag_log(LOG_ERR, "libvirt is unreachable: %s; retrying",
+			       e.msg);
 		virEventUpdateTimeout(timer, delay);
 		return;
 	}
@@ -741,7 +729,7 @@ static void on_reconnect(int timer, void *opaque)
 	a->conn = conn;
 	a->connected = true;
 	if (a->reconnects)
-		logf_("connected to libvirt again");
+		ag_log(LOG_INFO, "connected to libvirt again");
 	a->reconnects = 0;
 	a->resync_wanted = true;
 	pthread_cond_signal(&a->work);
@@ -863,14 +851,14 @@ int ag_cmd_run(int argc, char **argv)
 	mallopt(M_ARENA_MAX, 1);
 	if (!a->opts.insecure &&
 	    (bad = ag_check_perms(a->opts.dir, true, why, sizeof(why)))) {
-		fprintf(stderr, "%s: %s: %s\n", AG_PROG, a->opts.dir, bad);
+		ag_log(LOG_ERR, "%s: %s", a->opts.dir, bad);
 		return AG_EXIT_FAIL;
 	}
 	char id[PATH_MAX];
 	if ((r = rc_dir_identity(a->opts.dir, id, sizeof(id))) < 0 ||
 	    !(a->dir_id = strdup(id))) {
-		fprintf(stderr, "%s: %s: %s\n", AG_PROG, a->opts.dir,
-			strerror(r < 0 ? -r : ENOMEM));
+		ag_log(LOG_ERR, "%s: %s", a->opts.dir,
+		       strerror(r < 0 ? -r : ENOMEM));
 		return AG_EXIT_FAIL;
 	}
 	a->stats.started = time(NULL);
@@ -881,23 +869,22 @@ int ag_cmd_run(int argc, char **argv)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&a->work, &ca);
 	if (virEventRegisterDefaultImpl() < 0) {
-		fprintf(stderr, "%s: cannot start libvirt's event loop\n",
-			AG_PROG);
+		ag_log(LOG_ERR, "cannot start libvirt's event loop");
 		return AG_EXIT_FAIL;
 	}
 	rc_init();
 	if (setup_signals(a) < 0 || (r = ag_watch_start(a)) < 0) {
-		fprintf(stderr, "%s: %s: cannot watch the directory: %s\n",
-			AG_PROG, a->opts.dir, strerror(errno));
+		ag_log(LOG_ERR, "%s: cannot watch the directory: %s",
+		       a->opts.dir, strerror(errno));
 		return AG_EXIT_FAIL;
 	}
 	a->status_timer = virEventAddTimeout(-1, on_status_timer, a, NULL);
 	a->resync_timer =
 	    virEventAddTimeout(a->opts.resync * 1000, on_resync_timer, a, NULL);
 	a->reconnect_timer = virEventAddTimeout(-1, on_reconnect, a, NULL);
-	logf_("watching %s (%s), resync every %us%s", a->opts.dir,
-	      a->opts.uri ? a->opts.uri : "libvirt's default URI",
-	      a->opts.resync, a->opts.prune ? ", pruning" : "");
+	ag_log(LOG_INFO, "watching %s (%s), resync every %us%s", a->opts.dir,
+	       a->opts.uri ? a->opts.uri : "libvirt's default URI",
+	       a->opts.resync, a->opts.prune ? ", pruning" : "");
 	on_reconnect(a->reconnect_timer, a); /* connect, then resync */
 	pthread_mutex_lock(&a->lock);
 	a->resync_wanted = true;
@@ -913,6 +900,6 @@ int ag_cmd_run(int argc, char **argv)
 	pthread_mutex_lock(&a->lock);
 	ag_status_write(a);
 	pthread_mutex_unlock(&a->lock);
-	logf_("stopped");
+	ag_log(LOG_INFO, "stopped");
 	return status;
 }

@@ -123,6 +123,49 @@ static void count_phases(struct ag_agent *a, size_t *count)
 		count[a->orphans[i].phase]++;
 }
 
+/* From a quick in-sync job (a file read, a domain read) to a graceful
+ * shutdown that runs into its timeout. */
+static const double duration_bounds[AG_DURATION_BUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60,
+};
+
+void ag_stats_observe(struct ag_stats *s, double seconds)
+{
+	size_t i = 0;
+
+	while (i < AG_DURATION_BUCKETS && seconds > duration_bounds[i])
+		i++;
+	s->durations[i]++;
+	s->duration_sum += seconds;
+}
+
+/* The histogram in Prometheus' text form: cumulative buckets, then the
+ * sum and the count. */
+static void metrics_durations(FILE *f, const struct ag_stats *s)
+{
+	uint64_t total = 0;
+
+	fputs("# HELP virt_reconcile_reconcile_duration_seconds How long "
+	      "each file's reconcile took.\n"
+	      "# TYPE virt_reconcile_reconcile_duration_seconds histogram\n",
+	      f);
+	for (size_t i = 0; i < AG_DURATION_BUCKETS; i++) {
+		total += s->durations[i];
+		fprintf(f,
+			"virt_reconcile_reconcile_duration_seconds_bucket"
+			"{le=\"%g\"} %llu\n",
+			duration_bounds[i], (unsigned long long)total);
+	}
+	total += s->durations[AG_DURATION_BUCKETS];
+	fprintf(f,
+		"virt_reconcile_reconcile_duration_seconds_bucket{le=\"+Inf\"} "
+		"%llu\n"
+		"virt_reconcile_reconcile_duration_seconds_sum %.6f\n"
+		"virt_reconcile_reconcile_duration_seconds_count %llu\n",
+		(unsigned long long)total, s->duration_sum,
+		(unsigned long long)total);
+}
+
 static char *metrics_text(struct ag_agent *a)
 {
 	size_t count[RC_PHASE_ORPHANED + 1];
@@ -133,6 +176,10 @@ static char *metrics_text(struct ag_agent *a)
 	if (!f)
 		return NULL;
 	count_phases(a, count);
+	fputs("# HELP virt_reconcile_build_info The running version.\n"
+	      "# TYPE virt_reconcile_build_info gauge\n"
+	      "virt_reconcile_build_info{version=\"" VR_VERSION "\"} 1\n",
+	      f);
 	fputs("# HELP virt_reconcile_domains Domains by phase.\n"
 	      "# TYPE virt_reconcile_domains gauge\n",
 	      f);
@@ -156,11 +203,17 @@ static char *metrics_text(struct ag_agent *a)
 		"# HELP virt_reconcile_last_success_timestamp_seconds The "
 		"last reconcile that succeeded.\n"
 		"# TYPE virt_reconcile_last_success_timestamp_seconds gauge\n"
-		"virt_reconcile_last_success_timestamp_seconds %lld\n",
+		"virt_reconcile_last_success_timestamp_seconds %lld\n"
+		"# HELP virt_reconcile_last_resync_timestamp_seconds The "
+		"last full pass over the directory and libvirt.\n"
+		"# TYPE virt_reconcile_last_resync_timestamp_seconds gauge\n"
+		"virt_reconcile_last_resync_timestamp_seconds %lld\n",
 		(unsigned long long)a->stats.reconciles,
 		(unsigned long long)a->stats.errors,
 		(unsigned long long)a->stats.calls, a->connected ? 1 : 0,
-		(long long)a->stats.last_success);
+		(long long)a->stats.last_success,
+		(long long)a->stats.last_resync);
+	metrics_durations(f, &a->stats);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -184,15 +237,15 @@ void ag_status_write(struct ag_agent *a)
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
 		if (r < 0)
-			fprintf(stderr, "%s: %s: cannot write the status: %s\n",
-				AG_PROG, a->opts.status_file, strerror(-r));
+			ag_log(LOG_ERR, "%s: cannot write the status: %s",
+			       a->opts.status_file, strerror(-r));
 	}
 	if (a->opts.metrics_file) {
 		_cleanup_free_ char *m = metrics_text(a);
 		int r = m ? write_atomic(a->opts.metrics_file, m) : -ENOMEM;
 		if (r < 0)
-			fprintf(stderr, "%s: %s: cannot write metrics: %s\n",
-				AG_PROG, a->opts.metrics_file, strerror(-r));
+			ag_log(LOG_ERR, "%s: cannot write metrics: %s",
+			       a->opts.metrics_file, strerror(-r));
 	}
 	count_phases(a, count);
 	off += snprintf(line, sizeof(line), "STATUS=%s; %zu domains:",

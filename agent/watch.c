@@ -79,16 +79,13 @@ static void rewatch(struct ag_agent *a)
 	int r = watch_dir(a);
 
 	if (r < 0) {
-		fprintf(stderr,
-			"%s: %s: cannot watch: %s; retrying at the "
-			"next resync\n",
-			AG_PROG, a->opts.dir, strerror(-r));
+		ag_log(LOG_ERR,
+		       "%s: cannot watch: %s; retrying at the next resync",
+		       a->opts.dir, strerror(-r));
 		return;
 	}
-	fprintf(stderr,
-		"%s: %s: the directory changed (now %s); reading "
-		"it all\n",
-		AG_PROG, a->opts.dir, a->dir_real);
+	ag_log(LOG_INFO, "%s: the directory changed (now %s); reading it all",
+	       a->opts.dir, a->dir_real);
 	a->resync_wanted = true;
 	pthread_cond_signal(&a->work);
 }
