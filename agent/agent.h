@@ -107,6 +107,8 @@ struct ag_agent {
 	/* the loop */
 	int status_timer; /* libvirt timeout id: write the status */
 	bool status_dirty;
+	/* the last write of each file: 0, or -errno (logged once a change) */
+	int status_err, metrics_err;
 	int resync_timer;
 	int reconnect_timer;
 	int inotify_fd;

@@ -252,7 +252,8 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	}
 	out->phase = RC_PHASE_ERROR;
 	if ((bad = check_file(a, dir, path, why, sizeof(why)))) {
-		asprintf(&out->error, "%s: %s", path, bad);
+		if (asprintf(&out->error, "%s: %s", path, bad) < 0)
+			out->error = NULL;
 		return;
 	}
 	if (!conn) {
@@ -350,8 +351,9 @@ static bool clashes(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 		    strcmp(other->domain, o->domain))
 			continue;
 		free(o->error);
-		asprintf(&o->error, "domain '%s' is also given in %s",
-			 o->domain, other->file);
+		if (asprintf(&o->error, "domain '%s' is also given in %s",
+			     o->domain, other->file) < 0)
+			o->error = NULL;
 		o->phase = RC_PHASE_ERROR;
 		return true;
 	}
@@ -530,10 +532,14 @@ static bool idle(struct ag_agent *a)
 }
 
 /* Tells systemd the agent is ready once every file was reconciled once
- * (or there was none) after the first full pass. Lock held. */
+ * (or there was none) after the first full pass, or at once when libvirt
+ * is unreachable: the agent then waits for it, and its STATUS= says so;
+ * failing the start would only restart it into the same wait. Lock
+ * held. */
 static void announce_ready(struct ag_agent *a)
 {
-	if (a->ready_sent || !a->stats.last_resync || !idle(a))
+	if (a->ready_sent || !a->stats.last_resync ||
+	    (a->connected && !idle(a)))
 		return;
 	a->ready_sent = true;
 	ag_status_write(a);

@@ -221,6 +221,19 @@ static char *metrics_text(struct ag_agent *a)
 	return buf;
 }
 
+/* Logs a report file's failed write once, not on every write (a host
+ * without node_exporter's directory would fill the journal), and its
+ * recovery. */
+static void report_written(const char *path, const char *what, int r, int *last)
+{
+	if (r < 0 && r != *last)
+		ag_log(LOG_ERR, "%s: cannot write the %s: %s", path, what,
+		       strerror(-r));
+	else if (r == 0 && *last < 0)
+		ag_log(LOG_INFO, "%s: the %s is written again", path, what);
+	*last = r;
+}
+
 void ag_status_write(struct ag_agent *a)
 {
 	size_t count[RC_PHASE_ORPHANED + 1];
@@ -236,16 +249,14 @@ void ag_status_write(struct ag_agent *a)
 				     j, JSON_C_TO_STRING_PRETTY |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
-		if (r < 0)
-			ag_log(LOG_ERR, "%s: cannot write the status: %s",
-			       a->opts.status_file, strerror(-r));
+		report_written(a->opts.status_file, "status file", r,
+			       &a->status_err);
 	}
 	if (a->opts.metrics_file) {
 		_cleanup_free_ char *m = metrics_text(a);
 		int r = m ? write_atomic(a->opts.metrics_file, m) : -ENOMEM;
-		if (r < 0)
-			ag_log(LOG_ERR, "%s: cannot write metrics: %s",
-			       a->opts.metrics_file, strerror(-r));
+		report_written(a->opts.metrics_file, "metrics file", r,
+			       &a->metrics_err);
 	}
 	count_phases(a, count);
 	off += snprintf(line, sizeof(line), "STATUS=%s; %zu domains:",
