@@ -75,6 +75,9 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 1' INT TERM HUP
 cleanup_domains
+# A libvirtd that takes seconds per call (see kvm_diagnosis in tap.sh)
+# would only run the suite into its timeout.
+responsive_or_bail agent-real vragent "$WORK"
 
 # The domain type: kvm when it can run guests here, else qemu (TCG).
 probe_type vragent "$WORK"

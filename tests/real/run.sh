@@ -58,6 +58,9 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 1' INT TERM HUP
 cleanup_domains
+# A libvirtd that takes seconds per call (see kvm_diagnosis in tap.sh)
+# would only run the suite into its timeout.
+responsive_or_bail libvirt-real vrtest "$WORK"
 
 # The agent takes the best type the connection offers (kvm, else qemu).
 # When kvm is offered but cannot run guests here, the files say qemu.
