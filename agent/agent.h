@@ -151,9 +151,41 @@ struct ag_item *ag_take_due(struct ag_agent *a, uint64_t now);
 
 /* status.c */
 void ag_status_write(struct ag_agent *a); /* lock held */
+/* Asks for the status to be written soon, coalescing a burst. Lock held. */
+void ag_status_changed(struct ag_agent *a);
+/* The status timer's callback (libvirt's loop): writes the status. */
+void ag_on_status_timer(int timer, void *opaque);
 /* Counts a job of that many seconds in the duration histogram. */
 void ag_stats_observe(struct ag_stats *s, double seconds);
 int ag_cmd_status(int argc, char **argv);
+
+/* job.c: one file's job, and the workers. */
+/* Who a job's calls are for, for ag_progress's lines and expectations
+ * (agent NULL: no item to teach). */
+struct ag_job_log {
+	const char *file;
+	struct ag_agent *agent;
+};
+/* rc_apply's progress callback: logs the call, and expects its event. */
+void ag_progress(const struct rc_domain_plan *dp, const struct rc_action *a,
+		 void *userdata);
+/* Copies limits so that a worker can learn into its own. Returns 0 or
+ * -ENOMEM. */
+int ag_limits_copy(const struct rc_limits *from, struct rc_limits *to);
+/* Whether nothing is queued, running or wanted. Lock held. */
+bool ag_idle(struct ag_agent *a);
+/* A worker thread: takes due files and full passes until quitting. */
+void *ag_worker(void *opaque);
+
+/* prune.c: the full pass. A worker calls it with the lock held; it drops
+ * the lock while libvirt is read. */
+void ag_resync(struct ag_agent *a);
+
+/* events.c: callbacks of libvirt's loop. */
+void ag_on_signal(int watch, int fd, int events, void *opaque);
+void ag_on_resync_timer(int timer, void *opaque);
+/* Connects (again): events, limits, then a full resync. Loop thread. */
+void ag_on_reconnect(int timer, void *opaque);
 
 /* watch.c */
 int ag_watch_start(struct ag_agent *a);

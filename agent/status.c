@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,28 @@ static void report_written(const char *path, const char *what, int r, int *last)
 	else if (r == 0 && *last < 0)
 		ag_log(LOG_INFO, "%s: the %s is written again", path, what);
 	*last = r;
+}
+
+void ag_status_changed(struct ag_agent *a)
+{
+	if (!a->status_dirty) {
+		a->status_dirty = true;
+		virEventUpdateTimeout(a->status_timer, 50);
+	}
+}
+
+void ag_on_status_timer(int timer, void *opaque)
+{
+	struct ag_agent *a = opaque;
+
+	virEventUpdateTimeout(timer, -1);
+	pthread_mutex_lock(&a->lock);
+	ag_status_write(a);
+	bool quiet = ag_idle(a);
+	pthread_mutex_unlock(&a->lock);
+	/* after a burst of work, give what it freed back to the system */
+	if (quiet)
+		malloc_trim(0);
 }
 
 void ag_status_write(struct ag_agent *a)

@@ -1,0 +1,452 @@
+/* A file's job: what a worker does with one desired-state file (read it,
+ * read its domain, plan, apply, record the outcome), and the workers'
+ * loop that takes due files from the queue. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cleanup.h"
+
+static void set_str(char **slot, const char *s)
+{
+	char *n = s ? strdup(s) : NULL;
+
+	free(*slot);
+	*slot = n;
+}
+
+/* The first problem of a file, as FILE:LINE:COL: message (and how many
+ * more), for the status. */
+static char *first_problem(struct ds_diags *d)
+{
+	char *s = NULL;
+	const struct ds_diag *g = d->n ? &d->items[0] : NULL;
+
+	if (!g)
+		return strdup("the file has problems");
+	for (size_t i = 1; i < d->n; i++)
+		if (d->items[i].mark.line < g->mark.line ||
+		    (d->items[i].mark.line == g->mark.line &&
+		     d->items[i].mark.col < g->mark.col))
+			g = &d->items[i];
+	if (asprintf(&s, "%s:%u:%u: %s%s", d->path, g->mark.line, g->mark.col,
+		     g->msg, d->n > 1 ? " (and more)" : "") < 0)
+		return NULL;
+	return s;
+}
+
+/* The domain events an action of ours causes. The agent expects them and
+ * does not read the domain again for them: its own define is not drift. */
+static int expected_event(enum rc_act kind)
+{
+	switch (kind) {
+	case RC_ACT_DEFINE:
+	case RC_ACT_REDEFINE:
+		return AG_EV_DEFINED;
+	case RC_ACT_SET_MARK:
+		return AG_EV_METADATA;
+	case RC_ACT_START:
+		return AG_EV_STARTED;
+	case RC_ACT_SHUTDOWN:
+		return AG_EV_STOPPED;
+	case RC_ACT_UNDEFINE:
+		return AG_EV_UNDEFINED;
+	default:
+		return AG_EV_NONE;
+	}
+}
+
+void ag_progress(const struct rc_domain_plan *dp, const struct rc_action *a,
+		 void *userdata)
+{
+	const struct ag_job_log *l = userdata;
+	int ev = expected_event(a->kind);
+	struct ag_item *it;
+
+	if (l->agent && ev != AG_EV_NONE) {
+		pthread_mutex_lock(&l->agent->lock);
+		if ((it = ag_item_find(l->agent, l->file)))
+			it->expect_until[ev] = ag_now_ms() + AG_EXPECT_MS;
+		pthread_mutex_unlock(&l->agent->lock);
+	}
+
+	ag_log(LOG_NOTICE, "%s (%s): %s%s: %s", dp->name, l->file,
+	       rc_act_name(a->kind),
+	       a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_MEMORY ||
+		       a->kind == RC_ACT_SET_MARK
+		   ? (a->live ? " (live)" : " (config)")
+		   : "",
+	       a->why);
+}
+
+/* Copies limits so that a worker can learn into its own. */
+int ag_limits_copy(const struct rc_limits *from, struct rc_limits *to)
+{
+	*to = (struct rc_limits){.host_cpus = from->host_cpus,
+				 .host_memory = from->host_memory};
+	to->best_type = from->best_type ? strdup(from->best_type) : NULL;
+	to->vcpus = calloc(from->n_vcpus + 1, sizeof(*to->vcpus));
+	if (!to->vcpus || (from->best_type && !to->best_type))
+		return -ENOMEM;
+	for (size_t i = 0; i < from->n_vcpus; i++) {
+		to->vcpus[i].type = strdup(from->vcpus[i].type);
+		to->vcpus[i].machine = from->vcpus[i].machine
+					   ? strdup(from->vcpus[i].machine)
+					   : NULL;
+		to->vcpus[i].max = from->vcpus[i].max;
+		to->n_vcpus++;
+	}
+	return 0;
+}
+
+struct outcome {
+	enum rc_phase phase;
+	char *domain;
+	char *error;
+	char *note;
+	char *change;
+	bool failed; /* retry with backoff */
+	bool gone;
+	size_t writes;
+};
+
+static void outcome_finish(struct outcome *o)
+{
+	free(o->domain);
+	free(o->error);
+	free(o->note);
+	free(o->change);
+}
+
+/* A file that is gone: its domain, if ours, is orphaned (kept), or with
+ * --prune undefined, unless the directory is empty. */
+static void job_gone(struct ag_agent *a, virConnectPtr conn,
+		     const struct rc_limits *limits, const char *dir,
+		     const char *file, const char *domain, bool prune,
+		     struct outcome *out)
+{
+	struct rc_observed o;
+	struct rc_err e;
+	struct ds_set none = {0};
+	struct rc_plan plan;
+	struct rc_plan_opts po = {
+	    .prune = prune, .dir_usable = true, .dir = a->dir_id};
+	struct rc_apply_stats st = {0};
+	struct ag_job_log log = {file, a};
+	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
+				   .delete_nvram = a->opts.delete_nvram,
+				   .progress = ag_progress,
+				   .userdata = &log};
+	virDomainPtr dom;
+
+	out->gone = true;
+	out->phase = RC_PHASE_ORPHANED;
+	if (!domain || !conn || !(dom = virDomainLookupByName(conn, domain)))
+		return;
+	if (rc_observe_domain(dom, &o, &e) < 0 || !o.mark.present ||
+	    strcmp(o.mark.file ? o.mark.file : "", file)) {
+		rc_observed_finish(&o);
+		virDomainFree(dom);
+		return;
+	}
+	virDomainFree(dom);
+	if (rc_plan(&none, &o, 1, limits, &po, &plan) == 0) {
+		rc_apply(conn, &plan, &ao, &st);
+		if (plan.n) {
+			out->phase = plan.domains[0].phase;
+			out->note = plan.domains[0].reason
+					? strdup(plan.domains[0].reason)
+					: NULL;
+		}
+		out->writes = st.writes;
+		rc_plan_finish(&plan);
+	}
+	out->domain = strdup(domain);
+	rc_observed_finish(&o);
+}
+
+/* Checks where the file is and who may write it. */
+static const char *check_file(struct ag_agent *a, const char *dir,
+			      const char *path, char *buf, size_t len)
+{
+	struct stat st;
+	char real[4096];
+
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		size_t dl = strlen(dir ? dir : "");
+		if (!realpath(path, real) || !dir || strncmp(real, dir, dl) ||
+		    real[dl] != '/')
+			return "a symlink to outside the directory, ignored";
+	}
+	return a->opts.insecure ? NULL : ag_check_perms(path, false, buf, len);
+}
+
+/* Reconciles one file: read it, read its domain, plan, apply. Runs
+ * without the lock. */
+static void job_file(struct ag_agent *a, virConnectPtr conn,
+		     struct rc_limits *limits, const char *dir,
+		     const char *file, const char *old_domain,
+		     struct outcome *out)
+{
+	_cleanup_free_ char *path = NULL;
+	struct rc_pass p = {0};
+	struct rc_err e;
+	struct rc_apply_stats st = {0};
+	struct ag_job_log log = {file, a};
+	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
+				   .delete_nvram = a->opts.delete_nvram,
+				   .progress = ag_progress,
+				   .userdata = &log};
+	char why[512];
+	const char *bad;
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (asprintf(&path, "%s/%s", a->opts.dir, file) < 0)
+		return;
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		job_gone(a, conn, limits, dir, file, old_domain, a->opts.prune,
+			 out);
+		return;
+	}
+	out->phase = RC_PHASE_ERROR;
+	if ((bad = check_file(a, dir, path, why, sizeof(why)))) {
+		if (asprintf(&out->error, "%s: %s", path, bad) < 0)
+			out->error = NULL;
+		return;
+	}
+	if (!conn) {
+		out->error = strdup("libvirt is unreachable; waiting for it");
+		out->failed = true;
+		return;
+	}
+	if (rc_pass_plan_file(conn, a->dir_id, path, limits, &p, &e) < 0) {
+		out->error = strdup(e.msg);
+		out->failed = true;
+		rc_pass_finish(&p);
+		return;
+	}
+	if (!p.set.entries[0].dom) {
+		out->error = first_problem(&p.set.entries[0].diags);
+		rc_pass_finish(&p);
+		return;
+	}
+	out->domain = strdup(p.set.entries[0].dom->name);
+	rc_apply(conn, &p.plan, &ao, &st);
+	struct rc_domain_plan *dp = &p.plan.domains[0];
+	if (st.writes) {
+		/* what the calls came to, and how long the job took */
+		ag_log(LOG_INFO, "%s (%s): %s after %zu call%s in %.1f ms",
+		       dp->name, file, rc_phase_name(dp->phase), st.writes,
+		       st.writes == 1 ? "" : "s", ag_seconds_since(&t0) * 1e3);
+	}
+	out->phase = dp->phase;
+	out->writes = st.writes;
+	if (dp->phase == RC_PHASE_ERROR || dp->phase == RC_PHASE_CONFLICT) {
+		out->error = dp->reason ? strdup(dp->reason) : NULL;
+		out->failed = st.failed > 0;
+	} else if (dp->reason) {
+		out->note = strdup(dp->reason);
+	}
+	if (dp->n_actions)
+		out->change = strdup(dp->actions[dp->n_actions - 1].why);
+	rc_pass_finish(&p);
+}
+
+/* Records a job's outcome in its item; logs what is new. Lock held. */
+static void record(struct ag_agent *a, struct ag_item *it, struct outcome *o)
+{
+	time_t now = time(NULL);
+
+	a->stats.reconciles++;
+	a->stats.calls += o->writes;
+	it->checked_at = now;
+	if (o->error && (!it->error || strcmp(it->error, o->error)))
+		ag_log(o->phase == RC_PHASE_CONFLICT ? LOG_WARNING : LOG_ERR,
+		       "%s%s%s: %s", it->file, o->domain ? " → " : "",
+		       o->domain ? o->domain : "", o->error);
+	if (o->note && (!it->note || strcmp(it->note, o->note)))
+		ag_log(LOG_NOTICE, "%s (%s): %s", o->domain ? o->domain : "?",
+		       it->file, o->note);
+	if (o->domain && !it->domain) {
+		/* the echoes of its first calls came before the agent knew its
+		 * domain; expecting them now would swallow others' events */
+		memset(it->expect_until, 0, sizeof(it->expect_until));
+	}
+	if (o->domain && (!it->domain || strcmp(it->domain, o->domain))) {
+		/* files that shared its old name may be free of the clash */
+		for (size_t i = 0; it->domain && i < a->n_items; i++)
+			if (a->items[i] != it && a->items[i]->domain &&
+			    !strcmp(a->items[i]->domain, it->domain))
+				ag_schedule(a, a->items[i], 0);
+		set_str(&it->domain, o->domain);
+	}
+	it->phase = o->phase;
+	set_str(&it->error, o->error);
+	set_str(&it->note, o->note);
+	if (o->change) {
+		set_str(&it->last_change, o->change);
+		it->changed_at = now;
+	}
+	if (o->error) {
+		a->stats.errors++;
+	} else {
+		a->stats.last_success = now;
+	}
+	if (o->failed) {
+		it->failures++;
+		ag_schedule(a, it, ag_backoff_ms(it->failures));
+	} else {
+		it->failures = 0;
+	}
+}
+
+/* Two files naming one domain are both errors. Lock held. */
+static bool clashes(struct ag_agent *a, struct ag_item *it, struct outcome *o)
+{
+	for (size_t i = 0; o->domain && i < a->n_items; i++) {
+		struct ag_item *other = a->items[i];
+		if (other == it || !other->domain ||
+		    strcmp(other->domain, o->domain))
+			continue;
+		free(o->error);
+		if (asprintf(&o->error, "domain '%s' is also given in %s",
+			     o->domain, other->file) < 0)
+			o->error = NULL;
+		o->phase = RC_PHASE_ERROR;
+		return true;
+	}
+	return false;
+}
+
+static void run_job(struct ag_agent *a, struct ag_item *it)
+{
+	_cleanup_free_ char *file = strdup(it->file);
+	_cleanup_free_ char *domain = it->domain ? strdup(it->domain) : NULL;
+	_cleanup_free_ char *dir = a->dir_real ? strdup(a->dir_real) : NULL;
+	struct outcome o = {0};
+	struct rc_limits limits;
+	virConnectPtr conn = a->conn;
+	struct timespec t0;
+
+	if (conn)
+		virConnectRef(conn);
+	if (ag_limits_copy(&a->limits, &limits) < 0 || !file) {
+		it->running = false;
+		return;
+	}
+	pthread_mutex_unlock(&a->lock);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	job_file(a, conn, &limits, dir, file, domain, &o);
+	double seconds = ag_seconds_since(&t0);
+	if (conn)
+		virConnectClose(conn);
+	pthread_mutex_lock(&a->lock);
+	ag_stats_observe(&a->stats, seconds);
+	if (limits.n_vcpus > a->limits.n_vcpus) {
+		rc_limits_finish(&a->limits);
+		a->limits = limits; /* what this job learnt */
+	} else {
+		rc_limits_finish(&limits);
+	}
+	it->running = false;
+	if (o.gone && !it->again) {
+		if (o.domain && o.phase == RC_PHASE_ORPHANED) {
+			struct ag_orphan *g = reallocarray(
+			    a->orphans, a->n_orphans + 1, sizeof(*g));
+			if (g) {
+				a->orphans = g;
+				g[a->n_orphans++] = (struct ag_orphan){
+				    strdup(o.domain), strdup(file),
+				    RC_PHASE_ORPHANED,
+				    o.note ? strdup(o.note) : NULL};
+				ag_log(LOG_NOTICE, "%s: %s", o.domain,
+				       o.note ? o.note : "orphaned");
+			}
+		} else if (o.domain) {
+			ag_log(LOG_NOTICE, "%s: its file %s is gone; pruned",
+			       o.domain, file);
+		}
+		ag_item_remove(a, it);
+	} else {
+		clashes(a, it, &o);
+		record(a, it, &o);
+		if (it->again)
+			ag_schedule(a, it, 0);
+	}
+	outcome_finish(&o);
+	ag_status_changed(a);
+}
+
+bool ag_idle(struct ag_agent *a)
+{
+	if (a->resync_wanted || a->resync_running)
+		return false;
+	for (size_t i = 0; i < a->n_items; i++)
+		if (a->items[i]->queued || a->items[i]->running)
+			return false;
+	return true;
+}
+
+/* Tells systemd the agent is ready once every file was reconciled once
+ * (or there was none) after the first full pass, or at once when libvirt
+ * is unreachable: the agent then waits for it, and its STATUS= says so;
+ * failing the start would only restart it into the same wait. Lock
+ * held. */
+static void announce_ready(struct ag_agent *a)
+{
+	if (a->ready_sent || !a->stats.last_resync ||
+	    (a->connected && !ag_idle(a)))
+		return;
+	a->ready_sent = true;
+	ag_status_write(a);
+	sd_notify(0, "READY=1");
+	ag_log(LOG_INFO, "ready: %zu files, %zu orphaned", a->n_items,
+	       a->n_orphans);
+}
+
+void *ag_worker(void *opaque)
+{
+	struct ag_agent *a = opaque;
+
+	pthread_mutex_lock(&a->lock);
+	while (!a->quitting) {
+		uint64_t now = ag_now_ms(), next;
+		struct ag_item *it;
+		if (a->resync_wanted && !a->resync_running) {
+			ag_resync(a);
+			announce_ready(a);
+			continue;
+		}
+		it = ag_take_due(a, now);
+		if (!it) {
+			next = ag_next_due(a);
+			if (next == UINT64_MAX) {
+				pthread_cond_wait(&a->work, &a->lock);
+			} else {
+				struct timespec ts;
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				uint64_t ms = next - now;
+				ts.tv_sec += ms / 1000;
+				ts.tv_nsec += (ms % 1000) * 1000000;
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+				pthread_cond_timedwait(&a->work, &a->lock, &ts);
+			}
+			continue;
+		}
+		a->busy++;
+		run_job(a, it);
+		a->busy--;
+		announce_ready(a);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
