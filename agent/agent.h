@@ -30,7 +30,10 @@ enum {
 /* One desired-state file and what the agent knows of it. */
 struct ag_item {
 	char *file;   /* its name in the directory: the queue's key */
-	char *domain; /* the domain it named when last read, or NULL */
+	char *domain; /* the domain it named when last read (or that its
+			 first call named), or NULL */
+	char uuid[VIR_UUID_STRING_BUFLEN]; /* its domain's, or "" */
+	int id;                            /* its domain's; -1: not running */
 	enum rc_phase phase;
 	char *error;       /* the last problem, located, or NULL */
 	char *note;        /* restart-required or converging note, or NULL */
@@ -41,7 +44,8 @@ struct ag_item {
 	bool queued;  /* waiting for due_ms */
 	bool running; /* a worker has it */
 	bool again;   /* something happened while it ran: run again */
-	bool gone;    /* its file is gone: drop after the run */
+	bool gone;    /* its file is gone: drop after the run; never a clash */
+	bool seen;    /* ag_scan found its file */
 	uint64_t due_ms;
 	unsigned failures; /* consecutive, for the backoff */
 	/* when each kind of event our own calls cause stops being expected
@@ -49,9 +53,12 @@ struct ag_item {
 	uint64_t expect_until[AG_EV_NONE];
 };
 
+/* A domain of this directory that no file names. */
 struct ag_orphan {
 	char *domain;
-	char *file;
+	char *file;                        /* the file its mark names */
+	char uuid[VIR_UUID_STRING_BUFLEN]; /* "" until a pass read it */
+	int id;
 	enum rc_phase phase; /* orphaned, or error when prune failed */
 	char *note;
 };
@@ -83,6 +90,7 @@ struct ag_stats {
 	time_t last_success;
 	time_t last_resync;
 	time_t started;
+	uint64_t orphan_passes; /* passes that looked for orphans */
 };
 
 struct ag_agent {
@@ -99,8 +107,13 @@ struct ag_agent {
 	struct rc_limits limits;
 	bool connected;
 	unsigned reconnects; /* failed attempts in a row */
-	bool resync_running;
 	bool resync_wanted;
+	/* the orphan pass (prune.c): wanted after a file vanished and after
+	 * a resync, due once the directory was quiet for a while */
+	bool orphans_wanted;
+	bool orphans_running;
+	uint64_t orphans_due_ms;
+	uint64_t file_events; /* counted, so a pass sees what came meanwhile */
 	bool quitting;
 	unsigned busy; /* workers inside a job */
 	struct ag_stats stats;
@@ -122,6 +135,15 @@ struct ag_agent {
 	int lifecycle_cb, metadata_cb;
 	pthread_t workers[AG_WORKERS];
 };
+
+/* util.c: allocation that never fails: the agent aborts when out of
+ * memory, as libvirt and GLib do (an untested recovery path is worse). */
+void *ag_xcalloc(size_t n, size_t size);
+void *ag_xreallocarray(void *p, size_t n, size_t size);
+char *ag_xstrdup(const char *s);
+char *ag_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Replaces *slot with a copy of s (NULL: none), freeing the old one. */
+void ag_set_str(char **slot, const char *s);
 
 uint64_t ag_now_ms(void);
 /* Seconds on CLOCK_MONOTONIC since t0, taken from that clock. */
@@ -177,9 +199,26 @@ bool ag_idle(struct ag_agent *a);
 /* A worker thread: takes due files and full passes until quitting. */
 void *ag_worker(void *opaque);
 
-/* prune.c: the full pass. A worker calls it with the lock held; it drops
- * the lock while libvirt is read. */
+/* prune.c: the full pass and the orphan pass. Workers call them with the
+ * lock held; they drop it while libvirt is read. */
+/* Every file queued again, then an orphan pass. */
 void ag_resync(struct ag_agent *a);
+/* Asks for an orphan pass once the directory has been quiet for the
+ * window of the last file event (at least AG_ORPHAN_QUIET_MS). */
+#define AG_ORPHAN_QUIET_MS 1000
+void ag_orphans_later(struct ag_agent *a, uint64_t window_ms);
+/* Whether the orphan pass may run now: wanted, due, and no file waits for
+ * or is in its job (a file that is not read yet may name any domain). */
+bool ag_orphans_due(struct ag_agent *a, uint64_t now);
+/* Every domain read; those of this directory that no present file names
+ * are orphans, pruned with --prune when the directory was read, holds
+ * files, and every file's domain is known. */
+void ag_orphan_pass(struct ag_agent *a);
+/* A file's item vanished (lock held): its domain, if it was ours and no
+ * other file names it, is an orphan until the next pass says more. */
+void ag_orphan_add(struct ag_agent *a, const struct ag_item *it);
+/* Drops the orphan entries of a domain that a file names now. */
+void ag_orphans_forget(struct ag_agent *a, const char *domain);
 
 /* events.c: callbacks of libvirt's loop. */
 void ag_on_signal(int watch, int fd, int events, void *opaque);
@@ -189,8 +228,9 @@ void ag_on_reconnect(int timer, void *opaque);
 
 /* watch.c */
 int ag_watch_start(struct ag_agent *a);
-/* Reads the directory: adds new files, drops vanished ones, queues all
- * (when all) or the new ones. Lock held. Returns -errno when unreadable. */
+/* Reads the directory: adds new files, marks vanished ones gone, queues
+ * all (when all) or the new and vanished ones. Lock held. Returns the
+ * number of desired-state files, or -errno when unreadable. */
 int ag_scan(struct ag_agent *a, bool all);
 /* The permission check: NULL when fine, else why (static or allocated
  * into buf). */

@@ -1,7 +1,9 @@
 /* A file's job: what a worker does with one desired-state file (read it,
  * read its domain, plan, apply, record the outcome), and the workers'
  * loop that takes due files from the queue. */
+#include <assert.h>
 #include <errno.h>
+#include <libvirt/virterror.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +13,6 @@
 
 #include "agent.h"
 #include "cleanup.h"
-
-static void set_str(char **slot, const char *s)
-{
-	char *n = s ? strdup(s) : NULL;
-
-	free(*slot);
-	*slot = n;
-}
 
 /* The first problem of a file, as FILE:LINE:COL: message (and how many
  * more), for the status. */
@@ -68,9 +62,15 @@ void ag_progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 	int ev = expected_event(a->kind);
 	struct ag_item *it;
 
-	if (l->agent && ev != AG_EV_NONE) {
+	assert(dp->name);
+	if (l->agent) {
 		pthread_mutex_lock(&l->agent->lock);
-		if ((it = ag_item_find(l->agent, l->file)))
+		it = ag_item_find(l->agent, l->file);
+		/* a new file's first calls (its define) echo before its job
+		 * ends: the item must know its domain to know the echo */
+		if (it && !it->domain)
+			it->domain = ag_xstrdup(dp->name);
+		if (it && ev != AG_EV_NONE)
 			it->expect_until[ev] = ag_now_ms() + AG_EXPECT_MS;
 		pthread_mutex_unlock(&l->agent->lock);
 	}
@@ -107,6 +107,8 @@ int ag_limits_copy(const struct rc_limits *from, struct rc_limits *to)
 struct outcome {
 	enum rc_phase phase;
 	char *domain;
+	char uuid[VIR_UUID_STRING_BUFLEN]; /* "" when not known */
+	int id;
 	char *error;
 	char *note;
 	char *change;
@@ -123,51 +125,30 @@ static void outcome_finish(struct outcome *o)
 	free(o->change);
 }
 
-/* A file that is gone: its domain, if ours, is orphaned (kept), or with
- * --prune undefined, unless the directory is empty. */
-static void job_gone(struct ag_agent *a, virConnectPtr conn,
-		     const struct rc_limits *limits, const char *dir,
-		     const char *file, const char *domain, bool prune,
-		     struct outcome *out)
+/* The domain's UUID and id after the job: as read, or after calls were
+ * made (a define, a start), looked up again. */
+static void domain_identity(virConnectPtr conn, const char *name,
+			    const struct rc_pass *read, struct outcome *out)
 {
-	struct rc_observed o;
-	struct rc_err e;
-	struct ds_set none = {0};
-	struct rc_plan plan;
-	struct rc_plan_opts po = {
-	    .prune = prune, .dir_usable = true, .dir = a->dir_id};
-	struct rc_apply_stats st = {0};
-	struct ag_job_log log = {file, a};
-	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
-				   .delete_nvram = a->opts.delete_nvram,
-				   .progress = ag_progress,
-				   .userdata = &log};
 	virDomainPtr dom;
 
-	out->gone = true;
-	out->phase = RC_PHASE_ORPHANED;
-	if (!domain || !conn || !(dom = virDomainLookupByName(conn, domain)))
-		return;
-	if (rc_observe_domain(dom, &o, &e) < 0 || !o.mark.present ||
-	    strcmp(o.mark.file ? o.mark.file : "", file)) {
-		rc_observed_finish(&o);
-		virDomainFree(dom);
-		return;
-	}
-	virDomainFree(dom);
-	if (rc_plan(&none, &o, 1, limits, &po, &plan) == 0) {
-		rc_apply(conn, &plan, &ao, &st);
-		if (plan.n) {
-			out->phase = plan.domains[0].phase;
-			out->note = plan.domains[0].reason
-					? strdup(plan.domains[0].reason)
-					: NULL;
+	out->id = -1;
+	if (read) {
+		if (read->n_observed) {
+			memcpy(out->uuid, read->observed[0].uuid,
+			       sizeof(out->uuid));
+			out->id = read->observed[0].id;
 		}
-		out->writes = st.writes;
-		rc_plan_finish(&plan);
+		return;
 	}
-	out->domain = strdup(domain);
-	rc_observed_finish(&o);
+	if (!(dom = virDomainLookupByName(conn, name))) {
+		virResetLastError();
+		return;
+	}
+	if (virDomainGetUUIDString(dom, out->uuid) < 0)
+		out->uuid[0] = '\0';
+	out->id = (int)virDomainGetID(dom);
+	virDomainFree(dom);
 }
 
 /* Checks where the file is and who may write it. */
@@ -209,9 +190,10 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (asprintf(&path, "%s/%s", a->opts.dir, file) < 0)
 		return;
+	/* a vanished file prunes nothing: the orphan pass decides, on the
+	 * whole directory, once it is quiet */
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		job_gone(a, conn, limits, dir, file, old_domain, a->opts.prune,
-			 out);
+		out->gone = true;
 		return;
 	}
 	out->phase = RC_PHASE_ERROR;
@@ -236,9 +218,10 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 		rc_pass_finish(&p);
 		return;
 	}
-	out->domain = strdup(p.set.entries[0].dom->name);
+	out->domain = ag_xstrdup(p.set.entries[0].dom->name);
 	rc_apply(conn, &p.plan, &ao, &st);
 	struct rc_domain_plan *dp = &p.plan.domains[0];
+	domain_identity(conn, dp->name, st.writes ? NULL : &p, out);
 	if (st.writes) {
 		/* what the calls came to, and how long the job took */
 		ag_log(LOG_INFO, "%s (%s): %s after %zu call%s in %.1f ms",
@@ -256,6 +239,16 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	if (dp->n_actions)
 		out->change = strdup(dp->actions[dp->n_actions - 1].why);
 	rc_pass_finish(&p);
+}
+
+/* Queues again the other files that named its domain: they may be free of
+ * a clash with it now. Lock held. */
+static void rerun_sharers(struct ag_agent *a, const struct ag_item *it)
+{
+	for (size_t i = 0; it->domain && i < a->n_items; i++)
+		if (a->items[i] != it && a->items[i]->domain &&
+		    !strcmp(a->items[i]->domain, it->domain))
+			ag_schedule(a, a->items[i], 0);
 }
 
 /* Records a job's outcome in its item; logs what is new. Lock held. */
@@ -280,17 +273,20 @@ static void record(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 	}
 	if (o->domain && (!it->domain || strcmp(it->domain, o->domain))) {
 		/* files that shared its old name may be free of the clash */
-		for (size_t i = 0; it->domain && i < a->n_items; i++)
-			if (a->items[i] != it && a->items[i]->domain &&
-			    !strcmp(a->items[i]->domain, it->domain))
-				ag_schedule(a, a->items[i], 0);
-		set_str(&it->domain, o->domain);
+		rerun_sharers(a, it);
+		ag_set_str(&it->domain, o->domain);
+	}
+	if (o->domain) {
+		/* a file names it now (a renamed file took it over) */
+		ag_orphans_forget(a, o->domain);
+		memcpy(it->uuid, o->uuid, sizeof(it->uuid));
+		it->id = o->id;
 	}
 	it->phase = o->phase;
-	set_str(&it->error, o->error);
-	set_str(&it->note, o->note);
+	ag_set_str(&it->error, o->error);
+	ag_set_str(&it->note, o->note);
 	if (o->change) {
-		set_str(&it->last_change, o->change);
+		ag_set_str(&it->last_change, o->change);
 		it->changed_at = now;
 	}
 	if (o->error) {
@@ -311,7 +307,9 @@ static bool clashes(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 {
 	for (size_t i = 0; o->domain && i < a->n_items; i++) {
 		struct ag_item *other = a->items[i];
-		if (other == it || !other->domain ||
+		/* a file that is gone names nothing, though its item
+		 * waits for its job */
+		if (other == it || other->gone || !other->domain ||
 		    strcmp(other->domain, o->domain))
 			continue;
 		free(o->error);
@@ -356,23 +354,14 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 	}
 	it->running = false;
 	if (o.gone && !it->again) {
-		if (o.domain && o.phase == RC_PHASE_ORPHANED) {
-			struct ag_orphan *g = reallocarray(
-			    a->orphans, a->n_orphans + 1, sizeof(*g));
-			if (g) {
-				a->orphans = g;
-				g[a->n_orphans++] = (struct ag_orphan){
-				    strdup(o.domain), strdup(file),
-				    RC_PHASE_ORPHANED,
-				    o.note ? strdup(o.note) : NULL};
-				ag_log(LOG_NOTICE, "%s: %s", o.domain,
-				       o.note ? o.note : "orphaned");
-			}
-		} else if (o.domain) {
-			ag_log(LOG_NOTICE, "%s: its file %s is gone; pruned",
-			       o.domain, file);
-		}
+		/* its domain is kept; the orphan pass decides, after a quiet
+		 * moment, whether another file took it over */
+		ag_orphan_add(a, it);
+		rerun_sharers(a, it);
+		ag_orphans_later(a, 0);
 		ag_item_remove(a, it);
+	} else if (o.gone) {
+		ag_schedule(a, it, 0);
 	} else {
 		clashes(a, it, &o);
 		record(a, it, &o);
@@ -385,7 +374,8 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 
 bool ag_idle(struct ag_agent *a)
 {
-	if (a->resync_wanted || a->resync_running)
+	if (a->resync_wanted || a->orphans_running ||
+	    (a->orphans_wanted && a->orphans_due_ms != UINT64_MAX))
 		return false;
 	for (size_t i = 0; i < a->n_items; i++)
 		if (a->items[i]->queued || a->items[i]->running)
@@ -418,14 +408,24 @@ void *ag_worker(void *opaque)
 	while (!a->quitting) {
 		uint64_t now = ag_now_ms(), next;
 		struct ag_item *it;
-		if (a->resync_wanted && !a->resync_running) {
+		if (a->resync_wanted) {
 			ag_resync(a);
+			announce_ready(a);
+			continue;
+		}
+		if (ag_orphans_due(a, now)) {
+			ag_orphan_pass(a);
 			announce_ready(a);
 			continue;
 		}
 		it = ag_take_due(a, now);
 		if (!it) {
 			next = ag_next_due(a);
+			/* a pass held back by a job is looked at again
+			 * when the job ends */
+			if (a->orphans_wanted && a->orphans_due_ms > now &&
+			    a->orphans_due_ms < next)
+				next = a->orphans_due_ms;
 			if (next == UINT64_MAX) {
 				pthread_cond_wait(&a->work, &a->lock);
 			} else {

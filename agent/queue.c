@@ -41,21 +41,17 @@ struct ag_item *ag_item_find(struct ag_agent *a, const char *file)
 /* Finds or adds the item of file, keeping the array sorted. */
 struct ag_item *ag_item_get(struct ag_agent *a, const char *file)
 {
-	struct ag_item *it = ag_item_find(a, file), **grown;
+	struct ag_item *it = ag_item_find(a, file);
 	size_t at = 0;
 
 	if (it)
 		return it;
-	grown = reallocarray(a->items, a->n_items + 1, sizeof(*grown));
-	if (!grown)
-		return NULL;
-	a->items = grown;
-	it = calloc(1, sizeof(*it));
-	if (!it || !(it->file = strdup(file))) {
-		free(it);
-		return NULL;
-	}
+	a->items =
+	    ag_xreallocarray(a->items, a->n_items + 1, sizeof(*a->items));
+	it = ag_xcalloc(1, sizeof(*it));
+	it->file = ag_xstrdup(file);
 	it->phase = RC_PHASE_CONVERGING;
+	it->id = -1;
 	while (at < a->n_items && strcmp(a->items[at]->file, file) < 0)
 		at++;
 	memmove(&a->items[at + 1], &a->items[at],

@@ -35,12 +35,22 @@ static json_object *str_json(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
+/* The domain's UUID and id (-1 when not running), when known. */
+static void domain_json(json_object *o, const char *uuid, int id)
+{
+	if (!*uuid)
+		return;
+	json_object_object_add(o, "uuid", json_object_new_string(uuid));
+	json_object_object_add(o, "id", json_object_new_int(id));
+}
+
 static json_object *item_json(const struct ag_item *it)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "file", str_json(it->file));
 	json_object_object_add(o, "domain", str_json(it->domain));
+	domain_json(o, it->uuid, it->id);
 	json_object_object_add(o, "phase", str_json(rc_phase_name(it->phase)));
 	json_object_object_add(o, "error", str_json(it->error));
 	json_object_object_add(o, "note", str_json(it->note));
@@ -73,6 +83,7 @@ static json_object *status_json(struct ag_agent *a)
 		json_object_object_add(o, "file", str_json(a->orphans[i].file));
 		json_object_object_add(o, "domain",
 				       str_json(a->orphans[i].domain));
+		domain_json(o, a->orphans[i].uuid, a->orphans[i].id);
 		json_object_object_add(
 		    o, "phase", str_json(rc_phase_name(a->orphans[i].phase)));
 		json_object_object_add(o, "note", str_json(a->orphans[i].note));
@@ -198,6 +209,10 @@ static char *metrics_text(struct ag_agent *a)
 		"calls made.\n"
 		"# TYPE virt_reconcile_libvirt_calls_total counter\n"
 		"virt_reconcile_libvirt_calls_total %llu\n"
+		"# HELP virt_reconcile_orphan_passes_total Passes over every "
+		"domain that looked for orphans.\n"
+		"# TYPE virt_reconcile_orphan_passes_total counter\n"
+		"virt_reconcile_orphan_passes_total %llu\n"
 		"# HELP virt_reconcile_connected Whether libvirt answers.\n"
 		"# TYPE virt_reconcile_connected gauge\n"
 		"virt_reconcile_connected %d\n"
@@ -211,8 +226,9 @@ static char *metrics_text(struct ag_agent *a)
 		"virt_reconcile_last_resync_timestamp_seconds %lld\n",
 		(unsigned long long)a->stats.reconciles,
 		(unsigned long long)a->stats.errors,
-		(unsigned long long)a->stats.calls, a->connected ? 1 : 0,
-		(long long)a->stats.last_success,
+		(unsigned long long)a->stats.calls,
+		(unsigned long long)a->stats.orphan_passes,
+		a->connected ? 1 : 0, (long long)a->stats.last_success,
 		(long long)a->stats.last_resync);
 	metrics_durations(f, &a->stats);
 	if (fclose(f) != 0) {

@@ -92,7 +92,9 @@ static void rewatch(struct ag_agent *a)
 
 static void on_file_event(struct ag_agent *a, const struct inotify_event *ev)
 {
+	bool vanished = ev->mask & (IN_DELETE | IN_MOVED_FROM);
 	struct ag_item *it;
+	uint64_t window;
 
 	if (ds_name_ignored(ev->name))
 		return;
@@ -105,12 +107,19 @@ static void on_file_event(struct ag_agent *a, const struct inotify_event *ev)
 		    lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
 			return;
 	}
-	it = (ev->mask & (IN_DELETE | IN_MOVED_FROM))
-		 ? ag_item_find(a, ev->name)
-		 : ag_item_get(a, ev->name);
+	it = vanished ? ag_item_find(a, ev->name) : ag_item_get(a, ev->name);
+	a->file_events++;
+	window = ag_quiet_window(a);
+	/* a move, a checkout or a swap removes one name and adds another:
+	 * the orphans are looked for once the directory is quiet (and again
+	 * after any change while there are orphans: a file may name one now,
+	 * or a file that had problems may be read now) */
+	if (vanished || a->orphans_wanted || a->n_orphans)
+		ag_orphans_later(a, window);
 	if (!it)
 		return;
-	ag_schedule(a, it, ag_quiet_window(a));
+	it->gone = vanished;
+	ag_schedule(a, it, window);
 }
 
 static void on_inotify(int watch, int fd, int events, void *opaque)
@@ -163,36 +172,35 @@ int ag_watch_start(struct ag_agent *a)
 int ag_scan(struct ag_agent *a, bool all)
 {
 	DIR *d = opendir(a->opts.dir);
-	int r = 0;
+	int n = 0;
 
 	if (!d)
 		return -errno;
+	for (size_t i = 0; i < a->n_items; i++)
+		a->items[i]->seen = false;
 	for (struct dirent *de; (errno = 0, de = readdir(d));) {
 		struct ag_item *it;
 		if (ds_name_ignored(de->d_name))
 			continue;
+		n++;
 		it = ag_item_find(a, de->d_name);
-		if (!it) {
-			it = ag_item_get(a, de->d_name);
-			if (!it) {
-				r = -ENOMEM;
-				break;
-			}
-			ag_schedule(a, it, 0);
-		} else if (all) {
-			ag_schedule(a, it, 0);
-		}
+		if (!it || it->gone || all)
+			ag_schedule(a, it ? it : ag_item_get(a, de->d_name), 0);
+		it = ag_item_find(a, de->d_name);
+		it->seen = true;
 		it->gone = false;
 	}
+	int r = errno ? -errno : n;
 	closedir(d);
-	/* what is no longer there: run once more, to report it orphaned */
-	for (size_t i = 0; i < a->n_items && r == 0; i++) {
-		_cleanup_free_ char *path = NULL;
-		if (asprintf(&path, "%s/%s", a->opts.dir, a->items[i]->file) <
-		    0)
-			return -ENOMEM;
-		if (access(path, F_OK) < 0 && errno == ENOENT)
-			ag_schedule(a, a->items[i], 0);
+	if (r < 0)
+		return r;
+	/* what is no longer there: its job drops it */
+	for (size_t i = 0; i < a->n_items; i++) {
+		struct ag_item *it = a->items[i];
+		if (!it->seen && !it->gone) {
+			it->gone = true;
+			ag_schedule(a, it, 0);
+		}
 	}
 	return r;
 }
