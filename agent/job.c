@@ -164,7 +164,15 @@ static const char *check_file(struct ag_agent *a, const char *dir,
 		    real[dl] != '/')
 			return "a symlink to outside the directory, ignored";
 	}
-	return a->opts.insecure ? NULL : ag_check_perms(path, false, buf, len);
+	/* a FIFO would block the read, a device is no desired state */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return "not a regular file, ignored";
+	if (a->opts.insecure)
+		return NULL;
+	/* the directory is checked at each read: its mode may have changed
+	 * since the agent started */
+	const char *bad = ag_check_perms(a->opts.dir, true, buf, len);
+	return bad ? bad : ag_check_perms(path, false, buf, len);
 }
 
 /* Reconciles one file: read it, read its domain, plan, apply. Runs

@@ -143,8 +143,9 @@ void ag_resync(struct ag_agent *a)
 
 /* What the pass found out about the directory before reading libvirt. */
 struct dir_view {
-	bool usable;        /* read, and holds desired-state files */
-	const char *why;    /* why not usable */
+	bool usable;     /* read, and holds desired-state files */
+	const char *why; /* why not usable */
+	char why_buf[512];
 	char *unknown;      /* a present file whose domain is not known */
 	uint64_t events_at; /* a->file_events when it was looked at */
 };
@@ -168,6 +169,11 @@ static bool look_at_dir(struct ag_agent *a, struct dir_view *v)
 	v->why = n < 0    ? "the directory cannot be read"
 		 : n == 0 ? "the directory holds no desired-state file"
 			  : NULL;
+	/* an unsafe directory converges nothing, and prunes nothing */
+	if (v->usable && !a->opts.insecure &&
+	    (v->why = ag_check_perms(a->opts.dir, true, v->why_buf,
+				     sizeof(v->why_buf))))
+		v->usable = false;
 	for (size_t i = 0; v->usable && i < a->n_items; i++)
 		if (!a->items[i]->gone && !a->items[i]->domain) {
 			v->unknown = ag_xstrdup(a->items[i]->file);
@@ -197,7 +203,8 @@ static char *kept_note(const struct rc_observed *o, const struct dir_view *v)
 				    "nothing is pruned",
 				    file, v->unknown);
 	return ag_xasprintf("its file %s is gone, but %s: nothing is pruned",
-			    file, v->why);
+			    file,
+			    v->why ? v->why : "the directory is unusable");
 }
 
 /* The observation of that name among n. */

@@ -49,9 +49,12 @@ const char *ag_check_perms(const char *path, bool dir, char *buf, size_t len)
 static int watch_dir(struct ag_agent *a)
 {
 	char real[PATH_MAX], parent[PATH_MAX];
+	/* IN_ATTRIB: a file or the directory whose mode or owner changed
+	 * (a refused file made safe, or the directory made unsafe), and a
+	 * file's new hard link */
 	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-			      IN_CREATE | IN_DELETE | IN_DELETE_SELF |
-			      IN_MOVE_SELF | IN_ONLYDIR;
+			      IN_CREATE | IN_ATTRIB | IN_DELETE |
+			      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 
 	if (a->dir_wd >= 0)
 		inotify_rm_watch(a->inotify_fd, a->dir_wd);
@@ -90,6 +93,20 @@ static void rewatch(struct ag_agent *a)
 	pthread_cond_signal(&a->work);
 }
 
+/* Whether a file just created is whole: a file being written is read
+ * when it is closed, but a symlink, a hard link to a written file
+ * (ln, cp -l) and a FIFO or device node (mkfifo, mknod) are never
+ * closed after a write. */
+static bool created_whole(struct ag_agent *a, const char *name)
+{
+	_cleanup_free_ char *path = ag_xasprintf("%s/%s", a->opts.dir, name);
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return false;
+	return !S_ISREG(st.st_mode) || st.st_nlink > 1;
+}
+
 static void on_file_event(struct ag_agent *a, const struct inotify_event *ev)
 {
 	bool vanished = ev->mask & (IN_DELETE | IN_MOVED_FROM);
@@ -98,15 +115,8 @@ static void on_file_event(struct ag_agent *a, const struct inotify_event *ev)
 
 	if (ds_name_ignored(ev->name))
 		return;
-	/* A file being created is read when it is closed; a symlink has no
-	 * close, so its creation is the event. */
-	if (ev->mask & IN_CREATE) {
-		_cleanup_free_ char *path = NULL;
-		struct stat st;
-		if (asprintf(&path, "%s/%s", a->opts.dir, ev->name) < 0 ||
-		    lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
-			return;
-	}
+	if ((ev->mask & IN_CREATE) && !created_whole(a, ev->name))
+		return;
 	it = vanished ? ag_item_find(a, ev->name) : ag_item_get(a, ev->name);
 	a->file_events++;
 	window = ag_quiet_window(a);
@@ -139,13 +149,27 @@ static void on_inotify(int watch, int fd, int events, void *opaque)
 		const struct inotify_event *ev = (const void *)p;
 		p += sizeof(*ev) + ev->len;
 		if (ev->mask & IN_Q_OVERFLOW) {
-			a->resync_wanted = true; /* events were lost */
+			ag_log(LOG_WARNING,
+			       "%s: inotify's queue overflowed and file events "
+			       "were lost; reading everything again",
+			       a->opts.dir);
+			a->resync_wanted = true;
 			pthread_cond_signal(&a->work);
 		} else if (ev->wd == a->parent_wd) {
 			if (ev->len && !strcmp(ev->name, base))
 				rewatch(a);
 		} else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
 			rewatch(a);
+		} else if (ev->wd == a->dir_wd && (ev->mask & IN_ATTRIB) &&
+			   !ev->len) {
+			/* its mode or owner: whether its files may be read
+			 * is decided again, for each */
+			ag_log(LOG_INFO,
+			       "%s: the directory's mode or owner changed; "
+			       "reading it all",
+			       a->opts.dir);
+			a->resync_wanted = true;
+			pthread_cond_signal(&a->work);
 		} else if (ev->wd == a->dir_wd && ev->len) {
 			on_file_event(a, ev);
 		}
