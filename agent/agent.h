@@ -122,6 +122,11 @@ struct ag_agent {
 	bool status_dirty;
 	/* the last write of each file: 0, or -errno (logged once a change) */
 	int status_err, metrics_err;
+	/* a failed write is tried again after this long (doubling), with
+	 * nothing new to write: 0 while the writes succeed */
+	unsigned write_retry_ms;
+	char *write_error; /* the last failed write, "FILE: why", or NULL */
+	time_t write_error_at;
 	int resync_timer;
 	int reconnect_timer;
 	int inotify_fd;

@@ -75,6 +75,11 @@ static json_object *status_json(struct ag_agent *a)
 	json_object_object_add(agent, "last_resync",
 			       time_json(a->stats.last_resync));
 	json_object_object_add(agent, "written", time_json(time(NULL)));
+	/* a write that failed before this one (the disk was full, say) */
+	json_object_object_add(agent, "last_write_error",
+			       str_json(a->write_error));
+	json_object_object_add(agent, "last_write_error_at",
+			       time_json(a->write_error_at));
 	json_object_object_add(root, "agent", agent);
 	for (size_t i = 0; i < a->n_items; i++)
 		json_object_array_add(doms, item_json(a->items[i]));
@@ -240,15 +245,40 @@ static char *metrics_text(struct ag_agent *a)
 
 /* Logs a report file's failed write once, not on every write (a host
  * without node_exporter's directory would fill the journal), and its
- * recovery. */
-static void report_written(const char *path, const char *what, int r, int *last)
+ * recovery; remembers the failure for the status. */
+static void report_written(struct ag_agent *a, const char *path,
+			   const char *what, int r, int *last)
 {
 	if (r < 0 && r != *last)
 		ag_log(LOG_ERR, "%s: cannot write the %s: %s", path, what,
 		       strerror(-r));
 	else if (r == 0 && *last < 0)
 		ag_log(LOG_INFO, "%s: the %s is written again", path, what);
+	if (r < 0) {
+		free(a->write_error);
+		a->write_error = ag_xasprintf("%s: %s", path, strerror(-r));
+		a->write_error_at = time(NULL);
+	}
 	*last = r;
+}
+
+/* A failed write is tried again, 1 s later and doubling to a minute:
+ * nothing else may change for long, and a status that says what was
+ * true when the disk filled up misleads whoever reads it. */
+#define WRITE_RETRY_FIRST_MS 1000
+#define WRITE_RETRY_MAX_MS 60000
+
+static void retry_writes(struct ag_agent *a)
+{
+	if (a->status_err == 0 && a->metrics_err == 0) {
+		a->write_retry_ms = 0;
+		return;
+	}
+	a->write_retry_ms =
+	    a->write_retry_ms ? a->write_retry_ms * 2 : WRITE_RETRY_FIRST_MS;
+	if (a->write_retry_ms > WRITE_RETRY_MAX_MS)
+		a->write_retry_ms = WRITE_RETRY_MAX_MS;
+	virEventUpdateTimeout(a->status_timer, a->write_retry_ms);
 }
 
 void ag_status_changed(struct ag_agent *a)
@@ -265,7 +295,7 @@ void ag_on_status_timer(int timer, void *opaque)
 
 	virEventUpdateTimeout(timer, -1);
 	pthread_mutex_lock(&a->lock);
-	ag_status_write(a);
+	ag_status_write(a); /* which sets the timer again to retry a failure */
 	bool quiet = ag_idle(a);
 	pthread_mutex_unlock(&a->lock);
 	/* after a burst of work, give what it freed back to the system */
@@ -288,15 +318,16 @@ void ag_status_write(struct ag_agent *a)
 				     j, JSON_C_TO_STRING_PRETTY |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
-		report_written(a->opts.status_file, "status file", r,
+		report_written(a, a->opts.status_file, "status file", r,
 			       &a->status_err);
 	}
 	if (a->opts.metrics_file) {
 		_cleanup_free_ char *m = metrics_text(a);
 		int r = m ? write_atomic(a->opts.metrics_file, m) : -ENOMEM;
-		report_written(a->opts.metrics_file, "metrics file", r,
+		report_written(a, a->opts.metrics_file, "metrics file", r,
 			       &a->metrics_err);
 	}
+	retry_writes(a);
 	count_phases(a, count);
 	off += snprintf(line, sizeof(line), "STATUS=%s; %zu domains:",
 			a->connected ? "connected" : "libvirt unreachable",
