@@ -10,6 +10,8 @@
 # - the directory made group-writable: every file refused, an edit made
 #   meanwhile converges nothing (the write counter says so), and made
 #   safe again, the edit converges;
+# - a burst of new files: each reconciled once (the echoes of the agent's
+#   own calls queue nothing);
 # - an inotify queue overflow: logged, and everything read again.
 # The agent runs with --resync 3600: whatever converges here was noticed
 # by the watch.
@@ -117,6 +119,19 @@ check "chmod g-w on the directory: the edit converges" wait_until 5 eval \
 	'metric_gt virt_reconcile_libvirt_calls_total "$calls_before"'
 check "base is no longer refused" wait_until 5 eval \
 	'[ "$(st file base.yaml error)" = null ]'
+
+# a burst of new files: each is reconciled once; the events of its own
+# define and start, which come before its job has ended, are known as its
+# echoes and queue nothing
+n=300
+for i in $(seq 1 $n); do file_of "vr-w-x$i" >"$STAGE/x$i.yaml"; done
+r=$(metric virt_reconcile_reconciles_total)
+mv "$STAGE"/x*.yaml "$DIR/"
+check "the burst converges" wait_until 20 eval \
+	'[ "$(st phases x)" = "in-sync $n" ]'
+settle
+check_eq "each file of the burst reconciled once" "$((r + n))" \
+	"$(metric virt_reconcile_reconciles_total)"
 
 # an inotify queue overflow: events lost, everything read again
 max=$(cat /proc/sys/fs/inotify/max_queued_events 2>/dev/null || echo 0)
