@@ -14,6 +14,9 @@
 #include "pass.h"
 
 #define AG_WORKERS 4
+/* After SIGTERM, the workers are waited for --shutdown-timeout seconds
+ * and this many more, then left behind. */
+#define AG_STOP_MARGIN_S 5
 
 /* The domain events the agent's own calls cause. */
 enum {
@@ -48,6 +51,9 @@ struct ag_item {
 	bool seen;    /* ag_scan found its file */
 	uint64_t due_ms;
 	unsigned failures; /* consecutive, for the backoff */
+	bool owned;        /* its last job left its domain marked as ours */
+	char *lost_to;     /* the directory that took its domain over, until
+			      the file changes (job.c), or NULL */
 	/* when each kind of event our own calls cause stops being expected
 	 * (ag_now_ms; 0: not expected), by AG_EV_* */
 	uint64_t expect_until[AG_EV_NONE];
@@ -106,6 +112,14 @@ struct ag_agent {
 	virConnectPtr conn;
 	struct rc_limits limits;
 	bool connected;
+	bool connecting;    /* a thread is connecting (conn.c) */
+	char *libvirt_note; /* why not connected, for the status; NULL */
+	/* the watchdog (conn.c): while workers make calls, the last sign of
+	 * progress; a probe of libvirt under way, since when; whether libvirt
+	 * is reported not answering */
+	int watchdog_timer;
+	uint64_t progress_ms, probe_ms;
+	bool probing, stalled;
 	unsigned reconnects; /* failed attempts in a row */
 	bool resync_wanted;
 	/* the orphan pass (prune.c): wanted after a file vanished and after
@@ -115,7 +129,8 @@ struct ag_agent {
 	uint64_t orphans_due_ms;
 	uint64_t file_events; /* counted, so a pass sees what came meanwhile */
 	bool quitting;
-	unsigned busy; /* workers inside a job */
+	unsigned busy;            /* workers inside a job or pass */
+	unsigned workers_running; /* worker threads not yet returned */
 	struct ag_stats stats;
 	/* the loop */
 	int status_timer; /* libvirt timeout id: write the status */
@@ -225,11 +240,27 @@ void ag_orphan_add(struct ag_agent *a, const struct ag_item *it);
 /* Drops the orphan entries of a domain that a file names now. */
 void ag_orphans_forget(struct ag_agent *a, const char *domain);
 
+/* Tells systemd the agent is ready, once it is. Lock held. */
+void ag_announce_ready(struct ag_agent *a);
+
 /* events.c: callbacks of libvirt's loop. */
 void ag_on_signal(int watch, int fd, int events, void *opaque);
 void ag_on_resync_timer(int timer, void *opaque);
-/* Connects (again): events, limits, then a full resync. Loop thread. */
+int ag_on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+		    void *opaque);
+void ag_on_metadata(virConnectPtr conn, virDomainPtr dom, int type,
+		    const char *nsuri, void *opaque);
+
+/* conn.c: the connection to libvirt. */
+/* The reconnect timer's callback: connects (again) on a thread of its
+ * own: events, limits, then a full resync. */
 void ag_on_reconnect(int timer, void *opaque);
+/* Workers start (by > 0) or end (by < 0) making calls: the watchdog
+ * runs while any does. Lock held. */
+void ag_calls_busy(struct ag_agent *a, int by);
+/* The watchdog timer's callback: reports libvirt unhealthy when calls
+ * make no progress and a probe gets no answer. */
+void ag_on_watchdog(int timer, void *opaque);
 
 /* watch.c */
 int ag_watch_start(struct ag_agent *a);

@@ -118,6 +118,57 @@ static int setup_signals(struct ag_agent *a)
 		   : 0;
 }
 
+static void on_tick(int timer, void *opaque) {}
+
+/* Waits for the workers to finish the calls in flight, running the loop
+ * meanwhile (libvirt's keepalive and close callback run there), but no
+ * longer than a graceful shutdown may take and a margin: a libvirtd that
+ * hangs must not hold a SIGTERM for ever. Returns the exit status: 0, or
+ * 1 when calls were left behind. */
+static int stop(struct ag_agent *a)
+{
+	uint64_t deadline =
+	    ag_now_ms() + (a->opts.shutdown_timeout + AG_STOP_MARGIN_S) * 1000;
+	int tick = virEventAddTimeout(100, on_tick, NULL, NULL);
+	unsigned left;
+
+	for (;;) {
+		pthread_mutex_lock(&a->lock);
+		left = a->workers_running;
+		pthread_mutex_unlock(&a->lock);
+		if (!left || ag_now_ms() >= deadline ||
+		    virEventRunDefaultImpl() < 0)
+			break;
+	}
+	virEventRemoveTimeout(tick);
+	pthread_mutex_lock(&a->lock);
+	left = a->workers_running;
+	if (left) {
+		a->connected = false;
+		free(a->libvirt_note);
+		a->libvirt_note =
+		    ag_xasprintf("not answering: %u job%s left waiting at exit",
+				 left, left == 1 ? "" : "s");
+		ag_log(LOG_ERR,
+		       "%u job%s still wait%s for libvirt after %us; exiting "
+		       "without them",
+		       left, left == 1 ? "" : "s", left == 1 ? "s" : "",
+		       a->opts.shutdown_timeout + AG_STOP_MARGIN_S);
+	}
+	ag_status_write(a);
+	pthread_mutex_unlock(&a->lock);
+	if (left) {
+		/* the workers are inside libvirt: no exit handlers run under
+		 * them */
+		fflush(stderr);
+		_exit(AG_EXIT_FAIL);
+	}
+	for (int i = 0; i < AG_WORKERS; i++)
+		pthread_join(a->workers[i], NULL);
+	ag_log(LOG_INFO, "stopped");
+	return AG_EXIT_OK;
+}
+
 int ag_cmd_run(int argc, char **argv)
 {
 	static struct ag_agent agent;
@@ -164,24 +215,20 @@ int ag_cmd_run(int argc, char **argv)
 	a->resync_timer = virEventAddTimeout(a->opts.resync * 1000,
 					     ag_on_resync_timer, a, NULL);
 	a->reconnect_timer = virEventAddTimeout(-1, ag_on_reconnect, a, NULL);
+	a->watchdog_timer = virEventAddTimeout(-1, ag_on_watchdog, a, NULL);
 	ag_log(LOG_INFO, "watching %s (%s), resync every %us%s", a->opts.dir,
 	       a->opts.uri ? a->opts.uri : "libvirt's default URI",
 	       a->opts.resync, a->opts.prune ? ", pruning" : "");
 	ag_on_reconnect(a->reconnect_timer, a); /* connect, then resync */
 	pthread_mutex_lock(&a->lock);
 	a->resync_wanted = true;
+	a->workers_running = AG_WORKERS;
 	pthread_mutex_unlock(&a->lock);
 	for (int i = 0; i < AG_WORKERS; i++)
 		pthread_create(&a->workers[i], NULL, ag_worker, a);
 	while (!a->quitting)
 		if (virEventRunDefaultImpl() < 0)
 			break;
-	for (int i = 0; i < AG_WORKERS; i++)
-		pthread_join(a->workers[i], NULL);
 	sd_notify(0, "STOPPING=1");
-	pthread_mutex_lock(&a->lock);
-	ag_status_write(a);
-	pthread_mutex_unlock(&a->lock);
-	ag_log(LOG_INFO, "stopped");
-	return status;
+	return stop(a);
 }

@@ -72,6 +72,7 @@ void ag_progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 			it->domain = ag_xstrdup(dp->name);
 		if (it && ev != AG_EV_NONE)
 			it->expect_until[ev] = ag_now_ms() + AG_EXPECT_MS;
+		l->agent->progress_ms = ag_now_ms(); /* for the watchdog */
 		pthread_mutex_unlock(&l->agent->lock);
 	}
 
@@ -106,6 +107,7 @@ int ag_limits_copy(const struct rc_limits *from, struct rc_limits *to)
 
 struct outcome {
 	enum rc_phase phase;
+	char *lost_to; /* the directory that took the domain over */
 	char *domain;
 	char uuid[VIR_UUID_STRING_BUFLEN]; /* "" when not known */
 	int id;
@@ -119,6 +121,7 @@ struct outcome {
 
 static void outcome_finish(struct outcome *o)
 {
+	free(o->lost_to);
 	free(o->domain);
 	free(o->error);
 	free(o->note);
@@ -151,6 +154,43 @@ static void domain_identity(virConnectPtr conn, const char *name,
 	virDomainFree(dom);
 }
 
+/* What the item held before the job: whether its domain was its own,
+ * and to which directory it lost it. */
+struct held {
+	bool owned;
+	const char *lost_to;
+};
+
+/* A domain the file held, or lost to another directory, now marked from
+ * that directory: another agent (a file with `adopt: true`) took it. Its
+ * mark's change comes to this agent as an event, and taking the domain
+ * back would come to the other as one: they would take it from each
+ * other for ever. So it is left to the other, and reported, until this
+ * file changes. */
+static bool taken_over(struct ag_agent *a, const struct rc_pass *p,
+		       const struct held *held, struct outcome *out)
+{
+	const struct rc_observed *o = p->n_observed ? &p->observed[0] : NULL;
+	const char *other = o && o->mark.present && o->mark.dir &&
+				    strcmp(o->mark.dir, a->dir_id)
+				? o->mark.dir
+				: NULL;
+
+	if (!other ||
+	    !(held->owned || (held->lost_to && !strcmp(held->lost_to, other))))
+		return false;
+	out->phase = RC_PHASE_CONFLICT;
+	out->error = ag_xasprintf(
+	    "the domain '%s' was taken over from %s (another agent's file "
+	    "with 'adopt: true'?); it is left as it is until this file "
+	    "changes",
+	    o->name, other);
+	out->lost_to = ag_xstrdup(other);
+	memcpy(out->uuid, o->uuid, sizeof(out->uuid));
+	out->id = o->id;
+	return true;
+}
+
 /* Checks where the file is and who may write it. */
 static const char *check_file(struct ag_agent *a, const char *dir,
 			      const char *path, char *buf, size_t len)
@@ -179,7 +219,7 @@ static const char *check_file(struct ag_agent *a, const char *dir,
  * without the lock. */
 static void job_file(struct ag_agent *a, virConnectPtr conn,
 		     struct rc_limits *limits, const char *dir,
-		     const char *file, const char *old_domain,
+		     const char *file, const struct held *held,
 		     struct outcome *out)
 {
 	_cleanup_free_ char *path = NULL;
@@ -227,6 +267,10 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 		return;
 	}
 	out->domain = ag_xstrdup(p.set.entries[0].dom->name);
+	if (taken_over(a, &p, held, out)) {
+		rc_pass_finish(&p);
+		return;
+	}
 	rc_apply(conn, &p.plan, &ao, &st);
 	struct rc_domain_plan *dp = &p.plan.domains[0];
 	domain_identity(conn, dp->name, st.writes ? NULL : &p, out);
@@ -291,6 +335,10 @@ static void record(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 		it->id = o->id;
 	}
 	it->phase = o->phase;
+	it->owned = o->domain && (o->phase == RC_PHASE_IN_SYNC ||
+				  o->phase == RC_PHASE_CONVERGING ||
+				  o->phase == RC_PHASE_RESTART_REQUIRED);
+	ag_set_str(&it->lost_to, it->owned ? NULL : o->lost_to);
 	ag_set_str(&it->error, o->error);
 	ag_set_str(&it->note, o->note);
 	if (o->change) {
@@ -333,8 +381,9 @@ static bool clashes(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 static void run_job(struct ag_agent *a, struct ag_item *it)
 {
 	_cleanup_free_ char *file = strdup(it->file);
-	_cleanup_free_ char *domain = it->domain ? strdup(it->domain) : NULL;
 	_cleanup_free_ char *dir = a->dir_real ? strdup(a->dir_real) : NULL;
+	_cleanup_free_ char *lost_to = it->lost_to ? strdup(it->lost_to) : NULL;
+	struct held held = {it->owned, lost_to};
 	struct outcome o = {0};
 	struct rc_limits limits;
 	virConnectPtr conn = a->conn;
@@ -348,11 +397,12 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 	}
 	pthread_mutex_unlock(&a->lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	job_file(a, conn, &limits, dir, file, domain, &o);
+	job_file(a, conn, &limits, dir, file, &held, &o);
 	double seconds = ag_seconds_since(&t0);
 	if (conn)
 		virConnectClose(conn);
 	pthread_mutex_lock(&a->lock);
+	a->progress_ms = ag_now_ms(); /* for the watchdog */
 	ag_stats_observe(&a->stats, seconds);
 	if (limits.n_vcpus > a->limits.n_vcpus) {
 		rc_limits_finish(&a->limits);
@@ -396,9 +446,9 @@ bool ag_idle(struct ag_agent *a)
  * is unreachable: the agent then waits for it, and its STATUS= says so;
  * failing the start would only restart it into the same wait. Lock
  * held. */
-static void announce_ready(struct ag_agent *a)
+void ag_announce_ready(struct ag_agent *a)
 {
-	if (a->ready_sent || !a->stats.last_resync ||
+	if (a->ready_sent || !a->stats.last_resync || a->connecting ||
 	    (a->connected && !ag_idle(a)))
 		return;
 	a->ready_sent = true;
@@ -408,6 +458,53 @@ static void announce_ready(struct ag_agent *a)
 	       a->n_orphans);
 }
 
+/* Waits for work until next (ag_now_ms; UINT64_MAX: until signalled).
+ * Lock held. */
+static void wait_for_work(struct ag_agent *a, uint64_t now, uint64_t next)
+{
+	struct timespec ts;
+	uint64_t ms = next - now;
+
+	if (next == UINT64_MAX) {
+		pthread_cond_wait(&a->work, &a->lock);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&a->work, &a->lock, &ts);
+}
+
+/* What a worker does next, lock held: false when there was nothing. */
+static bool work_once(struct ag_agent *a, uint64_t now)
+{
+	struct ag_item *it;
+
+	if (a->resync_wanted) {
+		ag_resync(a);
+		return true;
+	}
+	/* while a connect is under way, calls would only fail */
+	if (!a->conn && a->connecting)
+		return false;
+	if (ag_orphans_due(a, now)) {
+		ag_calls_busy(a, 1);
+		ag_orphan_pass(a);
+		ag_calls_busy(a, -1);
+		return true;
+	}
+	if (!(it = ag_take_due(a, now)))
+		return false;
+	ag_calls_busy(a, 1);
+	run_job(a, it);
+	ag_calls_busy(a, -1);
+	return true;
+}
+
 void *ag_worker(void *opaque)
 {
 	struct ag_agent *a = opaque;
@@ -415,46 +512,20 @@ void *ag_worker(void *opaque)
 	pthread_mutex_lock(&a->lock);
 	while (!a->quitting) {
 		uint64_t now = ag_now_ms(), next;
-		struct ag_item *it;
-		if (a->resync_wanted) {
-			ag_resync(a);
-			announce_ready(a);
+		if (work_once(a, now)) {
+			ag_announce_ready(a);
 			continue;
 		}
-		if (ag_orphans_due(a, now)) {
-			ag_orphan_pass(a);
-			announce_ready(a);
-			continue;
-		}
-		it = ag_take_due(a, now);
-		if (!it) {
-			next = ag_next_due(a);
-			/* a pass held back by a job is looked at again
-			 * when the job ends */
-			if (a->orphans_wanted && a->orphans_due_ms > now &&
-			    a->orphans_due_ms < next)
-				next = a->orphans_due_ms;
-			if (next == UINT64_MAX) {
-				pthread_cond_wait(&a->work, &a->lock);
-			} else {
-				struct timespec ts;
-				clock_gettime(CLOCK_MONOTONIC, &ts);
-				uint64_t ms = next - now;
-				ts.tv_sec += ms / 1000;
-				ts.tv_nsec += (ms % 1000) * 1000000;
-				if (ts.tv_nsec >= 1000000000) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000;
-				}
-				pthread_cond_timedwait(&a->work, &a->lock, &ts);
-			}
-			continue;
-		}
-		a->busy++;
-		run_job(a, it);
-		a->busy--;
-		announce_ready(a);
+		next = a->conn || !a->connecting ? ag_next_due(a) : UINT64_MAX;
+		/* a pass held back by a job is looked at again when the job
+		 * ends */
+		if (a->orphans_wanted && a->orphans_due_ms > now &&
+		    a->orphans_due_ms < next)
+			next = a->orphans_due_ms;
+		wait_for_work(a, now, next);
 	}
+	a->workers_running--;
+	pthread_cond_broadcast(&a->work);
 	pthread_mutex_unlock(&a->lock);
 	return NULL;
 }

@@ -71,6 +71,12 @@ static json_object *status_json(struct ag_agent *a)
 	json_object_object_add(agent, "uri", str_json(a->opts.uri));
 	json_object_object_add(agent, "connected",
 			       json_object_new_boolean(a->connected));
+	/* why not: connecting, unreachable, not answering */
+	json_object_object_add(agent, "libvirt",
+			       str_json(a->connected      ? "connected"
+					: a->connecting   ? "connecting"
+					: a->libvirt_note ? a->libvirt_note
+							  : "not connected"));
 	json_object_object_add(agent, "started", time_json(a->stats.started));
 	json_object_object_add(agent, "last_resync",
 			       time_json(a->stats.last_resync));
@@ -356,6 +362,9 @@ static void print_people(json_object *root)
 		   ? "connected to"
 		   : "NOT connected to",
 	       S(agent, "uri"), S(agent, "dir"));
+	if (json_object_object_get_ex(agent, "connected", &v) &&
+	    !json_object_get_boolean(v))
+		printf("libvirt: %s\n", S(agent, "libvirt"));
 	printf("started %s, last resync %s, written %s\n", S(agent, "started"),
 	       S(agent, "last_resync"), S(agent, "written"));
 	printf("\n%-24s %-18s %-22s %s\n", "DOMAIN", "PHASE", "FILE",

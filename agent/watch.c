@@ -129,6 +129,8 @@ static void on_file_event(struct ag_agent *a, const struct inotify_event *ev)
 	if (!it)
 		return;
 	it->gone = vanished;
+	/* a changed file may take back a domain another agent took */
+	ag_set_str(&it->lost_to, NULL);
 	ag_schedule(a, it, window);
 }
 
