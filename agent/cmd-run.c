@@ -7,11 +7,14 @@
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -118,6 +121,41 @@ static int setup_signals(struct ag_agent *a)
 		   : 0;
 }
 
+/* Claims the directory and URI for this agent: a second agent on both
+ * would plan every change too and make many of the calls twice (two
+ * agents on one directory made 32 write calls for 20 edits), and each
+ * would take the other's calls for drift. The claim is an abstract
+ * socket's name, a hash of the two (the kernel drops it with the
+ * process); it holds on this host, not across hosts that share a
+ * libvirtd. Returns 0, or -errno (-EADDRINUSE: claimed). */
+static int claim(const struct ag_agent *a)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *uri = a->opts.uri ? a->opts.uri : "";
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+	int fd;
+
+	for (const char *p = a->dir_id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ '\n') * 1099511628211ull;
+	for (const char *p = uri; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	/* sun_path[0] is NUL: the abstract namespace */
+	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+		 "virt-reconcile/%016llx", (unsigned long long)h);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa,
+		 offsetof(struct sockaddr_un, sun_path) + 1 +
+		     strlen(sa.sun_path + 1)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return 0; /* the socket stays open as long as the agent runs */
+}
+
 static void on_tick(int timer, void *opaque) {}
 
 /* Waits for the workers to finish the calls in flight, running the loop
@@ -193,6 +231,19 @@ int ag_cmd_run(int argc, char **argv)
 		ag_log(LOG_ERR, "%s: %s", a->opts.dir,
 		       strerror(r < 0 ? -r : ENOMEM));
 		return AG_EXIT_FAIL;
+	}
+	if ((r = claim(a)) == -EADDRINUSE) {
+		ag_log(LOG_ERR,
+		       "%s: another agent on this host already converges this "
+		       "directory to %s; two would make calls twice",
+		       a->opts.dir,
+		       a->opts.uri ? a->opts.uri : "libvirt's default URI");
+		return AG_EXIT_FAIL;
+	} else if (r < 0) {
+		ag_log(LOG_WARNING,
+		       "%s: cannot claim the directory (%s): a second agent on "
+		       "it would not be refused, continuing",
+		       a->opts.dir, strerror(-r));
 	}
 	a->stats.started = time(NULL);
 	srand(getpid() ^ time(NULL));

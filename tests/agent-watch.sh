@@ -12,7 +12,8 @@
 #   safe again, the edit converges;
 # - a burst of new files: each reconciled once (the echoes of the agent's
 #   own calls queue nothing);
-# - an inotify queue overflow: logged, and everything read again.
+# - an inotify queue overflow: logged, and everything read again;
+# - a second agent on the same directory and URI refuses to start.
 # The agent runs with --resync 3600: whatever converges here was noticed
 # by the watch.
 # usage: agent-watch.sh VIRT_RECONCILE
@@ -59,6 +60,12 @@ error_has() {
 file_of vr-w-base >"$DIR/base.yaml"
 agent_start --resync 3600
 check "the first file converges" wait_until 10 st_is base.yaml phase in-sync
+
+# a second agent on the same directory and URI would make calls twice
+timeout 10 "$VR" run -c "$URI" --resync 3600 "$DIR" 2>"$WORK/second.log"
+check_eq "a second agent on the directory refuses to start" 1 "$?"
+check "and says why" grep -q "another agent on this host already converges" \
+	"$WORK/second.log"
 
 # hard links: no close follows their creation
 file_of vr-w-ln >"$STAGE/ln.yaml"
