@@ -412,6 +412,7 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 	}
 	it->running = false;
 	if (o.gone && !it->again) {
+		it->gone = true; /* its deletion's event may still be queued */
 		/* its domain is kept; the orphan pass decides, after a quiet
 		 * moment, whether another file took it over */
 		ag_orphan_add(a, it);

@@ -74,6 +74,7 @@ void ag_orphan_add(struct ag_agent *a, const struct ag_item *it)
 {
 	struct ag_orphan *g;
 
+	assert(it && it->gone);
 	/* a domain the file never held (a conflict, a file with problems)
 	 * was never ours to orphan */
 	if (!it->domain || it->phase == RC_PHASE_CONFLICT ||

@@ -1,6 +1,7 @@
 /* The agent's items and its keyed queue: one entry per file, due at a time;
  * a file that changes while a worker has it runs again afterwards, so no
  * two workers ever hold one file. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,7 @@ struct ag_item *ag_item_by_domain(struct ag_agent *a, const char *domain)
 
 void ag_item_remove(struct ag_agent *a, struct ag_item *it)
 {
+	assert(it && !it->running);
 	for (size_t i = 0; i < a->n_items; i++) {
 		if (a->items[i] != it)
 			continue;
@@ -90,6 +92,7 @@ void ag_item_remove(struct ag_agent *a, struct ag_item *it)
 
 void ag_schedule(struct ag_agent *a, struct ag_item *it, uint64_t delay_ms)
 {
+	assert(it);
 	uint64_t due = ag_now_ms() + delay_ms;
 
 	if (it->running) {

@@ -1,6 +1,7 @@
 #!/bin/bash
-# eval '…' conditions are expanded at each poll, on purpose:
-# shellcheck disable=SC2016
+# eval '…' conditions are expanded at each poll, on purpose, and use
+# variables set only for them:
+# shellcheck disable=SC2016,SC2034
 # The agent when libvirt misbehaves, on real daemons:
 # - a libvirtd that hangs (SIGSTOP) under a call: the status and metrics
 #   say it is not answering within seconds, say it answers again once it
