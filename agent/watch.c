@@ -121,10 +121,11 @@ static void on_file_event(struct ag_agent *a, const struct inotify_event *ev)
 	a->file_events++;
 	window = ag_quiet_window(a);
 	/* a move, a checkout or a swap removes one name and adds another:
-	 * the orphans are looked for once the directory is quiet (and again
-	 * after any change while there are orphans: a file may name one now,
-	 * or a file that had problems may be read now) */
-	if (vanished || a->orphans_wanted || a->n_orphans)
+	 * the orphans are looked for once the directory is quiet; with
+	 * --prune, again after any change while there are orphans: a file
+	 * that had problems may be read now (without, a file that names an
+	 * orphan drops its entry by itself) */
+	if (vanished || a->orphans_wanted || (a->n_orphans && a->opts.prune))
 		ag_orphans_later(a, window);
 	if (!it)
 		return;
