@@ -336,7 +336,9 @@ void ag_status_write(struct ag_agent *a)
 	retry_writes(a);
 	count_phases(a, count);
 	off += snprintf(line, sizeof(line), "STATUS=%s; %zu domains:",
-			a->connected ? "connected" : "libvirt unreachable",
+			a->connected ? "connected"
+			: a->stalled ? "libvirt not answering"
+				     : "libvirt unreachable",
 			a->n_items + a->n_orphans);
 	for (size_t i = 0; i <= RC_PHASE_ORPHANED && off < sizeof(line); i++)
 		if (count[i])
