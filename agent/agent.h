@@ -211,9 +211,8 @@ struct ag_job_log {
 /* rc_apply's progress callback: logs the call, and expects its event. */
 void ag_progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 		 void *userdata);
-/* Copies limits so that a worker can learn into its own. Returns 0 or
- * -ENOMEM. */
-int ag_limits_copy(const struct rc_limits *from, struct rc_limits *to);
+/* Copies limits so that a worker can learn into its own. */
+void ag_limits_copy(const struct rc_limits *from, struct rc_limits *to);
 /* Whether nothing is queued, running or wanted. Lock held. */
 bool ag_idle(struct ag_agent *a);
 /* A worker thread: takes due files and full passes until quitting. */

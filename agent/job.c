@@ -86,23 +86,20 @@ void ag_progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 }
 
 /* Copies limits so that a worker can learn into its own. */
-int ag_limits_copy(const struct rc_limits *from, struct rc_limits *to)
+void ag_limits_copy(const struct rc_limits *from, struct rc_limits *to)
 {
 	*to = (struct rc_limits){.host_cpus = from->host_cpus,
 				 .host_memory = from->host_memory};
-	to->best_type = from->best_type ? strdup(from->best_type) : NULL;
-	to->vcpus = calloc(from->n_vcpus + 1, sizeof(*to->vcpus));
-	if (!to->vcpus || (from->best_type && !to->best_type))
-		return -ENOMEM;
+	to->best_type = from->best_type ? ag_xstrdup(from->best_type) : NULL;
+	to->vcpus = ag_xcalloc(from->n_vcpus + 1, sizeof(*to->vcpus));
 	for (size_t i = 0; i < from->n_vcpus; i++) {
-		to->vcpus[i].type = strdup(from->vcpus[i].type);
+		to->vcpus[i].type = ag_xstrdup(from->vcpus[i].type);
 		to->vcpus[i].machine = from->vcpus[i].machine
-					   ? strdup(from->vcpus[i].machine)
+					   ? ag_xstrdup(from->vcpus[i].machine)
 					   : NULL;
 		to->vcpus[i].max = from->vcpus[i].max;
 		to->n_vcpus++;
 	}
-	return 0;
 }
 
 struct outcome {
@@ -380,9 +377,10 @@ static bool clashes(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 
 static void run_job(struct ag_agent *a, struct ag_item *it)
 {
-	_cleanup_free_ char *file = strdup(it->file);
-	_cleanup_free_ char *dir = a->dir_real ? strdup(a->dir_real) : NULL;
-	_cleanup_free_ char *lost_to = it->lost_to ? strdup(it->lost_to) : NULL;
+	_cleanup_free_ char *file = ag_xstrdup(it->file);
+	_cleanup_free_ char *dir = a->dir_real ? ag_xstrdup(a->dir_real) : NULL;
+	_cleanup_free_ char *lost_to =
+	    it->lost_to ? ag_xstrdup(it->lost_to) : NULL;
 	struct held held = {it->owned, lost_to};
 	struct outcome o = {0};
 	struct rc_limits limits;
@@ -391,10 +389,7 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 
 	if (conn)
 		virConnectRef(conn);
-	if (ag_limits_copy(&a->limits, &limits) < 0 || !file) {
-		it->running = false;
-		return;
-	}
+	ag_limits_copy(&a->limits, &limits);
 	pthread_mutex_unlock(&a->lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	job_file(a, conn, &limits, dir, file, &held, &o);

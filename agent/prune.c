@@ -285,12 +285,11 @@ static void settle_orphans(struct ag_agent *a, virConnectPtr conn,
 				   .userdata = &log};
 
 	pthread_mutex_lock(&a->lock);
-	int r = ag_limits_copy(&a->limits, &limits);
+	ag_limits_copy(&a->limits, &limits);
 	/* a file event since the directory was looked at: decide again */
 	bool moved = a->file_events != v->events_at;
 	pthread_mutex_unlock(&a->lock);
-	if (r == 0 && rc_plan(&none, mine, n_mine, &limits, &po, plan) == 0 &&
-	    !moved)
+	if (rc_plan(&none, mine, n_mine, &limits, &po, plan) == 0 && !moved)
 		rc_apply(conn, plan, &ao, st);
 	rc_limits_finish(&limits);
 }
