@@ -396,6 +396,28 @@ static bool restart_field(const char *path)
 	return strcmp(path, "vcpu.current") && strcmp(path, "currentMemory");
 }
 
+/* The mark alone: a domain adopted as it is, a file renamed, or a mark
+ * from before marks named their directory. */
+static int add_set_mark(struct rc_domain_plan *dp, const struct rc_observed *o,
+			const struct ds_domain *d, const char *dir,
+			const struct rc_mark *m)
+{
+	const char *file = file_name(d->path);
+	char *xml = rc_mark_format(m);
+
+	if (!xml)
+		return -ENOMEM;
+	if (!o->mark.present)
+		return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
+				  "adopt: mark as managed");
+	if (!str_eq(o->mark.file, file))
+		return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
+				  "file %s → %s",
+				  o->mark.file ? o->mark.file : "(none)", file);
+	return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
+			  "directory (none) → %s", dir);
+}
+
 /* The persistent config: single values through their calls, everything
  * else by one redefine of the domain's own XML with the file's fields. */
 static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
@@ -432,19 +454,7 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 			    c->items[i].want);
 		}
 		if (r == 0 && mark_change)
-			r = (xml = rc_mark_format(&m))
-				? add_action(
-				      dp, RC_ACT_SET_MARK, false, 0, xml,
-				      "%s%s%s%s",
-				      o->mark.present ? "file "
-						      : "adopt: mark as "
-							"managed",
-				      o->mark.present && o->mark.file
-					  ? o->mark.file
-					  : "",
-				      o->mark.present ? " → " : "",
-				      o->mark.present ? file_name(d->path) : "")
-				: -ENOMEM;
+			r = add_set_mark(dp, o, d, dir, &m);
 		goto out;
 	}
 	/* what libvirt has, as a document only now that it is rewritten */
@@ -693,8 +703,11 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 	return 0;
 }
 
-/* Ownership and identity before anything: a domain of that name that the
- * agent did not make is left alone unless the file adopts it. */
+/* Ownership and identity before anything. A domain of that name that the
+ * agent did not make is left alone unless the file adopts it; one that
+ * another directory manages is left alone even then: adopt takes only a
+ * domain nobody manages, so two directories naming one domain never take
+ * it from each other back and forth. */
 static int refuse_conflict(const struct ds_domain *d,
 			   const struct rc_observed *o, const char *dir,
 			   struct rc_domain_plan *dp)
@@ -707,21 +720,25 @@ static int refuse_conflict(const struct ds_domain *d,
 				  o->name) < 0
 			   ? -ENOMEM
 			   : 1;
+	if (o->mark.present && dir && o->mark.dir && strcmp(o->mark.dir, dir))
+		return set_reason(dp,
+				  "the domain '%s' is managed from another "
+				  "directory, %s (file %s); it is left as it "
+				  "is%s",
+				  o->name, o->mark.dir,
+				  o->mark.file ? o->mark.file : "unknown",
+				  d->adopt ? " ('adopt: true' takes over only "
+					     "a domain that no directory "
+					     "manages)"
+					   : "") < 0
+			   ? -ENOMEM
+			   : 1;
 	if (!o->mark.present && !d->adopt)
 		return set_reason(dp,
 				  "a domain '%s' exists that virt-reconcile "
 				  "did not define; it is left as it is "
 				  "(set 'adopt: true' to take it over)",
 				  o->name) < 0
-			   ? -ENOMEM
-			   : 1;
-	if (o->mark.present && dir && o->mark.dir && strcmp(o->mark.dir, dir) &&
-	    !d->adopt)
-		return set_reason(dp,
-				  "the domain '%s' is managed from %s; it is "
-				  "left as it is (set 'adopt: true' to move it "
-				  "here)",
-				  o->name, o->mark.dir) < 0
 			   ? -ENOMEM
 			   : 1;
 	if (d->uuid && strcasecmp(d->uuid, o->uuid))
