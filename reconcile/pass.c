@@ -193,6 +193,42 @@ void rc_pass_finish(struct rc_pass *p)
 	*p = (struct rc_pass){0};
 }
 
+/* When o's mark names another file of path's directory that still exists
+ * and names o too, that file joins the set, so that both are errors as in
+ * a full pass (two files naming one domain) and neither takes the domain
+ * from the other. A file that is gone, or that names another domain now,
+ * does not: path takes its domain over (a rename). Returns 0 or -ENOMEM. */
+static int add_mark_file(struct ds_set *set, const char *path,
+			 const struct rc_observed *o, const char *dir)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	_cleanup_free_ char *other = NULL;
+	struct ds_entry *e;
+
+	if (!o->mark.present || !o->mark.file ||
+	    (dir && o->mark.dir && strcmp(o->mark.dir, dir)) ||
+	    !strcmp(o->mark.file, base) || strchr(o->mark.file, '/') ||
+	    ds_name_ignored(o->mark.file))
+		return 0;
+	if (asprintf(&other, "%.*s%s", (int)(base - path), path, o->mark.file) <
+	    0)
+		return -ENOMEM;
+	if (access(other, F_OK) < 0)
+		return 0;
+	if (ds_set_add_file(set, other) < 0)
+		return -ENOMEM;
+	e = &set->entries[set->n - 1];
+	if (e->dom && !strcmp(e->dom->name, o->name)) {
+		ds_set_check_unique(set);
+		return 0;
+	}
+	ds_domain_free(e->dom);
+	ds_diags_finish(&e->diags);
+	set->n--;
+	return 0;
+}
+
 int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		      struct rc_limits *limits, struct rc_pass *p,
 		      struct rc_err *e)
@@ -222,6 +258,12 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		rc_err_libvirt(e, "virDomainLookupByName");
 		return -1;
 	}
+	if (p->n_observed &&
+	    add_mark_file(&p->set, path, &p->observed[0], dir) < 0) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	d = p->set.entries[0].dom; /* NULL now if the mark's file names it */
 	if (d && learn_limits(conn, d, p->n_observed ? p->observed : NULL,
 			      limits, e) < 0)
 		return -1;

@@ -24,9 +24,13 @@ void rc_pass_finish(struct rc_pass *p);
 
 /* Plans one file alone, of the directory whose identity is dir: its domain
  * is looked up by name and observed; no other domain is read (orphans are
- * found by full passes). limits are the
- * caller's (read once); what the file needs is learnt into them. Returns
- * 0; -1 with e when libvirt failed. */
+ * found by full passes). p->set.entries[0] is the file and
+ * p->plan.domains[0] its plan. When the domain's mark names another file
+ * of the directory that still exists and names the same domain, that file
+ * is entries[1], and both are errors, as in a full pass: the file does not
+ * take the domain from it. limits are the caller's (read once); what the
+ * file needs is learnt into them. Returns 0; -1 with e when libvirt
+ * failed. */
 int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		      struct rc_limits *limits, struct rc_pass *p,
 		      struct rc_err *e);

@@ -366,6 +366,91 @@ static void test_shutoff(void **state)
 	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
 }
 
+/* Plans one file of the directory alone, as the agent does. */
+static void plan_file(struct ctx *c, const char *name, struct rc_pass *p)
+{
+	char id[256], path[192];
+	struct rc_limits limits;
+	struct rc_err e;
+
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	snprintf(path, sizeof(path), "%s/%s", c->dir, name);
+	assert_int_equal(rc_limits_read(c->conn, &limits, &e), 0);
+	assert_int_equal(rc_pass_plan_file(c->conn, id, path, &limits, p, &e),
+			 0);
+	rc_limits_finish(&limits);
+}
+
+/* The file the domain's mark names, or NULL; the caller frees it. */
+static char *mark_file(virDomainPtr d)
+{
+	char *xml = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+					 RC_MARK_URI, VIR_DOMAIN_AFFECT_CONFIG);
+	char *at = xml ? strstr(xml, "file=\"") : NULL;
+	char *file = at ? strndup(at + 6, strcspn(at + 6, "\"")) : NULL;
+
+	free(xml);
+	return file;
+}
+
+/* A renamed file (git mv web.yaml web01.yaml) takes its domain over with
+ * one call, the mark: no undefine, no redefine, the same UUID. */
+static void test_rename_takes_over(void **state)
+{
+	struct ctx *c = *state;
+	char uuid[VIR_UUID_STRING_BUFLEN], uuid2[VIR_UUID_STRING_BUFLEN];
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainGetUUIDString(d, uuid), 0);
+	remove_file(c, "web.yaml");
+	write_file(c, "web01.yaml", web);
+	plan_file(c, "web01.yaml", &p);
+	assert_int_equal(p.plan.n, 1);
+	assert_int_equal(p.plan.domains[0].n_actions, 1);
+	assert_int_equal(p.plan.domains[0].actions[0].kind, RC_ACT_SET_MARK);
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 1);
+	assert_int_equal(virDomainGetUUIDString(d, uuid2), 0);
+	assert_string_equal(uuid, uuid2);
+	char *file = mark_file(d);
+	assert_string_equal(file, "web01.yaml");
+	free(file);
+	/* not an orphan, even with --prune */
+	assert_int_equal(pass(c, true, true, "web", NULL, NULL), 0);
+	virDomainFree(d);
+}
+
+/* A copy (web01.yaml beside web.yaml, naming the same domain) takes
+ * nothing when planned alone: both files are errors, as in a full pass,
+ * and the mark stays web.yaml's. */
+static void test_copy_takes_nothing(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_pass p = {0};
+	enum rc_phase ph = RC_PHASE_IN_SYNC;
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	write_file(c, "web01.yaml", web);
+	plan_file(c, "web01.yaml", &p);
+	assert_null(p.set.entries[0].dom);
+	assert_int_equal(p.plan.domains[0].phase, RC_PHASE_ERROR);
+	assert_int_equal(rc_plan_count_actions(&p.plan), 0);
+	rc_pass_finish(&p);
+	assert_int_equal(pass(c, true, true, "web", &ph, NULL), 0);
+	virDomainPtr d = lookup(c, "web");
+	char *file = mark_file(d);
+	assert_string_equal(file, "web.yaml");
+	free(file);
+	virDomainFree(d);
+}
+
 /* The README's examples on test:///default itself: all converge in one
  * pass, and a second pass writes nothing. */
 static void test_examples_on_default(void **state)
@@ -417,6 +502,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_limits_refused, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_shutoff, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_takes_over, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_copy_takes_nothing, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
