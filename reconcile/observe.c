@@ -26,6 +26,24 @@ static uint64_t prop_u64(const struct ds_xel *x, const char *name)
 	return v ? strtoull(v, NULL, 10) : 0;
 }
 
+/* The mark from its element, <vr:managed>. */
+static void mark_from(const struct ds_xel *x, struct rc_mark *m)
+{
+	m->present = true;
+	m->file = prop(x, "file");
+	m->dir = prop(x, "dir");
+	m->memory_sent = prop_u64(x, "memory-sent");
+	m->vcpus_refused = prop_u64(x, "vcpus-refused");
+	m->refused_reason = prop(x, "refused-reason");
+	m->pending = prop(x, "pending");
+	m->fragment_names = prop(x, "fragment-names");
+	for (const struct ds_xel *c = x->kids; c; c = c->next)
+		if (c->name && !strcmp(c->name, "fragments")) {
+			free(m->fragments);
+			m->fragments = ds_xel_content(c);
+		}
+}
+
 int rc_mark_read(const struct ds_xel *domain, struct rc_mark *m)
 {
 	*m = (struct rc_mark){0};
@@ -36,22 +54,24 @@ int rc_mark_read(const struct ds_xel *domain, struct rc_mark *m)
 			if (!x->name || !x->ns || strcmp(x->ns, RC_MARK_URI) ||
 			    strcmp(x->name, RC_MARK_ELEMENT))
 				continue;
-			m->present = true;
-			m->file = prop(x, "file");
-			m->dir = prop(x, "dir");
-			m->memory_sent = prop_u64(x, "memory-sent");
-			m->vcpus_refused = prop_u64(x, "vcpus-refused");
-			m->refused_reason = prop(x, "refused-reason");
-			m->pending = prop(x, "pending");
-			m->fragment_names = prop(x, "fragment-names");
-			for (const struct ds_xel *c = x->kids; c; c = c->next)
-				if (c->name && !strcmp(c->name, "fragments")) {
-					free(m->fragments);
-					m->fragments = ds_xel_content(c);
-				}
+			mark_from(x, m);
 			return 0;
 		}
 	}
+	return 0;
+}
+
+int rc_mark_parse(const char *xml, struct rc_mark *m)
+{
+	struct ds_xdoc doc;
+	int r = ds_xdoc_read(NULL, xml, strlen(xml), &doc);
+
+	*m = (struct rc_mark){0};
+	if (r < 0)
+		return r;
+	if (doc.root->name && !strcmp(doc.root->name, RC_MARK_ELEMENT))
+		mark_from(doc.root, m);
+	ds_xdoc_finish(&doc);
 	return 0;
 }
 

@@ -126,6 +126,16 @@ static bool str_eq(const char *a, const char *b)
 	return !strcmp(a ? a : "", b ? b : "");
 }
 
+static int owner_set(struct rc_owner *w, bool marked, const char *dir,
+		     const char *file)
+{
+	*w = (struct rc_owner){.marked = marked};
+	if ((dir && !(w->dir = strdup(dir))) ||
+	    (file && !(w->file = strdup(file))))
+		return -ENOMEM;
+	return 0;
+}
+
 /* Puts the mark into <metadata>, replacing an older one of ours. */
 static int put_mark(xmlNodePtr domain, const struct rc_mark *m)
 {
@@ -836,6 +846,10 @@ static int plan_file(const struct ds_entry *e,
 	r = refuse_limits(d, rc_plan_type(d, o, l), l, dp);
 	if (r != 0)
 		return r < 0 ? r : 0;
+	if ((o && owner_set(&dp->owner_was, o->mark.present, o->mark.dir,
+			    o->mark.file) < 0) ||
+	    owner_set(&dp->owner, true, dir, file_name(d->path)) < 0)
+		return -ENOMEM;
 	if (!o)
 		return plan_new(d, d->type ? d->type : l->best_type, dir, dp);
 	r = refuse_conflict(d, o, dir, dp);
@@ -848,7 +862,9 @@ static int plan_orphan(const struct rc_observed *o,
 		       const struct rc_plan_opts *opts,
 		       struct rc_domain_plan *dp)
 {
-	if (!(dp->name = strdup(o->name)))
+	if (!(dp->name = strdup(o->name)) ||
+	    owner_set(&dp->owner_was, true, o->mark.dir, o->mark.file) < 0 ||
+	    owner_set(&dp->owner, true, o->mark.dir, o->mark.file) < 0)
 		return -ENOMEM;
 	dp->phase = RC_PHASE_ORPHANED;
 	if (!opts->prune)
@@ -977,6 +993,10 @@ void rc_plan_finish(struct rc_plan *p)
 		free(dp->reason);
 		rc_mark_finish(&dp->live_mark);
 		free(dp->live_mark_was);
+		free(dp->owner_was.dir);
+		free(dp->owner_was.file);
+		free(dp->owner.dir);
+		free(dp->owner.file);
 	}
 	free(p->domains);
 	*p = (struct rc_plan){0};

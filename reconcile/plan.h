@@ -41,6 +41,14 @@ struct rc_action {
 	char *why; /* for people: "vcpu.current 1 → 3" */
 };
 
+/* Who manages a domain, as its mark says: nobody (marked false), or a
+ * directory (NULL in a mark from before marks named one) and a file. */
+struct rc_owner {
+	bool marked;
+	char *dir;
+	char *file;
+};
+
 struct rc_domain_plan {
 	char *name; /* the domain, or NULL when the file names none */
 	char *file; /* the file, or NULL for an orphan */
@@ -52,6 +60,11 @@ struct rc_domain_plan {
 				     guest (apply writes it if it changed) */
 	bool live_mark_set;
 	char *live_mark_was; /* the live mark libvirt has, formatted */
+	/* The owner the domain's mark named when it was read, and the one
+	 * the plan's define, redefine or set-mark leaves. apply reads the
+	 * mark again before a call that takes, rewrites, stops or removes the
+	 * domain, and makes none if it is no longer the one expected. */
+	struct rc_owner owner_was, owner;
 };
 
 struct rc_plan {

@@ -451,6 +451,157 @@ static void test_copy_takes_nothing(void **state)
 	virDomainFree(d);
 }
 
+/* Marks d as another file or agent would between a plan and its apply:
+ * from dir (NULL: the test's own) and file, or no mark when file is
+ * NULL. */
+static void remark(struct ctx *c, virDomainPtr d, const char *dir,
+		   const char *file)
+{
+	char id[256], xml[512];
+
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	snprintf(xml, sizeof(xml), "<managed dir='%s' file='%s'/>",
+		 dir ? dir : id, file ? file : "");
+	assert_int_equal(virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+					      file ? xml : NULL, RC_MARK_PREFIX,
+					      RC_MARK_URI,
+					      VIR_DOMAIN_AFFECT_CONFIG),
+			 0);
+}
+
+/* Plans the directory; the caller applies and frees. */
+static void plan_dir(struct ctx *c, bool prune, struct rc_pass *p)
+{
+	struct rc_err e;
+
+	assert_int_equal(rc_pass_plan(c->conn, c->dir, prune, p, &e), 0);
+}
+
+static const struct rc_domain_plan *find_plan(const struct rc_pass *p,
+					      const char *name)
+{
+	for (size_t i = 0; i < p->plan.n; i++)
+		if (p->plan.domains[i].name &&
+		    !strcmp(p->plan.domains[i].name, name))
+			return &p->plan.domains[i];
+	fail_msg("no plan for '%s'", name);
+	return NULL;
+}
+
+/* A prune waits while the renamed file's job marks the domain: the mark is
+ * read again before the shutdown and the undefine, and neither is made. */
+static void test_prune_rereads_mark(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	remove_file(c, "web.yaml");
+	plan_dir(c, true, &p);
+	assert_int_equal(find_plan(&p, "web")->n_actions, 2);
+	virDomainPtr d = lookup(c, "web");
+	remark(c, d, NULL, "web01.yaml");
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "web")->phase, RC_PHASE_CONFLICT);
+	assert_non_null(strstr(find_plan(&p, "web")->reason, "web01.yaml"));
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 0);
+	assert_int_equal(virDomainIsActive(d), 1);     /* neither stopped */
+	assert_int_equal(virDomainIsPersistent(d), 1); /* nor undefined */
+	virDomainFree(d);
+}
+
+/* Nor when the mark was removed meanwhile: the domain is nobody's now. */
+static void test_prune_mark_removed(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", "name: web\nmemory: 1 GiB\nstate: shutoff\n");
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	remove_file(c, "web.yaml");
+	plan_dir(c, true, &p);
+	assert_int_equal(find_plan(&p, "web")->n_actions, 1);
+	virDomainPtr d = lookup(c, "web");
+	remark(c, d, NULL, NULL);
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "web")->phase, RC_PHASE_CONFLICT);
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 0);
+	assert_int_equal(virDomainIsPersistent(d), 1);
+	virDomainFree(d);
+}
+
+/* A redefine waits while another directory's agent takes the domain: the
+ * redefine is not made, and that agent's mark stays. */
+static void test_redefine_rereads_mark(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\ncurrentMemory: 768 MiB\n"
+		   "vcpu: {value: 4, current: 2}\nautostart: true\n"
+		   "title: Web\n");
+	plan_dir(c, false, &p);
+	assert_int_equal(find_plan(&p, "web")->actions[0].kind,
+			 RC_ACT_REDEFINE);
+	virDomainPtr d = lookup(c, "web");
+	remark(c, d, "/srv/elsewhere", "web.yaml");
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "web")->phase, RC_PHASE_CONFLICT);
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 0);
+	char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+	assert_null(strstr(xml, "<title>"));
+	assert_non_null(strstr(xml, "/srv/elsewhere"));
+	free(xml);
+	virDomainFree(d);
+}
+
+/* An adoption waits while another agent adopts the same domain: the
+ * first mark stays. */
+static void test_adopt_rereads_mark(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+	virDomainPtr d = lookup(c, "test"); /* unmarked */
+
+	write_file(c, "test.yaml",
+		   "name: test\nmemory: 8 GiB\n"
+		   "currentMemory: 2 GiB\nvcpu: 2\n"
+		   "type: test\nadopt: true\n");
+	plan_dir(c, false, &p);
+	assert_int_equal(find_plan(&p, "test")->actions[0].kind,
+			 RC_ACT_SET_MARK);
+	remark(c, d, "/srv/elsewhere", "test.yaml");
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "test")->phase, RC_PHASE_CONFLICT);
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 0);
+	char *file = mark_file(d);
+	assert_string_equal(file, "test.yaml");
+	free(file);
+	char *xml = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+					 RC_MARK_URI, VIR_DOMAIN_AFFECT_CONFIG);
+	assert_non_null(strstr(xml, "/srv/elsewhere"));
+	free(xml);
+	virDomainFree(d);
+}
+
 /* The README's examples on test:///default itself: all converge in one
  * pass, and a second pass writes nothing. */
 static void test_examples_on_default(void **state)
@@ -505,6 +656,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rename_takes_over, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_copy_takes_nothing, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_rereads_mark, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_mark_removed, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_redefine_rereads_mark, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_adopt_rereads_mark, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
