@@ -22,42 +22,6 @@ static void fail(struct rc_domain_plan *dp, const char *call)
 	}
 }
 
-/* Waits for a graceful shutdown, then destroys. Polls the state: a
- * one-shot command has no event loop to wait on. */
-static int shutdown_domain(virDomainPtr dom, unsigned timeout,
-			   const char **ret_call)
-{
-	struct timespec start, now, tick = {0, 100 * 1000 * 1000};
-	int state, reason;
-
-	/* A paused guest cannot hear the shutdown request: destroy it. */
-	if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
-	    state != VIR_DOMAIN_RUNNING) {
-		if (state == VIR_DOMAIN_SHUTOFF)
-			return 0;
-		*ret_call = "virDomainDestroy";
-		return virDomainDestroy(dom);
-	}
-	*ret_call = "virDomainShutdown";
-	if (virDomainShutdown(dom) < 0)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		if (virDomainGetState(dom, &state, &reason, 0) < 0) {
-			*ret_call = "virDomainGetState";
-			return -1;
-		}
-		if (state == VIR_DOMAIN_SHUTOFF)
-			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= (time_t)timeout)
-			break;
-		nanosleep(&tick, NULL);
-	}
-	*ret_call = "virDomainDestroy";
-	return virDomainDestroy(dom);
-}
-
 static int undefine(virDomainPtr dom, bool delete_nvram)
 {
 	unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
@@ -147,9 +111,10 @@ static void owner_changed(struct rc_domain_plan *dp, const char *call,
  * the plan's: another file or agent may have marked it since it was read
  * (a renamed file's job while the old name's prune waits), or someone
  * removed the mark. Returns 0 when the mark names the owner expected; 1,
- * with the phase conflict, when not; -1 with the phase error when it
- * cannot be read. */
-static int check_owner(struct domain_apply *x, const char *call)
+ * with the phase conflict, when not; -1 with *ret_call when it cannot be
+ * read. */
+static int check_owner(struct domain_apply *x, const char *call,
+		       const char **ret_call)
 {
 	_cleanup_free_ char *xml =
 	    virDomainGetMetadata(x->dom, VIR_DOMAIN_METADATA_ELEMENT,
@@ -158,14 +123,11 @@ static int check_owner(struct domain_apply *x, const char *call)
 	struct rc_mark m = {0};
 	bool same;
 
-	if (!xml && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA) {
-		fail(x->dp, "virDomainGetMetadata");
+	*ret_call = "virDomainGetMetadata";
+	if (!xml && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA)
 		return -1;
-	}
-	if (xml && rc_mark_parse(xml, &m) < 0) {
-		fail(x->dp, "virDomainGetMetadata");
+	if (xml && rc_mark_parse(xml, &m) < 0)
 		return -1;
-	}
 	same =
 	    w->marked == m.present &&
 	    (!m.present || (str_eq(w->dir, m.dir) && str_eq(w->file, m.file)));
@@ -175,14 +137,88 @@ static int check_owner(struct domain_apply *x, const char *call)
 	return same ? 0 : 1;
 }
 
-/* One action; returns 0, or -1 with *ret_call naming the failed call. */
+/* Says that a call is about to be made (the progress callback) and counts
+ * it. */
+static void announce(struct domain_apply *x, const struct rc_action *a)
+{
+	if (x->opts->progress)
+		x->opts->progress(x->dp, a, x->opts->userdata);
+	x->stats->writes++;
+}
+
+/* The forced end of a shutdown: a call of its own, reported and counted
+ * as one, and only while the domain is still the plan's. Returns as
+ * run_action does. */
+static int destroy(struct domain_apply *x, const char *why,
+		   const char **ret_call)
+{
+	struct rc_action a = {.kind = RC_ACT_DESTROY, .why = (char *)why};
+	int r = check_owner(x, "destroy", ret_call);
+
+	if (r != 0)
+		return r;
+	announce(x, &a);
+	*ret_call = "virDomainDestroy";
+	return virDomainDestroy(x->dom);
+}
+
+/* A graceful shutdown, then a destroy after the timeout. Polls the state:
+ * a one-shot command has no event loop to wait on. A paused guest cannot
+ * hear the request: it is destroyed at once, and no shutdown is sent. */
+static int shutdown_domain(struct domain_apply *x, const struct rc_action *a,
+			   const char **ret_call)
+{
+	struct timespec start, now, tick = {0, 100 * 1000 * 1000};
+	unsigned timeout = x->opts->shutdown_timeout;
+	char why[64];
+	int state, reason;
+
+	if (virDomainGetState(x->dom, &state, &reason, 0) == 0 &&
+	    state != VIR_DOMAIN_RUNNING)
+		return state == VIR_DOMAIN_SHUTOFF
+			   ? 0
+			   : destroy(x,
+				     "paused, so it cannot hear a shutdown; "
+				     "destroyed",
+				     ret_call);
+	announce(x, a);
+	*ret_call = "virDomainShutdown";
+	if (virDomainShutdown(x->dom) < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (virDomainGetState(x->dom, &state, &reason, 0) < 0) {
+			*ret_call = "virDomainGetState";
+			return -1;
+		}
+		if (state == VIR_DOMAIN_SHUTOFF)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)timeout)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	snprintf(why, sizeof(why), "shutdown did not finish in %u s; destroyed",
+		 timeout);
+	return destroy(x, why, ret_call);
+}
+
+/* One action, reported and counted as it is made; returns 0, 1 when the
+ * domain's calls end without a failure (its mark changed: the phase says
+ * so), or -1 with *ret_call naming the failed call. */
 static int run_action(struct domain_apply *x, const struct rc_action *a,
 		      const char **ret_call)
 {
 	unsigned where =
 	    a->live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG;
 	virDomainPtr dom = x->dom;
+	int r =
+	    needs_owner(a) ? check_owner(x, rc_act_name(a->kind), ret_call) : 0;
 
+	if (r != 0)
+		return r;
+	if (a->kind != RC_ACT_SHUTDOWN) /* it says what it makes itself */
+		announce(x, a);
 	switch (a->kind) {
 	case RC_ACT_DEFINE:
 	case RC_ACT_REDEFINE: {
@@ -217,8 +253,9 @@ static int run_action(struct domain_apply *x, const struct rc_action *a,
 		*ret_call = "virDomainCreate";
 		return virDomainCreate(dom);
 	case RC_ACT_SHUTDOWN:
-		return shutdown_domain(dom, x->opts->shutdown_timeout,
-				       ret_call);
+		return shutdown_domain(x, a, ret_call);
+	case RC_ACT_DESTROY:
+		return destroy(x, a->why, ret_call);
 	case RC_ACT_UNDEFINE:
 		*ret_call = "virDomainUndefineFlags";
 		return undefine(dom, x->opts->delete_nvram);
@@ -253,22 +290,16 @@ static bool run_actions(struct domain_apply *x)
 	for (size_t i = 0; i < dp->n_actions; i++) {
 		const struct rc_action *a = &dp->actions[i];
 		const char *call = NULL;
-		int r =
-		    needs_owner(a) ? check_owner(x, rc_act_name(a->kind)) : 0;
-		if (r != 0) {
-			x->stats->failed += r < 0;
-			return false;
-		}
-		if (x->opts->progress)
-			x->opts->progress(dp, a, x->opts->userdata);
-		x->stats->writes++;
-		if (run_action(x, a, &call) == 0) {
+		int r = run_action(x, a, &call);
+		if (r == 0) {
 			if (a->kind == RC_ACT_DEFINE ||
 			    a->kind == RC_ACT_REDEFINE ||
 			    (a->kind == RC_ACT_SET_MARK && !a->live))
 				x->expect = &dp->owner; /* ours now */
 			continue;
 		}
+		if (r > 0)
+			return false;
 		if (a->kind == RC_ACT_SET_VCPUS && a->live) {
 			refused_live(dp, a);
 			continue;

@@ -29,7 +29,7 @@ static const char *const phase_names[] = {
 
 static const char *const act_names[] = {
     "define",        "redefine", "set-mark", "set-vcpus", "set-memory",
-    "set-autostart", "start",    "shutdown", "undefine",
+    "set-autostart", "start",    "shutdown", "undefine",  "destroy",
 };
 
 const char *rc_phase_name(enum rc_phase p)

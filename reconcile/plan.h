@@ -31,6 +31,8 @@ enum rc_act {
 	RC_ACT_START,
 	RC_ACT_SHUTDOWN, /* graceful, then destroy after a timeout */
 	RC_ACT_UNDEFINE,
+	RC_ACT_DESTROY, /* never planned: the forced end of a shutdown, which
+			   apply reports as a call of its own */
 };
 
 struct rc_action {

@@ -18,6 +18,23 @@
 #include "connect.h"
 #include "pass.h"
 
+/* virDomainShutdown, through the linker (--wrap): the test driver shuts a
+ * guest off at once, so a test asks for a guest that ignores the request,
+ * and for another agent to mark the domain meanwhile. */
+static bool shutdown_ignored;
+static const char *shutdown_remark; /* XML of a mark, or NULL */
+int __real_virDomainShutdown(virDomainPtr d);
+int __wrap_virDomainShutdown(virDomainPtr d);
+int __wrap_virDomainShutdown(virDomainPtr d)
+{
+	if (shutdown_remark &&
+	    virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+				 shutdown_remark, RC_MARK_PREFIX, RC_MARK_URI,
+				 VIR_DOMAIN_AFFECT_CONFIG) < 0)
+		return -1;
+	return shutdown_ignored ? 0 : __real_virDomainShutdown(d);
+}
+
 struct ctx {
 	virConnectPtr conn;
 	char dir[64];  /* the desired-state directory */
@@ -60,6 +77,9 @@ static int teardown(void **state)
 {
 	struct ctx *c = *state;
 	char cmd[192];
+
+	shutdown_ignored = false;
+	shutdown_remark = NULL;
 
 	*strrchr(c->node, '/') = 0;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", c->dir, c->node);
@@ -602,6 +622,112 @@ static void test_adopt_rereads_mark(void **state)
 	virDomainFree(d);
 }
 
+/* The calls apply reported, by kind, in order. */
+struct seen {
+	enum rc_act kinds[8];
+	size_t n;
+};
+
+static void record_progress(const struct rc_domain_plan *dp,
+			    const struct rc_action *a, void *userdata)
+{
+	struct seen *s = userdata;
+
+	if (s->n < 8)
+		s->kinds[s->n++] = a->kind;
+}
+
+/* A guest that ignores the shutdown is destroyed after the timeout, and
+ * the destroy is a call of its own: reported and counted. */
+static void test_shutdown_timeout_destroys(void **state)
+{
+	struct ctx *c = *state;
+	struct seen seen = {0};
+	struct rc_apply_opts opts = {.shutdown_timeout = 0,
+				     .progress = record_progress,
+				     .userdata = &seen};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\ncurrentMemory: 768 MiB\n"
+		   "vcpu: {value: 4, current: 2}\nautostart: true\n"
+		   "state: shutoff\n");
+	plan_dir(c, false, &p);
+	shutdown_ignored = true;
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "web")->phase, RC_PHASE_IN_SYNC);
+	rc_pass_finish(&p);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.kinds[0], RC_ACT_SHUTDOWN);
+	assert_int_equal(seen.kinds[1], RC_ACT_DESTROY);
+	assert_int_equal(stats.writes, 2);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainIsActive(d), 0);
+	virDomainFree(d);
+}
+
+/* A paused guest cannot hear a shutdown: it is destroyed, and what is
+ * reported is the destroy, the one call made. */
+static void test_paused_destroyed(void **state)
+{
+	struct ctx *c = *state;
+	struct seen seen = {0};
+	struct rc_apply_opts opts = {.shutdown_timeout = 5,
+				     .progress = record_progress,
+				     .userdata = &seen};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainSuspend(d), 0);
+	remove_file(c, "web.yaml");
+	plan_dir(c, true, &p);
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	rc_pass_finish(&p);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.kinds[0], RC_ACT_DESTROY);
+	assert_int_equal(seen.kinds[1], RC_ACT_UNDEFINE);
+	assert_int_equal(stats.writes, 2);
+	assert_null(virDomainLookupByName(c->conn, "web"));
+	virDomainFree(d);
+}
+
+/* A prune's shutdown is ignored, and while it waits the renamed file's
+ * job marks the domain: the mark is read again before the destroy, which
+ * is not made, nor the undefine. */
+static void test_destroy_rereads_mark(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 0};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+	char id[256], xml[512];
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	remove_file(c, "web.yaml");
+	plan_dir(c, true, &p);
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	snprintf(xml, sizeof(xml), "<managed dir='%s' file='web01.yaml'/>", id);
+	shutdown_ignored = true;
+	shutdown_remark = xml;
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "web")->phase, RC_PHASE_CONFLICT);
+	assert_non_null(strstr(find_plan(&p, "web")->reason, "destroy"));
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 1); /* the shutdown */
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainIsActive(d), 1);
+	virDomainFree(d);
+}
+
 /* The README's examples on test:///default itself: all converge in one
  * pass, and a second pass writes nothing. */
 static void test_examples_on_default(void **state)
@@ -664,6 +790,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_redefine_rereads_mark, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_adopt_rereads_mark, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_shutdown_timeout_destroys,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paused_destroyed, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy_rereads_mark, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
