@@ -222,8 +222,8 @@ struct known {
 	struct ds_xreader *ctxt; /* to reuse, or NULL */
 };
 
-static int observe(virDomainPtr dom, const struct known *k,
-		   struct rc_observed *o, struct rc_err *e)
+static int observe_into(virDomainPtr dom, const struct known *k,
+			struct rc_observed *o, struct rc_err *e)
 {
 	int reason, autostart = k->autostart, persistent = k->persistent;
 	const char *name = virDomainGetName(dom);
@@ -272,6 +272,18 @@ static int observe(virDomainPtr dom, const struct known *k,
 		virResetLastError();
 	}
 	return 0;
+}
+
+/* Reads one domain into o; on failure o holds nothing (what was read
+ * before the failing call is freed). */
+static int observe(virDomainPtr dom, const struct known *k,
+		   struct rc_observed *o, struct rc_err *e)
+{
+	int r = observe_into(dom, k, o, e);
+
+	if (r < 0)
+		rc_observed_finish(o);
+	return r;
 }
 
 int rc_observe_domain(virDomainPtr dom, struct rc_observed *o, struct rc_err *e)
@@ -371,7 +383,6 @@ static void observe_one(struct rc_observe_job *j, int i, struct ds_xreader *r)
 			return;
 		k = (struct known){-1, -1, -1, r};
 		code = virGetLastErrorCode();
-		rc_observed_finish(&j->all[i]);
 		if (code == VIR_ERR_NO_DOMAIN) {
 			j->gone[i] = true;
 			return;

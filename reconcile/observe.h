@@ -71,7 +71,8 @@ struct rc_limits {
  * its mark, and for the persistent XML its text. Returns 0 or -1. */
 int rc_observed_read_xml(const char *xml, bool live, struct rc_observed *o);
 
-/* Reads one domain. Returns 0, or -1 and e. */
+/* Reads one domain. Returns 0, or -1 and e; on failure ret holds nothing
+ * to free. */
 int rc_observe_domain(virDomainPtr dom, struct rc_observed *ret,
 		      struct rc_err *e);
 void rc_observed_finish(struct rc_observed *o);

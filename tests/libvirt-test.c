@@ -35,6 +35,17 @@ int __wrap_virDomainShutdown(virDomainPtr d)
 	return shutdown_ignored ? 0 : __real_virDomainShutdown(d);
 }
 
+/* virDomainGetXMLDesc, through the linker: fails while xml_desc_fails is
+ * set, with libvirt's own error (flags it refuses), so that reading a
+ * domain fails half-way. */
+static bool xml_desc_fails;
+char *__real_virDomainGetXMLDesc(virDomainPtr d, unsigned flags);
+char *__wrap_virDomainGetXMLDesc(virDomainPtr d, unsigned flags);
+char *__wrap_virDomainGetXMLDesc(virDomainPtr d, unsigned flags)
+{
+	return __real_virDomainGetXMLDesc(d, xml_desc_fails ? ~0u : flags);
+}
+
 struct ctx {
 	virConnectPtr conn;
 	char dir[64];  /* the desired-state directory */
@@ -80,6 +91,7 @@ static int teardown(void **state)
 
 	shutdown_ignored = false;
 	shutdown_remark = NULL;
+	xml_desc_fails = false;
 
 	*strrchr(c->node, '/') = 0;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", c->dir, c->node);
@@ -728,6 +740,32 @@ static void test_destroy_rereads_mark(void **state)
 	virDomainFree(d);
 }
 
+/* A file planned alone whose domain cannot be read: an error, and
+ * nothing of the half-read domain is left (AddressSanitizer's leak check
+ * sees the rest). */
+static void test_plan_file_observe_fails(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_limits limits;
+	struct rc_pass p = {0};
+	struct rc_err e;
+	char id[256], path[192];
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	snprintf(path, sizeof(path), "%s/web.yaml", c->dir);
+	assert_int_equal(rc_limits_read(c->conn, &limits, &e), 0);
+	xml_desc_fails = true;
+	assert_int_equal(rc_pass_plan_file(c->conn, id, path, &limits, &p, &e),
+			 -1);
+	xml_desc_fails = false;
+	assert_non_null(strstr(e.msg, "virDomainGetXMLDesc"));
+	assert_int_equal(p.n_observed, 0);
+	rc_pass_finish(&p);
+	rc_limits_finish(&limits);
+}
+
 /* The README's examples on test:///default itself: all converge in one
  * pass, and a second pass writes nothing. */
 static void test_examples_on_default(void **state)
@@ -796,6 +834,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paused_destroyed, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_destroy_rereads_mark, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_plan_file_observe_fails, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
