@@ -224,6 +224,7 @@ static int add_mark_file(struct ds_set *set, const char *path,
 		return 0;
 	}
 	ds_domain_free(e->dom);
+	free(e->name);
 	ds_diags_finish(&e->diags);
 	set->n--;
 	return 0;

@@ -944,6 +944,8 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 			names[n_names++] = e->dom->name;
 		else
 			files[n_files++] = file_name(e->diags.path);
+		if (!e->dom && e->name) /* one of two files naming it */
+			names[n_names++] = e->name;
 	}
 	p.n = desired->n;
 	rc_workers_run(&(struct rc_workers){.n = desired->n,
