@@ -234,7 +234,9 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		      struct rc_limits *limits, struct rc_pass *p,
 		      struct rc_err *e)
 {
-	struct rc_plan_opts po = {.dir_usable = true, .dir = dir};
+	/* no orphans here (a full pass or rc_pass_plan_gone finds them): a
+	 * directory read one file at a time is not known to be usable */
+	struct rc_plan_opts po = {.dir = dir};
 	const struct ds_domain *d;
 	virDomainPtr dom;
 
@@ -269,6 +271,50 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 			      limits, e) < 0)
 		return -1;
 	if (rc_plan(&p->set, p->observed, p->n_observed, limits, &po,
+		    &p->plan) < 0) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int rc_pass_plan_gone(virConnectPtr conn, const char *dir, const char *dir_id,
+		      const char *file, const char *domain, bool prune,
+		      struct rc_pass *p, struct rc_err *e)
+{
+	struct rc_plan_opts po = {
+	    .prune = prune, .dir = dir_id, .orphans_only = true};
+	virDomainPtr dom;
+	int r;
+
+	if ((r = ds_set_add_dir(&p->set, dir)) < 0) {
+		rc_err_set(e, "%s: %s", dir, strerror(-r));
+		return r;
+	}
+	ds_set_check_unique(&p->set);
+	po.dir_usable = p->set.n > 0;
+	if (!(p->observed = calloc(1, sizeof(*p->observed)))) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	dom = domain ? virDomainLookupByName(conn, domain) : NULL;
+	if (domain && !dom && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
+		rc_err_libvirt(e, "virDomainLookupByName");
+		return -1;
+	}
+	if (dom) {
+		r = rc_observe_domain(dom, &p->observed[0], e);
+		virDomainFree(dom);
+		if (r < 0)
+			return -1;
+		/* marked with another file since: that file's, not an orphan */
+		if (p->observed[0].mark.file &&
+		    !strcmp(p->observed[0].mark.file, file))
+			p->n_observed = 1;
+		else
+			rc_observed_finish(&p->observed[0]);
+	}
+	if (rc_plan(&p->set, p->observed, p->n_observed, &p->limits, &po,
 		    &p->plan) < 0) {
 		rc_err_set(e, "out of memory");
 		return -1;

@@ -947,8 +947,8 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 		if (!e->dom && e->name) /* one of two files naming it */
 			names[n_names++] = e->name;
 	}
-	p.n = desired->n;
-	rc_workers_run(&(struct rc_workers){.n = desired->n,
+	p.n = opts->orphans_only ? 0 : desired->n;
+	rc_workers_run(&(struct rc_workers){.n = p.n,
 					    .threads = PLAN_THREADS,
 					    .per_thread = PLAN_PER_THREAD,
 					    .cpu_bound = true,

@@ -76,11 +76,22 @@ struct rc_plan {
 
 /* What the planner needs beside the two sides. */
 struct rc_plan_opts {
-	bool prune;      /* undefine our domains whose file is gone */
-	bool dir_usable; /* the directory was read and holds files */
+	bool prune; /* undefine our domains whose file is gone */
+	/* The directory was read just now and holds at least one
+	 * desired-state file, so that a domain no file names is truly
+	 * orphaned. Without it nothing is pruned: an empty, unreadable or
+	 * missing directory (a checkout half done, a mount not there, a
+	 * typo) must not undefine every domain it ever made. Set it from a
+	 * read of the directory, never as a constant: rc_pass_plan and
+	 * rc_pass_plan_gone do. */
+	bool dir_usable;
 	const char *dir; /* the directory, resolved: marks name it, and only
 			    domains marked with it are orphans here; NULL:
 			    any */
+	/* Plan only the orphans: the files only hold their domains (by the
+	 * name they give, or by their file name when they have problems),
+	 * for a caller that observed only the domains it asks about. */
+	bool orphans_only;
 	/* the observations sorted by name (rc_observed_index), or NULL */
 	const struct rc_observed *const *index;
 };

@@ -766,6 +766,83 @@ static void test_plan_file_observe_fails(void **state)
 	rc_limits_finish(&limits);
 }
 
+/* What a file's removal means, planned as the agent's removal job can:
+ * the directory read again, the one domain observed. */
+static size_t plan_gone(struct ctx *c, const char *file, const char *domain,
+			enum rc_phase *phase)
+{
+	struct rc_pass p = {0};
+	struct rc_err e;
+	char id[256];
+	size_t n;
+
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	assert_int_equal(
+	    rc_pass_plan_gone(c->conn, c->dir, id, file, domain, true, &p, &e),
+	    0);
+	n = rc_plan_count_actions(&p.plan);
+	assert_true(p.plan.n <= 1);
+	if (phase && p.plan.n)
+		*phase = p.plan.domains[0].phase;
+	rc_pass_finish(&p);
+	return n;
+}
+
+/* A removal prunes only a true orphan: not a renamed file's domain, and
+ * nothing once the directory is empty. */
+static void test_gone_prunes_only_orphans(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph = RC_PHASE_IN_SYNC;
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	/* renamed: the new name holds it before its job marks it */
+	remove_file(c, "web.yaml");
+	write_file(c, "web01.yaml", web);
+	assert_int_equal(plan_gone(c, "web.yaml", "web", NULL), 0);
+	/* gone for good */
+	remove_file(c, "web01.yaml");
+	assert_int_equal(plan_gone(c, "web.yaml", "web", &ph), 2);
+	assert_int_equal(ph, RC_PHASE_ORPHANED);
+	/* the last file: the directory is empty, nothing is pruned */
+	remove_file(c, "db.yaml");
+	assert_int_equal(plan_gone(c, "db.yaml", "db", &ph), 0);
+	assert_int_equal(ph, RC_PHASE_ORPHANED);
+	assert_int_equal(plan_gone(c, "web.yaml", "web", &ph), 0);
+	virDomainFree(lookup(c, "web"));
+	virDomainFree(lookup(c, "db"));
+}
+
+/* Nothing is pruned from a directory that holds only names never read,
+ * or that is gone. */
+static void test_prune_needs_directory(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_pass p = {0};
+	struct rc_err e;
+	char id[256], moved[80];
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	remove_file(c, "web.yaml");
+	write_file(c, ".web.yaml.swp", "");
+	write_file(c, "notes.txt", "web was here\n");
+	assert_int_equal(pass(c, true, true, "web", NULL, NULL), 0);
+	virDomainFree(lookup(c, "web"));
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	snprintf(moved, sizeof(moved), "%s.moved", c->dir);
+	assert_int_equal(rename(c->dir, moved), 0);
+	assert_true(rc_pass_plan(c->conn, c->dir, true, &p, &e) < 0);
+	rc_pass_finish(&p);
+	assert_true(rc_pass_plan_gone(c->conn, c->dir, id, "web.yaml", "web",
+				      true, &p, &e) < 0);
+	rc_pass_finish(&p);
+	assert_int_equal(rename(moved, c->dir), 0);
+	virDomainFree(lookup(c, "web"));
+}
+
 /* The README's examples on test:///default itself: all converge in one
  * pass, and a second pass writes nothing. */
 static void test_examples_on_default(void **state)
@@ -836,6 +913,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_destroy_rereads_mark, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_plan_file_observe_fails, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_gone_prunes_only_orphans,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_needs_directory, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
