@@ -23,25 +23,57 @@ struct converge_opts {
 	unsigned shutdown_timeout;
 };
 
+/* Each command takes its own options, and no other: one it does not use
+ * is refused, not ignored. */
+static const struct option plan_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"connect", required_argument, NULL, 'c'},
+    {"json", no_argument, NULL, 'j'},
+    {0},
+};
+
+static const struct option apply_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"connect", required_argument, NULL, 'c'},
+    {"prune", no_argument, NULL, 'p'},
+    {"delete-nvram", no_argument, NULL, 'N'},
+    {"shutdown-timeout", required_argument, NULL, 't'},
+    {0},
+};
+
+/* What the options and operands say together. Returns 0, or -1 with the
+ * message printed. */
+static int check_opts(int argc, char **argv, const struct converge_opts *o)
+{
+	if (o->delete_nvram && !o->prune) {
+		fprintf(stderr,
+			"%s %s: --delete-nvram removes the NVRAM of the "
+			"domains --prune undefines; give --prune too, or "
+			"leave it out\n",
+			AG_PROG, argv[0]);
+		return -1;
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr,
+			"%s %s: give one directory; see '%s %s --help'\n",
+			AG_PROG, argv[0], AG_PROG, argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, bool apply,
 		      struct converge_opts *o, int *ret_status)
 {
-	static const struct option opts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"connect", required_argument, NULL, 'c'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"prune", no_argument, NULL, 'p'},
-	    {"delete-nvram", no_argument, NULL, 'N'},
-	    {"shutdown-timeout", required_argument, NULL, 't'},
-	    {0},
-	};
 	char *end;
 	int c;
 
 	*o = (struct converge_opts){.shutdown_timeout = 60};
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hc:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv,
+				"+:hc:", apply ? apply_options : plan_options,
+				NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			*ret_status = ag_usage(argv[0], 0);
@@ -74,10 +106,7 @@ static int parse_opts(int argc, char **argv, bool apply,
 			return -1;
 		}
 	}
-	if ((!apply && (o->prune || o->delete_nvram)) || (apply && o->json) ||
-	    argc - optind != 1) {
-		fprintf(stderr, "%s %s: see '%s %s --help'\n", AG_PROG, argv[0],
-			AG_PROG, argv[0]);
+	if (check_opts(argc, argv, o) < 0) {
 		*ret_status = AG_EXIT_FAIL;
 		return -1;
 	}

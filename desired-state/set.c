@@ -45,6 +45,7 @@ int ds_set_add_file(struct ds_set *set, const char *path)
 	if (!e || ds_diags_init(&e->diags, path) < 0)
 		return -ENOMEM;
 	e->dom = NULL;
+	e->name = NULL;
 	set->n++;
 	int r = ds_domain_load(path, &e->diags, &e->dom);
 	if (r == 0 && ds_check_fragments(e->dom, &e->diags) < 0) {
@@ -156,8 +157,11 @@ void ds_set_check_unique(struct ds_set *set)
 	check_key(set, "uuid", "uuid", clash);
 	for (size_t i = 0; i < set->n; i++) {
 		if (clash[i]) {
-			ds_domain_free(set->entries[i].dom);
-			set->entries[i].dom = NULL;
+			struct ds_entry *e = &set->entries[i];
+			/* out of memory, it holds no domain: only its file */
+			e->name = strdup(e->dom->name);
+			ds_domain_free(e->dom);
+			e->dom = NULL;
 		}
 	}
 }
@@ -175,6 +179,7 @@ void ds_set_finish(struct ds_set *set)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		ds_domain_free(set->entries[i].dom);
+		free(set->entries[i].name);
 		ds_diags_finish(&set->entries[i].diags);
 	}
 	free(set->entries);

@@ -12,6 +12,9 @@
 struct ds_entry {
 	struct ds_diags diags; /* problems, with the path */
 	struct ds_domain *dom; /* NULL when the file has problems */
+	char *name; /* with dom NULL, the domain it names when that is known
+		       (a name another file gives too), else NULL: a file
+		       with problems still holds its domain */
 };
 
 struct ds_set {
@@ -31,7 +34,7 @@ int ds_set_add_file(struct ds_set *set, const char *path);
 int ds_set_add_dir(struct ds_set *set, const char *dir);
 
 /* Marks as errors the files that name the same domain or UUID as another
- * file of the set (their domains are dropped). */
+ * file of the set (their domains are dropped; each keeps the name). */
 void ds_set_check_unique(struct ds_set *set);
 
 /* Number of files with problems. */

@@ -193,11 +193,50 @@ void rc_pass_finish(struct rc_pass *p)
 	*p = (struct rc_pass){0};
 }
 
+/* When o's mark names another file of path's directory that still exists
+ * and names o too, that file joins the set, so that both are errors as in
+ * a full pass (two files naming one domain) and neither takes the domain
+ * from the other. A file that is gone, or that names another domain now,
+ * does not: path takes its domain over (a rename). Returns 0 or -ENOMEM. */
+static int add_mark_file(struct ds_set *set, const char *path,
+			 const struct rc_observed *o, const char *dir)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	_cleanup_free_ char *other = NULL;
+	struct ds_entry *e;
+
+	if (!o->mark.present || !o->mark.file ||
+	    (dir && o->mark.dir && strcmp(o->mark.dir, dir)) ||
+	    !strcmp(o->mark.file, base) || strchr(o->mark.file, '/') ||
+	    ds_name_ignored(o->mark.file))
+		return 0;
+	if (asprintf(&other, "%.*s%s", (int)(base - path), path, o->mark.file) <
+	    0)
+		return -ENOMEM;
+	if (access(other, F_OK) < 0)
+		return 0;
+	if (ds_set_add_file(set, other) < 0)
+		return -ENOMEM;
+	e = &set->entries[set->n - 1];
+	if (e->dom && !strcmp(e->dom->name, o->name)) {
+		ds_set_check_unique(set);
+		return 0;
+	}
+	ds_domain_free(e->dom);
+	free(e->name);
+	ds_diags_finish(&e->diags);
+	set->n--;
+	return 0;
+}
+
 int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		      struct rc_limits *limits, struct rc_pass *p,
 		      struct rc_err *e)
 {
-	struct rc_plan_opts po = {.dir_usable = true, .dir = dir};
+	/* no orphans here (a full pass or rc_pass_plan_gone finds them): a
+	 * directory read one file at a time is not known to be usable */
+	struct rc_plan_opts po = {.dir = dir};
 	const struct ds_domain *d;
 	virDomainPtr dom;
 
@@ -222,10 +261,60 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		rc_err_libvirt(e, "virDomainLookupByName");
 		return -1;
 	}
+	if (p->n_observed &&
+	    add_mark_file(&p->set, path, &p->observed[0], dir) < 0) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	d = p->set.entries[0].dom; /* NULL now if the mark's file names it */
 	if (d && learn_limits(conn, d, p->n_observed ? p->observed : NULL,
 			      limits, e) < 0)
 		return -1;
 	if (rc_plan(&p->set, p->observed, p->n_observed, limits, &po,
+		    &p->plan) < 0) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int rc_pass_plan_gone(virConnectPtr conn, const char *dir, const char *dir_id,
+		      const char *file, const char *domain, bool prune,
+		      struct rc_pass *p, struct rc_err *e)
+{
+	struct rc_plan_opts po = {
+	    .prune = prune, .dir = dir_id, .orphans_only = true};
+	virDomainPtr dom;
+	int r;
+
+	if ((r = ds_set_add_dir(&p->set, dir)) < 0) {
+		rc_err_set(e, "%s: %s", dir, strerror(-r));
+		return r;
+	}
+	ds_set_check_unique(&p->set);
+	po.dir_usable = p->set.n > 0;
+	if (!(p->observed = calloc(1, sizeof(*p->observed)))) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	dom = domain ? virDomainLookupByName(conn, domain) : NULL;
+	if (domain && !dom && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
+		rc_err_libvirt(e, "virDomainLookupByName");
+		return -1;
+	}
+	if (dom) {
+		r = rc_observe_domain(dom, &p->observed[0], e);
+		virDomainFree(dom);
+		if (r < 0)
+			return -1;
+		/* marked with another file since: that file's, not an orphan */
+		if (p->observed[0].mark.file &&
+		    !strcmp(p->observed[0].mark.file, file))
+			p->n_observed = 1;
+		else
+			rc_observed_finish(&p->observed[0]);
+	}
+	if (rc_plan(&p->set, p->observed, p->n_observed, &p->limits, &po,
 		    &p->plan) < 0) {
 		rc_err_set(e, "out of memory");
 		return -1;
