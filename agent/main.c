@@ -1,5 +1,6 @@
 /* virt-reconcile: the command line. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,6 +133,10 @@ int ag_usage(const char *cmd, int to_stderr)
 
 int main(int argc, char **argv)
 {
+	/* A write to a closed pipe or socket (a libvirtd that died under a
+	 * call, a reader of the output that went away) must be an error the
+	 * command reports, not a silent death by signal. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		ag_usage(NULL, 1);
 		return AG_EXIT_FAIL;
