@@ -51,26 +51,6 @@ static void set_str(char **slot, const char *s)
 	*slot = n;
 }
 
-/* The first problem of a file, as FILE:LINE:COL: message (and how many
- * more), for the status. */
-static char *first_problem(struct ds_diags *d)
-{
-	char *s = NULL;
-	const struct ds_diag *g = d->n ? &d->items[0] : NULL;
-
-	if (!g)
-		return strdup("the file has problems");
-	for (size_t i = 1; i < d->n; i++)
-		if (d->items[i].mark.line < g->mark.line ||
-		    (d->items[i].mark.line == g->mark.line &&
-		     d->items[i].mark.col < g->mark.col))
-			g = &d->items[i];
-	if (asprintf(&s, "%s:%u:%u: %s%s", d->path, g->mark.line, g->mark.col,
-		     g->msg, d->n > 1 ? " (and more)" : "") < 0)
-		return NULL;
-	return s;
-}
-
 struct job_log {
 	const char *file;
 	struct ag_agent *agent;
@@ -268,7 +248,7 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 		return;
 	}
 	if (!p.set.entries[0].dom) {
-		out->error = first_problem(&p.set.entries[0].diags);
+		out->error = ds_diags_first(&p.set.entries[0].diags);
 		rc_pass_finish(&p);
 		return;
 	}

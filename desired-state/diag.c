@@ -149,8 +149,8 @@ static void print_excerpt(const struct ds_diags *d, const struct ds_diag *g,
 	char caret[256];
 	size_t clen = 0;
 
-	if (!line)
-		return;
+	if (!line || !d->text_len)
+		return; /* an empty file has nothing to show */
 	if (len > 200)
 		len = 200;
 	if (len && line[len - 1] == '\r')
@@ -177,6 +177,17 @@ static void put_clean(const char *s, FILE *out)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
+/* Writes where a problem is: "FILE:LINE:COL: ", or "FILE: " for the
+ * file as a whole. */
+static void put_place(const struct ds_diags *d, const struct ds_diag *g,
+		      FILE *out)
+{
+	if (g->mark.line)
+		fprintf(out, "%s:%u:%u: ", d->path, g->mark.line, g->mark.col);
+	else
+		fprintf(out, "%s: ", d->path);
+}
+
 void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog)
 {
 	struct cursor cur = {NULL, 0};
@@ -185,11 +196,8 @@ void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog)
 		qsort(d->items, d->n, sizeof(*d->items), diag_cmp);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct ds_diag *g = &d->items[i];
-		if (g->mark.line)
-			fprintf(out, "%s: %s:%u:%u: ", prog, d->path,
-				g->mark.line, g->mark.col);
-		else
-			fprintf(out, "%s: %s: ", prog, d->path);
+		fprintf(out, "%s: ", prog);
+		put_place(d, g, out);
 		put_clean(g->msg, out);
 		fputc('\n', out);
 		print_excerpt(d, g, &cur, out);
@@ -200,4 +208,32 @@ void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog)
 	if (d->oom)
 		fprintf(out, "%s: %s: out of memory while reporting problems\n",
 			prog, d->path);
+}
+
+char *ds_diags_first(const struct ds_diags *d)
+{
+	const struct ds_diag *g = d->n ? &d->items[0] : NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	for (size_t i = 1; i < d->n; i++)
+		if (diag_cmp(&d->items[i], g) < 0)
+			g = &d->items[i];
+	out = open_memstream(&buf, &len);
+	if (!out)
+		return NULL;
+	if (g) {
+		put_place(d, g, out);
+		put_clean(g->msg, out);
+	} else {
+		fprintf(out, "%s: the file has problems", d->path);
+	}
+	if (d->n > 1 || d->dropped)
+		fputs(" (and more)", out);
+	if (fclose(out) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }

@@ -101,7 +101,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len,
 		return -EINVAL;
 	}
 	if (st.st_size > DS_MAX_FILE_SIZE) {
-		ds_diags_add(d, (struct ds_mark){0},
+		ds_diags_add(d, (struct ds_mark){1, 1},
 			     "the file is larger than %d bytes",
 			     DS_MAX_FILE_SIZE);
 		return -EFBIG;

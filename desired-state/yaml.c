@@ -566,7 +566,9 @@ static bool is_null(const struct ds_node *n)
 static int check_root(struct loader *l)
 {
 	if (!l->root || is_null(l->root)) {
-		ds_diags_add(l->d, (struct ds_mark){0},
+		/* an empty file still has a line 1, where an editor opens */
+		ds_diags_add(l->d,
+			     l->root ? l->root->mark : (struct ds_mark){1, 1},
 			     "the file is empty; a domain needs at least "
 			     "'name' and 'memory'");
 		return -EINVAL;
@@ -589,7 +591,7 @@ int ds_yaml_load(const char *text, size_t len, struct ds_diags *d,
 	int r = 0;
 
 	if (len > DS_MAX_FILE_SIZE) {
-		ds_diags_add(d, (struct ds_mark){0},
+		ds_diags_add(d, (struct ds_mark){1, 1},
 			     "the file is larger than %d bytes",
 			     DS_MAX_FILE_SIZE);
 		return -EFBIG;

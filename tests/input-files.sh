@@ -7,7 +7,8 @@
 set -u
 vr=$1
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+apid=
+trap '[ -n "$apid" ] && kill -KILL "$apid" 2>/dev/null; rm -rf "$work"' EXIT
 umask 022
 chmod 700 "$work"
 uri=test:///default
@@ -41,6 +42,39 @@ good() {
   printf 'name: %s\nmemory: 64 MiB\n' "$1"
 }
 
+# agent DIR: runs the agent on DIR until it is ready (every file read
+# once; at most 10 s), then stops it. Its log is in $work/out, its status
+# in $work/status.json. Fails when it was never ready.
+agent() {
+  rm -f "$work/status.json"
+  "$vr" run -c "$uri" --resync 3600 --status-file "$work/status.json" \
+    "$1" >"$work/out" 2>&1 &
+  apid=$!
+  i=0
+  while [ "$i" -lt 100 ] && ! grep -q 'ready:' "$work/out"; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  kill -TERM "$apid" 2>/dev/null
+  i=0
+  while [ "$i" -lt 50 ] && kill -0 "$apid" 2>/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  kill -KILL "$apid" 2>/dev/null
+  wait "$apid" 2>/dev/null
+  apid=
+  grep -q 'ready:' "$work/out"
+}
+# error_is FILE TEXT: the status's error for FILE begins with TEXT.
+error_is() {
+  python3 -c 'import json, sys
+for d in json.load(open(sys.argv[1]))["domains"]:
+    if d.get("file") == sys.argv[2]:
+        sys.exit(not (d.get("error") or "").startswith(sys.argv[3]))
+sys.exit(1)' "$work/status.json" "$1" "$2"
+}
+
 # A reader that went away: the command gets EPIPE, not SIGPIPE (exit 141).
 # SIGPIPE is set back to its default, as a test harness may ignore it.
 mkdir -m 700 "$work/pipe"
@@ -59,6 +93,23 @@ if env --default-signal=PIPE true 2>/dev/null; then
 else
   echo "# skipped the SIGPIPE checks: env has no --default-signal"
 fi
+
+# Positions: a file as a whole has none ("FILE: message"), an empty or
+# oversized file is placed at its first line; never at 0:0.
+mkdir -m 700 "$work/pos"
+: >"$work/pos/empty.yaml"
+head -c 1100000 /dev/zero | tr '\0' '#' >"$work/pos/big.yaml"
+good fine >"$work/pos/fine.yaml"
+check status_is 1 validate "$work/pos/big.yaml"
+check says "$work/pos/big.yaml:1:1: the file is larger than 1048576 bytes"
+check status_is 1 validate "$work/pos/empty.yaml"
+check says "$work/pos/empty.yaml:1:1: the file is empty"
+check agent "$work/pos"
+check error_is empty.yaml "$work/pos/empty.yaml:1:1: the file is empty"
+check error_is big.yaml "$work/pos/big.yaml:1:1: the file is larger than"
+check says "empty.yaml: $work/pos/empty.yaml:1:1: the file is empty"
+check_no_zero() { ! grep -q ':0:0' "$work/status.json" "$work/out"; }
+check check_no_zero
 
 echo "input-files: $pass passed, $fail failed"
 [ "$fail" = 0 ]
