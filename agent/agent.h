@@ -160,6 +160,3 @@ int ag_watch_start(struct ag_agent *a);
 /* Reads the directory: adds new files, drops vanished ones, queues all
  * (when all) or the new ones. Lock held. Returns -errno when unreadable. */
 int ag_scan(struct ag_agent *a, bool all);
-/* The permission check: NULL when fine, else why (static or allocated
- * into buf). */
-const char *ag_check_perms(const char *path, bool dir, char *buf, size_t len);

@@ -97,12 +97,16 @@ int ag_cmd_validate(int argc, char **argv)
 	for (int i = first; i < argc; i++) {
 		struct stat st;
 		size_t before = set.n;
-		int r = stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)
-			    ? ds_set_add_dir(&set, argv[i])
-			    : ds_set_add_file(&set, argv[i]);
+		char why[256] = "";
+		/* files are judged alone, wherever they are checked out: who
+		 * may write them is for the commands that converge */
+		int r =
+		    stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)
+			? ds_set_add_dir(&set, argv[i], false, why, sizeof(why))
+			: ds_set_add_file(&set, argv[i], false);
 		if (r < 0) {
 			fprintf(stderr, "%s: %s: %s\n", AG_PROG, argv[i],
-				strerror(-r));
+				*why ? why : strerror(-r));
 			status = AG_EXIT_FAIL;
 		} else if (set.n == before) {
 			/* a path that checks nothing is a mistake (a wrong
@@ -166,7 +170,7 @@ int ag_cmd_render(int argc, char **argv)
 	}
 	if (ds_diags_init(&d, argv[first]) < 0)
 		return AG_EXIT_FAIL;
-	if (ds_domain_load(argv[first], &d, &dom) == 0 &&
+	if (ds_domain_load(argv[first], false, &d, &dom) == 0 &&
 	    (dom->type || default_type(uri, &type) == 0) &&
 	    ds_render(dom, type, &d, &doc) == 0 && schema())
 		ds_rng_check(schema(), doc, &d);

@@ -142,9 +142,8 @@ static void outcome_finish(struct outcome *o)
 /* A file that is gone: its domain, if ours, is orphaned (kept), or with
  * --prune undefined, unless the directory is empty. */
 static void job_gone(struct ag_agent *a, virConnectPtr conn,
-		     const struct rc_limits *limits, const char *dir,
-		     const char *file, const char *domain, bool prune,
-		     struct outcome *out)
+		     const struct rc_limits *limits, const char *file,
+		     const char *domain, bool prune, struct outcome *out)
 {
 	struct rc_observed o;
 	struct rc_err e;
@@ -186,28 +185,11 @@ static void job_gone(struct ag_agent *a, virConnectPtr conn,
 	rc_observed_finish(&o);
 }
 
-/* Checks where the file is and who may write it. */
-static const char *check_file(struct ag_agent *a, const char *dir,
-			      const char *path, char *buf, size_t len)
-{
-	struct stat st;
-	char real[4096];
-
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-		size_t dl = strlen(dir ? dir : "");
-		if (!realpath(path, real) || !dir || strncmp(real, dir, dl) ||
-		    real[dl] != '/')
-			return "a symlink to outside the directory, ignored";
-	}
-	return a->opts.insecure ? NULL : ag_check_perms(path, false, buf, len);
-}
-
 /* Reconciles one file: read it, read its domain, plan, apply. Runs
  * without the lock. */
 static void job_file(struct ag_agent *a, virConnectPtr conn,
-		     struct rc_limits *limits, const char *dir,
-		     const char *file, const char *old_domain,
-		     struct outcome *out)
+		     struct rc_limits *limits, const char *file,
+		     const char *old_domain, struct outcome *out)
 {
 	_cleanup_free_ char *path = NULL;
 	struct rc_pass p = {0};
@@ -218,30 +200,27 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 				   .delete_nvram = a->opts.delete_nvram,
 				   .progress = progress,
 				   .userdata = &log};
-	char why[512];
-	const char *bad;
 	struct timespec t0;
+	struct stat lst;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (asprintf(&path, "%s/%s", a->opts.dir, file) < 0)
 		return;
-	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		job_gone(a, conn, limits, dir, file, old_domain, a->opts.prune,
-			 out);
+	/* lstat: a symlink to nothing is a bad file, which keeps its
+	 * domain, not a file that is gone */
+	if (lstat(path, &lst) < 0 && errno == ENOENT) {
+		job_gone(a, conn, limits, file, old_domain, a->opts.prune, out);
 		return;
 	}
 	out->phase = RC_PHASE_ERROR;
-	if ((bad = check_file(a, dir, path, why, sizeof(why)))) {
-		if (asprintf(&out->error, "%s: %s", path, bad) < 0)
-			out->error = NULL;
-		return;
-	}
 	if (!conn) {
 		out->error = strdup("libvirt is unreachable; waiting for it");
 		out->failed = true;
 		return;
 	}
-	if (rc_pass_plan_file(conn, a->dir_id, path, limits, &p, &e) < 0) {
+	/* read as apply reads it, the trust rule checked on every read */
+	if (rc_pass_plan_file(conn, a->dir_id, path, a->opts.insecure, limits,
+			      &p, &e) < 0) {
 		out->error = strdup(e.msg);
 		out->failed = true;
 		rc_pass_finish(&p);
@@ -344,7 +323,6 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 {
 	_cleanup_free_ char *file = strdup(it->file);
 	_cleanup_free_ char *domain = it->domain ? strdup(it->domain) : NULL;
-	_cleanup_free_ char *dir = a->dir_real ? strdup(a->dir_real) : NULL;
 	struct outcome o = {0};
 	struct rc_limits limits;
 	virConnectPtr conn = a->conn;
@@ -358,7 +336,7 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 	}
 	pthread_mutex_unlock(&a->lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	job_file(a, conn, &limits, dir, file, domain, &o);
+	job_file(a, conn, &limits, file, domain, &o);
 	double seconds = ag_seconds_since(&t0);
 	if (conn)
 		virConnectClose(conn);
@@ -825,8 +803,8 @@ int ag_cmd_run(int argc, char **argv)
 {
 	static struct ag_agent agent;
 	struct ag_agent *a = &agent;
-	char why[512];
-	const char *bad;
+	struct ds_dir dir;
+	char why[256];
 	int status = AG_EXIT_OK, r;
 
 	if (parse_run_opts(argc, argv, &a->opts, &status) < 0)
@@ -834,11 +812,13 @@ int ag_cmd_run(int argc, char **argv)
 	/* One malloc arena for all threads: the workers mostly wait on
 	 * libvirt, and an arena each would keep megabytes they freed. */
 	mallopt(M_ARENA_MAX, 1);
-	if (!a->opts.insecure &&
-	    (bad = ag_check_perms(a->opts.dir, true, why, sizeof(why)))) {
-		ag_log(LOG_ERR, "%s: %s", a->opts.dir, bad);
+	/* said at once, not per file: every job checks again */
+	if (ds_dir_open(a->opts.dir, !a->opts.insecure, &dir, why,
+			sizeof(why)) < 0) {
+		ag_log(LOG_ERR, "%s: %s", a->opts.dir, why);
 		return AG_EXIT_FAIL;
 	}
+	ds_dir_close(&dir);
 	char id[PATH_MAX];
 	if ((r = rc_dir_identity(a->opts.dir, id, sizeof(id))) < 0 ||
 	    !(a->dir_id = strdup(id))) {

@@ -87,7 +87,9 @@ int rc_dir_identity(const char *dir, char *buf, size_t len)
 struct loader {
 	struct ds_set *set;
 	const char *dir;
+	bool check_perms;
 	int r;
+	char why[256];                        /* when r < 0 */
 	_Atomic(struct rc_observe_job *) job; /* set once listed */
 };
 
@@ -97,7 +99,8 @@ static void *load_dir(void *opaque)
 	struct rc_observe_job *job;
 	struct ds_xreader *reader;
 
-	l->r = ds_set_add_dir(l->set, l->dir);
+	l->r = ds_set_add_dir(l->set, l->dir, l->check_perms, l->why,
+			      sizeof(l->why));
 	if (!(job = atomic_load(&l->job)) || !(reader = ds_xreader_new()))
 		return NULL;
 	while (rc_observe_next(job, reader))
@@ -106,11 +109,13 @@ static void *load_dir(void *opaque)
 	return NULL;
 }
 
-int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
-		 struct rc_pass *p, struct rc_err *e)
+int rc_pass_plan(virConnectPtr conn, const char *dir,
+		 const struct rc_pass_opts *o, struct rc_pass *p,
+		 struct rc_err *e)
 {
-	struct rc_plan_opts po = {.prune = prune};
-	struct loader l = {.set = &p->set, .dir = dir};
+	struct rc_plan_opts po = {.prune = o->prune};
+	struct loader l = {
+	    .set = &p->set, .dir = dir, .check_perms = !o->insecure};
 	struct rc_observe_job *job;
 	const struct rc_observed **idx;
 	char real[PATH_MAX];
@@ -136,7 +141,7 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 		pthread_join(th, NULL);
 	r = job ? rc_observe_end(job, &p->observed, &p->n_observed, e) : -1;
 	if (l.r < 0) {
-		rc_err_set(e, "%s: %s", dir, strerror(-l.r));
+		rc_err_set(e, "%s: %s", dir, l.why);
 		return l.r;
 	}
 	if (r < 0)
@@ -194,14 +199,14 @@ void rc_pass_finish(struct rc_pass *p)
 }
 
 int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
-		      struct rc_limits *limits, struct rc_pass *p,
-		      struct rc_err *e)
+		      bool insecure, struct rc_limits *limits,
+		      struct rc_pass *p, struct rc_err *e)
 {
 	struct rc_plan_opts po = {.dir_usable = true, .dir = dir};
 	const struct ds_domain *d;
 	virDomainPtr dom;
 
-	if (ds_set_add_file(&p->set, path) < 0) {
+	if (ds_set_add_file(&p->set, path, !insecure) < 0) {
 		rc_err_set(e, "out of memory");
 		return -1;
 	}

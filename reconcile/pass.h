@@ -15,21 +15,31 @@ struct rc_pass {
 	struct rc_plan plan;
 };
 
+struct rc_pass_opts {
+	bool prune;    /* plan undefining our domains whose file is gone */
+	bool insecure; /* read a directory and files that others may write
+			  (--insecure-permissions) */
+};
+
 /* Reads dir and libvirt, and plans. Returns 0; -1 with e when libvirt
- * failed; or -errno when dir cannot be read (e says so). The files'
- * problems are in p->set, for the caller to report. */
-int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
-		 struct rc_pass *p, struct rc_err *e);
+ * failed; or -errno when dir cannot be read or may not be trusted (e
+ * says so). The files' problems are in p->set, for the caller to
+ * report. */
+int rc_pass_plan(virConnectPtr conn, const char *dir,
+		 const struct rc_pass_opts *o, struct rc_pass *p,
+		 struct rc_err *e);
 void rc_pass_finish(struct rc_pass *p);
 
 /* Plans one file alone, of the directory whose identity is dir: its domain
  * is looked up by name and observed; no other domain is read (orphans are
- * found by full passes). limits are the
- * caller's (read once); what the file needs is learnt into them. Returns
- * 0; -1 with e when libvirt failed. */
+ * found by full passes). The file and its directory are read as
+ * rc_pass_plan() reads them (insecure: as --insecure-permissions); a
+ * refused file is an entry with problems. limits are the caller's (read
+ * once); what the file needs is learnt into them. Returns 0; -1 with e
+ * when libvirt failed. */
 int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
-		      struct rc_limits *limits, struct rc_pass *p,
-		      struct rc_err *e);
+		      bool insecure, struct rc_limits *limits,
+		      struct rc_pass *p, struct rc_err *e);
 
 /* The identity of a desired-state directory, as marks record it: its
  * absolute path, made lexically ("." and ".." resolved, symlinks not

@@ -42,19 +42,32 @@ good() {
   printf 'name: %s\nmemory: 64 MiB\n' "$1"
 }
 
-# agent DIR: runs the agent on DIR until it is ready (every file read
-# once; at most 10 s), then stops it. Its log is in $work/out, its status
-# in $work/status.json. Fails when it was never ready.
-agent() {
+# agent_start DIR [OPTION...]: starts the agent on DIR; its log goes to
+# $work/out, its status to $work/status.json.
+agent_start() {
+  dir=$1
+  shift
   rm -f "$work/status.json"
   "$vr" run -c "$uri" --resync 3600 --status-file "$work/status.json" \
-    "$1" >"$work/out" 2>&1 &
+    "$@" "$dir" >"$work/out" 2>&1 &
   apid=$!
+}
+# wait_for TEST...: until TEST passes, at most 10 s.
+wait_for() {
   i=0
-  while [ "$i" -lt 100 ] && ! grep -q 'ready:' "$work/out"; do
+  while [ "$i" -lt 100 ]; do
+    "$@" 2>/dev/null && return 0
     sleep 0.1
     i=$((i + 1))
   done
+  return 1
+}
+ready() {
+  grep -q 'ready:' "$work/out"
+}
+# agent_stop: SIGTERM, then SIGKILL after 5 s (a worker stuck in a read
+# never finishes its job).
+agent_stop() {
   kill -TERM "$apid" 2>/dev/null
   i=0
   while [ "$i" -lt 50 ] && kill -0 "$apid" 2>/dev/null; do
@@ -64,7 +77,14 @@ agent() {
   kill -KILL "$apid" 2>/dev/null
   wait "$apid" 2>/dev/null
   apid=
-  grep -q 'ready:' "$work/out"
+}
+# agent DIR [OPTION...]: runs the agent on DIR until it is ready (every
+# file read once), then stops it. Fails when it was never ready.
+agent() {
+  agent_start "$@"
+  wait_for ready
+  agent_stop
+  ready
 }
 # error_is FILE TEXT: the status's error for FILE begins with TEXT.
 error_is() {
@@ -110,6 +130,101 @@ check error_is big.yaml "$work/pos/big.yaml:1:1: the file is larger than"
 check says "empty.yaml: $work/pos/empty.yaml:1:1: the file is empty"
 check_no_zero() { ! grep -q ':0:0' "$work/status.json" "$work/out"; }
 check check_no_zero
+
+# Not regular files: each is a problem of its own, at once (before, the
+# first read of the FIFO waited for a writer forever).
+odd=$work/odd
+mkdir -m 700 "$odd" "$odd/dir.yaml"
+good fine >"$odd/fine.yaml"
+mkfifo "$odd/fifo.yaml"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' \
+  "$odd/socket.yaml"
+check status_is 1 validate "$odd/fifo.yaml"
+check says "$odd/fifo.yaml: not a regular file but a FIFO"
+check status_is 1 render "$odd/fifo.yaml"
+check says "$odd/fifo.yaml: not a regular file but a FIFO"
+check status_is 1 validate "$odd"
+check says "$odd/dir.yaml: not a regular file but a directory"
+check says "$odd/socket.yaml: not a regular file but a socket"
+check says "4 files checked, 3 with problems"
+check status_is 1 plan -c "$uri" "$odd"
+check says "fine: converging"
+check status_is 1 apply -c "$uri" "$odd"
+check says "fine: start: state → running"
+check says "$odd/fifo.yaml: not a regular file but a FIFO"
+check agent "$odd"
+check error_is fifo.yaml "$odd/fifo.yaml: not a regular file but a FIFO"
+check error_is dir.yaml "$odd/dir.yaml: not a regular file but a directory"
+
+# Symlinks: read when they lead to a file inside the directory; one that
+# leads outside or loops is a problem that says which, in every command.
+sym=$work/sym
+mkdir -m 700 "$sym" "$sym/sub" "$work/elsewhere"
+good inside >"$sym/sub/inside.yaml"
+ln -s sub/inside.yaml "$sym/inside.yaml"
+good outside >"$work/elsewhere/outside.yaml"
+ln -s ../elsewhere/outside.yaml "$sym/outside.yaml"
+ln -s loop.yaml "$sym/loop.yaml"
+check status_is 1 validate "$sym"
+check says "$sym/outside.yaml: a symlink to outside the directory"
+check says "$sym/loop.yaml: a symlink loop"
+check says "3 files checked, 2 with problems"
+check status_is 1 validate "$sym/outside.yaml"
+check says "$sym/outside.yaml: a symlink to outside the directory"
+check status_is 1 render "$sym/outside.yaml"
+check status_is 1 apply -c "$uri" "$sym"
+check says "inside: define: new domain from inside.yaml"
+check says "$sym/outside.yaml: a symlink to outside the directory"
+no_outside() { ! grep -q "^outside:" "$work/out"; }
+check no_outside
+check agent "$sym"
+check error_is loop.yaml "$sym/loop.yaml: a symlink loop"
+check error_is outside.yaml "$sym/outside.yaml: a symlink to outside"
+
+# Permissions: plan and apply refuse what others may write, file by file
+# (the others converge) or the whole directory; validate judges the file
+# alone; --insecure-permissions reads it all.
+perm=$work/perm
+mkdir -m 700 "$perm"
+good trusted >"$perm/trusted.yaml"
+good shared >"$perm/shared.yaml"
+chmod 666 "$perm/shared.yaml"
+check status_is 0 validate "$perm"
+check status_is 1 plan -c "$uri" "$perm"
+check says "$perm/shared.yaml: the file is writable by others"
+check status_is 1 apply -c "$uri" "$perm"
+check says "trusted: define: new domain from trusted.yaml"
+no_shared() { ! grep -q "^shared:" "$work/out"; }
+check no_shared
+check status_is 2 plan -c "$uri" --insecure-permissions "$perm"
+check status_is 0 apply -c "$uri" --insecure-permissions "$perm"
+check says "shared: define: new domain from shared.yaml"
+chmod 644 "$perm/shared.yaml"
+chmod 770 "$perm"
+check status_is 1 apply -c "$uri" "$perm"
+check says "$perm: the directory is writable by its group"
+nothing_done() { ! grep -q ": define: " "$work/out"; }
+check nothing_done
+check status_is 1 run -c "$uri" "$perm"
+check says "$perm: the directory is writable by its group"
+chmod 700 "$perm"
+if [ "$(id -u)" = 0 ]; then
+  chown nobody "$perm/shared.yaml"
+  check status_is 1 plan -c "$uri" "$perm"
+  check says "$perm/shared.yaml: the file belongs to uid"
+  chown 0 "$perm/shared.yaml"
+fi
+# The agent checks on every read, not only at its start.
+agent_start "$perm"
+check wait_for ready
+chmod 666 "$perm/shared.yaml"
+touch "$perm/shared.yaml"
+check wait_for error_is shared.yaml "$perm/shared.yaml: the file is writable by others"
+chmod 770 "$perm"
+touch "$perm/trusted.yaml"
+check wait_for error_is trusted.yaml "$perm/trusted.yaml: the directory is writable by its group"
+agent_stop
+chmod 700 "$perm"
 
 echo "input-files: $pass passed, $fail failed"
 [ "$fail" = 0 ]
