@@ -54,11 +54,12 @@ static void rewatch(struct ag_agent *a)
 	if (r < 0) {
 		ag_log(LOG_ERR,
 		       "%s: cannot watch: %s; retrying at the next resync",
-		       a->opts.dir, strerror(-r));
+		       a->dir_shown, strerror(-r));
 		return;
 	}
+	_cleanup_free_ char *now = ds_escape_name(a->dir_real);
 	ag_log(LOG_INFO, "%s: the directory changed (now %s); reading it all",
-	       a->opts.dir, a->dir_real);
+	       a->dir_shown, now ? now : "?");
 	a->resync_wanted = true;
 	pthread_cond_signal(&a->work);
 }

@@ -23,7 +23,8 @@ struct ds_diag {
 /* The diagnostics of one file. Owns path, text and every message. */
 struct ds_diags {
 	char *path;
-	char *text; /* the file's bytes, NUL-terminated, for showing lines */
+	char *shown; /* path as printed: ds_escape_name() */
+	char *text;  /* the file's bytes, NUL-terminated, for showing lines */
 	size_t text_len;
 	struct ds_diag *items;
 	size_t n;

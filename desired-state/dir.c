@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "node.h"
+#include "utf8.h"
 
 const char *ds_perms_problem(const struct stat *st, bool is_dir, char *buf,
 			     size_t len)
@@ -241,10 +242,21 @@ int ds_dir_read(const struct ds_dir *dir, const char *name, struct ds_diags *d,
 		char **ret_text, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
+	const char *bad;
 	struct stat st;
 	char why[256];
 
 	assert(!strchr(name, '/')); /* a name in dir, not a path */
+	/* the name goes into the domain's mark, libvirt's XML: refused
+	 * here, the file fails in validate, not in a define retried for
+	 * ever */
+	if ((bad = ds_name_problem(name))) {
+		ds_diags_add(d, (struct ds_mark){0},
+			     "the file name %s; rename the file (libvirt's XML "
+			     "records the name)",
+			     bad);
+		return -EILSEQ;
+	}
 	fd = open_file(dir, name, d, &st);
 	if (fd < 0)
 		return fd;

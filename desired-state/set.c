@@ -190,7 +190,7 @@ static void check_key(struct ds_set *set, const char *key, const char *what,
 		    &set->entries[k[before ? i - 1 : i + 1].entry];
 		const struct ds_node *v = ds_node_get(e->dom->root, key);
 		ds_diags_add(&e->diags, v->mark, "%s '%s' is also given in %s",
-			     what, v->str, other->diags.path);
+			     what, v->str, other->diags.shown);
 		clash[k[i].entry] = true;
 	}
 }

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "compare.h"
+#include "utf8.h"
 #include "workers.h"
 
 /* Whether libvirt holds o with at least the vCPUs d asks for, on the same
@@ -79,7 +81,24 @@ int rc_dir_identity(const char *dir, char *buf, size_t len)
 	if (!out)
 		buf[out++] = '/';
 	buf[out] = 0;
-	return 0;
+	return ds_name_problem(buf) ? -EILSEQ : 0;
+}
+
+const char *rc_dir_identity_strerror(int r)
+{
+	return r == -EILSEQ
+		   ? "the directory's path is not valid UTF-8 or holds "
+		     "a control character; libvirt's XML records it "
+		     "in every domain's mark (rename the directory)"
+		   : strerror(-r);
+}
+
+/* Fills e with "PATH: why", the path escaped as names are shown. */
+static void path_err(struct rc_err *e, const char *path, const char *why)
+{
+	_cleanup_free_ char *shown = ds_escape_name(path);
+
+	rc_err_set(e, "%s: %s", shown ? shown : "?", why);
 }
 
 /* The files are read by a thread of their own while libvirt is; when it
@@ -124,7 +143,7 @@ int rc_pass_plan(virConnectPtr conn, const char *dir,
 	int r;
 
 	if ((r = rc_dir_identity(dir, real, sizeof(real))) < 0) {
-		rc_err_set(e, "%s: %s", dir, strerror(-r));
+		path_err(e, dir, rc_dir_identity_strerror(r));
 		return r;
 	}
 	threaded = pthread_create(&th, NULL, load_dir, &l) == 0;
@@ -141,7 +160,7 @@ int rc_pass_plan(virConnectPtr conn, const char *dir,
 		pthread_join(th, NULL);
 	r = job ? rc_observe_end(job, &p->observed, &p->n_observed, e) : -1;
 	if (l.r < 0) {
-		rc_err_set(e, "%s: %s", dir, l.why);
+		path_err(e, dir, l.why);
 		return l.r;
 	}
 	if (r < 0)

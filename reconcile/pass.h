@@ -44,5 +44,9 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 /* The identity of a desired-state directory, as marks record it: its
  * absolute path, made lexically ("." and ".." resolved, symlinks not
  * followed, so that a checkout swapped behind a symlink stays the same
- * directory). Returns 0 or -errno. */
+ * directory). Returns 0 or -errno: -EILSEQ when it is not valid UTF-8 or
+ * holds a control character, which libvirt's XML cannot record. */
 int rc_dir_identity(const char *dir, char *buf, size_t len);
+
+/* What rc_dir_identity()'s failure r means, for people. */
+const char *rc_dir_identity_strerror(int r);

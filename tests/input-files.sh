@@ -226,5 +226,53 @@ check wait_for error_is trusted.yaml "$perm/trusted.yaml: the directory is writa
 agent_stop
 chmod 700 "$perm"
 
+# File names that are not UTF-8 (or hold a control character): refused
+# by validate and by every command that reads the set, and shown escaped
+# everywhere: diagnostics, plan, logs and the status file, which stays
+# valid JSON.
+names=$work/names
+mkdir -m 700 "$names"
+latin1=$(printf 'caf\351')
+good cafe >"$names/$latin1.yaml"
+good ctl >"$names/$(printf 'c\001tl').yaml"
+good plain >"$names/plain.yaml"
+# raw_free FILE: FILE holds none of the names' raw bytes.
+raw_free() {
+  ! LC_ALL=C grep -q "$(printf '[\001\351]')" "$1"
+}
+# no_raw: nor does the last output.
+no_raw() {
+  raw_free "$work/out"
+}
+check status_is 1 validate "$names"
+check says "$names/caf\xe9.yaml: the file name is not valid UTF-8"
+check says "$names/c\x01tl.yaml: the file name holds a control character"
+check says "3 files checked, 2 with problems"
+check no_raw
+check status_is 1 validate "$names/$latin1.yaml"
+check says "$names/caf\xe9.yaml: the file name is not valid UTF-8"
+check status_is 1 plan -c "$uri" "$names"
+check says "$names/caf\xe9.yaml: error"
+check no_raw
+# json_plan DIR: plan --json prints valid JSON without raw bytes.
+json_plan() {
+  timeout 10 "$vr" plan -c "$uri" --json "$1" 2>/dev/null >"$work/out"
+  python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$work/out" &&
+    no_raw
+}
+check json_plan "$names"
+check status_is 1 apply -c "$uri" "$names"
+check says "plain: define: new domain from plain.yaml"
+no_define_cafe() { ! grep -q "^cafe:" "$work/out"; }
+check no_define_cafe
+check no_raw
+check agent "$names"
+check python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$work/status.json"
+check raw_free "$work/status.json"
+check error_is 'caf\xe9.yaml' "$names/caf\xe9.yaml: the file name is not valid UTF-8"
+# refused once, not retried: no define was tried
+no_define_tried() { ! grep -q "cafe (" "$work/out"; }
+check no_define_tried
+
 echo "input-files: $pass passed, $fail failed"
 [ "$fail" = 0 ]

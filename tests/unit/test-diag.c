@@ -537,6 +537,26 @@ static void test_first(void **state)
 	ds_diags_finish(&d);
 }
 
+/* A path that is not UTF-8 is never printed raw: not in the printer's
+ * lines, nor in the one-line form a status shows. */
+static void test_path_escaped(void **state)
+{
+	struct ds_diags d;
+	char *out, *first;
+
+	init(&d, "d/caf\xe9\n.yaml");
+	ds_diags_add(&d, (struct ds_mark){0, 0}, "bad name");
+	ds_diags_add(&d, (struct ds_mark){2, 1}, "later");
+	out = print_all(&d);
+	first = ds_diags_first(&d);
+	assert_string_equal(out, PROG ": d/caf\\xe9\\x0a.yaml: bad name\n" PROG
+				      ": d/caf\\xe9\\x0a.yaml:2:1: later\n");
+	assert_string_equal(first, "d/caf\\xe9\\x0a.yaml: bad name (and more)");
+	free(out);
+	free(first);
+	ds_diags_finish(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +587,7 @@ int main(void)
 	    cmocka_unit_test(test_addv),
 	    cmocka_unit_test(test_empty_text),
 	    cmocka_unit_test(test_first),
+	    cmocka_unit_test(test_path_escaped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -348,6 +348,22 @@ static void test_open_parent(void **state)
 	ds_dir_close(&dir);
 }
 
+/* A name that is not UTF-8, or holds a control character, is refused
+ * before the file is opened: libvirt's XML records the name. */
+static void test_name_refused(void **state)
+{
+	struct ctx *c = *state;
+
+	put(c, "dir/caf\xe9.yaml", "a\n", 0644);
+	put(c, "dir/a\nb.yaml", "a\n", 0644);
+	refused(c, "caf\xe9.yaml", true, -EILSEQ,
+		"the file name is not valid UTF-8; rename the file", 0);
+	refused(c, "a\nb.yaml", true, -EILSEQ,
+		"the file name holds a control character", 0);
+	put(c, "dir/caf\xc3\xa9.yaml", "a\n", 0644);
+	reads(c, "caf\xc3\xa9.yaml", "a\n");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -361,6 +377,7 @@ int main(void)
 	    T(test_perms),
 	    cmocka_unit_test(test_owner),
 	    T(test_open_parent),
+	    T(test_name_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
