@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "pass.h"
+#include "utf8.h"
 
 #define AG_WORKERS 4
 
@@ -30,6 +31,7 @@ enum {
 /* One desired-state file and what the agent knows of it. */
 struct ag_item {
 	char *file;   /* its name in the directory: the queue's key */
+	char *shown;  /* file as logs and the status show it (escaped) */
 	char *domain; /* the domain it named when last read, or NULL */
 	enum rc_phase phase;
 	char *error;       /* the last problem, located, or NULL */
@@ -114,6 +116,7 @@ struct ag_agent {
 	int inotify_fd;
 	int inotify_watch;     /* id of the handle in libvirt's loop */
 	int dir_wd, parent_wd; /* inotify watches: the directory, its parent */
+	char *dir_shown;       /* opts.dir as logs and the status show it */
 	char *dir_real;        /* where the directory resolved to */
 	char *dir_id;          /* its identity in marks (rc_dir_identity) */
 	uint64_t burst_start_ms;
@@ -160,6 +163,3 @@ int ag_watch_start(struct ag_agent *a);
 /* Reads the directory: adds new files, drops vanished ones, queues all
  * (when all) or the new ones. Lock held. Returns -errno when unreadable. */
 int ag_scan(struct ag_agent *a, bool all);
-/* The permission check: NULL when fine, else why (static or allocated
- * into buf). */
-const char *ag_check_perms(const char *path, bool dir, char *buf, size_t len);

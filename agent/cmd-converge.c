@@ -20,6 +20,7 @@ struct converge_opts {
 	bool json;
 	bool prune;
 	bool delete_nvram;
+	bool insecure;
 	unsigned shutdown_timeout;
 };
 
@@ -29,6 +30,7 @@ static const struct option plan_options[] = {
     {"help", no_argument, NULL, 'h'},
     {"connect", required_argument, NULL, 'c'},
     {"json", no_argument, NULL, 'j'},
+    {"insecure-permissions", no_argument, NULL, 'I'},
     {0},
 };
 
@@ -38,6 +40,7 @@ static const struct option apply_options[] = {
     {"prune", no_argument, NULL, 'p'},
     {"delete-nvram", no_argument, NULL, 'N'},
     {"shutdown-timeout", required_argument, NULL, 't'},
+    {"insecure-permissions", no_argument, NULL, 'I'},
     {0},
 };
 
@@ -90,6 +93,9 @@ static int parse_opts(int argc, char **argv, bool apply,
 		case 'N':
 			o->delete_nvram = true;
 			break;
+		case 'I':
+			o->insecure = true;
+			break;
 		case 't':
 			o->shutdown_timeout = strtoul(optarg, &end, 10);
 			if (*end || !*optarg) {
@@ -137,7 +143,10 @@ static int pass_run(struct pass *p, const struct converge_opts *o)
 			o->uri ? o->uri : "libvirt", e.msg);
 		return -1;
 	}
-	r = rc_pass_plan(p->conn, o->dir, o->prune, &p->rc, &e);
+	r = rc_pass_plan(
+	    p->conn, o->dir,
+	    &(struct rc_pass_opts){.prune = o->prune, .insecure = o->insecure},
+	    &p->rc, &e);
 	for (size_t i = 0; i < p->rc.set.n; i++)
 		ds_diags_print(&p->rc.set.entries[i].diags, stderr, AG_PROG);
 	if (r < 0)

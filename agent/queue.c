@@ -51,7 +51,10 @@ struct ag_item *ag_item_get(struct ag_agent *a, const char *file)
 		return NULL;
 	a->items = grown;
 	it = calloc(1, sizeof(*it));
-	if (!it || !(it->file = strdup(file))) {
+	if (!it || !(it->file = strdup(file)) ||
+	    !(it->shown = ds_escape_name(file))) {
+		if (it)
+			free(it->file);
 		free(it);
 		return NULL;
 	}
@@ -84,6 +87,7 @@ void ag_item_remove(struct ag_agent *a, struct ag_item *it)
 		break;
 	}
 	free(it->file);
+	free(it->shown);
 	free(it->domain);
 	free(it->error);
 	free(it->note);

@@ -51,28 +51,9 @@ static void set_str(char **slot, const char *s)
 	*slot = n;
 }
 
-/* The first problem of a file, as FILE:LINE:COL: message (and how many
- * more), for the status. */
-static char *first_problem(struct ds_diags *d)
-{
-	char *s = NULL;
-	const struct ds_diag *g = d->n ? &d->items[0] : NULL;
-
-	if (!g)
-		return strdup("the file has problems");
-	for (size_t i = 1; i < d->n; i++)
-		if (d->items[i].mark.line < g->mark.line ||
-		    (d->items[i].mark.line == g->mark.line &&
-		     d->items[i].mark.col < g->mark.col))
-			g = &d->items[i];
-	if (asprintf(&s, "%s:%u:%u: %s%s", d->path, g->mark.line, g->mark.col,
-		     g->msg, d->n > 1 ? " (and more)" : "") < 0)
-		return NULL;
-	return s;
-}
-
 struct job_log {
-	const char *file;
+	const char *file;  /* the item's key */
+	const char *shown; /* the file as logs show it */
 	struct ag_agent *agent;
 };
 
@@ -111,7 +92,7 @@ static void progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 		pthread_mutex_unlock(&l->agent->lock);
 	}
 
-	ag_log(LOG_NOTICE, "%s (%s): %s%s: %s", dp->name, l->file,
+	ag_log(LOG_NOTICE, "%s (%s): %s%s: %s", dp->name, l->shown,
 	       rc_act_name(a->kind),
 	       a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_MEMORY ||
 		       a->kind == RC_ACT_SET_MARK
@@ -162,8 +143,8 @@ static void outcome_finish(struct outcome *o)
 /* A file that is gone: its domain, if ours, is orphaned (kept), or with
  * --prune undefined, unless the directory is empty. */
 static void job_gone(struct ag_agent *a, virConnectPtr conn,
-		     const struct rc_limits *limits, const char *dir,
-		     const char *file, const char *domain, bool prune,
+		     const struct rc_limits *limits, const char *file,
+		     const char *shown, const char *domain, bool prune,
 		     struct outcome *out)
 {
 	struct rc_observed o;
@@ -173,7 +154,7 @@ static void job_gone(struct ag_agent *a, virConnectPtr conn,
 	struct rc_plan_opts po = {
 	    .prune = prune, .dir_usable = true, .dir = a->dir_id};
 	struct rc_apply_stats st = {0};
-	struct job_log log = {file, a};
+	struct job_log log = {file, shown, a};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
 				   .delete_nvram = a->opts.delete_nvram,
 				   .progress = progress,
@@ -206,69 +187,51 @@ static void job_gone(struct ag_agent *a, virConnectPtr conn,
 	rc_observed_finish(&o);
 }
 
-/* Checks where the file is and who may write it. */
-static const char *check_file(struct ag_agent *a, const char *dir,
-			      const char *path, char *buf, size_t len)
-{
-	struct stat st;
-	char real[4096];
-
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-		size_t dl = strlen(dir ? dir : "");
-		if (!realpath(path, real) || !dir || strncmp(real, dir, dl) ||
-		    real[dl] != '/')
-			return "a symlink to outside the directory, ignored";
-	}
-	return a->opts.insecure ? NULL : ag_check_perms(path, false, buf, len);
-}
-
 /* Reconciles one file: read it, read its domain, plan, apply. Runs
  * without the lock. */
 static void job_file(struct ag_agent *a, virConnectPtr conn,
-		     struct rc_limits *limits, const char *dir,
-		     const char *file, const char *old_domain,
+		     struct rc_limits *limits, const char *file,
+		     const char *shown, const char *old_domain,
 		     struct outcome *out)
 {
 	_cleanup_free_ char *path = NULL;
 	struct rc_pass p = {0};
 	struct rc_err e;
 	struct rc_apply_stats st = {0};
-	struct job_log log = {file, a};
+	struct job_log log = {file, shown, a};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
 				   .delete_nvram = a->opts.delete_nvram,
 				   .progress = progress,
 				   .userdata = &log};
-	char why[512];
-	const char *bad;
 	struct timespec t0;
+	struct stat lst;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (asprintf(&path, "%s/%s", a->opts.dir, file) < 0)
 		return;
-	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		job_gone(a, conn, limits, dir, file, old_domain, a->opts.prune,
-			 out);
+	/* lstat: a symlink to nothing is a bad file, which keeps its
+	 * domain, not a file that is gone */
+	if (lstat(path, &lst) < 0 && errno == ENOENT) {
+		job_gone(a, conn, limits, file, shown, old_domain,
+			 a->opts.prune, out);
 		return;
 	}
 	out->phase = RC_PHASE_ERROR;
-	if ((bad = check_file(a, dir, path, why, sizeof(why)))) {
-		if (asprintf(&out->error, "%s: %s", path, bad) < 0)
-			out->error = NULL;
-		return;
-	}
 	if (!conn) {
 		out->error = strdup("libvirt is unreachable; waiting for it");
 		out->failed = true;
 		return;
 	}
-	if (rc_pass_plan_file(conn, a->dir_id, path, limits, &p, &e) < 0) {
+	/* read as apply reads it, the trust rule checked on every read */
+	if (rc_pass_plan_file(conn, a->dir_id, path, a->opts.insecure, limits,
+			      &p, &e) < 0) {
 		out->error = strdup(e.msg);
 		out->failed = true;
 		rc_pass_finish(&p);
 		return;
 	}
 	if (!p.set.entries[0].dom) {
-		out->error = first_problem(&p.set.entries[0].diags);
+		out->error = ds_diags_first(&p.set.entries[0].diags);
 		rc_pass_finish(&p);
 		return;
 	}
@@ -278,7 +241,7 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	if (st.writes) {
 		/* what the calls came to, and how long the job took */
 		ag_log(LOG_INFO, "%s (%s): %s after %zu call%s in %.1f ms",
-		       dp->name, file, rc_phase_name(dp->phase), st.writes,
+		       dp->name, shown, rc_phase_name(dp->phase), st.writes,
 		       st.writes == 1 ? "" : "s", ag_seconds_since(&t0) * 1e3);
 	}
 	out->phase = dp->phase;
@@ -304,11 +267,11 @@ static void record(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 	it->checked_at = now;
 	if (o->error && (!it->error || strcmp(it->error, o->error)))
 		ag_log(o->phase == RC_PHASE_CONFLICT ? LOG_WARNING : LOG_ERR,
-		       "%s%s%s: %s", it->file, o->domain ? " → " : "",
+		       "%s%s%s: %s", it->shown, o->domain ? " → " : "",
 		       o->domain ? o->domain : "", o->error);
 	if (o->note && (!it->note || strcmp(it->note, o->note)))
 		ag_log(LOG_NOTICE, "%s (%s): %s", o->domain ? o->domain : "?",
-		       it->file, o->note);
+		       it->shown, o->note);
 	if (o->domain && !it->domain) {
 		/* the echoes of its first calls came before the agent knew its
 		 * domain; expecting them now would swallow others' events */
@@ -352,7 +315,7 @@ static bool clashes(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 			continue;
 		free(o->error);
 		if (asprintf(&o->error, "domain '%s' is also given in %s",
-			     o->domain, other->file) < 0)
+			     o->domain, other->shown) < 0)
 			o->error = NULL;
 		o->phase = RC_PHASE_ERROR;
 		return true;
@@ -363,8 +326,8 @@ static bool clashes(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 static void run_job(struct ag_agent *a, struct ag_item *it)
 {
 	_cleanup_free_ char *file = strdup(it->file);
+	_cleanup_free_ char *shown = strdup(it->shown);
 	_cleanup_free_ char *domain = it->domain ? strdup(it->domain) : NULL;
-	_cleanup_free_ char *dir = a->dir_real ? strdup(a->dir_real) : NULL;
 	struct outcome o = {0};
 	struct rc_limits limits;
 	virConnectPtr conn = a->conn;
@@ -372,13 +335,13 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 
 	if (conn)
 		virConnectRef(conn);
-	if (limits_copy(&a->limits, &limits) < 0 || !file) {
+	if (limits_copy(&a->limits, &limits) < 0 || !file || !shown) {
 		it->running = false;
 		return;
 	}
 	pthread_mutex_unlock(&a->lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	job_file(a, conn, &limits, dir, file, domain, &o);
+	job_file(a, conn, &limits, file, shown, domain, &o);
 	double seconds = ag_seconds_since(&t0);
 	if (conn)
 		virConnectClose(conn);
@@ -398,7 +361,7 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 			if (g) {
 				a->orphans = g;
 				g[a->n_orphans++] = (struct ag_orphan){
-				    strdup(o.domain), strdup(file),
+				    strdup(o.domain), strdup(shown),
 				    RC_PHASE_ORPHANED,
 				    o.note ? strdup(o.note) : NULL};
 				ag_log(LOG_NOTICE, "%s: %s", o.domain,
@@ -406,7 +369,7 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 			}
 		} else if (o.domain) {
 			ag_log(LOG_NOTICE, "%s: its file %s is gone; pruned",
-			       o.domain, file);
+			       o.domain, shown);
 		}
 		ag_item_remove(a, it);
 	} else {
@@ -455,7 +418,7 @@ static void resync(struct ag_agent *a)
 	if (r < 0)
 		ag_log(LOG_ERR,
 		       "%s: cannot read the directory: %s; nothing is changed",
-		       a->opts.dir, strerror(-r));
+		       a->dir_shown, strerror(-r));
 	a->stats.last_resync = time(NULL);
 	if (!conn || r < 0) {
 		a->resync_running = false;
@@ -488,7 +451,7 @@ static void resync(struct ag_agent *a)
 	struct rc_plan_opts po = {
 	    .prune = prune, .dir_usable = true, .dir = a->dir_id};
 	struct rc_apply_stats st = {0};
-	struct job_log log = {"(gone)", NULL};
+	struct job_log log = {"(gone)", "(gone)", NULL};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
 				   .delete_nvram = a->opts.delete_nvram,
 				   .progress = progress,
@@ -832,7 +795,6 @@ static int setup_signals(struct ag_agent *a)
 	sigaddset(&set, SIGHUP);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		return -1;
-	signal(SIGPIPE, SIG_IGN);
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -846,8 +808,8 @@ int ag_cmd_run(int argc, char **argv)
 {
 	static struct ag_agent agent;
 	struct ag_agent *a = &agent;
-	char why[512];
-	const char *bad;
+	struct ds_dir dir;
+	char why[256];
 	int status = AG_EXIT_OK, r;
 
 	if (parse_run_opts(argc, argv, &a->opts, &status) < 0)
@@ -855,16 +817,20 @@ int ag_cmd_run(int argc, char **argv)
 	/* One malloc arena for all threads: the workers mostly wait on
 	 * libvirt, and an arena each would keep megabytes they freed. */
 	mallopt(M_ARENA_MAX, 1);
-	if (!a->opts.insecure &&
-	    (bad = ag_check_perms(a->opts.dir, true, why, sizeof(why)))) {
-		ag_log(LOG_ERR, "%s: %s", a->opts.dir, bad);
+	if (!(a->dir_shown = ds_escape_name(a->opts.dir)))
+		return AG_EXIT_FAIL;
+	/* said at once, not per file: every job checks again */
+	if (ds_dir_open(a->opts.dir, !a->opts.insecure, &dir, why,
+			sizeof(why)) < 0) {
+		ag_log(LOG_ERR, "%s: %s", a->dir_shown, why);
 		return AG_EXIT_FAIL;
 	}
+	ds_dir_close(&dir);
 	char id[PATH_MAX];
 	if ((r = rc_dir_identity(a->opts.dir, id, sizeof(id))) < 0 ||
 	    !(a->dir_id = strdup(id))) {
-		ag_log(LOG_ERR, "%s: %s", a->opts.dir,
-		       strerror(r < 0 ? -r : ENOMEM));
+		ag_log(LOG_ERR, "%s: %s", a->dir_shown,
+		       rc_dir_identity_strerror(r < 0 ? r : -ENOMEM));
 		return AG_EXIT_FAIL;
 	}
 	a->stats.started = time(NULL);
@@ -881,14 +847,14 @@ int ag_cmd_run(int argc, char **argv)
 	rc_init();
 	if (setup_signals(a) < 0 || (r = ag_watch_start(a)) < 0) {
 		ag_log(LOG_ERR, "%s: cannot watch the directory: %s",
-		       a->opts.dir, strerror(errno));
+		       a->dir_shown, strerror(errno));
 		return AG_EXIT_FAIL;
 	}
 	a->status_timer = virEventAddTimeout(-1, on_status_timer, a, NULL);
 	a->resync_timer =
 	    virEventAddTimeout(a->opts.resync * 1000, on_resync_timer, a, NULL);
 	a->reconnect_timer = virEventAddTimeout(-1, on_reconnect, a, NULL);
-	ag_log(LOG_INFO, "watching %s (%s), resync every %us%s", a->opts.dir,
+	ag_log(LOG_INFO, "watching %s (%s), resync every %us%s", a->dir_shown,
 	       a->opts.uri ? a->opts.uri : "libvirt's default URI",
 	       a->opts.resync, a->opts.prune ? ", pruning" : "");
 	on_reconnect(a->reconnect_timer, a); /* connect, then resync */

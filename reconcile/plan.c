@@ -833,7 +833,7 @@ static int plan_file(const struct ds_entry *e,
 	const struct rc_observed *o;
 	int r;
 
-	if (!(dp->file = strdup(e->diags.path)))
+	if (!(dp->file = strdup(e->diags.shown)))
 		return -ENOMEM;
 	if (!d) {
 		dp->phase = RC_PHASE_ERROR;

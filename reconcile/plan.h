@@ -53,7 +53,8 @@ struct rc_owner {
 
 struct rc_domain_plan {
 	char *name; /* the domain, or NULL when the file names none */
-	char *file; /* the file, or NULL for an orphan */
+	char *file; /* the file's path as shown (ds_escape_name()), or NULL
+		       for an orphan */
 	enum rc_phase phase;
 	char *reason; /* conflict, error, restart or converging note */
 	struct rc_action *actions;

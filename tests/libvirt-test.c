@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -67,6 +68,7 @@ static int setup(void **state)
 	FILE *f;
 
 	rc_init();
+	umask(022); /* the files written here are trusted, whatever the umask */
 	if (!c)
 		return -1;
 	strcpy(c->dir, "/tmp/vr-test-XXXXXX");
@@ -122,10 +124,10 @@ static void remove_file(struct ctx *c, const char *name)
 	assert_int_equal(unlink(path), 0);
 }
 
-/* One pass; returns the plan's action count, applies when asked, and
- * leaves the phase of `name` in *phase. */
-static size_t pass(struct ctx *c, bool apply, bool prune, const char *name,
-		   enum rc_phase *phase, size_t *writes)
+/* One pass read as o says; returns the plan's action count, applies when
+ * asked, and leaves the phase of `name` in *phase. */
+static size_t pass_with(struct ctx *c, bool apply, const struct rc_pass_opts *o,
+			const char *name, enum rc_phase *phase, size_t *writes)
 {
 	struct rc_pass p = {0};
 	struct rc_err e;
@@ -133,7 +135,7 @@ static size_t pass(struct ctx *c, bool apply, bool prune, const char *name,
 	struct rc_apply_opts opts = {.shutdown_timeout = 5};
 	size_t actions;
 
-	assert_int_equal(rc_pass_plan(c->conn, c->dir, prune, &p, &e), 0);
+	assert_int_equal(rc_pass_plan(c->conn, c->dir, o, &p, &e), 0);
 	actions = rc_plan_count_actions(&p.plan);
 	if (getenv("VR_TEST_VERBOSE"))
 		rc_plan_print(&p.plan, stderr);
@@ -153,6 +155,13 @@ static size_t pass(struct ctx *c, bool apply, bool prune, const char *name,
 			*phase = p.plan.domains[i].phase;
 	rc_pass_finish(&p);
 	return actions;
+}
+
+static size_t pass(struct ctx *c, bool apply, bool prune, const char *name,
+		   enum rc_phase *phase, size_t *writes)
+{
+	return pass_with(c, apply, &(struct rc_pass_opts){.prune = prune}, name,
+			 phase, writes);
 }
 
 static virDomainPtr lookup(struct ctx *c, const char *name)
@@ -369,6 +378,47 @@ static void test_bad_file_touches_nothing(void **state)
 	virDomainFree(d);
 }
 
+static void chmod_file(struct ctx *c, const char *name, mode_t mode)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", c->dir, name);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* A file others may write is refused on every read and touches nothing:
+ * not its domain, nor by pruning it; the other files converge. With
+ * --insecure-permissions it is read. */
+static void test_untrusted_file_refused(void **state)
+{
+	const struct rc_pass_opts prune = {.prune = true};
+	const struct rc_pass_opts insecure = {.insecure = true};
+	struct ctx *c = *state;
+	enum rc_phase ph;
+	virDomainPtr d;
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 64 MiB\nstate: shutoff\n");
+	pass(c, true, false, "db", NULL, NULL);
+	write_file(c, "db.yaml", "name: db\nmemory: 128 MiB\nstate: shutoff\n");
+	chmod_file(c, "db.yaml", 0666);
+	write_file(c, "new.yaml", "name: new\nmemory: 64 MiB\n");
+	chmod_file(c, "new.yaml", 0664);
+	pass_with(c, true, &prune, "web", &ph, NULL);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	assert_null(virDomainLookupByName(c->conn, "new"));
+	d = lookup(c, "db"); /* neither changed nor pruned */
+	assert_int_equal(virDomainGetMaxMemory(d), 65536);
+	virDomainFree(d);
+
+	pass_with(c, true, &insecure, "db", &ph, NULL);
+	assert_int_not_equal(ph, RC_PHASE_ERROR);
+	d = lookup(c, "db");
+	assert_int_equal(virDomainGetMaxMemory(d), 131072);
+	virDomainFree(d);
+	virDomainFree(lookup(c, "new"));
+}
+
 static void test_limits_refused(void **state)
 {
 	struct ctx *c = *state;
@@ -408,8 +458,8 @@ static void plan_file(struct ctx *c, const char *name, struct rc_pass *p)
 	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
 	snprintf(path, sizeof(path), "%s/%s", c->dir, name);
 	assert_int_equal(rc_limits_read(c->conn, &limits, &e), 0);
-	assert_int_equal(rc_pass_plan_file(c->conn, id, path, &limits, p, &e),
-			 0);
+	assert_int_equal(
+	    rc_pass_plan_file(c->conn, id, path, false, &limits, p, &e), 0);
 	rc_limits_finish(&limits);
 }
 
@@ -506,7 +556,10 @@ static void plan_dir(struct ctx *c, bool prune, struct rc_pass *p)
 {
 	struct rc_err e;
 
-	assert_int_equal(rc_pass_plan(c->conn, c->dir, prune, p, &e), 0);
+	assert_int_equal(rc_pass_plan(c->conn, c->dir,
+				      &(struct rc_pass_opts){.prune = prune}, p,
+				      &e),
+			 0);
 }
 
 static const struct rc_domain_plan *find_plan(const struct rc_pass *p,
@@ -757,8 +810,8 @@ static void test_plan_file_observe_fails(void **state)
 	snprintf(path, sizeof(path), "%s/web.yaml", c->dir);
 	assert_int_equal(rc_limits_read(c->conn, &limits, &e), 0);
 	xml_desc_fails = true;
-	assert_int_equal(rc_pass_plan_file(c->conn, id, path, &limits, &p, &e),
-			 -1);
+	assert_int_equal(
+	    rc_pass_plan_file(c->conn, id, path, false, &limits, &p, &e), -1);
 	xml_desc_fails = false;
 	assert_non_null(strstr(e.msg, "virDomainGetXMLDesc"));
 	assert_int_equal(p.n_observed, 0);
@@ -778,7 +831,8 @@ static size_t plan_gone(struct ctx *c, const char *file, const char *domain,
 
 	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
 	assert_int_equal(
-	    rc_pass_plan_gone(c->conn, c->dir, id, file, domain, true, &p, &e),
+	    rc_pass_plan_gone(c->conn, c->dir, id, file, domain,
+			      &(struct rc_pass_opts){.prune = true}, &p, &e),
 	    0);
 	n = rc_plan_count_actions(&p.plan);
 	assert_true(p.plan.n <= 1);
@@ -834,10 +888,13 @@ static void test_prune_needs_directory(void **state)
 	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
 	snprintf(moved, sizeof(moved), "%s.moved", c->dir);
 	assert_int_equal(rename(c->dir, moved), 0);
-	assert_true(rc_pass_plan(c->conn, c->dir, true, &p, &e) < 0);
+	assert_true(rc_pass_plan(c->conn, c->dir,
+				 &(struct rc_pass_opts){.prune = true}, &p,
+				 &e) < 0);
 	rc_pass_finish(&p);
 	assert_true(rc_pass_plan_gone(c->conn, c->dir, id, "web.yaml", "web",
-				      true, &p, &e) < 0);
+				      &(struct rc_pass_opts){.prune = true}, &p,
+				      &e) < 0);
 	rc_pass_finish(&p);
 	assert_int_equal(rename(moved, c->dir), 0);
 	virDomainFree(lookup(c, "web"));
@@ -853,10 +910,12 @@ static void test_examples_on_default(void **state)
 	struct rc_apply_opts opts = {.shutdown_timeout = 5};
 	virConnectPtr conn;
 	const char *dir = getenv("VR_EXAMPLES");
+	/* a checkout's files, whoever checked them out: not a test of trust */
+	const struct rc_pass_opts examples = {.insecure = true};
 
 	assert_non_null(dir);
 	assert_int_equal(rc_connect("test:///default", &conn, &e), 0);
-	assert_int_equal(rc_pass_plan(conn, dir, false, &p, &e), 0);
+	assert_int_equal(rc_pass_plan(conn, dir, &examples, &p, &e), 0);
 	assert_true(p.plan.n >= 3);
 	rc_apply(conn, &p.plan, &opts, &stats);
 	assert_int_equal(stats.failed, 0);
@@ -864,7 +923,7 @@ static void test_examples_on_default(void **state)
 		assert_int_equal(p.plan.domains[i].phase, RC_PHASE_IN_SYNC);
 	rc_pass_finish(&p);
 	stats = (struct rc_apply_stats){0};
-	assert_int_equal(rc_pass_plan(conn, dir, false, &p, &e), 0);
+	assert_int_equal(rc_pass_plan(conn, dir, &examples, &p, &e), 0);
 	assert_int_equal(rc_plan_count_actions(&p.plan), 0);
 	rc_apply(conn, &p.plan, &opts, &stats);
 	assert_int_equal(stats.writes, 0);
@@ -891,6 +950,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_file_touches_nothing,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_untrusted_file_refused, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_limits_refused, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_shutoff, setup, teardown),

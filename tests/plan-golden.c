@@ -154,6 +154,7 @@ static char *option_value(const char *key)
 static int run_case(const char *dir)
 {
 	struct ds_set set = {0};
+	char why[256];
 	struct rc_observed obs[64];
 	size_t n_obs = 0;
 	struct rc_limits limits;
@@ -167,7 +168,7 @@ static int run_case(const char *dir)
 	if (chdir(dir) < 0)
 		return -1;
 	plan_dir = option_value("dir");
-	ds_set_add_dir(&set, "desired");
+	ds_set_add_dir(&set, "desired", false, why, sizeof(why));
 	ds_set_check_unique(&set);
 	d = opendir("observed");
 	for (struct dirent *de; d && (de = readdir(d)) && n_obs < 64;) {
