@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "pass.h"
+#include "utf8.h"
 
 #define AG_WORKERS 4
 /* After SIGTERM, the workers are waited for --shutdown-timeout seconds
@@ -33,6 +34,7 @@ enum {
 /* One desired-state file and what the agent knows of it. */
 struct ag_item {
 	char *file;   /* its name in the directory: the queue's key */
+	char *shown;  /* file as logs and the status show it (escaped) */
 	char *domain; /* the domain it named when last read (or that its
 			 first call named), or NULL */
 	char uuid[VIR_UUID_STRING_BUFLEN]; /* its domain's, or "" */
@@ -147,6 +149,7 @@ struct ag_agent {
 	int inotify_fd;
 	int inotify_watch;     /* id of the handle in libvirt's loop */
 	int dir_wd, parent_wd; /* inotify watches: the directory, its parent */
+	char *dir_shown;       /* opts.dir as logs and the status show it */
 	char *dir_real;        /* where the directory resolved to */
 	char *dir_id;          /* its identity in marks (rc_dir_identity) */
 	uint64_t burst_start_ms;
@@ -205,7 +208,8 @@ int ag_cmd_status(int argc, char **argv);
 /* Who a job's calls are for, for ag_progress's lines and expectations
  * (agent NULL: no item to teach). */
 struct ag_job_log {
-	const char *file;
+	const char *file;  /* the item's key */
+	const char *shown; /* the file as logs show it */
 	struct ag_agent *agent;
 };
 /* rc_apply's progress callback: logs the call, and expects its event. */
@@ -267,6 +271,7 @@ int ag_watch_start(struct ag_agent *a);
  * all (when all) or the new and vanished ones. Lock held. Returns the
  * number of desired-state files, or -errno when unreadable. */
 int ag_scan(struct ag_agent *a, bool all);
-/* The permission check: NULL when fine, else why (static or allocated
- * into buf). */
-const char *ag_check_perms(const char *path, bool dir, char *buf, size_t len);
+/* Why the directory may not be read now (it cannot be opened or, without
+ * --insecure-permissions, may not be trusted), written into buf; NULL
+ * when it may. */
+const char *ag_dir_problem(struct ag_agent *a, char *buf, size_t len);

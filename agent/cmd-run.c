@@ -111,7 +111,6 @@ static int setup_signals(struct ag_agent *a)
 	sigaddset(&set, SIGHUP);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		return -1;
-	signal(SIGPIPE, SIG_IGN);
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -212,7 +211,6 @@ int ag_cmd_run(int argc, char **argv)
 	static struct ag_agent agent;
 	struct ag_agent *a = &agent;
 	char why[512];
-	const char *bad;
 	int status = AG_EXIT_OK, r;
 
 	if (parse_run_opts(argc, argv, &a->opts, &status) < 0)
@@ -220,30 +218,32 @@ int ag_cmd_run(int argc, char **argv)
 	/* One malloc arena for all threads: the workers mostly wait on
 	 * libvirt, and an arena each would keep megabytes they freed. */
 	mallopt(M_ARENA_MAX, 1);
-	if (!a->opts.insecure &&
-	    (bad = ag_check_perms(a->opts.dir, true, why, sizeof(why)))) {
-		ag_log(LOG_ERR, "%s: %s", a->opts.dir, bad);
+	if (!(a->dir_shown = ds_escape_name(a->opts.dir)))
+		return AG_EXIT_FAIL;
+	/* said at once, not per file: every job checks again */
+	if (ag_dir_problem(a, why, sizeof(why))) {
+		ag_log(LOG_ERR, "%s: %s", a->dir_shown, why);
 		return AG_EXIT_FAIL;
 	}
 	char id[PATH_MAX];
 	if ((r = rc_dir_identity(a->opts.dir, id, sizeof(id))) < 0 ||
 	    !(a->dir_id = strdup(id))) {
-		ag_log(LOG_ERR, "%s: %s", a->opts.dir,
-		       strerror(r < 0 ? -r : ENOMEM));
+		ag_log(LOG_ERR, "%s: %s", a->dir_shown,
+		       rc_dir_identity_strerror(r < 0 ? r : -ENOMEM));
 		return AG_EXIT_FAIL;
 	}
 	if ((r = claim(a)) == -EADDRINUSE) {
 		ag_log(LOG_ERR,
 		       "%s: another agent on this host already converges this "
 		       "directory to %s; two would make calls twice",
-		       a->opts.dir,
+		       a->dir_shown,
 		       a->opts.uri ? a->opts.uri : "libvirt's default URI");
 		return AG_EXIT_FAIL;
 	} else if (r < 0) {
 		ag_log(LOG_WARNING,
 		       "%s: cannot claim the directory (%s): a second agent on "
 		       "it would not be refused, continuing",
-		       a->opts.dir, strerror(-r));
+		       a->dir_shown, strerror(-r));
 	}
 	a->stats.started = time(NULL);
 	srand(getpid() ^ time(NULL));
@@ -259,7 +259,7 @@ int ag_cmd_run(int argc, char **argv)
 	rc_init();
 	if (setup_signals(a) < 0 || (r = ag_watch_start(a)) < 0) {
 		ag_log(LOG_ERR, "%s: cannot watch the directory: %s",
-		       a->opts.dir, strerror(errno));
+		       a->dir_shown, strerror(errno));
 		return AG_EXIT_FAIL;
 	}
 	a->status_timer = virEventAddTimeout(-1, ag_on_status_timer, a, NULL);
@@ -267,7 +267,7 @@ int ag_cmd_run(int argc, char **argv)
 					     ag_on_resync_timer, a, NULL);
 	a->reconnect_timer = virEventAddTimeout(-1, ag_on_reconnect, a, NULL);
 	a->watchdog_timer = virEventAddTimeout(-1, ag_on_watchdog, a, NULL);
-	ag_log(LOG_INFO, "watching %s (%s), resync every %us%s", a->opts.dir,
+	ag_log(LOG_INFO, "watching %s (%s), resync every %us%s", a->dir_shown,
 	       a->opts.uri ? a->opts.uri : "libvirt's default URI",
 	       a->opts.resync, a->opts.prune ? ", pruning" : "");
 	ag_on_reconnect(a->reconnect_timer, a); /* connect, then resync */

@@ -14,26 +14,6 @@
 #include "agent.h"
 #include "cleanup.h"
 
-/* The first problem of a file, as FILE:LINE:COL: message (and how many
- * more), for the status. */
-static char *first_problem(struct ds_diags *d)
-{
-	char *s = NULL;
-	const struct ds_diag *g = d->n ? &d->items[0] : NULL;
-
-	if (!g)
-		return strdup("the file has problems");
-	for (size_t i = 1; i < d->n; i++)
-		if (d->items[i].mark.line < g->mark.line ||
-		    (d->items[i].mark.line == g->mark.line &&
-		     d->items[i].mark.col < g->mark.col))
-			g = &d->items[i];
-	if (asprintf(&s, "%s:%u:%u: %s%s", d->path, g->mark.line, g->mark.col,
-		     g->msg, d->n > 1 ? " (and more)" : "") < 0)
-		return NULL;
-	return s;
-}
-
 /* The domain events an action of ours causes. The agent expects them and
  * does not read the domain again for them: its own define is not drift. */
 static int expected_event(enum rc_act kind)
@@ -47,6 +27,7 @@ static int expected_event(enum rc_act kind)
 	case RC_ACT_START:
 		return AG_EV_STARTED;
 	case RC_ACT_SHUTDOWN:
+	case RC_ACT_DESTROY:
 		return AG_EV_STOPPED;
 	case RC_ACT_UNDEFINE:
 		return AG_EV_UNDEFINED;
@@ -76,7 +57,7 @@ void ag_progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 		pthread_mutex_unlock(&l->agent->lock);
 	}
 
-	ag_log(LOG_NOTICE, "%s (%s): %s%s: %s", dp->name, l->file,
+	ag_log(LOG_NOTICE, "%s (%s): %s%s: %s", dp->name, l->shown,
 	       rc_act_name(a->kind),
 	       a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_MEMORY ||
 		       a->kind == RC_ACT_SET_MARK
@@ -188,78 +169,54 @@ static bool taken_over(struct ag_agent *a, const struct rc_pass *p,
 	return true;
 }
 
-/* Checks where the file is and who may write it. */
-static const char *check_file(struct ag_agent *a, const char *dir,
-			      const char *path, char *buf, size_t len)
-{
-	struct stat st;
-	char real[4096];
-
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-		size_t dl = strlen(dir ? dir : "");
-		if (!realpath(path, real) || !dir || strncmp(real, dir, dl) ||
-		    real[dl] != '/')
-			return "a symlink to outside the directory, ignored";
-	}
-	/* a FIFO would block the read, a device is no desired state */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return "not a regular file, ignored";
-	if (a->opts.insecure)
-		return NULL;
-	/* the directory is checked at each read: its mode may have changed
-	 * since the agent started */
-	const char *bad = ag_check_perms(a->opts.dir, true, buf, len);
-	return bad ? bad : ag_check_perms(path, false, buf, len);
-}
-
 /* Reconciles one file: read it, read its domain, plan, apply. Runs
  * without the lock. */
 static void job_file(struct ag_agent *a, virConnectPtr conn,
-		     struct rc_limits *limits, const char *dir,
-		     const char *file, const struct held *held,
+		     struct rc_limits *limits, const char *file,
+		     const char *shown, const struct held *held,
 		     struct outcome *out)
 {
 	_cleanup_free_ char *path = NULL;
 	struct rc_pass p = {0};
 	struct rc_err e;
 	struct rc_apply_stats st = {0};
-	struct ag_job_log log = {file, a};
+	struct ag_job_log log = {file, shown, a};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
 				   .delete_nvram = a->opts.delete_nvram,
 				   .progress = ag_progress,
 				   .userdata = &log};
-	char why[512];
-	const char *bad;
 	struct timespec t0;
+	struct stat lst;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (asprintf(&path, "%s/%s", a->opts.dir, file) < 0)
 		return;
 	/* a vanished file prunes nothing: the orphan pass decides, on the
 	 * whole directory, once it is quiet */
-	if (access(path, F_OK) < 0 && errno == ENOENT) {
+	/* lstat: a symlink to nothing is a bad file, which keeps its
+	 * domain, not a file that is gone */
+	if (lstat(path, &lst) < 0 && errno == ENOENT) {
 		out->gone = true;
 		return;
 	}
 	out->phase = RC_PHASE_ERROR;
-	if ((bad = check_file(a, dir, path, why, sizeof(why)))) {
-		if (asprintf(&out->error, "%s: %s", path, bad) < 0)
-			out->error = NULL;
-		return;
-	}
 	if (!conn) {
 		out->error = strdup("libvirt is unreachable; waiting for it");
 		out->failed = true;
 		return;
 	}
-	if (rc_pass_plan_file(conn, a->dir_id, path, limits, &p, &e) < 0) {
+	/* read as apply reads it: the trust rule (the directory's and the
+	 * file's owner and mode, regular files, symlinks inside) is checked
+	 * on every read */
+	if (rc_pass_plan_file(conn, a->dir_id, path, a->opts.insecure, limits,
+			      &p, &e) < 0) {
 		out->error = strdup(e.msg);
 		out->failed = true;
 		rc_pass_finish(&p);
 		return;
 	}
 	if (!p.set.entries[0].dom) {
-		out->error = first_problem(&p.set.entries[0].diags);
+		out->error = ds_diags_first(&p.set.entries[0].diags);
 		rc_pass_finish(&p);
 		return;
 	}
@@ -274,7 +231,7 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	if (st.writes) {
 		/* what the calls came to, and how long the job took */
 		ag_log(LOG_INFO, "%s (%s): %s after %zu call%s in %.1f ms",
-		       dp->name, file, rc_phase_name(dp->phase), st.writes,
+		       dp->name, shown, rc_phase_name(dp->phase), st.writes,
 		       st.writes == 1 ? "" : "s", ag_seconds_since(&t0) * 1e3);
 	}
 	out->phase = dp->phase;
@@ -310,11 +267,11 @@ static void record(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 	it->checked_at = now;
 	if (o->error && (!it->error || strcmp(it->error, o->error)))
 		ag_log(o->phase == RC_PHASE_CONFLICT ? LOG_WARNING : LOG_ERR,
-		       "%s%s%s: %s", it->file, o->domain ? " → " : "",
+		       "%s%s%s: %s", it->shown, o->domain ? " → " : "",
 		       o->domain ? o->domain : "", o->error);
 	if (o->note && (!it->note || strcmp(it->note, o->note)))
 		ag_log(LOG_NOTICE, "%s (%s): %s", o->domain ? o->domain : "?",
-		       it->file, o->note);
+		       it->shown, o->note);
 	if (o->domain && !it->domain) {
 		/* the echoes of its first calls came before the agent knew its
 		 * domain; expecting them now would swallow others' events */
@@ -367,7 +324,7 @@ static bool clashes(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 			continue;
 		free(o->error);
 		if (asprintf(&o->error, "domain '%s' is also given in %s",
-			     o->domain, other->file) < 0)
+			     o->domain, other->shown) < 0)
 			o->error = NULL;
 		o->phase = RC_PHASE_ERROR;
 		return true;
@@ -378,7 +335,7 @@ static bool clashes(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 static void run_job(struct ag_agent *a, struct ag_item *it)
 {
 	_cleanup_free_ char *file = ag_xstrdup(it->file);
-	_cleanup_free_ char *dir = a->dir_real ? ag_xstrdup(a->dir_real) : NULL;
+	_cleanup_free_ char *shown = ag_xstrdup(it->shown);
 	_cleanup_free_ char *lost_to =
 	    it->lost_to ? ag_xstrdup(it->lost_to) : NULL;
 	struct held held = {it->owned, lost_to};
@@ -392,7 +349,7 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 	ag_limits_copy(&a->limits, &limits);
 	pthread_mutex_unlock(&a->lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	job_file(a, conn, &limits, dir, file, &held, &o);
+	job_file(a, conn, &limits, file, shown, &held, &o);
 	double seconds = ag_seconds_since(&t0);
 	if (conn)
 		virConnectClose(conn);

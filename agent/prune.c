@@ -83,7 +83,7 @@ void ag_orphan_add(struct ag_agent *a, const struct ag_item *it)
 	ag_orphans_forget(a, it->domain);
 	g = orphan_grow(a);
 	g->domain = ag_xstrdup(it->domain);
-	g->file = ag_xstrdup(it->file);
+	g->file = ag_xstrdup(it->shown);
 	memcpy(g->uuid, it->uuid, sizeof(g->uuid));
 	g->id = it->id;
 	g->phase = RC_PHASE_ORPHANED;
@@ -92,7 +92,7 @@ void ag_orphan_add(struct ag_agent *a, const struct ag_item *it)
 			    "directory is quiet, unless another file names it"
 			  : "its file %s is gone; the domain is kept (--prune "
 			    "undefines it)",
-	    it->file);
+	    it->shown);
 	ag_log(LOG_NOTICE, "%s: %s", g->domain, g->note);
 	ag_status_changed(a);
 }
@@ -135,7 +135,7 @@ void ag_resync(struct ag_agent *a)
 	if (r < 0)
 		ag_log(LOG_ERR,
 		       "%s: cannot read the directory: %s; nothing is changed",
-		       a->opts.dir, strerror(-r));
+		       a->dir_shown, strerror(-r));
 	a->stats.last_resync = time(NULL);
 	a->orphans_wanted = true;
 	a->orphans_due_ms = 0; /* at once, once the files are done */
@@ -171,9 +171,8 @@ static bool look_at_dir(struct ag_agent *a, struct dir_view *v)
 		 : n == 0 ? "the directory holds no desired-state file"
 			  : NULL;
 	/* an unsafe directory converges nothing, and prunes nothing */
-	if (v->usable && !a->opts.insecure &&
-	    (v->why = ag_check_perms(a->opts.dir, true, v->why_buf,
-				     sizeof(v->why_buf))))
+	if (v->usable &&
+	    (v->why = ag_dir_problem(a, v->why_buf, sizeof(v->why_buf))))
 		v->usable = false;
 	for (size_t i = 0; v->usable && i < a->n_items; i++)
 		if (!a->items[i]->gone && !a->items[i]->domain) {
@@ -278,7 +277,7 @@ static void settle_orphans(struct ag_agent *a, virConnectPtr conn,
 	struct ds_set none = {0};
 	struct rc_plan_opts po = {
 	    .prune = prune, .dir_usable = v->usable, .dir = a->dir_id};
-	struct ag_job_log log = {"(gone)", NULL};
+	struct ag_job_log log = {"(gone)", "(gone)", NULL};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
 				   .delete_nvram = a->opts.delete_nvram,
 				   .progress = ag_progress,

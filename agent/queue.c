@@ -51,6 +51,9 @@ struct ag_item *ag_item_get(struct ag_agent *a, const char *file)
 	    ag_xreallocarray(a->items, a->n_items + 1, sizeof(*a->items));
 	it = ag_xcalloc(1, sizeof(*it));
 	it->file = ag_xstrdup(file);
+	it->shown = ds_escape_name(file);
+	if (!it->shown)
+		abort(); /* out of memory, as ag_x* do */
 	it->phase = RC_PHASE_CONVERGING;
 	it->id = -1;
 	while (at < a->n_items && strcmp(a->items[at]->file, file) < 0)
@@ -82,6 +85,7 @@ void ag_item_remove(struct ag_agent *a, struct ag_item *it)
 		break;
 	}
 	free(it->file);
+	free(it->shown);
 	free(it->domain);
 	free(it->error);
 	free(it->note);

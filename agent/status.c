@@ -48,7 +48,9 @@ static json_object *item_json(const struct ag_item *it)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "file", str_json(it->file));
+	/* escaped: json-c copies bytes as they are, and a name that is not
+	 * UTF-8 would make the whole file invalid JSON */
+	json_object_object_add(o, "file", str_json(it->shown));
 	json_object_object_add(o, "domain", str_json(it->domain));
 	domain_json(o, it->uuid, it->id);
 	json_object_object_add(o, "phase", str_json(rc_phase_name(it->phase)));
@@ -67,7 +69,7 @@ static json_object *status_json(struct ag_agent *a)
 	json_object *doms = json_object_new_array();
 
 	json_object_object_add(agent, "pid", json_object_new_int(getpid()));
-	json_object_object_add(agent, "dir", str_json(a->opts.dir));
+	json_object_object_add(agent, "dir", str_json(a->dir_shown));
 	json_object_object_add(agent, "uri", str_json(a->opts.uri));
 	json_object_object_add(agent, "connected",
 			       json_object_new_boolean(a->connected));

@@ -1,6 +1,6 @@
 /* Watching the directory: inotify on it (and on its parent, so that a
- * symlink swapped to a new checkout is followed), the scan that finds what
- * inotify may have missed, and the permission check. */
+ * symlink swapped to a new checkout is followed), and the scan that finds
+ * what inotify may have missed. */
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
@@ -15,32 +15,16 @@
 #include "agent.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "dir.h"
 #include "set.h"
 
-const char *ag_check_perms(const char *path, bool dir, char *buf, size_t len)
+const char *ag_dir_problem(struct ag_agent *a, char *buf, size_t len)
 {
-	struct stat st;
+	struct ds_dir dir;
 
-	if (stat(path, &st) < 0) {
-		snprintf(buf, len, "cannot read: %s", strerror(errno));
+	if (ds_dir_open(a->opts.dir, !a->opts.insecure, &dir, buf, len) < 0)
 		return buf;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(buf, len,
-			 "the %s is writable by %s: whoever can write it can "
-			 "define guests on this host (chmod go-w, or "
-			 "--insecure-permissions)",
-			 dir ? "directory" : "file",
-			 st.st_mode & S_IWOTH ? "others" : "its group");
-		return buf;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(buf, len,
-			 "the %s belongs to uid %u, neither root nor this "
-			 "agent's user (or --insecure-permissions)",
-			 dir ? "directory" : "file", (unsigned)st.st_uid);
-		return buf;
-	}
+	ds_dir_close(&dir);
 	return NULL;
 }
 
@@ -84,11 +68,12 @@ static void rewatch(struct ag_agent *a)
 	if (r < 0) {
 		ag_log(LOG_ERR,
 		       "%s: cannot watch: %s; retrying at the next resync",
-		       a->opts.dir, strerror(-r));
+		       a->dir_shown, strerror(-r));
 		return;
 	}
+	_cleanup_free_ char *now = ds_escape_name(a->dir_real);
 	ag_log(LOG_INFO, "%s: the directory changed (now %s); reading it all",
-	       a->opts.dir, a->dir_real);
+	       a->dir_shown, now ? now : "?");
 	a->resync_wanted = true;
 	pthread_cond_signal(&a->work);
 }
@@ -155,7 +140,7 @@ static void on_inotify(int watch, int fd, int events, void *opaque)
 			ag_log(LOG_WARNING,
 			       "%s: inotify's queue overflowed and file events "
 			       "were lost; reading everything again",
-			       a->opts.dir);
+			       a->dir_shown);
 			a->resync_wanted = true;
 			pthread_cond_signal(&a->work);
 		} else if (ev->wd == a->parent_wd) {
@@ -170,7 +155,7 @@ static void on_inotify(int watch, int fd, int events, void *opaque)
 			ag_log(LOG_INFO,
 			       "%s: the directory's mode or owner changed; "
 			       "reading it all",
-			       a->opts.dir);
+			       a->dir_shown);
 			a->resync_wanted = true;
 			pthread_cond_signal(&a->work);
 		} else if (ev->wd == a->dir_wd && ev->len) {
