@@ -10,6 +10,7 @@
 #include "connect.h"
 #include "render.h"
 #include "set.h"
+#include "utf8.h"
 
 /* Parses the options every command shares: --help and, where allowed,
  * --connect. Returns the index of the first operand, or -1 to exit with
@@ -79,6 +80,37 @@ static void check_rendered(struct ds_entry *e)
 	}
 }
 
+/* Adds a file, or a directory's files, to the set; says what is wrong
+ * with a path that cannot be read or holds no file, and returns -1. */
+static int add_path(struct ds_set *set, const char *path)
+{
+	_cleanup_free_ char *shown = ds_escape_name(path);
+	size_t before = set->n;
+	struct stat st;
+	char why[256] = "";
+	/* files are judged alone, wherever they are checked out: who may
+	 * write them is for the commands that converge */
+	int r = stat(path, &st) == 0 && S_ISDIR(st.st_mode)
+		    ? ds_set_add_dir(set, path, false, why, sizeof(why))
+		    : ds_set_add_file(set, path, false);
+
+	if (r < 0) {
+		fprintf(stderr, "%s: %s: %s\n", AG_PROG, shown ? shown : "?",
+			*why ? why : strerror(-r));
+		return -1;
+	}
+	if (set->n == before) {
+		/* a path that checks nothing is a mistake (a wrong directory
+		 * in a CI job), not a pass */
+		fprintf(stderr,
+			"%s: %s: no desired-state files (*.yaml, *.yml) in "
+			"it\n",
+			AG_PROG, shown ? shown : "?");
+		return -1;
+	}
+	return 0;
+}
+
 int ag_cmd_validate(int argc, char **argv)
 {
 	struct ds_set set = {0};
@@ -94,26 +126,9 @@ int ag_cmd_validate(int argc, char **argv)
 			AG_PROG, AG_PROG);
 		return AG_EXIT_FAIL;
 	}
-	for (int i = first; i < argc; i++) {
-		struct stat st;
-		size_t before = set.n;
-		int r = stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)
-			    ? ds_set_add_dir(&set, argv[i])
-			    : ds_set_add_file(&set, argv[i]);
-		if (r < 0) {
-			fprintf(stderr, "%s: %s: %s\n", AG_PROG, argv[i],
-				strerror(-r));
+	for (int i = first; i < argc; i++)
+		if (add_path(&set, argv[i]) < 0)
 			status = AG_EXIT_FAIL;
-		} else if (set.n == before) {
-			/* a path that checks nothing is a mistake (a wrong
-			 * directory in a CI job), not a pass */
-			fprintf(stderr,
-				"%s: %s: no desired-state files (*.yaml, "
-				"*.yml) in it\n",
-				AG_PROG, argv[i]);
-			status = AG_EXIT_FAIL;
-		}
-	}
 	for (size_t i = 0; i < set.n; i++)
 		if (set.entries[i].dom)
 			check_rendered(&set.entries[i]);
@@ -166,7 +181,7 @@ int ag_cmd_render(int argc, char **argv)
 	}
 	if (ds_diags_init(&d, argv[first]) < 0)
 		return AG_EXIT_FAIL;
-	if (ds_domain_load(argv[first], &d, &dom) == 0 &&
+	if (ds_domain_load(argv[first], false, &d, &dom) == 0 &&
 	    (dom->type || default_type(uri, &type) == 0) &&
 	    ds_render(dom, type, &d, &doc) == 0 && schema())
 		ds_rng_check(schema(), doc, &d);

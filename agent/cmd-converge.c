@@ -20,28 +20,63 @@ struct converge_opts {
 	bool json;
 	bool prune;
 	bool delete_nvram;
+	bool insecure;
 	unsigned shutdown_timeout;
 };
+
+/* Each command takes its own options, and no other: one it does not use
+ * is refused, not ignored. */
+static const struct option plan_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"connect", required_argument, NULL, 'c'},
+    {"json", no_argument, NULL, 'j'},
+    {"insecure-permissions", no_argument, NULL, 'I'},
+    {0},
+};
+
+static const struct option apply_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"connect", required_argument, NULL, 'c'},
+    {"prune", no_argument, NULL, 'p'},
+    {"delete-nvram", no_argument, NULL, 'N'},
+    {"shutdown-timeout", required_argument, NULL, 't'},
+    {"insecure-permissions", no_argument, NULL, 'I'},
+    {0},
+};
+
+/* What the options and operands say together. Returns 0, or -1 with the
+ * message printed. */
+static int check_opts(int argc, char **argv, const struct converge_opts *o)
+{
+	if (o->delete_nvram && !o->prune) {
+		fprintf(stderr,
+			"%s %s: --delete-nvram removes the NVRAM of the "
+			"domains --prune undefines; give --prune too, or "
+			"leave it out\n",
+			AG_PROG, argv[0]);
+		return -1;
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr,
+			"%s %s: give one directory; see '%s %s --help'\n",
+			AG_PROG, argv[0], AG_PROG, argv[0]);
+		return -1;
+	}
+	return 0;
+}
 
 static int parse_opts(int argc, char **argv, bool apply,
 		      struct converge_opts *o, int *ret_status)
 {
-	static const struct option opts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"connect", required_argument, NULL, 'c'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"prune", no_argument, NULL, 'p'},
-	    {"delete-nvram", no_argument, NULL, 'N'},
-	    {"shutdown-timeout", required_argument, NULL, 't'},
-	    {0},
-	};
 	char *end;
 	int c;
 
 	*o = (struct converge_opts){.shutdown_timeout = 60};
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:hc:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv,
+				"+:hc:", apply ? apply_options : plan_options,
+				NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			*ret_status = ag_usage(argv[0], 0);
@@ -57,6 +92,9 @@ static int parse_opts(int argc, char **argv, bool apply,
 			break;
 		case 'N':
 			o->delete_nvram = true;
+			break;
+		case 'I':
+			o->insecure = true;
 			break;
 		case 't':
 			o->shutdown_timeout = strtoul(optarg, &end, 10);
@@ -74,10 +112,7 @@ static int parse_opts(int argc, char **argv, bool apply,
 			return -1;
 		}
 	}
-	if ((!apply && (o->prune || o->delete_nvram)) || (apply && o->json) ||
-	    argc - optind != 1) {
-		fprintf(stderr, "%s %s: see '%s %s --help'\n", AG_PROG, argv[0],
-			AG_PROG, argv[0]);
+	if (check_opts(argc, argv, o) < 0) {
 		*ret_status = AG_EXIT_FAIL;
 		return -1;
 	}
@@ -108,7 +143,10 @@ static int pass_run(struct pass *p, const struct converge_opts *o)
 			o->uri ? o->uri : "libvirt", e.msg);
 		return -1;
 	}
-	r = rc_pass_plan(p->conn, o->dir, o->prune, &p->rc, &e);
+	r = rc_pass_plan(
+	    p->conn, o->dir,
+	    &(struct rc_pass_opts){.prune = o->prune, .insecure = o->insecure},
+	    &p->rc, &e);
 	for (size_t i = 0; i < p->rc.set.n; i++)
 		ds_diags_print(&p->rc.set.entries[i].diags, stderr, AG_PROG);
 	if (r < 0)

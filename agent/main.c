@@ -1,5 +1,6 @@
 /* virt-reconcile: the command line. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,7 +17,8 @@ static const struct {
      "Checks desired-state files, or every *.yaml and *.yml directly in\n"
      "each directory, without libvirt: syntax, keys, values, the rules\n"
      "between fields, and the rendered XML against libvirt's schema.\n"
-     "Every problem is printed as FILE:LINE:COL: message.\n"
+     "Only regular files are read, and symlinks only to a file inside\n"
+     "their directory. Every problem is printed as FILE:LINE:COL: message.\n"
      "\n"
      "Exit status: 0 when every file is valid, 1 otherwise.\n"},
     {"render", ag_cmd_render,
@@ -30,7 +32,7 @@ static const struct {
      "\n"
      "Exit status: 0 when the XML was printed, 1 otherwise.\n"},
     {"plan", ag_cmd_plan,
-     "Usage: " AG_PROG " plan [-c URI] [--json] DIR\n"
+     "Usage: " AG_PROG " plan [-c URI] [--json] [--insecure-permissions] DIR\n"
      "\n"
      "Shows what apply would do for the desired-state files in DIR: per\n"
      "domain its phase, the calls to make and the fields that differ.\n"
@@ -38,11 +40,15 @@ static const struct {
      "\n"
      "  -c, --connect URI  libvirt's URI, as in virsh -c (default: libvirt's)\n"
      "      --json         print the plan as JSON\n"
+     "      --insecure-permissions\n"
+     "                     read a directory or files writable by group or\n"
+     "                     others, or owned by another user\n"
      "\n"
      "Exit status: 0 in sync, 2 changes pending, 1 errors or conflicts.\n"},
     {"apply", ag_cmd_apply,
      "Usage: " AG_PROG " apply [-c URI] [--prune] [--delete-nvram]\n"
-     "                      [--shutdown-timeout SECONDS] DIR\n"
+     "                      [--shutdown-timeout SECONDS]\n"
+     "                      [--insecure-permissions] DIR\n"
      "\n"
      "Converges libvirt to the desired-state files in DIR once, and says\n"
      "what it did.\n"
@@ -52,10 +58,14 @@ static const struct {
      "      --prune         undefine the domains virt-reconcile made whose\n"
      "                      file is gone (stopping them first; never when\n"
      "                      DIR is empty); NVRAM files are kept\n"
-     "      --delete-nvram  with --prune, remove their NVRAM files too\n"
+     "      --delete-nvram  with --prune (required), remove their NVRAM\n"
+     "                      files too\n"
      "      --shutdown-timeout SECONDS\n"
      "                      how long a graceful shutdown may take before\n"
      "                      the domain is destroyed (default 60)\n"
+     "      --insecure-permissions\n"
+     "                      read a directory or files writable by group or\n"
+     "                      others, or owned by another user\n"
      "\n"
      "Exit status: 0 when everything converged or waits only for a\n"
      "restart, 1 when anything failed or was refused.\n"},
@@ -132,6 +142,10 @@ int ag_usage(const char *cmd, int to_stderr)
 
 int main(int argc, char **argv)
 {
+	/* A write to a closed pipe or socket (a libvirtd that died under a
+	 * call, a reader of the output that went away) must be an error the
+	 * command reports, not a silent death by signal. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		ag_usage(NULL, 1);
 		return AG_EXIT_FAIL;

@@ -1,6 +1,7 @@
 /* The agent's items and its keyed queue: one entry per file, due at a time;
  * a file that changes while a worker has it runs again afterwards, so no
  * two workers ever hold one file. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,21 +42,20 @@ struct ag_item *ag_item_find(struct ag_agent *a, const char *file)
 /* Finds or adds the item of file, keeping the array sorted. */
 struct ag_item *ag_item_get(struct ag_agent *a, const char *file)
 {
-	struct ag_item *it = ag_item_find(a, file), **grown;
+	struct ag_item *it = ag_item_find(a, file);
 	size_t at = 0;
 
 	if (it)
 		return it;
-	grown = reallocarray(a->items, a->n_items + 1, sizeof(*grown));
-	if (!grown)
-		return NULL;
-	a->items = grown;
-	it = calloc(1, sizeof(*it));
-	if (!it || !(it->file = strdup(file))) {
-		free(it);
-		return NULL;
-	}
+	a->items =
+	    ag_xreallocarray(a->items, a->n_items + 1, sizeof(*a->items));
+	it = ag_xcalloc(1, sizeof(*it));
+	it->file = ag_xstrdup(file);
+	it->shown = ds_escape_name(file);
+	if (!it->shown)
+		abort(); /* out of memory, as ag_x* do */
 	it->phase = RC_PHASE_CONVERGING;
+	it->id = -1;
 	while (at < a->n_items && strcmp(a->items[at]->file, file) < 0)
 		at++;
 	memmove(&a->items[at + 1], &a->items[at],
@@ -75,6 +75,7 @@ struct ag_item *ag_item_by_domain(struct ag_agent *a, const char *domain)
 
 void ag_item_remove(struct ag_agent *a, struct ag_item *it)
 {
+	assert(it && !it->running);
 	for (size_t i = 0; i < a->n_items; i++) {
 		if (a->items[i] != it)
 			continue;
@@ -84,15 +85,18 @@ void ag_item_remove(struct ag_agent *a, struct ag_item *it)
 		break;
 	}
 	free(it->file);
+	free(it->shown);
 	free(it->domain);
 	free(it->error);
 	free(it->note);
 	free(it->last_change);
+	free(it->lost_to);
 	free(it);
 }
 
 void ag_schedule(struct ag_agent *a, struct ag_item *it, uint64_t delay_ms)
 {
+	assert(it);
 	uint64_t due = ag_now_ms() + delay_ms;
 
 	if (it->running) {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,24 @@ static json_object *str_json(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
+/* The domain's UUID and id (-1 when not running), when known. */
+static void domain_json(json_object *o, const char *uuid, int id)
+{
+	if (!*uuid)
+		return;
+	json_object_object_add(o, "uuid", json_object_new_string(uuid));
+	json_object_object_add(o, "id", json_object_new_int(id));
+}
+
 static json_object *item_json(const struct ag_item *it)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "file", str_json(it->file));
+	/* escaped: json-c copies bytes as they are, and a name that is not
+	 * UTF-8 would make the whole file invalid JSON */
+	json_object_object_add(o, "file", str_json(it->shown));
 	json_object_object_add(o, "domain", str_json(it->domain));
+	domain_json(o, it->uuid, it->id);
 	json_object_object_add(o, "phase", str_json(rc_phase_name(it->phase)));
 	json_object_object_add(o, "error", str_json(it->error));
 	json_object_object_add(o, "note", str_json(it->note));
@@ -56,14 +69,25 @@ static json_object *status_json(struct ag_agent *a)
 	json_object *doms = json_object_new_array();
 
 	json_object_object_add(agent, "pid", json_object_new_int(getpid()));
-	json_object_object_add(agent, "dir", str_json(a->opts.dir));
+	json_object_object_add(agent, "dir", str_json(a->dir_shown));
 	json_object_object_add(agent, "uri", str_json(a->opts.uri));
 	json_object_object_add(agent, "connected",
 			       json_object_new_boolean(a->connected));
+	/* why not: connecting, unreachable, not answering */
+	json_object_object_add(agent, "libvirt",
+			       str_json(a->connected      ? "connected"
+					: a->connecting   ? "connecting"
+					: a->libvirt_note ? a->libvirt_note
+							  : "not connected"));
 	json_object_object_add(agent, "started", time_json(a->stats.started));
 	json_object_object_add(agent, "last_resync",
 			       time_json(a->stats.last_resync));
 	json_object_object_add(agent, "written", time_json(time(NULL)));
+	/* a write that failed before this one (the disk was full, say) */
+	json_object_object_add(agent, "last_write_error",
+			       str_json(a->write_error));
+	json_object_object_add(agent, "last_write_error_at",
+			       time_json(a->write_error_at));
 	json_object_object_add(root, "agent", agent);
 	for (size_t i = 0; i < a->n_items; i++)
 		json_object_array_add(doms, item_json(a->items[i]));
@@ -72,6 +96,7 @@ static json_object *status_json(struct ag_agent *a)
 		json_object_object_add(o, "file", str_json(a->orphans[i].file));
 		json_object_object_add(o, "domain",
 				       str_json(a->orphans[i].domain));
+		domain_json(o, a->orphans[i].uuid, a->orphans[i].id);
 		json_object_object_add(
 		    o, "phase", str_json(rc_phase_name(a->orphans[i].phase)));
 		json_object_object_add(o, "note", str_json(a->orphans[i].note));
@@ -197,6 +222,10 @@ static char *metrics_text(struct ag_agent *a)
 		"calls made.\n"
 		"# TYPE virt_reconcile_libvirt_calls_total counter\n"
 		"virt_reconcile_libvirt_calls_total %llu\n"
+		"# HELP virt_reconcile_orphan_passes_total Passes over every "
+		"domain that looked for orphans.\n"
+		"# TYPE virt_reconcile_orphan_passes_total counter\n"
+		"virt_reconcile_orphan_passes_total %llu\n"
 		"# HELP virt_reconcile_connected Whether libvirt answers.\n"
 		"# TYPE virt_reconcile_connected gauge\n"
 		"virt_reconcile_connected %d\n"
@@ -210,8 +239,9 @@ static char *metrics_text(struct ag_agent *a)
 		"virt_reconcile_last_resync_timestamp_seconds %lld\n",
 		(unsigned long long)a->stats.reconciles,
 		(unsigned long long)a->stats.errors,
-		(unsigned long long)a->stats.calls, a->connected ? 1 : 0,
-		(long long)a->stats.last_success,
+		(unsigned long long)a->stats.calls,
+		(unsigned long long)a->stats.orphan_passes,
+		a->connected ? 1 : 0, (long long)a->stats.last_success,
 		(long long)a->stats.last_resync);
 	metrics_durations(f, &a->stats);
 	if (fclose(f) != 0) {
@@ -223,15 +253,62 @@ static char *metrics_text(struct ag_agent *a)
 
 /* Logs a report file's failed write once, not on every write (a host
  * without node_exporter's directory would fill the journal), and its
- * recovery. */
-static void report_written(const char *path, const char *what, int r, int *last)
+ * recovery; remembers the failure for the status. */
+static void report_written(struct ag_agent *a, const char *path,
+			   const char *what, int r, int *last)
 {
 	if (r < 0 && r != *last)
 		ag_log(LOG_ERR, "%s: cannot write the %s: %s", path, what,
 		       strerror(-r));
 	else if (r == 0 && *last < 0)
 		ag_log(LOG_INFO, "%s: the %s is written again", path, what);
+	if (r < 0) {
+		free(a->write_error);
+		a->write_error = ag_xasprintf("%s: %s", path, strerror(-r));
+		a->write_error_at = time(NULL);
+	}
 	*last = r;
+}
+
+/* A failed write is tried again, 1 s later and doubling to a minute:
+ * nothing else may change for long, and a status that says what was
+ * true when the disk filled up misleads whoever reads it. */
+#define WRITE_RETRY_FIRST_MS 1000
+#define WRITE_RETRY_MAX_MS 60000
+
+static void retry_writes(struct ag_agent *a)
+{
+	if (a->status_err == 0 && a->metrics_err == 0) {
+		a->write_retry_ms = 0;
+		return;
+	}
+	a->write_retry_ms =
+	    a->write_retry_ms ? a->write_retry_ms * 2 : WRITE_RETRY_FIRST_MS;
+	if (a->write_retry_ms > WRITE_RETRY_MAX_MS)
+		a->write_retry_ms = WRITE_RETRY_MAX_MS;
+	virEventUpdateTimeout(a->status_timer, a->write_retry_ms);
+}
+
+void ag_status_changed(struct ag_agent *a)
+{
+	if (!a->status_dirty) {
+		a->status_dirty = true;
+		virEventUpdateTimeout(a->status_timer, 50);
+	}
+}
+
+void ag_on_status_timer(int timer, void *opaque)
+{
+	struct ag_agent *a = opaque;
+
+	virEventUpdateTimeout(timer, -1);
+	pthread_mutex_lock(&a->lock);
+	ag_status_write(a); /* which sets the timer again to retry a failure */
+	bool quiet = ag_idle(a);
+	pthread_mutex_unlock(&a->lock);
+	/* after a burst of work, give what it freed back to the system */
+	if (quiet)
+		malloc_trim(0);
 }
 
 void ag_status_write(struct ag_agent *a)
@@ -249,18 +326,21 @@ void ag_status_write(struct ag_agent *a)
 				     j, JSON_C_TO_STRING_PRETTY |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
-		report_written(a->opts.status_file, "status file", r,
+		report_written(a, a->opts.status_file, "status file", r,
 			       &a->status_err);
 	}
 	if (a->opts.metrics_file) {
 		_cleanup_free_ char *m = metrics_text(a);
 		int r = m ? write_atomic(a->opts.metrics_file, m) : -ENOMEM;
-		report_written(a->opts.metrics_file, "metrics file", r,
+		report_written(a, a->opts.metrics_file, "metrics file", r,
 			       &a->metrics_err);
 	}
+	retry_writes(a);
 	count_phases(a, count);
 	off += snprintf(line, sizeof(line), "STATUS=%s; %zu domains:",
-			a->connected ? "connected" : "libvirt unreachable",
+			a->connected ? "connected"
+			: a->stalled ? "libvirt not answering"
+				     : "libvirt unreachable",
 			a->n_items + a->n_orphans);
 	for (size_t i = 0; i <= RC_PHASE_ORPHANED && off < sizeof(line); i++)
 		if (count[i])
@@ -286,6 +366,9 @@ static void print_people(json_object *root)
 		   ? "connected to"
 		   : "NOT connected to",
 	       S(agent, "uri"), S(agent, "dir"));
+	if (json_object_object_get_ex(agent, "connected", &v) &&
+	    !json_object_get_boolean(v))
+		printf("libvirt: %s\n", S(agent, "libvirt"));
 	printf("started %s, last resync %s, written %s\n", S(agent, "started"),
 	       S(agent, "last_resync"), S(agent, "written"));
 	printf("\n%-24s %-18s %-22s %s\n", "DOMAIN", "PHASE", "FILE",

@@ -1,6 +1,6 @@
 /* Watching the directory: inotify on it (and on its parent, so that a
- * symlink swapped to a new checkout is followed), the scan that finds what
- * inotify may have missed, and the permission check. */
+ * symlink swapped to a new checkout is followed), and the scan that finds
+ * what inotify may have missed. */
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
@@ -15,32 +15,16 @@
 #include "agent.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "dir.h"
 #include "set.h"
 
-const char *ag_check_perms(const char *path, bool dir, char *buf, size_t len)
+const char *ag_dir_problem(struct ag_agent *a, char *buf, size_t len)
 {
-	struct stat st;
+	struct ds_dir dir;
 
-	if (stat(path, &st) < 0) {
-		snprintf(buf, len, "cannot read: %s", strerror(errno));
+	if (ds_dir_open(a->opts.dir, !a->opts.insecure, &dir, buf, len) < 0)
 		return buf;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(buf, len,
-			 "the %s is writable by %s: whoever can write it can "
-			 "define guests on this host (chmod go-w, or "
-			 "--insecure-permissions)",
-			 dir ? "directory" : "file",
-			 st.st_mode & S_IWOTH ? "others" : "its group");
-		return buf;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(buf, len,
-			 "the %s belongs to uid %u, neither root nor this "
-			 "agent's user (or --insecure-permissions)",
-			 dir ? "directory" : "file", (unsigned)st.st_uid);
-		return buf;
-	}
+	ds_dir_close(&dir);
 	return NULL;
 }
 
@@ -49,9 +33,12 @@ const char *ag_check_perms(const char *path, bool dir, char *buf, size_t len)
 static int watch_dir(struct ag_agent *a)
 {
 	char real[PATH_MAX], parent[PATH_MAX];
+	/* IN_ATTRIB: a file or the directory whose mode or owner changed
+	 * (a refused file made safe, or the directory made unsafe), and a
+	 * file's new hard link */
 	const uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-			      IN_CREATE | IN_DELETE | IN_DELETE_SELF |
-			      IN_MOVE_SELF | IN_ONLYDIR;
+			      IN_CREATE | IN_ATTRIB | IN_DELETE |
+			      IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 
 	if (a->dir_wd >= 0)
 		inotify_rm_watch(a->inotify_fd, a->dir_wd);
@@ -81,36 +68,56 @@ static void rewatch(struct ag_agent *a)
 	if (r < 0) {
 		ag_log(LOG_ERR,
 		       "%s: cannot watch: %s; retrying at the next resync",
-		       a->opts.dir, strerror(-r));
+		       a->dir_shown, strerror(-r));
 		return;
 	}
+	_cleanup_free_ char *now = ds_escape_name(a->dir_real);
 	ag_log(LOG_INFO, "%s: the directory changed (now %s); reading it all",
-	       a->opts.dir, a->dir_real);
+	       a->dir_shown, now ? now : "?");
 	a->resync_wanted = true;
 	pthread_cond_signal(&a->work);
 }
 
+/* Whether a file just created is whole: a file being written is read
+ * when it is closed, but a symlink, a hard link to a written file
+ * (ln, cp -l) and a FIFO or device node (mkfifo, mknod) are never
+ * closed after a write. */
+static bool created_whole(struct ag_agent *a, const char *name)
+{
+	_cleanup_free_ char *path = ag_xasprintf("%s/%s", a->opts.dir, name);
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return false;
+	return !S_ISREG(st.st_mode) || st.st_nlink > 1;
+}
+
 static void on_file_event(struct ag_agent *a, const struct inotify_event *ev)
 {
+	bool vanished = ev->mask & (IN_DELETE | IN_MOVED_FROM);
 	struct ag_item *it;
+	uint64_t window;
 
 	if (ds_name_ignored(ev->name))
 		return;
-	/* A file being created is read when it is closed; a symlink has no
-	 * close, so its creation is the event. */
-	if (ev->mask & IN_CREATE) {
-		_cleanup_free_ char *path = NULL;
-		struct stat st;
-		if (asprintf(&path, "%s/%s", a->opts.dir, ev->name) < 0 ||
-		    lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
-			return;
-	}
-	it = (ev->mask & (IN_DELETE | IN_MOVED_FROM))
-		 ? ag_item_find(a, ev->name)
-		 : ag_item_get(a, ev->name);
+	if ((ev->mask & IN_CREATE) && !created_whole(a, ev->name))
+		return;
+	it = vanished ? ag_item_find(a, ev->name) : ag_item_get(a, ev->name);
+	a->file_events++;
+	window = ag_quiet_window(a);
+	/* a move, a checkout or a swap removes one name and adds another:
+	 * the orphans are looked for once the directory is quiet; with
+	 * --prune, again after any change while there are orphans: a file
+	 * that had problems may be read now (without, a file that names an
+	 * orphan drops its entry by itself) */
+	if (vanished || a->orphans_wanted || (a->n_orphans && a->opts.prune))
+		ag_orphans_later(a, window);
 	if (!it)
 		return;
-	ag_schedule(a, it, ag_quiet_window(a));
+	it->gone = vanished;
+	/* a changed file may take back a domain another agent took */
+	ag_set_str(&it->lost_to, NULL);
+	ag_schedule(a, it, window);
 }
 
 static void on_inotify(int watch, int fd, int events, void *opaque)
@@ -130,13 +137,27 @@ static void on_inotify(int watch, int fd, int events, void *opaque)
 		const struct inotify_event *ev = (const void *)p;
 		p += sizeof(*ev) + ev->len;
 		if (ev->mask & IN_Q_OVERFLOW) {
-			a->resync_wanted = true; /* events were lost */
+			ag_log(LOG_WARNING,
+			       "%s: inotify's queue overflowed and file events "
+			       "were lost; reading everything again",
+			       a->dir_shown);
+			a->resync_wanted = true;
 			pthread_cond_signal(&a->work);
 		} else if (ev->wd == a->parent_wd) {
 			if (ev->len && !strcmp(ev->name, base))
 				rewatch(a);
 		} else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
 			rewatch(a);
+		} else if (ev->wd == a->dir_wd && (ev->mask & IN_ATTRIB) &&
+			   !ev->len) {
+			/* its mode or owner: whether its files may be read
+			 * is decided again, for each */
+			ag_log(LOG_INFO,
+			       "%s: the directory's mode or owner changed; "
+			       "reading it all",
+			       a->dir_shown);
+			a->resync_wanted = true;
+			pthread_cond_signal(&a->work);
 		} else if (ev->wd == a->dir_wd && ev->len) {
 			on_file_event(a, ev);
 		}
@@ -163,36 +184,35 @@ int ag_watch_start(struct ag_agent *a)
 int ag_scan(struct ag_agent *a, bool all)
 {
 	DIR *d = opendir(a->opts.dir);
-	int r = 0;
+	int n = 0;
 
 	if (!d)
 		return -errno;
+	for (size_t i = 0; i < a->n_items; i++)
+		a->items[i]->seen = false;
 	for (struct dirent *de; (errno = 0, de = readdir(d));) {
 		struct ag_item *it;
 		if (ds_name_ignored(de->d_name))
 			continue;
+		n++;
 		it = ag_item_find(a, de->d_name);
-		if (!it) {
-			it = ag_item_get(a, de->d_name);
-			if (!it) {
-				r = -ENOMEM;
-				break;
-			}
-			ag_schedule(a, it, 0);
-		} else if (all) {
-			ag_schedule(a, it, 0);
-		}
+		if (!it || it->gone || all)
+			ag_schedule(a, it ? it : ag_item_get(a, de->d_name), 0);
+		it = ag_item_find(a, de->d_name);
+		it->seen = true;
 		it->gone = false;
 	}
+	int r = errno ? -errno : n;
 	closedir(d);
-	/* what is no longer there: run once more, to report it orphaned */
-	for (size_t i = 0; i < a->n_items && r == 0; i++) {
-		_cleanup_free_ char *path = NULL;
-		if (asprintf(&path, "%s/%s", a->opts.dir, a->items[i]->file) <
-		    0)
-			return -ENOMEM;
-		if (access(path, F_OK) < 0 && errno == ENOENT)
-			ag_schedule(a, a->items[i], 0);
+	if (r < 0)
+		return r;
+	/* what is no longer there: its job drops it */
+	for (size_t i = 0; i < a->n_items; i++) {
+		struct ag_item *it = a->items[i];
+		if (!it->seen && !it->gone) {
+			it->gone = true;
+			ag_schedule(a, it, 0);
+		}
 	}
 	return r;
 }

@@ -35,6 +35,14 @@ static inline void ds_closep(int *fd)
 		_p;                     \
 	})
 
+/* take_ptr() for a file descriptor: leaves -1 behind. */
+#define take_fd(fd)             \
+	__extension__({         \
+		int _fd = (fd); \
+		(fd) = -1;      \
+		_fd;            \
+	})
+
 /* Declares name_freep() for a type with a name_free(T *) destructor. */
 #define DS_DEFINE_FREEP(type, func)          \
 	static inline void func##p(type **p) \

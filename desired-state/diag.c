@@ -6,12 +6,18 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "utf8.h"
 
 int ds_diags_init(struct ds_diags *d, const char *path)
 {
 	*d = (struct ds_diags){0};
 	d->path = strdup(path);
-	return d->path ? 0 : -ENOMEM;
+	d->shown = ds_escape_name(path);
+	if (!d->path || !d->shown) {
+		ds_diags_finish(d);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void ds_diags_finish(struct ds_diags *d)
@@ -21,6 +27,7 @@ void ds_diags_finish(struct ds_diags *d)
 	free(d->items);
 	free(d->text);
 	free(d->path);
+	free(d->shown);
 	*d = (struct ds_diags){0};
 }
 
@@ -110,32 +117,6 @@ static const char *find_line(const struct ds_diags *d, struct cursor *cur,
 	return cur->p;
 }
 
-/* The length of the well-formed UTF-8 character at s (at most len bytes),
- * or 0 when the bytes are not one: overlong forms, surrogates and code
- * points past U+10FFFF are refused, as RFC 3629 says. */
-static size_t utf8_len(const unsigned char *s, size_t len, unsigned *ret_cp)
-{
-	static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-	size_t n = s[0] < 0x80       ? 1
-		   : s[0] >> 5 == 6  ? 2
-		   : s[0] >> 4 == 14 ? 3
-		   : s[0] >> 3 == 30 ? 4
-				     : 0;
-	unsigned cp = n == 1 ? s[0] : s[0] & (0x7f >> n);
-
-	if (!n || n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*ret_cp = cp;
-	return n;
-}
-
 /* Shows the line with a caret under the column (libyaml counts columns in
  * characters). Control characters (C0, DEL, C1) and bytes that are not
  * UTF-8 become '?', so that a hostile file cannot drive the terminal. */
@@ -149,17 +130,16 @@ static void print_excerpt(const struct ds_diags *d, const struct ds_diag *g,
 	char caret[256];
 	size_t clen = 0;
 
-	if (!line)
-		return;
+	if (!line || !d->text_len)
+		return; /* an empty file has nothing to show */
 	if (len > 200)
 		len = 200;
 	if (len && line[len - 1] == '\r')
 		len--;
 	fprintf(out, "%5u | ", g->mark.line);
 	for (size_t i = 0; i < len; i += n ? n : 1, col++) {
-		n = utf8_len(u + i, len - i, &cp);
-		bool control = cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
-		if (!n || (control && cp != '\t'))
+		n = ds_utf8_char(u + i, len - i, &cp);
+		if (!n || (ds_utf8_control(cp) && cp != '\t'))
 			fputc('?', out);
 		else
 			fwrite(line + i, 1, n, out);
@@ -177,6 +157,17 @@ static void put_clean(const char *s, FILE *out)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
+/* Writes where a problem is: "FILE:LINE:COL: ", or "FILE: " for the
+ * file as a whole. */
+static void put_place(const struct ds_diags *d, const struct ds_diag *g,
+		      FILE *out)
+{
+	if (g->mark.line)
+		fprintf(out, "%s:%u:%u: ", d->shown, g->mark.line, g->mark.col);
+	else
+		fprintf(out, "%s: ", d->shown);
+}
+
 void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog)
 {
 	struct cursor cur = {NULL, 0};
@@ -185,19 +176,44 @@ void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog)
 		qsort(d->items, d->n, sizeof(*d->items), diag_cmp);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct ds_diag *g = &d->items[i];
-		if (g->mark.line)
-			fprintf(out, "%s: %s:%u:%u: ", prog, d->path,
-				g->mark.line, g->mark.col);
-		else
-			fprintf(out, "%s: %s: ", prog, d->path);
+		fprintf(out, "%s: ", prog);
+		put_place(d, g, out);
 		put_clean(g->msg, out);
 		fputc('\n', out);
 		print_excerpt(d, g, &cur, out);
 	}
 	if (d->dropped)
-		fprintf(out, "%s: %s: and %zu more problems\n", prog, d->path,
+		fprintf(out, "%s: %s: and %zu more problems\n", prog, d->shown,
 			d->dropped);
 	if (d->oom)
 		fprintf(out, "%s: %s: out of memory while reporting problems\n",
-			prog, d->path);
+			prog, d->shown);
+}
+
+char *ds_diags_first(const struct ds_diags *d)
+{
+	const struct ds_diag *g = d->n ? &d->items[0] : NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	for (size_t i = 1; i < d->n; i++)
+		if (diag_cmp(&d->items[i], g) < 0)
+			g = &d->items[i];
+	out = open_memstream(&buf, &len);
+	if (!out)
+		return NULL;
+	if (g) {
+		put_place(d, g, out);
+		put_clean(g->msg, out);
+	} else {
+		fprintf(out, "%s: the file has problems", d->shown);
+	}
+	if (d->n > 1 || d->dropped)
+		fputs(" (and more)", out);
+	if (fclose(out) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* A place in a file, 1-based; line 0 means "the file as a whole". */
+/* A place in a file, 1-based; line 0 means "the file as a whole", where
+ * there is no line to point at (it cannot be opened, is no regular
+ * file): such a problem is printed without a position, never as 0:0. */
 struct ds_mark {
 	unsigned line;
 	unsigned col;
@@ -21,7 +23,8 @@ struct ds_diag {
 /* The diagnostics of one file. Owns path, text and every message. */
 struct ds_diags {
 	char *path;
-	char *text; /* the file's bytes, NUL-terminated, for showing lines */
+	char *shown; /* path as printed: ds_escape_name() */
+	char *text;  /* the file's bytes, NUL-terminated, for showing lines */
 	size_t text_len;
 	struct ds_diag *items;
 	size_t n;
@@ -50,5 +53,12 @@ __attribute__((format(printf, 3, 0))) void ds_diags_addv(struct ds_diags *d,
 							 va_list ap);
 
 /* Prints every problem in file order as "PROG: FILE:LINE:COL: message",
- * followed by the offending line and a caret under the column. */
+ * followed by the offending line and a caret under the column, or as
+ * "PROG: FILE: message" for the file as a whole. */
 void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog);
+
+/* The first problem in file order as one line, as the printer gives it
+ * (without PROG and the excerpt), with " (and more)" when there are
+ * others: what a status shows. Returns a string owned by the caller, or
+ * NULL when out of memory. */
+char *ds_diags_first(const struct ds_diags *d);

@@ -1,9 +1,7 @@
 #include "domain.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "parse.h"
@@ -82,60 +80,36 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 	return 0;
 }
 
-/* Reads a whole regular file of at most DS_MAX_FILE_SIZE bytes. */
-static int read_file(const char *path, char **ret, size_t *ret_len,
-		     struct ds_diags *d)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t len = 0;
-
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		ds_diags_add(d, (struct ds_mark){0}, "cannot read: %s",
-			     strerror(errno));
-		return -errno;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ds_diags_add(d, (struct ds_mark){0}, "not a regular file");
-		return -EINVAL;
-	}
-	if (st.st_size > DS_MAX_FILE_SIZE) {
-		ds_diags_add(d, (struct ds_mark){0},
-			     "the file is larger than %d bytes",
-			     DS_MAX_FILE_SIZE);
-		return -EFBIG;
-	}
-	buf = malloc(st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	/* The file may change under us; read what is there, up to the limit. */
-	for (;;) {
-		ssize_t n = read(fd, buf + len, st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ds_diags_add(d, (struct ds_mark){0}, "cannot read: %s",
-				     strerror(errno));
-			return -errno;
-		}
-		if (n == 0 || (len += n) == (size_t)st.st_size)
-			break;
-	}
-	buf[len] = 0;
-	*ret = take_ptr(buf);
-	*ret_len = len;
-	return 0;
-}
-
-int ds_domain_load(const char *path, struct ds_diags *d, struct ds_domain **ret)
+int ds_domain_load_at(const struct ds_dir *dir, const char *name,
+		      struct ds_diags *d, struct ds_domain **ret)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int r = read_file(path, &text, &len, d);
+	int r = ds_dir_read(dir, name, d, &text, &len);
 
 	if (r < 0)
 		return r;
 	ds_diags_set_text(d, text, len);
-	return ds_domain_parse(path, text, len, d, ret);
+	return ds_domain_parse(d->path, text, len, d, ret);
+}
+
+int ds_domain_load(const char *path, bool check_perms, struct ds_diags *d,
+		   struct ds_domain **ret)
+{
+	struct ds_dir dir;
+	const char *name;
+	char why[256];
+	int r = ds_dir_open_parent(path, check_perms, &dir, &name, why,
+				   sizeof(why));
+
+	if (r == -EPERM)
+		ds_diags_add(d, (struct ds_mark){0}, "%s", why);
+	else if (r < 0)
+		ds_diags_add(d, (struct ds_mark){0},
+			     "cannot read its directory: %s", why);
+	if (r < 0)
+		return r;
+	r = ds_domain_load_at(&dir, name, d, ret);
+	ds_dir_close(&dir);
+	return r;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "dir.h"
 #include "node.h"
 
 enum ds_state {
@@ -37,9 +38,15 @@ struct ds_domain {
 int ds_domain_parse(const char *path, const char *text, size_t len,
 		    struct ds_diags *d, struct ds_domain **ret);
 
-/* Reads path and does ds_domain_parse(). d must be initialised with the
- * path; it receives the file's text. */
-int ds_domain_load(const char *path, struct ds_diags *d,
+/* Reads the file name of dir (ds_dir_read()) and does ds_domain_parse().
+ * d must be initialised with the file's path; it receives the file's
+ * text. */
+int ds_domain_load_at(const struct ds_dir *dir, const char *name,
+		      struct ds_diags *d, struct ds_domain **ret);
+
+/* ds_domain_load_at() for the file at path, in the directory it names
+ * (whose trust is checked too, with check_perms). */
+int ds_domain_load(const char *path, bool check_perms, struct ds_diags *d,
 		   struct ds_domain **ret);
 
 void ds_domain_free(struct ds_domain *dom);

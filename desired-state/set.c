@@ -2,8 +2,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "render.h"
@@ -38,15 +41,22 @@ static struct ds_entry *set_grow(struct ds_set *set)
 	return &set->entries[set->n];
 }
 
-int ds_set_add_file(struct ds_set *set, const char *path)
+/* Adds an entry, without a domain yet, for the file at path. */
+static struct ds_entry *add_entry(struct ds_set *set, const char *path)
 {
 	struct ds_entry *e = set_grow(set);
 
 	if (!e || ds_diags_init(&e->diags, path) < 0)
-		return -ENOMEM;
+		return NULL;
 	e->dom = NULL;
+	e->name = NULL;
 	set->n++;
-	int r = ds_domain_load(path, &e->diags, &e->dom);
+	return e;
+}
+
+/* The fragments of raw XML are checked for every file, as validate does. */
+static int check_loaded(struct ds_entry *e, int r)
+{
 	if (r == 0 && ds_check_fragments(e->dom, &e->diags) < 0) {
 		ds_domain_free(e->dom);
 		e->dom = NULL;
@@ -54,20 +64,37 @@ int ds_set_add_file(struct ds_set *set, const char *path)
 	return r == -ENOMEM ? r : 0;
 }
 
+int ds_set_add_file(struct ds_set *set, const char *path, bool check_perms)
+{
+	struct ds_entry *e = add_entry(set, path);
+
+	if (!e)
+		return -ENOMEM;
+	return check_loaded(
+	    e, ds_domain_load(path, check_perms, &e->diags, &e->dom));
+}
+
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int ds_set_add_dir(struct ds_set *set, const char *dir)
+/* The names of dir's desired-state files, in name order, read from the
+ * open directory itself. Returns -errno. */
+static int list_names(const struct ds_dir *dir, char ***ret, size_t *ret_n)
 {
-	DIR *d = opendir(dir);
+	int fd = openat(dir->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	char **names = NULL;
 	size_t n = 0;
 	int r = 0;
 
-	if (!d)
-		return -errno;
+	if (!d) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
 	for (struct dirent *de; (errno = 0, de = readdir(d));) {
 		char **grown;
 		if (ds_name_ignored(de->d_name))
@@ -86,17 +113,40 @@ int ds_set_add_dir(struct ds_set *set, const char *dir)
 	closedir(d);
 	if (names)
 		qsort(names, n, sizeof(*names), cmp_names);
+	*ret = names;
+	*ret_n = n;
+	return r;
+}
+
+int ds_set_add_dir(struct ds_set *set, const char *path, bool check_perms,
+		   char *why, size_t len)
+{
+	struct ds_dir dir;
+	const char *sep = ends_with(path, "/") ? "" : "/";
+	char **names = NULL;
+	size_t n = 0;
+	int r = ds_dir_open(path, check_perms, &dir, why, len);
+
+	if (r < 0)
+		return r;
+	r = list_names(&dir, &names, &n);
 	for (size_t i = 0; i < n && !r; i++) {
-		_cleanup_free_ char *path = NULL;
-		const char *sep = ends_with(dir, "/") ? "" : "/";
-		if (asprintf(&path, "%s%s%s", dir, sep, names[i]) < 0)
+		_cleanup_free_ char *file = NULL;
+		struct ds_entry *e;
+		if (asprintf(&file, "%s%s%s", path, sep, names[i]) < 0 ||
+		    !(e = add_entry(set, file)))
 			r = -ENOMEM;
 		else
-			r = ds_set_add_file(set, path);
+			r = check_loaded(e,
+					 ds_domain_load_at(&dir, names[i],
+							   &e->diags, &e->dom));
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	ds_dir_close(&dir);
+	if (r < 0)
+		snprintf(why, len, "%s", strerror(-r));
 	return r;
 }
 
@@ -141,7 +191,7 @@ static void check_key(struct ds_set *set, const char *key, const char *what,
 		    &set->entries[k[before ? i - 1 : i + 1].entry];
 		const struct ds_node *v = ds_node_get(e->dom->root, key);
 		ds_diags_add(&e->diags, v->mark, "%s '%s' is also given in %s",
-			     what, v->str, other->diags.path);
+			     what, v->str, other->diags.shown);
 		clash[k[i].entry] = true;
 	}
 }
@@ -156,8 +206,11 @@ void ds_set_check_unique(struct ds_set *set)
 	check_key(set, "uuid", "uuid", clash);
 	for (size_t i = 0; i < set->n; i++) {
 		if (clash[i]) {
-			ds_domain_free(set->entries[i].dom);
-			set->entries[i].dom = NULL;
+			struct ds_entry *e = &set->entries[i];
+			/* out of memory, it holds no domain: only its file */
+			e->name = strdup(e->dom->name);
+			ds_domain_free(e->dom);
+			e->dom = NULL;
 		}
 	}
 }
@@ -175,6 +228,7 @@ void ds_set_finish(struct ds_set *set)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		ds_domain_free(set->entries[i].dom);
+		free(set->entries[i].name);
 		ds_diags_finish(&set->entries[i].diags);
 	}
 	free(set->entries);

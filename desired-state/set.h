@@ -12,6 +12,9 @@
 struct ds_entry {
 	struct ds_diags diags; /* problems, with the path */
 	struct ds_domain *dom; /* NULL when the file has problems */
+	char *name; /* with dom NULL, the domain it names when that is known
+		       (a name another file gives too), else NULL: a file
+		       with problems still holds its domain */
 };
 
 struct ds_set {
@@ -23,15 +26,21 @@ struct ds_set {
  * atomic-writer droppings (".*", "*~", "*.swp", "*.tmp", "*.part"). */
 bool ds_name_ignored(const char *name);
 
-/* Loads one file into the set. Fails only when out of memory. */
-int ds_set_add_file(struct ds_set *set, const char *path);
+/* Loads one file into the set, read as ds_dir_read() says; check_perms
+ * for the commands that converge. A file refused or unreadable, or whose
+ * directory is, is an entry with problems. Fails only when out of
+ * memory. */
+int ds_set_add_file(struct ds_set *set, const char *path, bool check_perms);
 
-/* Loads every desired-state file directly in dir, in name order. Returns
- * -errno when the directory cannot be read (nothing is added then). */
-int ds_set_add_dir(struct ds_set *set, const char *dir);
+/* Loads every desired-state file directly in dir, in name order, each as
+ * ds_set_add_file() does. Returns -errno with why (a whole message, in
+ * buf) when the directory cannot be read or, with check_perms, may not be
+ * trusted (-EPERM); nothing is added then. */
+int ds_set_add_dir(struct ds_set *set, const char *dir, bool check_perms,
+		   char *why, size_t len);
 
 /* Marks as errors the files that name the same domain or UUID as another
- * file of the set (their domains are dropped). */
+ * file of the set (their domains are dropped; each keeps the name). */
 void ds_set_check_unique(struct ds_set *set);
 
 /* Number of files with problems. */

@@ -2,6 +2,8 @@
  * only stacks the events, records where each node starts, and keeps the
  * limits that make a hostile file harmless (depth, node count, aliases). */
 #include <errno.h>
+#include <pthread.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -240,6 +242,137 @@ static struct ds_node *expand_alias(struct loader *l, const yaml_event_t *ev)
 	return NULL;
 }
 
+/* The YAML core schema (YAML 1.2, 10.3): the only tags a file may give.
+ * Any other (!!binary, !!timestamp, a local !tag) would mean a value the
+ * format has no use for, taken silently as its text; each core tag must
+ * fit the node it stands on, with the core schema's own patterns. */
+#define CORE_PREFIX "tag:yaml.org,2002:"
+
+static const struct core_tag {
+	const char *name; /* after CORE_PREFIX */
+	enum ds_node_kind kind;
+	const char *pattern; /* ERE a scalar must match, or NULL */
+	const char *what;    /* what such a scalar is, for the message */
+} core_tags[] = {
+    {"str", DS_NODE_SCALAR, NULL, NULL},
+    {"int", DS_NODE_SCALAR, "^([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$",
+     "an integer"},
+    {"float", DS_NODE_SCALAR,
+     "^([-+]?([.][0-9]+|[0-9]+([.][0-9]*)?)([eE][-+]?[0-9]+)?|"
+     "[-+]?[.](inf|Inf|INF)|[.](nan|NaN|NAN))$",
+     "a number"},
+    {"bool", DS_NODE_SCALAR, "^(true|True|TRUE|false|False|FALSE)$",
+     "true or false"},
+    {"null", DS_NODE_SCALAR, "^(~|null|Null|NULL|)$", "null"},
+    {"map", DS_NODE_MAP, NULL, NULL},
+    {"seq", DS_NODE_SEQ, NULL, NULL},
+};
+
+static regex_t core_regex[DS_ARRAY_SIZE(core_tags)];
+static bool core_regex_ok = true;
+static pthread_once_t core_once = PTHREAD_ONCE_INIT;
+
+static void core_compile(void)
+{
+	for (size_t i = 0; i < DS_ARRAY_SIZE(core_tags); i++)
+		if (core_tags[i].pattern &&
+		    regcomp(&core_regex[i], core_tags[i].pattern,
+			    REG_EXTENDED | REG_NOSUB) != 0)
+			core_regex_ok = false;
+}
+
+static const char *node_kind_name(enum ds_node_kind k)
+{
+	return k == DS_NODE_MAP   ? "a mapping"
+	       : k == DS_NODE_SEQ ? "a list"
+				  : "a single value";
+}
+
+/* A tag as the file most likely wrote it (!!int for the core schema's),
+ * cut short, and in printable ASCII: a tag's %-escapes may hold any
+ * byte. */
+static const char *tag_shown(const char *tag, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!strncmp(tag, CORE_PREFIX, strlen(CORE_PREFIX))) {
+		tag += strlen(CORE_PREFIX);
+		o = snprintf(buf, len, "!!");
+	}
+	for (; *tag && o + 4 < len; tag++)
+		buf[o++] = *tag > 0x20 && *tag < 0x7f ? *tag : '?';
+	if (*tag)
+		o += snprintf(buf + o, len - o, "…");
+	buf[o] = 0;
+	return buf;
+}
+
+static const yaml_char_t *tag_of(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return ev->data.scalar.tag;
+	case YAML_MAPPING_START_EVENT:
+		return ev->data.mapping_start.tag;
+	case YAML_SEQUENCE_START_EVENT:
+		return ev->data.sequence_start.tag;
+	default:
+		return NULL;
+	}
+}
+
+/* Checks the node's tag, and decides whether a scalar reads as a plain
+ * one: untagged and unquoted, or tagged as a number, bool or null, whose
+ * value the format then reads as it would read it bare. "!" (the
+ * non-specific tag) and !!str make it text, as quotes do. */
+static int check_tag(struct loader *l, const yaml_event_t *ev,
+		     struct ds_node *n)
+{
+	const char *tag = (const char *)tag_of(ev);
+	const struct core_tag *t = NULL;
+	char shown[80];
+
+	if (n->kind == DS_NODE_SCALAR)
+		n->plain =
+		    !tag && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	if (!tag || !strcmp(tag, "!"))
+		return 0;
+	for (size_t i = 0; !strncmp(tag, CORE_PREFIX, strlen(CORE_PREFIX)) &&
+			   i < DS_ARRAY_SIZE(core_tags);
+	     i++)
+		if (!strcmp(tag + strlen(CORE_PREFIX), core_tags[i].name))
+			t = &core_tags[i];
+	if (!t) {
+		ds_diags_add(l->d, n->mark,
+			     "unsupported YAML tag '%s'; a file takes only the "
+			     "YAML core schema's tags (!!str, !!int, !!float, "
+			     "!!bool, !!null, !!map, !!seq)",
+			     tag_shown(tag, shown, sizeof(shown)));
+		return -EINVAL;
+	}
+	if (t->kind != n->kind) {
+		ds_diags_add(l->d, n->mark, "YAML tag '!!%s' on %s; it tags %s",
+			     t->name, node_kind_name(n->kind),
+			     node_kind_name(t->kind));
+		return -EINVAL;
+	}
+	if (!t->pattern)
+		return 0;
+	pthread_once(&core_once, core_compile);
+	if (!core_regex_ok) {
+		ds_diags_add(l->d, n->mark, "out of memory");
+		return -ENOMEM;
+	}
+	if (regexec(&core_regex[t - core_tags], n->str, 0, NULL, 0) != 0) {
+		ds_diags_add(l->d, n->mark,
+			     "YAML tag '!!%s' on a value that is not %s",
+			     t->name, t->what);
+		return -EINVAL;
+	}
+	n->plain = true;
+	return 0;
+}
+
 static struct ds_node *node_from_event(struct loader *l, const yaml_event_t *ev)
 {
 	struct ds_mark m = mark_of(ev->start_mark);
@@ -257,9 +390,6 @@ static struct ds_node *node_from_event(struct loader *l, const yaml_event_t *ev)
 		if (n) {
 			n->str = strndup((const char *)ev->data.scalar.value,
 					 ev->data.scalar.length);
-			n->plain =
-			    ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-			    !ev->data.scalar.tag;
 			if (!n->str || memchr(ev->data.scalar.value, 0,
 					      ev->data.scalar.length)) {
 				ds_diags_add(l->d, m,
@@ -276,8 +406,12 @@ static struct ds_node *node_from_event(struct loader *l, const yaml_event_t *ev)
 				    : DS_NODE_SEQ,
 				m);
 	}
-	if (!n)
+	if (!n) {
 		ds_diags_add(l->d, m, "out of memory");
+	} else if (check_tag(l, ev, n) < 0) {
+		ds_node_free(n);
+		n = NULL;
+	}
 	return n;
 }
 
@@ -432,7 +566,9 @@ static bool is_null(const struct ds_node *n)
 static int check_root(struct loader *l)
 {
 	if (!l->root || is_null(l->root)) {
-		ds_diags_add(l->d, (struct ds_mark){0},
+		/* an empty file still has a line 1, where an editor opens */
+		ds_diags_add(l->d,
+			     l->root ? l->root->mark : (struct ds_mark){1, 1},
 			     "the file is empty; a domain needs at least "
 			     "'name' and 'memory'");
 		return -EINVAL;
@@ -455,7 +591,7 @@ int ds_yaml_load(const char *text, size_t len, struct ds_diags *d,
 	int r = 0;
 
 	if (len > DS_MAX_FILE_SIZE) {
-		ds_diags_add(d, (struct ds_mark){0},
+		ds_diags_add(d, (struct ds_mark){1, 1},
 			     "the file is larger than %d bytes",
 			     DS_MAX_FILE_SIZE);
 		return -EFBIG;

@@ -22,42 +22,6 @@ static void fail(struct rc_domain_plan *dp, const char *call)
 	}
 }
 
-/* Waits for a graceful shutdown, then destroys. Polls the state: a
- * one-shot command has no event loop to wait on. */
-static int shutdown_domain(virDomainPtr dom, unsigned timeout,
-			   const char **ret_call)
-{
-	struct timespec start, now, tick = {0, 100 * 1000 * 1000};
-	int state, reason;
-
-	/* A paused guest cannot hear the shutdown request: destroy it. */
-	if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
-	    state != VIR_DOMAIN_RUNNING) {
-		if (state == VIR_DOMAIN_SHUTOFF)
-			return 0;
-		*ret_call = "virDomainDestroy";
-		return virDomainDestroy(dom);
-	}
-	*ret_call = "virDomainShutdown";
-	if (virDomainShutdown(dom) < 0)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		if (virDomainGetState(dom, &state, &reason, 0) < 0) {
-			*ret_call = "virDomainGetState";
-			return -1;
-		}
-		if (state == VIR_DOMAIN_SHUTOFF)
-			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= (time_t)timeout)
-			break;
-		nanosleep(&tick, NULL);
-	}
-	*ret_call = "virDomainDestroy";
-	return virDomainDestroy(dom);
-}
-
 static int undefine(virDomainPtr dom, bool delete_nvram)
 {
 	unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
@@ -94,52 +58,207 @@ static void refused_live(struct rc_domain_plan *dp, const struct rc_action *a)
 	}
 }
 
-/* One action; returns 0, or -1 with *ret_call naming the failed call. */
-static int run_action(virConnectPtr conn, virDomainPtr *dom,
-		      struct rc_domain_plan *dp, const struct rc_action *a,
-		      const struct rc_apply_opts *opts, const char **ret_call)
+/* One domain's calls: its handle once looked up or defined, and the owner
+ * its mark should name before the next call that could take the domain
+ * from someone else. */
+struct domain_apply {
+	virConnectPtr conn;
+	virDomainPtr dom;
+	struct rc_domain_plan *dp;
+	const struct rc_apply_opts *opts;
+	struct rc_apply_stats *stats;
+	const struct rc_owner *expect;
+};
+
+static bool str_eq(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* The calls that take a domain over, rewrite it, stop it or remove it. */
+static bool needs_owner(const struct rc_action *a)
+{
+	return a->kind == RC_ACT_REDEFINE || a->kind == RC_ACT_SHUTDOWN ||
+	       a->kind == RC_ACT_UNDEFINE ||
+	       (a->kind == RC_ACT_SET_MARK && !a->live);
+}
+
+static void owner_changed(struct rc_domain_plan *dp, const char *call,
+			  const struct rc_mark *now)
+{
+	char *reason;
+	int r;
+
+	dp->phase = RC_PHASE_CONFLICT;
+	if (!now->present)
+		r = asprintf(&reason,
+			     "%s not made: its mark was removed since the "
+			     "domain was read",
+			     call);
+	else
+		r = asprintf(&reason,
+			     "%s not made: since the domain was read, it was "
+			     "marked from %s (file %s)",
+			     call, now->dir ? now->dir : "no directory",
+			     now->file ? now->file : "unknown");
+	if (r >= 0) {
+		free(dp->reason);
+		dp->reason = reason;
+	}
+}
+
+/* Reads the mark again just before a call that needs the domain to be
+ * the plan's: another file or agent may have marked it since it was read
+ * (a renamed file's job while the old name's prune waits), or someone
+ * removed the mark. Returns 0 when the mark names the owner expected; 1,
+ * with the phase conflict, when not; -1 with *ret_call when it cannot be
+ * read. */
+static int check_owner(struct domain_apply *x, const char *call,
+		       const char **ret_call)
+{
+	_cleanup_free_ char *xml =
+	    virDomainGetMetadata(x->dom, VIR_DOMAIN_METADATA_ELEMENT,
+				 RC_MARK_URI, VIR_DOMAIN_AFFECT_CONFIG);
+	const struct rc_owner *w = x->expect;
+	struct rc_mark m = {0};
+	bool same;
+
+	*ret_call = "virDomainGetMetadata";
+	if (!xml && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN_METADATA)
+		return -1;
+	if (xml && rc_mark_parse(xml, &m) < 0)
+		return -1;
+	same =
+	    w->marked == m.present &&
+	    (!m.present || (str_eq(w->dir, m.dir) && str_eq(w->file, m.file)));
+	if (!same)
+		owner_changed(x->dp, call, &m);
+	rc_mark_finish(&m);
+	return same ? 0 : 1;
+}
+
+/* Says that a call is about to be made (the progress callback) and counts
+ * it. */
+static void announce(struct domain_apply *x, const struct rc_action *a)
+{
+	if (x->opts->progress)
+		x->opts->progress(x->dp, a, x->opts->userdata);
+	x->stats->writes++;
+}
+
+/* The forced end of a shutdown: a call of its own, reported and counted
+ * as one, and only while the domain is still the plan's. Returns as
+ * run_action does. */
+static int destroy(struct domain_apply *x, const char *why,
+		   const char **ret_call)
+{
+	struct rc_action a = {.kind = RC_ACT_DESTROY, .why = (char *)why};
+	int r = check_owner(x, "destroy", ret_call);
+
+	if (r != 0)
+		return r;
+	announce(x, &a);
+	*ret_call = "virDomainDestroy";
+	return virDomainDestroy(x->dom);
+}
+
+/* A graceful shutdown, then a destroy after the timeout. Polls the state:
+ * a one-shot command has no event loop to wait on. A paused guest cannot
+ * hear the request: it is destroyed at once, and no shutdown is sent. */
+static int shutdown_domain(struct domain_apply *x, const struct rc_action *a,
+			   const char **ret_call)
+{
+	struct timespec start, now, tick = {0, 100 * 1000 * 1000};
+	unsigned timeout = x->opts->shutdown_timeout;
+	char why[64];
+	int state, reason;
+
+	if (virDomainGetState(x->dom, &state, &reason, 0) == 0 &&
+	    state != VIR_DOMAIN_RUNNING)
+		return state == VIR_DOMAIN_SHUTOFF
+			   ? 0
+			   : destroy(x,
+				     "paused, so it cannot hear a shutdown; "
+				     "destroyed",
+				     ret_call);
+	announce(x, a);
+	*ret_call = "virDomainShutdown";
+	if (virDomainShutdown(x->dom) < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (virDomainGetState(x->dom, &state, &reason, 0) < 0) {
+			*ret_call = "virDomainGetState";
+			return -1;
+		}
+		if (state == VIR_DOMAIN_SHUTOFF)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)timeout)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	snprintf(why, sizeof(why), "shutdown did not finish in %u s; destroyed",
+		 timeout);
+	return destroy(x, why, ret_call);
+}
+
+/* One action, reported and counted as it is made; returns 0, 1 when the
+ * domain's calls end without a failure (its mark changed: the phase says
+ * so), or -1 with *ret_call naming the failed call. */
+static int run_action(struct domain_apply *x, const struct rc_action *a,
+		      const char **ret_call)
 {
 	unsigned where =
 	    a->live ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG;
+	virDomainPtr dom = x->dom;
+	int r =
+	    needs_owner(a) ? check_owner(x, rc_act_name(a->kind), ret_call) : 0;
 
+	if (r != 0)
+		return r;
+	if (a->kind != RC_ACT_SHUTDOWN) /* it says what it makes itself */
+		announce(x, a);
 	switch (a->kind) {
 	case RC_ACT_DEFINE:
 	case RC_ACT_REDEFINE: {
 		*ret_call = "virDomainDefineXMLFlags";
-		virDomainPtr d = virDomainDefineXMLFlags(conn, a->xml, 0);
+		virDomainPtr d = virDomainDefineXMLFlags(x->conn, a->xml, 0);
 		if (!d)
 			return -1;
-		if (*dom)
-			virDomainFree(*dom);
-		*dom = d;
+		if (x->dom)
+			virDomainFree(x->dom);
+		x->dom = d;
 		return 0;
 	}
 	case RC_ACT_SET_MARK:
 		*ret_call = "virDomainSetMetadata";
-		return virDomainSetMetadata(*dom, VIR_DOMAIN_METADATA_ELEMENT,
+		return virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT,
 					    a->xml, RC_MARK_PREFIX, RC_MARK_URI,
 					    where);
 	case RC_ACT_SET_VCPUS:
 		*ret_call = "virDomainSetVcpusFlags";
-		return virDomainSetVcpusFlags(*dom, a->value, where);
+		return virDomainSetVcpusFlags(dom, a->value, where);
 	case RC_ACT_SET_MEMORY:
 		*ret_call = "virDomainSetMemoryFlags";
-		if (virDomainSetMemoryFlags(*dom, a->value, where) < 0)
+		if (virDomainSetMemoryFlags(dom, a->value, where) < 0)
 			return -1;
 		if (a->live)
-			dp->live_mark.memory_sent = a->value;
+			x->dp->live_mark.memory_sent = a->value;
 		return 0;
 	case RC_ACT_SET_AUTOSTART:
 		*ret_call = "virDomainSetAutostart";
-		return virDomainSetAutostart(*dom, a->value != 0);
+		return virDomainSetAutostart(dom, a->value != 0);
 	case RC_ACT_START:
 		*ret_call = "virDomainCreate";
-		return virDomainCreate(*dom);
+		return virDomainCreate(dom);
 	case RC_ACT_SHUTDOWN:
-		return shutdown_domain(*dom, opts->shutdown_timeout, ret_call);
+		return shutdown_domain(x, a, ret_call);
+	case RC_ACT_DESTROY:
+		return destroy(x, a->why, ret_call);
 	case RC_ACT_UNDEFINE:
 		*ret_call = "virDomainUndefineFlags";
-		return undefine(*dom, opts->delete_nvram);
+		return undefine(dom, x->opts->delete_nvram);
 	}
 	return 0;
 }
@@ -162,39 +281,61 @@ static void write_live_mark(virDomainPtr dom, struct rc_domain_plan *dp,
 		fail(dp, "virDomainSetMetadata");
 }
 
-void rc_apply_domain(virConnectPtr conn, struct rc_domain_plan *dp,
-		     const struct rc_apply_opts *opts,
-		     struct rc_apply_stats *stats)
+/* Runs the actions in order; returns false when the domain's calls end
+ * early (a failed call, or a mark no longer the one expected). */
+static bool run_actions(struct domain_apply *x)
 {
-	_cleanup_domain_ virDomainPtr dom = NULL;
+	struct rc_domain_plan *dp = x->dp;
 
-	if (!dp->n_actions && !dp->live_mark_set)
-		return;
-	if (dp->n_actions && dp->actions[0].kind != RC_ACT_DEFINE &&
-	    !(dom = virDomainLookupByName(conn, dp->name))) {
-		fail(dp, "virDomainLookupByName");
-		stats->failed++;
-		return;
-	}
 	for (size_t i = 0; i < dp->n_actions; i++) {
 		const struct rc_action *a = &dp->actions[i];
 		const char *call = NULL;
-		if (opts->progress)
-			opts->progress(dp, a, opts->userdata);
-		stats->writes++;
-		if (run_action(conn, &dom, dp, a, opts, &call) == 0)
+		int r = run_action(x, a, &call);
+		if (r == 0) {
+			if (a->kind == RC_ACT_DEFINE ||
+			    a->kind == RC_ACT_REDEFINE ||
+			    (a->kind == RC_ACT_SET_MARK && !a->live))
+				x->expect = &dp->owner; /* ours now */
 			continue;
+		}
+		if (r > 0)
+			return false;
 		if (a->kind == RC_ACT_SET_VCPUS && a->live) {
 			refused_live(dp, a);
 			continue;
 		}
 		fail(dp, call);
+		x->stats->failed++;
+		return false;
+	}
+	return true;
+}
+
+static void domain_apply_finish(struct domain_apply *x)
+{
+	rc_domain_freep(&x->dom);
+}
+
+void rc_apply_domain(virConnectPtr conn, struct rc_domain_plan *dp,
+		     const struct rc_apply_opts *opts,
+		     struct rc_apply_stats *stats)
+{
+	_cleanup_(domain_apply_finish) struct domain_apply x = {
+	    conn, NULL, dp, opts, stats, &dp->owner_was};
+
+	if (!dp->n_actions && !dp->live_mark_set)
+		return;
+	if (dp->n_actions && dp->actions[0].kind != RC_ACT_DEFINE &&
+	    !(x.dom = virDomainLookupByName(conn, dp->name))) {
+		fail(dp, "virDomainLookupByName");
 		stats->failed++;
 		return;
 	}
-	if (!dom && dp->live_mark_set)
-		dom = virDomainLookupByName(conn, dp->name);
-	write_live_mark(dom, dp, stats);
+	if (!run_actions(&x))
+		return;
+	if (!x.dom && dp->live_mark_set)
+		x.dom = virDomainLookupByName(conn, dp->name);
+	write_live_mark(x.dom, dp, stats);
 	if (dp->phase == RC_PHASE_ERROR)
 		stats->failed++;
 	else if (dp->phase == RC_PHASE_CONVERGING && !dp->reason)

@@ -10,18 +10,26 @@ struct rc_apply_opts {
 	unsigned
 	    shutdown_timeout; /* seconds before a shutdown becomes destroy */
 	bool delete_nvram;    /* prune: remove NVRAM files too */
-	/* Called before each call, for progress lines; may be NULL. */
+	/* Called before each write call, for progress lines: with the plan's
+	 * action, or with one of kind RC_ACT_DESTROY that the plan does not
+	 * hold, for the destroy that ends a shutdown (paused, or not done
+	 * within shutdown_timeout). May be NULL. */
 	void (*progress)(const struct rc_domain_plan *dp,
 			 const struct rc_action *a, void *userdata);
 	void *userdata;
 };
 
 struct rc_apply_stats {
-	size_t writes; /* libvirt calls that change something */
+	size_t writes; /* libvirt calls that change something, a destroy
+			  after a shutdown included */
 	size_t failed; /* domains with a failed call */
 };
 
-/* Executes dp's actions in order. On a failed call the domain's phase
+/* Executes dp's actions in order. Before a redefine, a set-mark of the
+ * config, a shutdown, its destroy or an undefine, it reads the domain's
+ * mark again; when it no longer names dp->owner_was (or dp->owner, after
+ * the plan's own define, redefine or set-mark), the domain's calls end and
+ * its phase becomes conflict. On a failed call the domain's phase
  * becomes error and its reason names the call and libvirt's message; a live
  * change the hypervisor refuses becomes restart-required instead, and is
  * remembered in the live mark so that it is not sent again. */

@@ -26,6 +26,24 @@ static uint64_t prop_u64(const struct ds_xel *x, const char *name)
 	return v ? strtoull(v, NULL, 10) : 0;
 }
 
+/* The mark from its element, <vr:managed>. */
+static void mark_from(const struct ds_xel *x, struct rc_mark *m)
+{
+	m->present = true;
+	m->file = prop(x, "file");
+	m->dir = prop(x, "dir");
+	m->memory_sent = prop_u64(x, "memory-sent");
+	m->vcpus_refused = prop_u64(x, "vcpus-refused");
+	m->refused_reason = prop(x, "refused-reason");
+	m->pending = prop(x, "pending");
+	m->fragment_names = prop(x, "fragment-names");
+	for (const struct ds_xel *c = x->kids; c; c = c->next)
+		if (c->name && !strcmp(c->name, "fragments")) {
+			free(m->fragments);
+			m->fragments = ds_xel_content(c);
+		}
+}
+
 int rc_mark_read(const struct ds_xel *domain, struct rc_mark *m)
 {
 	*m = (struct rc_mark){0};
@@ -36,22 +54,24 @@ int rc_mark_read(const struct ds_xel *domain, struct rc_mark *m)
 			if (!x->name || !x->ns || strcmp(x->ns, RC_MARK_URI) ||
 			    strcmp(x->name, RC_MARK_ELEMENT))
 				continue;
-			m->present = true;
-			m->file = prop(x, "file");
-			m->dir = prop(x, "dir");
-			m->memory_sent = prop_u64(x, "memory-sent");
-			m->vcpus_refused = prop_u64(x, "vcpus-refused");
-			m->refused_reason = prop(x, "refused-reason");
-			m->pending = prop(x, "pending");
-			m->fragment_names = prop(x, "fragment-names");
-			for (const struct ds_xel *c = x->kids; c; c = c->next)
-				if (c->name && !strcmp(c->name, "fragments")) {
-					free(m->fragments);
-					m->fragments = ds_xel_content(c);
-				}
+			mark_from(x, m);
 			return 0;
 		}
 	}
+	return 0;
+}
+
+int rc_mark_parse(const char *xml, struct rc_mark *m)
+{
+	struct ds_xdoc doc;
+	int r = ds_xdoc_read(NULL, xml, strlen(xml), &doc);
+
+	*m = (struct rc_mark){0};
+	if (r < 0)
+		return r;
+	if (doc.root->name && !strcmp(doc.root->name, RC_MARK_ELEMENT))
+		mark_from(doc.root, m);
+	ds_xdoc_finish(&doc);
 	return 0;
 }
 
@@ -202,8 +222,8 @@ struct known {
 	struct ds_xreader *ctxt; /* to reuse, or NULL */
 };
 
-static int observe(virDomainPtr dom, const struct known *k,
-		   struct rc_observed *o, struct rc_err *e)
+static int observe_into(virDomainPtr dom, const struct known *k,
+			struct rc_observed *o, struct rc_err *e)
 {
 	int reason, autostart = k->autostart, persistent = k->persistent;
 	const char *name = virDomainGetName(dom);
@@ -252,6 +272,18 @@ static int observe(virDomainPtr dom, const struct known *k,
 		virResetLastError();
 	}
 	return 0;
+}
+
+/* Reads one domain into o; on failure o holds nothing (what was read
+ * before the failing call is freed). */
+static int observe(virDomainPtr dom, const struct known *k,
+		   struct rc_observed *o, struct rc_err *e)
+{
+	int r = observe_into(dom, k, o, e);
+
+	if (r < 0)
+		rc_observed_finish(o);
+	return r;
 }
 
 int rc_observe_domain(virDomainPtr dom, struct rc_observed *o, struct rc_err *e)
@@ -351,7 +383,6 @@ static void observe_one(struct rc_observe_job *j, int i, struct ds_xreader *r)
 			return;
 		k = (struct known){-1, -1, -1, r};
 		code = virGetLastErrorCode();
-		rc_observed_finish(&j->all[i]);
 		if (code == VIR_ERR_NO_DOMAIN) {
 			j->gone[i] = true;
 			return;

@@ -71,7 +71,8 @@ struct rc_limits {
  * its mark, and for the persistent XML its text. Returns 0 or -1. */
 int rc_observed_read_xml(const char *xml, bool live, struct rc_observed *o);
 
-/* Reads one domain. Returns 0, or -1 and e. */
+/* Reads one domain. Returns 0, or -1 and e; on failure ret holds nothing
+ * to free. */
 int rc_observe_domain(virDomainPtr dom, struct rc_observed *ret,
 		      struct rc_err *e);
 void rc_observed_finish(struct rc_observed *o);
@@ -118,6 +119,11 @@ unsigned rc_limits_vcpus(const struct rc_limits *l, const char *type,
 
 /* Reads the agent's mark from a <domain>; absent leaves m->present false. */
 int rc_mark_read(const struct ds_xel *domain, struct rc_mark *m);
+/* Reads the mark from its element alone, as virDomainGetMetadata gives it
+ * (its namespace is implied). Returns 0, or -EINVAL for XML that is not
+ * well-formed, or -ENOMEM; an element of another name leaves
+ * m->present false. */
+int rc_mark_parse(const char *xml, struct rc_mark *m);
 void rc_mark_finish(struct rc_mark *m);
 /* The mark as XML for virDomainSetMetadata or a <metadata> element. */
 char *rc_mark_format(const struct rc_mark *m);

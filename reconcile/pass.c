@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "compare.h"
+#include "utf8.h"
 #include "workers.h"
 
 /* Whether libvirt holds o with at least the vCPUs d asks for, on the same
@@ -79,7 +81,24 @@ int rc_dir_identity(const char *dir, char *buf, size_t len)
 	if (!out)
 		buf[out++] = '/';
 	buf[out] = 0;
-	return 0;
+	return ds_name_problem(buf) ? -EILSEQ : 0;
+}
+
+const char *rc_dir_identity_strerror(int r)
+{
+	return r == -EILSEQ
+		   ? "the directory's path is not valid UTF-8 or holds "
+		     "a control character; libvirt's XML records it "
+		     "in every domain's mark (rename the directory)"
+		   : strerror(-r);
+}
+
+/* Fills e with "PATH: why", the path escaped as names are shown. */
+static void path_err(struct rc_err *e, const char *path, const char *why)
+{
+	_cleanup_free_ char *shown = ds_escape_name(path);
+
+	rc_err_set(e, "%s: %s", shown ? shown : "?", why);
 }
 
 /* The files are read by a thread of their own while libvirt is; when it
@@ -87,7 +106,9 @@ int rc_dir_identity(const char *dir, char *buf, size_t len)
 struct loader {
 	struct ds_set *set;
 	const char *dir;
+	bool check_perms;
 	int r;
+	char why[256];                        /* when r < 0 */
 	_Atomic(struct rc_observe_job *) job; /* set once listed */
 };
 
@@ -97,7 +118,8 @@ static void *load_dir(void *opaque)
 	struct rc_observe_job *job;
 	struct ds_xreader *reader;
 
-	l->r = ds_set_add_dir(l->set, l->dir);
+	l->r = ds_set_add_dir(l->set, l->dir, l->check_perms, l->why,
+			      sizeof(l->why));
 	if (!(job = atomic_load(&l->job)) || !(reader = ds_xreader_new()))
 		return NULL;
 	while (rc_observe_next(job, reader))
@@ -106,11 +128,13 @@ static void *load_dir(void *opaque)
 	return NULL;
 }
 
-int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
-		 struct rc_pass *p, struct rc_err *e)
+int rc_pass_plan(virConnectPtr conn, const char *dir,
+		 const struct rc_pass_opts *o, struct rc_pass *p,
+		 struct rc_err *e)
 {
-	struct rc_plan_opts po = {.prune = prune};
-	struct loader l = {.set = &p->set, .dir = dir};
+	struct rc_plan_opts po = {.prune = o->prune};
+	struct loader l = {
+	    .set = &p->set, .dir = dir, .check_perms = !o->insecure};
 	struct rc_observe_job *job;
 	const struct rc_observed **idx;
 	char real[PATH_MAX];
@@ -119,7 +143,7 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 	int r;
 
 	if ((r = rc_dir_identity(dir, real, sizeof(real))) < 0) {
-		rc_err_set(e, "%s: %s", dir, strerror(-r));
+		path_err(e, dir, rc_dir_identity_strerror(r));
 		return r;
 	}
 	threaded = pthread_create(&th, NULL, load_dir, &l) == 0;
@@ -136,7 +160,7 @@ int rc_pass_plan(virConnectPtr conn, const char *dir, bool prune,
 		pthread_join(th, NULL);
 	r = job ? rc_observe_end(job, &p->observed, &p->n_observed, e) : -1;
 	if (l.r < 0) {
-		rc_err_set(e, "%s: %s", dir, strerror(-l.r));
+		path_err(e, dir, l.why);
 		return l.r;
 	}
 	if (r < 0)
@@ -193,15 +217,55 @@ void rc_pass_finish(struct rc_pass *p)
 	*p = (struct rc_pass){0};
 }
 
-int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
-		      struct rc_limits *limits, struct rc_pass *p,
-		      struct rc_err *e)
+/* When o's mark names another file of path's directory that still exists
+ * and names o too, that file joins the set, so that both are errors as in
+ * a full pass (two files naming one domain) and neither takes the domain
+ * from the other. A file that is gone, or that names another domain now,
+ * does not: path takes its domain over (a rename). Returns 0 or -ENOMEM. */
+static int add_mark_file(struct ds_set *set, const char *path,
+			 const struct rc_observed *o, const char *dir,
+			 bool check_perms)
 {
-	struct rc_plan_opts po = {.dir_usable = true, .dir = dir};
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	_cleanup_free_ char *other = NULL;
+	struct ds_entry *e;
+
+	if (!o->mark.present || !o->mark.file ||
+	    (dir && o->mark.dir && strcmp(o->mark.dir, dir)) ||
+	    !strcmp(o->mark.file, base) || strchr(o->mark.file, '/') ||
+	    ds_name_ignored(o->mark.file))
+		return 0;
+	if (asprintf(&other, "%.*s%s", (int)(base - path), path, o->mark.file) <
+	    0)
+		return -ENOMEM;
+	if (access(other, F_OK) < 0)
+		return 0;
+	if (ds_set_add_file(set, other, check_perms) < 0)
+		return -ENOMEM;
+	e = &set->entries[set->n - 1];
+	if (e->dom && !strcmp(e->dom->name, o->name)) {
+		ds_set_check_unique(set);
+		return 0;
+	}
+	ds_domain_free(e->dom);
+	free(e->name);
+	ds_diags_finish(&e->diags);
+	set->n--;
+	return 0;
+}
+
+int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
+		      bool insecure, struct rc_limits *limits,
+		      struct rc_pass *p, struct rc_err *e)
+{
+	/* no orphans here (a full pass or rc_pass_plan_gone finds them): a
+	 * directory read one file at a time is not known to be usable */
+	struct rc_plan_opts po = {.dir = dir};
 	const struct ds_domain *d;
 	virDomainPtr dom;
 
-	if (ds_set_add_file(&p->set, path) < 0) {
+	if (ds_set_add_file(&p->set, path, !insecure) < 0) {
 		rc_err_set(e, "out of memory");
 		return -1;
 	}
@@ -222,10 +286,63 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		rc_err_libvirt(e, "virDomainLookupByName");
 		return -1;
 	}
+	if (p->n_observed &&
+	    add_mark_file(&p->set, path, &p->observed[0], dir, !insecure) < 0) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	d = p->set.entries[0].dom; /* NULL now if the mark's file names it */
 	if (d && learn_limits(conn, d, p->n_observed ? p->observed : NULL,
 			      limits, e) < 0)
 		return -1;
 	if (rc_plan(&p->set, p->observed, p->n_observed, limits, &po,
+		    &p->plan) < 0) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int rc_pass_plan_gone(virConnectPtr conn, const char *dir, const char *dir_id,
+		      const char *file, const char *domain,
+		      const struct rc_pass_opts *o, struct rc_pass *p,
+		      struct rc_err *e)
+{
+	struct rc_plan_opts po = {
+	    .prune = o->prune, .dir = dir_id, .orphans_only = true};
+	virDomainPtr dom;
+	char why[512];
+	int r;
+
+	if ((r = ds_set_add_dir(&p->set, dir, !o->insecure, why, sizeof(why))) <
+	    0) {
+		path_err(e, dir, why);
+		return r;
+	}
+	ds_set_check_unique(&p->set);
+	po.dir_usable = p->set.n > 0;
+	if (!(p->observed = calloc(1, sizeof(*p->observed)))) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	dom = domain ? virDomainLookupByName(conn, domain) : NULL;
+	if (domain && !dom && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
+		rc_err_libvirt(e, "virDomainLookupByName");
+		return -1;
+	}
+	if (dom) {
+		r = rc_observe_domain(dom, &p->observed[0], e);
+		virDomainFree(dom);
+		if (r < 0)
+			return -1;
+		/* marked with another file since: that file's, not an orphan */
+		if (p->observed[0].mark.file &&
+		    !strcmp(p->observed[0].mark.file, file))
+			p->n_observed = 1;
+		else
+			rc_observed_finish(&p->observed[0]);
+	}
+	if (rc_plan(&p->set, p->observed, p->n_observed, &p->limits, &po,
 		    &p->plan) < 0) {
 		rc_err_set(e, "out of memory");
 		return -1;

@@ -29,7 +29,7 @@ static const char *const phase_names[] = {
 
 static const char *const act_names[] = {
     "define",        "redefine", "set-mark", "set-vcpus", "set-memory",
-    "set-autostart", "start",    "shutdown", "undefine",
+    "set-autostart", "start",    "shutdown", "undefine",  "destroy",
 };
 
 const char *rc_phase_name(enum rc_phase p)
@@ -124,6 +124,16 @@ static char *fragments_text(const struct ds_node *root)
 static bool str_eq(const char *a, const char *b)
 {
 	return !strcmp(a ? a : "", b ? b : "");
+}
+
+static int owner_set(struct rc_owner *w, bool marked, const char *dir,
+		     const char *file)
+{
+	*w = (struct rc_owner){.marked = marked};
+	if ((dir && !(w->dir = strdup(dir))) ||
+	    (file && !(w->file = strdup(file))))
+		return -ENOMEM;
+	return 0;
 }
 
 /* Puts the mark into <metadata>, replacing an older one of ours. */
@@ -396,6 +406,28 @@ static bool restart_field(const char *path)
 	return strcmp(path, "vcpu.current") && strcmp(path, "currentMemory");
 }
 
+/* The mark alone: a domain adopted as it is, a file renamed, or a mark
+ * from before marks named their directory. */
+static int add_set_mark(struct rc_domain_plan *dp, const struct rc_observed *o,
+			const struct ds_domain *d, const char *dir,
+			const struct rc_mark *m)
+{
+	const char *file = file_name(d->path);
+	char *xml = rc_mark_format(m);
+
+	if (!xml)
+		return -ENOMEM;
+	if (!o->mark.present)
+		return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
+				  "adopt: mark as managed");
+	if (!str_eq(o->mark.file, file))
+		return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
+				  "file %s → %s",
+				  o->mark.file ? o->mark.file : "(none)", file);
+	return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
+			  "directory (none) → %s", dir);
+}
+
 /* The persistent config: single values through their calls, everything
  * else by one redefine of the domain's own XML with the file's fields. */
 static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
@@ -432,19 +464,7 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 			    c->items[i].want);
 		}
 		if (r == 0 && mark_change)
-			r = (xml = rc_mark_format(&m))
-				? add_action(
-				      dp, RC_ACT_SET_MARK, false, 0, xml,
-				      "%s%s%s%s",
-				      o->mark.present ? "file "
-						      : "adopt: mark as "
-							"managed",
-				      o->mark.present && o->mark.file
-					  ? o->mark.file
-					  : "",
-				      o->mark.present ? " → " : "",
-				      o->mark.present ? file_name(d->path) : "")
-				: -ENOMEM;
+			r = add_set_mark(dp, o, d, dir, &m);
 		goto out;
 	}
 	/* what libvirt has, as a document only now that it is rewritten */
@@ -693,8 +713,11 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 	return 0;
 }
 
-/* Ownership and identity before anything: a domain of that name that the
- * agent did not make is left alone unless the file adopts it. */
+/* Ownership and identity before anything. A domain of that name that the
+ * agent did not make is left alone unless the file adopts it; one that
+ * another directory manages is left alone even then: adopt takes only a
+ * domain nobody manages, so two directories naming one domain never take
+ * it from each other back and forth. */
 static int refuse_conflict(const struct ds_domain *d,
 			   const struct rc_observed *o, const char *dir,
 			   struct rc_domain_plan *dp)
@@ -707,21 +730,25 @@ static int refuse_conflict(const struct ds_domain *d,
 				  o->name) < 0
 			   ? -ENOMEM
 			   : 1;
+	if (o->mark.present && dir && o->mark.dir && strcmp(o->mark.dir, dir))
+		return set_reason(dp,
+				  "the domain '%s' is managed from another "
+				  "directory, %s (file %s); it is left as it "
+				  "is%s",
+				  o->name, o->mark.dir,
+				  o->mark.file ? o->mark.file : "unknown",
+				  d->adopt ? " ('adopt: true' takes over only "
+					     "a domain that no directory "
+					     "manages)"
+					   : "") < 0
+			   ? -ENOMEM
+			   : 1;
 	if (!o->mark.present && !d->adopt)
 		return set_reason(dp,
 				  "a domain '%s' exists that virt-reconcile "
 				  "did not define; it is left as it is "
 				  "(set 'adopt: true' to take it over)",
 				  o->name) < 0
-			   ? -ENOMEM
-			   : 1;
-	if (o->mark.present && dir && o->mark.dir && strcmp(o->mark.dir, dir) &&
-	    !d->adopt)
-		return set_reason(dp,
-				  "the domain '%s' is managed from %s; it is "
-				  "left as it is (set 'adopt: true' to move it "
-				  "here)",
-				  o->name, o->mark.dir) < 0
 			   ? -ENOMEM
 			   : 1;
 	if (d->uuid && strcasecmp(d->uuid, o->uuid))
@@ -806,7 +833,7 @@ static int plan_file(const struct ds_entry *e,
 	const struct rc_observed *o;
 	int r;
 
-	if (!(dp->file = strdup(e->diags.path)))
+	if (!(dp->file = strdup(e->diags.shown)))
 		return -ENOMEM;
 	if (!d) {
 		dp->phase = RC_PHASE_ERROR;
@@ -819,6 +846,10 @@ static int plan_file(const struct ds_entry *e,
 	r = refuse_limits(d, rc_plan_type(d, o, l), l, dp);
 	if (r != 0)
 		return r < 0 ? r : 0;
+	if ((o && owner_set(&dp->owner_was, o->mark.present, o->mark.dir,
+			    o->mark.file) < 0) ||
+	    owner_set(&dp->owner, true, dir, file_name(d->path)) < 0)
+		return -ENOMEM;
 	if (!o)
 		return plan_new(d, d->type ? d->type : l->best_type, dir, dp);
 	r = refuse_conflict(d, o, dir, dp);
@@ -831,7 +862,9 @@ static int plan_orphan(const struct rc_observed *o,
 		       const struct rc_plan_opts *opts,
 		       struct rc_domain_plan *dp)
 {
-	if (!(dp->name = strdup(o->name)))
+	if (!(dp->name = strdup(o->name)) ||
+	    owner_set(&dp->owner_was, true, o->mark.dir, o->mark.file) < 0 ||
+	    owner_set(&dp->owner, true, o->mark.dir, o->mark.file) < 0)
 		return -ENOMEM;
 	dp->phase = RC_PHASE_ORPHANED;
 	if (!opts->prune)
@@ -911,9 +944,11 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 			names[n_names++] = e->dom->name;
 		else
 			files[n_files++] = file_name(e->diags.path);
+		if (!e->dom && e->name) /* one of two files naming it */
+			names[n_names++] = e->name;
 	}
-	p.n = desired->n;
-	rc_workers_run(&(struct rc_workers){.n = desired->n,
+	p.n = opts->orphans_only ? 0 : desired->n;
+	rc_workers_run(&(struct rc_workers){.n = p.n,
 					    .threads = PLAN_THREADS,
 					    .per_thread = PLAN_PER_THREAD,
 					    .cpu_bound = true,
@@ -960,6 +995,10 @@ void rc_plan_finish(struct rc_plan *p)
 		free(dp->reason);
 		rc_mark_finish(&dp->live_mark);
 		free(dp->live_mark_was);
+		free(dp->owner_was.dir);
+		free(dp->owner_was.file);
+		free(dp->owner.dir);
+		free(dp->owner.file);
 	}
 	free(p->domains);
 	*p = (struct rc_plan){0};

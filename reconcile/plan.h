@@ -31,6 +31,8 @@ enum rc_act {
 	RC_ACT_START,
 	RC_ACT_SHUTDOWN, /* graceful, then destroy after a timeout */
 	RC_ACT_UNDEFINE,
+	RC_ACT_DESTROY, /* never planned: the forced end of a shutdown, which
+			   apply reports as a call of its own */
 };
 
 struct rc_action {
@@ -41,9 +43,18 @@ struct rc_action {
 	char *why; /* for people: "vcpu.current 1 → 3" */
 };
 
+/* Who manages a domain, as its mark says: nobody (marked false), or a
+ * directory (NULL in a mark from before marks named one) and a file. */
+struct rc_owner {
+	bool marked;
+	char *dir;
+	char *file;
+};
+
 struct rc_domain_plan {
 	char *name; /* the domain, or NULL when the file names none */
-	char *file; /* the file, or NULL for an orphan */
+	char *file; /* the file's path as shown (ds_escape_name()), or NULL
+		       for an orphan */
 	enum rc_phase phase;
 	char *reason; /* conflict, error, restart or converging note */
 	struct rc_action *actions;
@@ -52,6 +63,11 @@ struct rc_domain_plan {
 				     guest (apply writes it if it changed) */
 	bool live_mark_set;
 	char *live_mark_was; /* the live mark libvirt has, formatted */
+	/* The owner the domain's mark named when it was read, and the one
+	 * the plan's define, redefine or set-mark leaves. apply reads the
+	 * mark again before a call that takes, rewrites, stops or removes the
+	 * domain, and makes none if it is no longer the one expected. */
+	struct rc_owner owner_was, owner;
 };
 
 struct rc_plan {
@@ -61,11 +77,22 @@ struct rc_plan {
 
 /* What the planner needs beside the two sides. */
 struct rc_plan_opts {
-	bool prune;      /* undefine our domains whose file is gone */
-	bool dir_usable; /* the directory was read and holds files */
+	bool prune; /* undefine our domains whose file is gone */
+	/* The directory was read just now and holds at least one
+	 * desired-state file, so that a domain no file names is truly
+	 * orphaned. Without it nothing is pruned: an empty, unreadable or
+	 * missing directory (a checkout half done, a mount not there, a
+	 * typo) must not undefine every domain it ever made. Set it from a
+	 * read of the directory, never as a constant: rc_pass_plan and
+	 * rc_pass_plan_gone do. */
+	bool dir_usable;
 	const char *dir; /* the directory, resolved: marks name it, and only
 			    domains marked with it are orphans here; NULL:
 			    any */
+	/* Plan only the orphans: the files only hold their domains (by the
+	 * name they give, or by their file name when they have problems),
+	 * for a caller that observed only the domains it asks about. */
+	bool orphans_only;
 	/* the observations sorted by name (rc_observed_index), or NULL */
 	const struct rc_observed *const *index;
 };

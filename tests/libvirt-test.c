@@ -11,12 +11,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "connect.h"
 #include "pass.h"
+
+/* virDomainShutdown, through the linker (--wrap): the test driver shuts a
+ * guest off at once, so a test asks for a guest that ignores the request,
+ * and for another agent to mark the domain meanwhile. */
+static bool shutdown_ignored;
+static const char *shutdown_remark; /* XML of a mark, or NULL */
+int __real_virDomainShutdown(virDomainPtr d);
+int __wrap_virDomainShutdown(virDomainPtr d);
+int __wrap_virDomainShutdown(virDomainPtr d)
+{
+	if (shutdown_remark &&
+	    virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+				 shutdown_remark, RC_MARK_PREFIX, RC_MARK_URI,
+				 VIR_DOMAIN_AFFECT_CONFIG) < 0)
+		return -1;
+	return shutdown_ignored ? 0 : __real_virDomainShutdown(d);
+}
+
+/* virDomainGetXMLDesc, through the linker: fails while xml_desc_fails is
+ * set, with libvirt's own error (flags it refuses), so that reading a
+ * domain fails half-way. */
+static bool xml_desc_fails;
+char *__real_virDomainGetXMLDesc(virDomainPtr d, unsigned flags);
+char *__wrap_virDomainGetXMLDesc(virDomainPtr d, unsigned flags);
+char *__wrap_virDomainGetXMLDesc(virDomainPtr d, unsigned flags)
+{
+	return __real_virDomainGetXMLDesc(d, xml_desc_fails ? ~0u : flags);
+}
 
 struct ctx {
 	virConnectPtr conn;
@@ -39,6 +68,7 @@ static int setup(void **state)
 	FILE *f;
 
 	rc_init();
+	umask(022); /* the files written here are trusted, whatever the umask */
 	if (!c)
 		return -1;
 	strcpy(c->dir, "/tmp/vr-test-XXXXXX");
@@ -60,6 +90,10 @@ static int teardown(void **state)
 {
 	struct ctx *c = *state;
 	char cmd[192];
+
+	shutdown_ignored = false;
+	shutdown_remark = NULL;
+	xml_desc_fails = false;
 
 	*strrchr(c->node, '/') = 0;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", c->dir, c->node);
@@ -90,10 +124,10 @@ static void remove_file(struct ctx *c, const char *name)
 	assert_int_equal(unlink(path), 0);
 }
 
-/* One pass; returns the plan's action count, applies when asked, and
- * leaves the phase of `name` in *phase. */
-static size_t pass(struct ctx *c, bool apply, bool prune, const char *name,
-		   enum rc_phase *phase, size_t *writes)
+/* One pass read as o says; returns the plan's action count, applies when
+ * asked, and leaves the phase of `name` in *phase. */
+static size_t pass_with(struct ctx *c, bool apply, const struct rc_pass_opts *o,
+			const char *name, enum rc_phase *phase, size_t *writes)
 {
 	struct rc_pass p = {0};
 	struct rc_err e;
@@ -101,7 +135,7 @@ static size_t pass(struct ctx *c, bool apply, bool prune, const char *name,
 	struct rc_apply_opts opts = {.shutdown_timeout = 5};
 	size_t actions;
 
-	assert_int_equal(rc_pass_plan(c->conn, c->dir, prune, &p, &e), 0);
+	assert_int_equal(rc_pass_plan(c->conn, c->dir, o, &p, &e), 0);
 	actions = rc_plan_count_actions(&p.plan);
 	if (getenv("VR_TEST_VERBOSE"))
 		rc_plan_print(&p.plan, stderr);
@@ -121,6 +155,13 @@ static size_t pass(struct ctx *c, bool apply, bool prune, const char *name,
 			*phase = p.plan.domains[i].phase;
 	rc_pass_finish(&p);
 	return actions;
+}
+
+static size_t pass(struct ctx *c, bool apply, bool prune, const char *name,
+		   enum rc_phase *phase, size_t *writes)
+{
+	return pass_with(c, apply, &(struct rc_pass_opts){.prune = prune}, name,
+			 phase, writes);
 }
 
 static virDomainPtr lookup(struct ctx *c, const char *name)
@@ -337,6 +378,47 @@ static void test_bad_file_touches_nothing(void **state)
 	virDomainFree(d);
 }
 
+static void chmod_file(struct ctx *c, const char *name, mode_t mode)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", c->dir, name);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* A file others may write is refused on every read and touches nothing:
+ * not its domain, nor by pruning it; the other files converge. With
+ * --insecure-permissions it is read. */
+static void test_untrusted_file_refused(void **state)
+{
+	const struct rc_pass_opts prune = {.prune = true};
+	const struct rc_pass_opts insecure = {.insecure = true};
+	struct ctx *c = *state;
+	enum rc_phase ph;
+	virDomainPtr d;
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 64 MiB\nstate: shutoff\n");
+	pass(c, true, false, "db", NULL, NULL);
+	write_file(c, "db.yaml", "name: db\nmemory: 128 MiB\nstate: shutoff\n");
+	chmod_file(c, "db.yaml", 0666);
+	write_file(c, "new.yaml", "name: new\nmemory: 64 MiB\n");
+	chmod_file(c, "new.yaml", 0664);
+	pass_with(c, true, &prune, "web", &ph, NULL);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	assert_null(virDomainLookupByName(c->conn, "new"));
+	d = lookup(c, "db"); /* neither changed nor pruned */
+	assert_int_equal(virDomainGetMaxMemory(d), 65536);
+	virDomainFree(d);
+
+	pass_with(c, true, &insecure, "db", &ph, NULL);
+	assert_int_not_equal(ph, RC_PHASE_ERROR);
+	d = lookup(c, "db");
+	assert_int_equal(virDomainGetMaxMemory(d), 131072);
+	virDomainFree(d);
+	virDomainFree(lookup(c, "new"));
+}
+
 static void test_limits_refused(void **state)
 {
 	struct ctx *c = *state;
@@ -366,6 +448,458 @@ static void test_shutoff(void **state)
 	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
 }
 
+/* Plans one file of the directory alone, as the agent does. */
+static void plan_file(struct ctx *c, const char *name, struct rc_pass *p)
+{
+	char id[256], path[192];
+	struct rc_limits limits;
+	struct rc_err e;
+
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	snprintf(path, sizeof(path), "%s/%s", c->dir, name);
+	assert_int_equal(rc_limits_read(c->conn, &limits, &e), 0);
+	assert_int_equal(
+	    rc_pass_plan_file(c->conn, id, path, false, &limits, p, &e), 0);
+	rc_limits_finish(&limits);
+}
+
+/* The file the domain's mark names, or NULL; the caller frees it. */
+static char *mark_file(virDomainPtr d)
+{
+	char *xml = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+					 RC_MARK_URI, VIR_DOMAIN_AFFECT_CONFIG);
+	char *at = xml ? strstr(xml, "file=\"") : NULL;
+	char *file = at ? strndup(at + 6, strcspn(at + 6, "\"")) : NULL;
+
+	free(xml);
+	return file;
+}
+
+/* A renamed file (git mv web.yaml web01.yaml) takes its domain over with
+ * one call, the mark: no undefine, no redefine, the same UUID. */
+static void test_rename_takes_over(void **state)
+{
+	struct ctx *c = *state;
+	char uuid[VIR_UUID_STRING_BUFLEN], uuid2[VIR_UUID_STRING_BUFLEN];
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainGetUUIDString(d, uuid), 0);
+	remove_file(c, "web.yaml");
+	write_file(c, "web01.yaml", web);
+	plan_file(c, "web01.yaml", &p);
+	assert_int_equal(p.plan.n, 1);
+	assert_int_equal(p.plan.domains[0].n_actions, 1);
+	assert_int_equal(p.plan.domains[0].actions[0].kind, RC_ACT_SET_MARK);
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 1);
+	assert_int_equal(virDomainGetUUIDString(d, uuid2), 0);
+	assert_string_equal(uuid, uuid2);
+	char *file = mark_file(d);
+	assert_string_equal(file, "web01.yaml");
+	free(file);
+	/* not an orphan, even with --prune */
+	assert_int_equal(pass(c, true, true, "web", NULL, NULL), 0);
+	virDomainFree(d);
+}
+
+/* A copy (web01.yaml beside web.yaml, naming the same domain) takes
+ * nothing when planned alone: both files are errors, as in a full pass,
+ * and the mark stays web.yaml's. */
+static void test_copy_takes_nothing(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_pass p = {0};
+	enum rc_phase ph = RC_PHASE_IN_SYNC;
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	write_file(c, "web01.yaml", web);
+	plan_file(c, "web01.yaml", &p);
+	assert_null(p.set.entries[0].dom);
+	assert_int_equal(p.plan.domains[0].phase, RC_PHASE_ERROR);
+	assert_int_equal(rc_plan_count_actions(&p.plan), 0);
+	rc_pass_finish(&p);
+	assert_int_equal(pass(c, true, true, "web", &ph, NULL), 0);
+	virDomainPtr d = lookup(c, "web");
+	char *file = mark_file(d);
+	assert_string_equal(file, "web.yaml");
+	free(file);
+	virDomainFree(d);
+}
+
+/* Marks d as another file or agent would between a plan and its apply:
+ * from dir (NULL: the test's own) and file, or no mark when file is
+ * NULL. */
+static void remark(struct ctx *c, virDomainPtr d, const char *dir,
+		   const char *file)
+{
+	char id[256], xml[512];
+
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	snprintf(xml, sizeof(xml), "<managed dir='%s' file='%s'/>",
+		 dir ? dir : id, file ? file : "");
+	assert_int_equal(virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+					      file ? xml : NULL, RC_MARK_PREFIX,
+					      RC_MARK_URI,
+					      VIR_DOMAIN_AFFECT_CONFIG),
+			 0);
+}
+
+/* Plans the directory; the caller applies and frees. */
+static void plan_dir(struct ctx *c, bool prune, struct rc_pass *p)
+{
+	struct rc_err e;
+
+	assert_int_equal(rc_pass_plan(c->conn, c->dir,
+				      &(struct rc_pass_opts){.prune = prune}, p,
+				      &e),
+			 0);
+}
+
+static const struct rc_domain_plan *find_plan(const struct rc_pass *p,
+					      const char *name)
+{
+	for (size_t i = 0; i < p->plan.n; i++)
+		if (p->plan.domains[i].name &&
+		    !strcmp(p->plan.domains[i].name, name))
+			return &p->plan.domains[i];
+	fail_msg("no plan for '%s'", name);
+	return NULL;
+}
+
+/* A prune waits while the renamed file's job marks the domain: the mark is
+ * read again before the shutdown and the undefine, and neither is made. */
+static void test_prune_rereads_mark(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	remove_file(c, "web.yaml");
+	plan_dir(c, true, &p);
+	assert_int_equal(find_plan(&p, "web")->n_actions, 2);
+	virDomainPtr d = lookup(c, "web");
+	remark(c, d, NULL, "web01.yaml");
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "web")->phase, RC_PHASE_CONFLICT);
+	assert_non_null(strstr(find_plan(&p, "web")->reason, "web01.yaml"));
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 0);
+	assert_int_equal(virDomainIsActive(d), 1);     /* neither stopped */
+	assert_int_equal(virDomainIsPersistent(d), 1); /* nor undefined */
+	virDomainFree(d);
+}
+
+/* Nor when the mark was removed meanwhile: the domain is nobody's now. */
+static void test_prune_mark_removed(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", "name: web\nmemory: 1 GiB\nstate: shutoff\n");
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	remove_file(c, "web.yaml");
+	plan_dir(c, true, &p);
+	assert_int_equal(find_plan(&p, "web")->n_actions, 1);
+	virDomainPtr d = lookup(c, "web");
+	remark(c, d, NULL, NULL);
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "web")->phase, RC_PHASE_CONFLICT);
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 0);
+	assert_int_equal(virDomainIsPersistent(d), 1);
+	virDomainFree(d);
+}
+
+/* A redefine waits while another directory's agent takes the domain: the
+ * redefine is not made, and that agent's mark stays. */
+static void test_redefine_rereads_mark(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\ncurrentMemory: 768 MiB\n"
+		   "vcpu: {value: 4, current: 2}\nautostart: true\n"
+		   "title: Web\n");
+	plan_dir(c, false, &p);
+	assert_int_equal(find_plan(&p, "web")->actions[0].kind,
+			 RC_ACT_REDEFINE);
+	virDomainPtr d = lookup(c, "web");
+	remark(c, d, "/srv/elsewhere", "web.yaml");
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "web")->phase, RC_PHASE_CONFLICT);
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 0);
+	char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+	assert_null(strstr(xml, "<title>"));
+	assert_non_null(strstr(xml, "/srv/elsewhere"));
+	free(xml);
+	virDomainFree(d);
+}
+
+/* An adoption waits while another agent adopts the same domain: the
+ * first mark stays. */
+static void test_adopt_rereads_mark(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+	virDomainPtr d = lookup(c, "test"); /* unmarked */
+
+	write_file(c, "test.yaml",
+		   "name: test\nmemory: 8 GiB\n"
+		   "currentMemory: 2 GiB\nvcpu: 2\n"
+		   "type: test\nadopt: true\n");
+	plan_dir(c, false, &p);
+	assert_int_equal(find_plan(&p, "test")->actions[0].kind,
+			 RC_ACT_SET_MARK);
+	remark(c, d, "/srv/elsewhere", "test.yaml");
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "test")->phase, RC_PHASE_CONFLICT);
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 0);
+	char *file = mark_file(d);
+	assert_string_equal(file, "test.yaml");
+	free(file);
+	char *xml = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+					 RC_MARK_URI, VIR_DOMAIN_AFFECT_CONFIG);
+	assert_non_null(strstr(xml, "/srv/elsewhere"));
+	free(xml);
+	virDomainFree(d);
+}
+
+/* The calls apply reported, by kind, in order. */
+struct seen {
+	enum rc_act kinds[8];
+	size_t n;
+};
+
+static void record_progress(const struct rc_domain_plan *dp,
+			    const struct rc_action *a, void *userdata)
+{
+	struct seen *s = userdata;
+
+	if (s->n < 8)
+		s->kinds[s->n++] = a->kind;
+}
+
+/* A guest that ignores the shutdown is destroyed after the timeout, and
+ * the destroy is a call of its own: reported and counted. */
+static void test_shutdown_timeout_destroys(void **state)
+{
+	struct ctx *c = *state;
+	struct seen seen = {0};
+	struct rc_apply_opts opts = {.shutdown_timeout = 0,
+				     .progress = record_progress,
+				     .userdata = &seen};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\ncurrentMemory: 768 MiB\n"
+		   "vcpu: {value: 4, current: 2}\nautostart: true\n"
+		   "state: shutoff\n");
+	plan_dir(c, false, &p);
+	shutdown_ignored = true;
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "web")->phase, RC_PHASE_IN_SYNC);
+	rc_pass_finish(&p);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.kinds[0], RC_ACT_SHUTDOWN);
+	assert_int_equal(seen.kinds[1], RC_ACT_DESTROY);
+	assert_int_equal(stats.writes, 2);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainIsActive(d), 0);
+	virDomainFree(d);
+}
+
+/* A paused guest cannot hear a shutdown: it is destroyed, and what is
+ * reported is the destroy, the one call made. */
+static void test_paused_destroyed(void **state)
+{
+	struct ctx *c = *state;
+	struct seen seen = {0};
+	struct rc_apply_opts opts = {.shutdown_timeout = 5,
+				     .progress = record_progress,
+				     .userdata = &seen};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainSuspend(d), 0);
+	remove_file(c, "web.yaml");
+	plan_dir(c, true, &p);
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	rc_pass_finish(&p);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.kinds[0], RC_ACT_DESTROY);
+	assert_int_equal(seen.kinds[1], RC_ACT_UNDEFINE);
+	assert_int_equal(stats.writes, 2);
+	assert_null(virDomainLookupByName(c->conn, "web"));
+	virDomainFree(d);
+}
+
+/* A prune's shutdown is ignored, and while it waits the renamed file's
+ * job marks the domain: the mark is read again before the destroy, which
+ * is not made, nor the undefine. */
+static void test_destroy_rereads_mark(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 0};
+	struct rc_apply_stats stats = {0};
+	struct rc_pass p = {0};
+	char id[256], xml[512];
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	remove_file(c, "web.yaml");
+	plan_dir(c, true, &p);
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	snprintf(xml, sizeof(xml), "<managed dir='%s' file='web01.yaml'/>", id);
+	shutdown_ignored = true;
+	shutdown_remark = xml;
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	assert_int_equal(find_plan(&p, "web")->phase, RC_PHASE_CONFLICT);
+	assert_non_null(strstr(find_plan(&p, "web")->reason, "destroy"));
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 1); /* the shutdown */
+	virDomainPtr d = lookup(c, "web");
+	assert_int_equal(virDomainIsActive(d), 1);
+	virDomainFree(d);
+}
+
+/* A file planned alone whose domain cannot be read: an error, and
+ * nothing of the half-read domain is left (AddressSanitizer's leak check
+ * sees the rest). */
+static void test_plan_file_observe_fails(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_limits limits;
+	struct rc_pass p = {0};
+	struct rc_err e;
+	char id[256], path[192];
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	snprintf(path, sizeof(path), "%s/web.yaml", c->dir);
+	assert_int_equal(rc_limits_read(c->conn, &limits, &e), 0);
+	xml_desc_fails = true;
+	assert_int_equal(
+	    rc_pass_plan_file(c->conn, id, path, false, &limits, &p, &e), -1);
+	xml_desc_fails = false;
+	assert_non_null(strstr(e.msg, "virDomainGetXMLDesc"));
+	assert_int_equal(p.n_observed, 0);
+	rc_pass_finish(&p);
+	rc_limits_finish(&limits);
+}
+
+/* What a file's removal means, planned as the agent's removal job can:
+ * the directory read again, the one domain observed. */
+static size_t plan_gone(struct ctx *c, const char *file, const char *domain,
+			enum rc_phase *phase)
+{
+	struct rc_pass p = {0};
+	struct rc_err e;
+	char id[256];
+	size_t n;
+
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	assert_int_equal(
+	    rc_pass_plan_gone(c->conn, c->dir, id, file, domain,
+			      &(struct rc_pass_opts){.prune = true}, &p, &e),
+	    0);
+	n = rc_plan_count_actions(&p.plan);
+	assert_true(p.plan.n <= 1);
+	if (phase && p.plan.n)
+		*phase = p.plan.domains[0].phase;
+	rc_pass_finish(&p);
+	return n;
+}
+
+/* A removal prunes only a true orphan: not a renamed file's domain, and
+ * nothing once the directory is empty. */
+static void test_gone_prunes_only_orphans(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph = RC_PHASE_IN_SYNC;
+
+	write_file(c, "web.yaml", web);
+	write_file(c, "db.yaml", "name: db\nmemory: 512 MiB\n");
+	pass(c, true, false, "web", NULL, NULL);
+	/* renamed: the new name holds it before its job marks it */
+	remove_file(c, "web.yaml");
+	write_file(c, "web01.yaml", web);
+	assert_int_equal(plan_gone(c, "web.yaml", "web", NULL), 0);
+	/* gone for good */
+	remove_file(c, "web01.yaml");
+	assert_int_equal(plan_gone(c, "web.yaml", "web", &ph), 2);
+	assert_int_equal(ph, RC_PHASE_ORPHANED);
+	/* the last file: the directory is empty, nothing is pruned */
+	remove_file(c, "db.yaml");
+	assert_int_equal(plan_gone(c, "db.yaml", "db", &ph), 0);
+	assert_int_equal(ph, RC_PHASE_ORPHANED);
+	assert_int_equal(plan_gone(c, "web.yaml", "web", &ph), 0);
+	virDomainFree(lookup(c, "web"));
+	virDomainFree(lookup(c, "db"));
+}
+
+/* Nothing is pruned from a directory that holds only names never read,
+ * or that is gone. */
+static void test_prune_needs_directory(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_pass p = {0};
+	struct rc_err e;
+	char id[256], moved[80];
+
+	write_file(c, "web.yaml", web);
+	pass(c, true, false, "web", NULL, NULL);
+	remove_file(c, "web.yaml");
+	write_file(c, ".web.yaml.swp", "");
+	write_file(c, "notes.txt", "web was here\n");
+	assert_int_equal(pass(c, true, true, "web", NULL, NULL), 0);
+	virDomainFree(lookup(c, "web"));
+	assert_int_equal(rc_dir_identity(c->dir, id, sizeof(id)), 0);
+	snprintf(moved, sizeof(moved), "%s.moved", c->dir);
+	assert_int_equal(rename(c->dir, moved), 0);
+	assert_true(rc_pass_plan(c->conn, c->dir,
+				 &(struct rc_pass_opts){.prune = true}, &p,
+				 &e) < 0);
+	rc_pass_finish(&p);
+	assert_true(rc_pass_plan_gone(c->conn, c->dir, id, "web.yaml", "web",
+				      &(struct rc_pass_opts){.prune = true}, &p,
+				      &e) < 0);
+	rc_pass_finish(&p);
+	assert_int_equal(rename(moved, c->dir), 0);
+	virDomainFree(lookup(c, "web"));
+}
+
 /* The README's examples on test:///default itself: all converge in one
  * pass, and a second pass writes nothing. */
 static void test_examples_on_default(void **state)
@@ -376,10 +910,12 @@ static void test_examples_on_default(void **state)
 	struct rc_apply_opts opts = {.shutdown_timeout = 5};
 	virConnectPtr conn;
 	const char *dir = getenv("VR_EXAMPLES");
+	/* a checkout's files, whoever checked them out: not a test of trust */
+	const struct rc_pass_opts examples = {.insecure = true};
 
 	assert_non_null(dir);
 	assert_int_equal(rc_connect("test:///default", &conn, &e), 0);
-	assert_int_equal(rc_pass_plan(conn, dir, false, &p, &e), 0);
+	assert_int_equal(rc_pass_plan(conn, dir, &examples, &p, &e), 0);
 	assert_true(p.plan.n >= 3);
 	rc_apply(conn, &p.plan, &opts, &stats);
 	assert_int_equal(stats.failed, 0);
@@ -387,7 +923,7 @@ static void test_examples_on_default(void **state)
 		assert_int_equal(p.plan.domains[i].phase, RC_PHASE_IN_SYNC);
 	rc_pass_finish(&p);
 	stats = (struct rc_apply_stats){0};
-	assert_int_equal(rc_pass_plan(conn, dir, false, &p, &e), 0);
+	assert_int_equal(rc_pass_plan(conn, dir, &examples, &p, &e), 0);
 	assert_int_equal(rc_plan_count_actions(&p.plan), 0);
 	rc_apply(conn, &p.plan, &opts, &stats);
 	assert_int_equal(stats.writes, 0);
@@ -414,9 +950,35 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_file_touches_nothing,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_untrusted_file_refused, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_limits_refused, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_shutoff, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rename_takes_over, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_copy_takes_nothing, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_rereads_mark, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_mark_removed, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_redefine_rereads_mark, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_adopt_rereads_mark, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_shutdown_timeout_destroys,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paused_destroyed, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy_rereads_mark, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_plan_file_observe_fails, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_gone_prunes_only_orphans,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_needs_directory, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,8 @@
  *     <live><domain>…live XML…</domain></live>   (default: the same)
  *   </observed>
  * limits: lines "host-cpus N", "best-type T", "vcpus TYPE [MACHINE] N".
- * options: words "prune", "empty-dir". */
+ * options: words "prune", "empty-dir", "dir=PATH" (the directory planned
+ * for, as marks name it; without it, any). */
 #include <dirent.h>
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -135,22 +136,39 @@ static bool has_option(const char *word)
 	return found;
 }
 
+/* The value of the option word "key=VALUE", or NULL; the caller frees it. */
+static char *option_value(const char *key)
+{
+	FILE *f = fopen("options", "r");
+	size_t len = strlen(key);
+	char w[256], *v = NULL;
+
+	while (f && !v && fscanf(f, "%255s", w) == 1)
+		if (!strncmp(w, key, len) && w[len] == '=')
+			v = strdup(w + len + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
 static int run_case(const char *dir)
 {
 	struct ds_set set = {0};
+	char why[256];
 	struct rc_observed obs[64];
 	size_t n_obs = 0;
 	struct rc_limits limits;
 	struct rc_plan plan;
 	struct rc_plan_opts opts;
-	char *out = NULL, *want = NULL;
+	char *out = NULL, *want = NULL, *plan_dir = NULL;
 	size_t out_len = 0, want_len = 0;
 	DIR *d;
 	int r = -1;
 
 	if (chdir(dir) < 0)
 		return -1;
-	ds_set_add_dir(&set, "desired");
+	plan_dir = option_value("dir");
+	ds_set_add_dir(&set, "desired", false, why, sizeof(why));
 	ds_set_check_unique(&set);
 	d = opendir("observed");
 	for (struct dirent *de; d && (de = readdir(d)) && n_obs < 64;) {
@@ -166,7 +184,8 @@ static int run_case(const char *dir)
 	}
 	load_limits(&limits);
 	opts = (struct rc_plan_opts){.prune = has_option("prune"),
-				     .dir_usable = !has_option("empty-dir")};
+				     .dir_usable = !has_option("empty-dir"),
+				     .dir = plan_dir};
 	if (rc_plan(&set, obs, n_obs, &limits, &opts, &plan) < 0)
 		goto out;
 	FILE *f = open_memstream(&out, &out_len);
@@ -202,6 +221,7 @@ out:
 	ds_set_finish(&set);
 	free(out);
 	free(want);
+	free(plan_dir);
 	return r;
 }
 

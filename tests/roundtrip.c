@@ -24,7 +24,7 @@ static int check(const char *path)
 
 	if (ds_diags_init(&d, path) < 0)
 		return -1;
-	if (ds_domain_load(path, &d, &dom) < 0 ||
+	if (ds_domain_load(path, false, &d, &dom) < 0 ||
 	    ds_render(dom, "kvm", &d, &doc) < 0 ||
 	    !(text = ds_render_text(doc)) ||
 	    ds_tree_from_text(text, strlen(text), &tree) < 0 ||

@@ -10,6 +10,9 @@
 # prints: apply-real N FLOOR_DEFINE COLD FLOOR_OBSERVE IN_SYNC WRITES
 # (seconds; WRITES: libvirt write calls of the in-sync apply)
 set -eu
+# apply refuses files that group or others may write: the files written
+# here must not depend on the caller's umask
+umask 022
 build=$1 uri=$2 n=$3
 vr=$build/agent/virt-reconcile
 floor=$build/contrib/bench/floor

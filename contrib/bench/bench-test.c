@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +63,9 @@ static virConnectPtr fresh(const char *node)
 	return virConnectOpen(uri);
 }
 
+/* The files are read as apply reads them, who may write them checked. */
+static const struct rc_pass_opts as_apply = {0};
+
 /* Where an in-sync pass goes, each part alone on one thread: reading
  * the files (libyaml, the checks, the defaults), reading libvirt (its
  * calls, libxml2, the format's tree), planning (rendering, comparing). */
@@ -74,9 +78,10 @@ static int parts(unsigned n, const char *node, const char *dir)
 	struct rc_apply_opts ao = {.shutdown_timeout = 1};
 	struct rc_plan_opts po = {.dir_usable = true};
 	struct rc_plan plan = {0};
+	char why[256];
 	double t, load, observe, plan_s;
 
-	if (!conn || rc_pass_plan(conn, dir, false, &p, &e) < 0)
+	if (!conn || rc_pass_plan(conn, dir, &as_apply, &p, &e) < 0)
 		return -1;
 	rc_apply(conn, &p.plan, &ao, &st); /* defined: now in sync */
 	rc_plan_finish(&p.plan);
@@ -85,7 +90,7 @@ static int parts(unsigned n, const char *node, const char *dir)
 	p.observed = NULL;
 	p.set = (struct ds_set){0};
 	t = now();
-	if (ds_set_add_dir(&p.set, dir) < 0)
+	if (ds_set_add_dir(&p.set, dir, true, why, sizeof(why)) < 0)
 		return -1;
 	load = now() - t;
 	t = now();
@@ -139,7 +144,7 @@ static int run(unsigned n, const char *tmp, bool print)
 	/* The floor works on the same domains: the XML virt-reconcile
 	 * defines for these files, its mark included, as libvirt keeps it. */
 	conn = fresh(node);
-	if (!conn || rc_pass_plan(conn, dir, false, &p, &e) < 0)
+	if (!conn || rc_pass_plan(conn, dir, &as_apply, &p, &e) < 0)
 		return 1;
 	rc_apply(conn, &p.plan, &ao, &st);
 	rc_pass_finish(&p);
@@ -186,7 +191,7 @@ static int run(unsigned n, const char *tmp, bool print)
 		/* virt-reconcile */
 		conn = fresh(node);
 		t = now();
-		if (rc_pass_plan(conn, dir, false, &p, &e) < 0)
+		if (rc_pass_plan(conn, dir, &as_apply, &p, &e) < 0)
 			return 1;
 		rc_apply(conn, &p.plan, &ao, &st);
 		rc_pass_finish(&p);
@@ -194,7 +199,7 @@ static int run(unsigned n, const char *tmp, bool print)
 		st = (struct rc_apply_stats){0};
 		t = now();
 		c = cpu();
-		if (rc_pass_plan(conn, dir, false, &p, &e) < 0)
+		if (rc_pass_plan(conn, dir, &as_apply, &p, &e) < 0)
 			return 1;
 		rc_apply(conn, &p.plan, &ao, &st);
 		rc_pass_finish(&p);
@@ -228,6 +233,7 @@ int main(int argc, char **argv)
 	int r = 0;
 
 	rc_init();
+	umask(022); /* files others may write would be refused, unmeasured */
 	if (!mkdtemp(tmp))
 		return 1;
 	snprintf(path, sizeof(path), "%s/node.xml", tmp);

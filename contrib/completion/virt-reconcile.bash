@@ -17,8 +17,8 @@ _virt_reconcile_options()
 	case $1 in
 	validate) echo "-h --help" ;;
 	render) echo "-c --connect -h --help" ;;
-	plan) echo "-c --connect --json -h --help" ;;
-	apply) echo "-c --connect --prune --delete-nvram --shutdown-timeout -h --help" ;;
+	plan) echo "-c --connect --json --insecure-permissions -h --help" ;;
+	apply) echo "-c --connect --prune --delete-nvram --shutdown-timeout --insecure-permissions -h --help" ;;
 	run) echo "-c --connect --prune --delete-nvram --resync --status-file --metrics-file --insecure-permissions --shutdown-timeout -h --help" ;;
 	status) echo "--status-file --json -h --help" ;;
 	esac

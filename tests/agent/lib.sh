@@ -266,6 +266,8 @@ log_count() {
 #   st agent KEY              a key of "agent"
 #   st file FILE KEY          a key of the entry of that file ("absent")
 #   st has FILE               exit 0 when there is an entry for FILE
+#   st domain NAME KEY        a key of the first entry of that domain
+#   st entries NAME           how many entries name that domain
 #   st phases PREFIX          "PHASE COUNT" lines for files starting so
 st() {
 	"$VR" status --json --status-file "$ST" 2>/dev/null |
@@ -287,6 +289,11 @@ if q == "agent":
 elif q == "file":
     e = [x for x in doms if x.get("file") == sys.argv[2]]
     print(show(e[0].get(sys.argv[3])) if e else "absent")
+elif q == "domain":
+    e = [x for x in doms if x.get("domain") == sys.argv[2]]
+    print(show(e[0].get(sys.argv[3])) if e else "absent")
+elif q == "entries":
+    print(len([x for x in doms if x.get("domain") == sys.argv[2]]))
 elif q == "has":
     sys.exit(0 if any(x.get("file") == sys.argv[2] for x in doms) else 1)
 elif q == "phases":
@@ -320,6 +327,13 @@ st_all_in_sync() {
 # A value of the Prometheus text metrics (written with the status).
 metric() {
 	awk -v k="$1" '$1 == k { print $2 }' "$METRICS" 2>/dev/null
+}
+
+# metric_gt NAME VALUE: the metric is there and above VALUE.
+metric_gt() {
+	local v
+	v=$(metric "$1")
+	[ -n "$v" ] && [ "$v" -gt "$2" ]
 }
 
 # ------------------------------------------------------------ files

@@ -49,6 +49,9 @@ if ! flock -n 9; then
 	fi
 fi
 
+# plan and apply refuse directories and files that group or others may
+# write: what this suite writes must not depend on the caller's umask.
+umask 022
 WORK=$(mktemp -d /tmp/vrtest.XXXXXX)
 mkdir -p "$WORK/runs"
 on_exit() {

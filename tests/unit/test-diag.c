@@ -493,6 +493,70 @@ static void test_addv(void **state)
 	ds_diags_finish(&d);
 }
 
+/* An empty file's problem is at 1:1, but there is no line to show. */
+static void test_empty_text(void **state)
+{
+	struct ds_diags d;
+	char *out;
+
+	init(&d, "f.yaml");
+	SET_TEXT(&d, "");
+	ds_diags_add(&d, (struct ds_mark){1, 1}, "the file is empty");
+	out = print_all(&d);
+	assert_string_equal(out, PROG ": f.yaml:1:1: the file is empty\n");
+	free(out);
+	ds_diags_finish(&d);
+}
+
+/* The one-line form a status gives: the first problem in file order,
+ * placed as the printer places it (never "0:0"). */
+static void test_first(void **state)
+{
+	struct ds_diags d;
+	char *s;
+
+	init(&d, "d/f.yaml");
+	s = ds_diags_first(&d);
+	assert_string_equal(s, "d/f.yaml: the file has problems");
+	free(s);
+	ds_diags_add(&d, (struct ds_mark){3, 2}, "later");
+	s = ds_diags_first(&d);
+	assert_string_equal(s, "d/f.yaml:3:2: later");
+	free(s);
+	ds_diags_add(&d, (struct ds_mark){1, 5}, "first\x1b[2J");
+	s = ds_diags_first(&d);
+	assert_string_equal(s, "d/f.yaml:1:5: first?[2J (and more)");
+	free(s);
+	ds_diags_finish(&d);
+
+	init(&d, "d/fifo.yaml");
+	ds_diags_add(&d, (struct ds_mark){0, 0}, "not a regular file");
+	s = ds_diags_first(&d);
+	assert_string_equal(s, "d/fifo.yaml: not a regular file");
+	free(s);
+	ds_diags_finish(&d);
+}
+
+/* A path that is not UTF-8 is never printed raw: not in the printer's
+ * lines, nor in the one-line form a status shows. */
+static void test_path_escaped(void **state)
+{
+	struct ds_diags d;
+	char *out, *first;
+
+	init(&d, "d/caf\xe9\n.yaml");
+	ds_diags_add(&d, (struct ds_mark){0, 0}, "bad name");
+	ds_diags_add(&d, (struct ds_mark){2, 1}, "later");
+	out = print_all(&d);
+	first = ds_diags_first(&d);
+	assert_string_equal(out, PROG ": d/caf\\xe9\\x0a.yaml: bad name\n" PROG
+				      ": d/caf\\xe9\\x0a.yaml:2:1: later\n");
+	assert_string_equal(first, "d/caf\\xe9\\x0a.yaml: bad name (and more)");
+	free(out);
+	free(first);
+	ds_diags_finish(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +585,9 @@ int main(void)
 	    cmocka_unit_test(test_message_control_chars),
 	    cmocka_unit_test(test_oom_reported),
 	    cmocka_unit_test(test_addv),
+	    cmocka_unit_test(test_empty_text),
+	    cmocka_unit_test(test_first),
+	    cmocka_unit_test(test_path_escaped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
