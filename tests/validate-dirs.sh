@@ -5,7 +5,7 @@
 # host's files.
 # usage: validate-dirs.sh VIRT_RECONCILE SOURCE_ROOT
 set -u
-vr=$1
+vr=$(realpath "$1")
 root=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
