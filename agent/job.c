@@ -94,6 +94,7 @@ struct outcome {
 	char *change;
 	bool failed; /* retry with backoff */
 	bool gone;
+	bool rewritten; /* vanished, and there again: not read (job_file) */
 	size_t writes;
 };
 
@@ -133,10 +134,11 @@ static void domain_identity(virConnectPtr conn, const char *name,
 }
 
 /* What the item held before the job: whether its domain was its own,
- * and to which directory it lost it. */
+ * to which directory it lost it, and whether its file had vanished. */
 struct held {
 	bool owned;
 	const char *lost_to;
+	bool gone;
 };
 
 /* A domain the file held, or lost to another directory, now marked from
@@ -197,6 +199,14 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	 * domain, not a file that is gone */
 	if (lstat(path, &lst) < 0 && errno == ENOENT) {
 		out->gone = true;
+		return;
+	}
+	/* it vanished, and a file of that name is there again: one being
+	 * written anew (git unlinks a file it rewrites, then creates,
+	 * writes and closes it), maybe still empty. Its close, or its
+	 * rename into place, queues it: it is read then. */
+	if (held->gone) {
+		out->rewritten = true;
 		return;
 	}
 	out->phase = RC_PHASE_ERROR;
@@ -338,7 +348,7 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 	_cleanup_free_ char *shown = ag_xstrdup(it->shown);
 	_cleanup_free_ char *lost_to =
 	    it->lost_to ? ag_xstrdup(it->lost_to) : NULL;
-	struct held held = {it->owned, lost_to};
+	struct held held = {it->owned, lost_to, it->gone};
 	struct outcome o = {0};
 	struct rc_limits limits;
 	virConnectPtr conn = a->conn;
@@ -373,6 +383,10 @@ static void run_job(struct ag_agent *a, struct ag_item *it)
 		ag_item_remove(a, it);
 	} else if (o.gone) {
 		ag_schedule(a, it, 0);
+	} else if (o.rewritten) {
+		/* nothing learnt: it stays as it was until it is read */
+		if (it->again)
+			ag_schedule(a, it, 0);
 	} else {
 		clashes(a, it, &o);
 		record(a, it, &o);

@@ -6,6 +6,8 @@
 # - a hard link made into the directory (ln, cp -l): read and converged;
 # - a FIFO or a device node (mkfifo, mknod): refused as not a regular
 #   file, and the agent goes on serving the other files;
+# - a file deleted and written anew (as git rewrites a file): read once,
+#   after its close, never while it is still empty;
 # - a refused file made safe (chmod g-w, chown): read and converged;
 # - the directory made group-writable: every file refused, an edit made
 #   meanwhile converges nothing (the write counter says so), and made
@@ -88,6 +90,24 @@ file_of vr-w-after >"$DIR/after.yaml"
 check "the agent still serves the others" \
 	wait_until 5 st_is after.yaml phase in-sync
 rm -f "$DIR/fifo.yaml"
+
+# a file deleted and written anew, as git rewrites one (unlink, create,
+# write, close): read once it is closed, never while it is empty
+file_of vr-w-rw >"$DIR/rw.yaml"
+check "rw: converged" wait_until 5 st_is rw.yaml phase in-sync
+e=$(metric virt_reconcile_errors_total)
+r=$(metric virt_reconcile_reconciles_total)
+rm "$DIR/rw.yaml"
+exec 3>"$DIR/rw.yaml"
+sleep 0.3 # held open, empty, well past the quiet window (a few ms)
+printf 'name: vr-w-rw\nmemory: 64 MiB\nautostart: true\n' >&3
+exec 3>&-
+check "written anew: read after its close" wait_until 5 eval \
+	'st file rw.yaml last_change | grep -q "autostart false → true"'
+check_eq "written anew: never read before (no error)" "$e" \
+	"$(metric virt_reconcile_errors_total)"
+check_eq "written anew: read once" $((r + 1)) \
+	"$(metric virt_reconcile_reconciles_total)"
 
 # a refused file made safe
 file_of vr-w-perm >"$STAGE/perm.yaml"
