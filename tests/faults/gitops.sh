@@ -25,7 +25,9 @@
 # orphan pass counted after the pull.
 #
 # GITOPS_SEED chooses the mix (default below; the seed is printed);
-# GITOPS_SETTLE_S how long a commit may take to settle (default 30 s).
+# GITOPS_GUESTS and GITOPS_COMMITS its size (default 20 and 50; CI runs a
+# smaller one, see tests/meson.build); GITOPS_SETTLE_S how long a commit
+# may take to settle (default 30 s).
 # Every domain it makes is named vragent-gitops-*, and removed at exit.
 # It takes the agent-real and libvirt-real suites' locks: those remove
 # every vragent-* domain, or prune every virt-reconcile domain.
@@ -42,9 +44,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/agent/lib.sh
 . "$HERE/../agent/lib.sh"
 SEED=${GITOPS_SEED:-20261205}
-GUESTS=20
-COMMITS=50
-KEEP_AT_LEAST=12 # files a deletion leaves at least
+GUESTS=${GITOPS_GUESTS:-20}
+COMMITS=${GITOPS_COMMITS:-50}
+KEEP_AT_LEAST=$((GUESTS * 3 / 5)) # files a deletion leaves at least
 # a commit settles within this (a deletion takes 3 s: shutdown, destroy)
 SETTLE_S=${GITOPS_SETTLE_S:-30}
 PREFIX=vragent-gitops-
