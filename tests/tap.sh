@@ -27,6 +27,46 @@ note() {
 	echo "# $*"
 }
 
+# vr_arg ARGS...: a suite's one argument, the virt-reconcile program, as
+# an absolute path in VR; any other call prints the usage and exits 2.
+vr_arg() {
+	if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+		echo "usage: $0 PATH-TO-virt-reconcile" >&2
+		exit 2
+	fi
+	VR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+}
+
+# open_lock FD SUITE: opens the SUITE suite's lock file (LOCK:
+# virt-reconcile-SUITE.lock in /run/lock, else in /tmp) on descriptor FD,
+# 8 or 9, for flock.
+open_lock() {
+	LOCKDIR=/run/lock
+	[ -d "$LOCKDIR" ] || LOCKDIR=/tmp
+	LOCK=$LOCKDIR/virt-reconcile-$2.lock
+	case $1 in
+	8) exec 8>>"$LOCK" ;;
+	9) exec 9>>"$LOCK" ;;
+	*) return 1 ;;
+	esac
+}
+
+# one_run_at_a_time SUITE [WHAT]: takes the SUITE suite's lock on
+# descriptor 9, waiting for another run (saying so, WHAT naming the lock:
+# its path unless given) for 7 minutes at the most; else the suite is
+# skipped (exit 77).
+one_run_at_a_time() {
+	open_lock 9 "$1"
+	local what=${2:-$LOCK}
+	if ! flock -n 9; then
+		echo "# another $1 run holds $what; waiting for it"
+		if ! flock -w 420 9; then
+			echo "$1: SKIP: another run held $what for 7 minutes"
+			exit 77
+		fi
+	fi
+}
+
 # check WHAT COMMAND...: the command's exit status decides.
 check() {
 	local what=$1

@@ -153,6 +153,25 @@ notify_stop() {
 	NOTIFY_PID=
 }
 
+# end_run RC CLEANUP: a suite's end (RC its exit status): kills the agent,
+# stops the notify listener, runs CLEANUP (which removes the suite's
+# domains), and removes WORK, unless a check failed or RC is not 0: then
+# it says it keeps it.
+end_run() {
+	local rc=$1
+	if [ -n "$AGENT_PID" ]; then
+		kill -KILL "$AGENT_PID" 2>/dev/null
+		wait "$AGENT_PID" 2>/dev/null
+	fi
+	notify_stop
+	"$2"
+	if [ "$FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; then
+		echo "# logs and files kept in $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+
 # Copies lines, each prefixed with the time it was read.
 stamp() {
 	local l

@@ -14,14 +14,10 @@
 # 77 (skip) when libvirtd does not answer and cannot be started.
 set -u
 
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 PATH-TO-virt-reconcile" >&2
-	exit 2
-fi
-VR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/agent/lib.sh
 . "$HERE/lib.sh"
+vr_arg "$@"
 now_ms
 T_START=$NOW
 
@@ -41,16 +37,7 @@ if ! virsh_ version >/dev/null 2>&1; then
 fi
 
 # One run at a time per host: every run removes all vragent-* domains.
-LOCKDIR=/run/lock
-[ -d "$LOCKDIR" ] || LOCKDIR=/tmp
-exec 9>>"$LOCKDIR/virt-reconcile-agent-real.lock"
-if ! flock -n 9; then
-	echo "# another agent-real run holds the lock; waiting for it"
-	if ! flock -w 420 9; then
-		echo "agent-real: SKIP: another run held the lock for 7 minutes"
-		exit 77
-	fi
-fi
+one_run_at_a_time agent-real "the lock"
 
 WORK=$(mktemp -d /tmp/vragent.XXXXXX)
 DIR=$WORK/watch
@@ -59,18 +46,7 @@ ST=$WORK/status.json
 METRICS=$WORK/metrics.prom
 mkdir -m 0700 "$DIR" "$STAGE"
 on_exit() {
-	local rc=$?
-	if [ -n "$AGENT_PID" ]; then
-		kill -KILL "$AGENT_PID" 2>/dev/null
-		wait "$AGENT_PID" 2>/dev/null
-	fi
-	notify_stop
-	cleanup_domains
-	if [ "$FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; then
-		echo "# logs and files kept in $WORK"
-	else
-		rm -rf "$WORK"
-	fi
+	end_run $? cleanup_domains
 }
 trap on_exit EXIT
 trap 'exit 1' INT TERM HUP
@@ -381,7 +357,7 @@ alive_or_bail
 # ---- libvirtd killed and restarted under the agent
 # The libvirt-real suite (tests/real) holds this lock for its whole run;
 # taking it keeps libvirtd from being killed under that suite's feet.
-exec 8>>"$LOCKDIR/virt-reconcile-libvirt-real.lock"
+open_lock 8 libvirt-real
 libvirtd_pid() {
 	local p
 	p=$(cat /run/libvirtd.pid 2>/dev/null)

@@ -35,14 +35,10 @@
 # passed, 1 a check failed, 77 (skip) when libvirtd cannot be had.
 set -u
 
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 PATH-TO-virt-reconcile" >&2
-	exit 2
-fi
-VR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/agent/lib.sh
 . "$HERE/../agent/lib.sh"
+vr_arg "$@"
 SEED=${GITOPS_SEED:-20261205}
 GUESTS=${GITOPS_GUESTS:-20}
 COMMITS=${GITOPS_COMMITS:-50}
@@ -71,10 +67,8 @@ fi
 # The agent-real suite removes every vragent-* domain, and the
 # libvirt-real suite's apply --prune acts on every virt-reconcile domain:
 # neither runs meanwhile (the locks in the order tests/agent takes them).
-LOCKDIR=/run/lock
-[ -d "$LOCKDIR" ] || LOCKDIR=/tmp
-exec 9>>"$LOCKDIR/virt-reconcile-agent-real.lock"
-exec 8>>"$LOCKDIR/virt-reconcile-libvirt-real.lock"
+open_lock 9 agent-real
+open_lock 8 libvirt-real
 if ! flock -w 240 9 || ! flock -w 120 8; then
 	echo "gitops: SKIP: another run held the suites' locks for minutes"
 	exit 77
@@ -102,18 +96,7 @@ remove_domains() { # all at once: a TCG guest takes a second to destroy
 	[ ${#pids[@]} = 0 ] || wait "${pids[@]}"
 }
 on_exit() {
-	local rc=$?
-	if [ -n "$AGENT_PID" ]; then
-		kill -KILL "$AGENT_PID" 2>/dev/null
-		wait "$AGENT_PID" 2>/dev/null
-	fi
-	notify_stop
-	remove_domains
-	if [ "$FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; then
-		echo "# logs and files kept in $WORK"
-	else
-		rm -rf "$WORK"
-	fi
+	end_run $? remove_domains
 }
 trap on_exit EXIT
 trap 'exit 1' INT TERM HUP

@@ -18,14 +18,10 @@
 # 1 a check failed, 77 (skip) when neither daemon can be had.
 set -u
 
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 PATH-TO-virt-reconcile" >&2
-	exit 2
-fi
-VR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/agent/lib.sh
 . "$HERE/../agent/lib.sh"
+vr_arg "$@"
 SYSTEM_URI=qemu:///system
 RAN=0
 
@@ -235,9 +231,7 @@ if ! virsh_ version >/dev/null 2>&1; then
 else
 	# the agent-real suite removes every vragent-* domain: not while it
 	# runs, and it waits for this
-	LOCKDIR=/run/lock
-	[ -d "$LOCKDIR" ] || LOCKDIR=/tmp
-	exec 9>>"$LOCKDIR/virt-reconcile-agent-real.lock"
+	open_lock 9 agent-real
 	if ! flock -w 120 9; then
 		note "SKIP two agents: another run held the lock for 2 minutes"
 	else

@@ -12,14 +12,10 @@
 # started.
 set -u
 
-if [ $# -ne 1 ] || [ ! -x "$1" ]; then
-	echo "usage: $0 PATH-TO-virt-reconcile" >&2
-	exit 2
-fi
-VR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/real/lib.sh
 . "$HERE/lib.sh"
+vr_arg "$@"
 START=$(date +%s)
 
 # ---------------------------------------------------------------- setup
@@ -38,16 +34,7 @@ if ! virsh_ version >/dev/null 2>&1; then
 fi
 
 # One run at a time per host: every run removes all vrtest-* domains.
-LOCK=/run/lock/virt-reconcile-libvirt-real.lock
-[ -d /run/lock ] || LOCK=/tmp/virt-reconcile-libvirt-real.lock
-exec 9>>"$LOCK"
-if ! flock -n 9; then
-	echo "# another libvirt-real run holds $LOCK; waiting for it"
-	if ! flock -w 420 9; then
-		echo "libvirt-real: SKIP: another run held $LOCK for 7 minutes"
-		exit 77
-	fi
-fi
+one_run_at_a_time libvirt-real
 
 # plan and apply refuse directories and files that group or others may
 # write: what this suite writes must not depend on the caller's umask.
