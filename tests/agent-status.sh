@@ -10,30 +10,16 @@
 #   small tmpfs, each freed again while nothing else changes.
 # usage: agent-status.sh VIRT_RECONCILE
 set -u
-VR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/agent/lib.sh
 . "$HERE/agent/lib.sh"
-URI=test:///default
-
-WORK=$(mktemp -d /tmp/vrstatus.XXXXXX)
-chmod 700 "$WORK"
-DIR=$WORK/watch
-STAGE=$WORK/stage
-mkdir -m 0700 "$DIR" "$STAGE"
+test_driver_suite status "$@"
 MOUNTED=
+unmount() {
+	[ -z "$MOUNTED" ] || umount "$MOUNTED"
+}
 on_exit() {
-	if [ -n "$AGENT_PID" ]; then
-		kill -KILL "$AGENT_PID" 2>/dev/null
-		wait "$AGENT_PID" 2>/dev/null
-	fi
-	notify_stop
-	[ -n "$MOUNTED" ] && umount "$MOUNTED"
-	if [ "$FAIL" -gt 0 ]; then
-		echo "# logs and files kept in $WORK"
-	else
-		rm -rf "$WORK"
-	fi
+	end_run 0 unmount # WORK is kept only when a check failed
 }
 trap on_exit EXIT
 

@@ -20,31 +20,13 @@
 # by the watch.
 # usage: agent-watch.sh VIRT_RECONCILE
 set -u
-VR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/agent/lib.sh
 . "$HERE/agent/lib.sh"
-URI=test:///default
-
-WORK=$(mktemp -d /tmp/vrwatch.XXXXXX)
-chmod 700 "$WORK"
-DIR=$WORK/watch
-STAGE=$WORK/stage
-ST=$WORK/status.json
-METRICS=$WORK/metrics.prom
-mkdir -m 0700 "$DIR" "$STAGE"
+test_driver_suite watch "$@"
 on_exit() {
-	if [ -n "$AGENT_PID" ]; then
-		kill -CONT "$AGENT_PID" 2>/dev/null
-		kill -KILL "$AGENT_PID" 2>/dev/null
-		wait "$AGENT_PID" 2>/dev/null
-	fi
-	notify_stop
-	if [ "$FAIL" -gt 0 ]; then
-		echo "# logs and files kept in $WORK"
-	else
-		rm -rf "$WORK"
-	fi
+	[ -z "$AGENT_PID" ] || kill -CONT "$AGENT_PID" 2>/dev/null
+	end_run 0 true # WORK is kept only when a check failed
 }
 trap on_exit EXIT
 

@@ -153,6 +153,24 @@ notify_stop() {
 	NOTIFY_PID=
 }
 
+# test_driver_suite NAME ARGS...: the start of a suite on libvirt's test
+# driver: VR (vr_arg ARGS), URI, WORK a new private directory
+# /tmp/vrNAME.XXXXXX with the watched directory DIR and STAGE in it, and
+# ST and METRICS the agent's status and metrics files there.
+test_driver_suite() {
+	local name=$1
+	shift
+	vr_arg "$@"
+	URI=test:///default
+	WORK=$(mktemp -d "/tmp/vr$name.XXXXXX")
+	chmod 700 "$WORK"
+	DIR=$WORK/watch
+	STAGE=$WORK/stage
+	ST=$WORK/status.json
+	METRICS=$WORK/metrics.prom
+	mkdir -m 0700 "$DIR" "$STAGE"
+}
+
 # end_run RC CLEANUP: a suite's end (RC its exit status): kills the agent,
 # stops the notify listener, runs CLEANUP (which removes the suite's
 # domains), and removes WORK, unless a check failed or RC is not 0: then
