@@ -2,6 +2,8 @@
  * (argv[0] is the command) and returns the process exit status. */
 #pragma once
 
+#include <stdbool.h>
+
 #define AG_PROG "virt-reconcile"
 
 /* Exit statuses of the contract (README.md, docs/design.md). */
@@ -25,3 +27,9 @@ int ag_usage(const char *cmd, int to_stderr);
  * for a missing value, else '?') for command argv[0]; returns
  * AG_EXIT_FAIL. */
 int ag_bad_option(char **argv, int c);
+
+/* Reads the value arg of option opt (e.g. "--resync") of command cmd: a
+ * whole number of seconds, 0 only if zero_ok. Returns 0 with *ret set, or
+ * -1 with the message printed. */
+int ag_parse_seconds(const char *cmd, const char *opt, const char *arg,
+		     bool zero_ok, unsigned *ret);

@@ -68,7 +68,6 @@ static int check_opts(int argc, char **argv, const struct converge_opts *o)
 static int parse_opts(int argc, char **argv, bool apply,
 		      struct converge_opts *o, int *ret_status)
 {
-	char *end;
 	int c;
 
 	*o = (struct converge_opts){.shutdown_timeout = 60};
@@ -97,12 +96,9 @@ static int parse_opts(int argc, char **argv, bool apply,
 			o->insecure = true;
 			break;
 		case 't':
-			o->shutdown_timeout = strtoul(optarg, &end, 10);
-			if (*end || !*optarg) {
-				fprintf(stderr,
-					"%s %s: --shutdown-timeout "
-					"takes seconds, not '%s'\n",
-					AG_PROG, argv[0], optarg);
+			if (ag_parse_seconds(argv[0], "--shutdown-timeout",
+					     optarg, true,
+					     &o->shutdown_timeout) < 0) {
 				*ret_status = AG_EXIT_FAIL;
 				return -1;
 			}

@@ -37,14 +37,12 @@ static int parse_run_opts(int argc, char **argv, struct ag_opts *o,
 	    {"shutdown-timeout", required_argument, NULL, 't'},
 	    {0},
 	};
-	char *end;
 	int c;
 
 	*o = (struct ag_opts){.resync = 300, .shutdown_timeout = 60};
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:hc:", opts, NULL)) != -1) {
-		unsigned long v;
 		switch (c) {
 		case 'h':
 			*ret_status = ag_usage("run", 0);
@@ -68,20 +66,19 @@ static int parse_run_opts(int argc, char **argv, struct ag_opts *o,
 			o->insecure = true;
 			break;
 		case 'r':
-		case 't':
-			v = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || (c == 'r' && !v)) {
-				fprintf(stderr,
-					"%s run: %s takes a number of seconds, "
-					"not '%s'\n",
-					AG_PROG, argv[optind - 1], optarg);
+			if (ag_parse_seconds("run", "--resync", optarg, false,
+					     &o->resync) < 0) {
 				*ret_status = AG_EXIT_FAIL;
 				return -1;
 			}
-			if (c == 'r')
-				o->resync = v;
-			else
-				o->shutdown_timeout = v;
+			break;
+		case 't':
+			if (ag_parse_seconds("run", "--shutdown-timeout",
+					     optarg, true,
+					     &o->shutdown_timeout) < 0) {
+				*ret_status = AG_EXIT_FAIL;
+				return -1;
+			}
 			break;
 		default:
 			*ret_status = ag_bad_option(argv, c);

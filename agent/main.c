@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -163,6 +164,21 @@ int main(int argc, char **argv)
 	fprintf(stderr, "%s: unknown command '%s'; see '%s --help'\n", AG_PROG,
 		argv[1], AG_PROG);
 	return AG_EXIT_FAIL;
+}
+
+int ag_parse_seconds(const char *cmd, const char *opt, const char *arg,
+		     bool zero_ok, unsigned *ret)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (*end || !*arg || (!zero_ok && !v)) {
+		fprintf(stderr, "%s %s: %s takes seconds%s, not '%s'\n",
+			AG_PROG, cmd, opt, zero_ok ? "" : " (1 or more)", arg);
+		return -1;
+	}
+	*ret = v;
+	return 0;
 }
 
 int ag_bad_option(char **argv, int c)
