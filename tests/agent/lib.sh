@@ -299,6 +299,17 @@ log_count() {
 	msgs "${2:-$LOG}" | grep -Ec -- "$1"
 }
 
+# start_job_ms DOMAIN FILE N: waits (up to 10 s) for the agent's (N+1)th
+# "in-sync after 1 call in X ms" line for them, and prints X rounded: how
+# long the job that restarted the domain took, libvirt's start call (a
+# second or more for QEMU on a busy machine) most of it.
+start_job_ms() {
+	local sj_re="^$1 \\($2\\): in-sync after 1 call in " sj_n=$3
+	wait_until 10 eval '[ "$(log_count "$sj_re")" -gt "$sj_n" ]' || return 1
+	msgs "$LOG" | grep -E -- "$sj_re" | tail -n1 |
+		sed -E 's/.* in ([0-9]+)(\.[0-9]+)? ms$/\1/'
+}
+
 # The status as `status --json` prints it, queried:
 #   st agent KEY              a key of "agent"
 #   st file FILE KEY          a key of the entry of that file ("absent")
