@@ -20,7 +20,8 @@
 #                  bare: what that run installed stays)
 #   MIRROR (default http://deb.debian.org/debian) and SECURITY_MIRROR
 #   (default http://deb.debian.org/debian-security) say where apt looks.
-#   Logs: DIR.logs/ (debootstrap, apt-update, demo, test).
+#   Logs: DIR.logs/ (debootstrap, apt-update, demo, test). Two runs on one
+#   DIR take turns (DIR.lock).
 #
 # The chroot has a mount namespace of its own whose root is DIR (pivot_root,
 # not chroot alone: libvirtd enters its guests' mount namespaces, and a
@@ -125,6 +126,12 @@ if [ -n "$need" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need
 fi
 
+# One run at a time per DIR (the lock is not passed on to the chroot).
+exec 9>>"$dir.lock"
+if ! flock -n 9; then
+  say "another run uses $dir (it holds $dir.lock); waiting for it"
+  flock 9
+fi
 stop_chroot # what an earlier run left
 if awk -v p="$dir" '$5 == p || index($5, p "/") == 1 { f = 1 } END { exit !f }' \
   /proc/self/mountinfo; then
@@ -240,7 +247,7 @@ unshare --mount --propagation private --fork sh -c '
   exec chroot / /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CI=true \
     /root/chroot-check/run "$@"
-' sh "$dir" $phases || true
+' sh "$dir" $phases 9>&- || true
 cp "$dir"/root/chroot-check/*.log "$logs/" 2>/dev/null || true
 
 # ------------------------------------------------------------ the summary

@@ -356,10 +356,13 @@ st_mtime0=$(stat -c %Y.%y "$ST")
 threads=$(find /proc/"$AGENT_PID"/task -mindepth 1 -maxdepth 1 | wc -l)
 cs0=$(ctxsw)
 rec0=$(metric virt_reconcile_reconciles_total)
-sleep 60 # a measurement window, not a wait for a condition
+# a measurement window, not a wait for a condition; it catches a busy
+# loop (the benchmark's bench-agent --idle measures wake-ups closely)
+idle_s=20
+sleep "$idle_s"
 cs1=$(ctxsw)
-note "idle 60 s (--resync 3600): $((cs1 - cs0)) context switches over $threads threads ($(((cs1 - cs0) / 60)).$((((cs1 - cs0) % 60) * 10 / 60))/s)"
-check_le "idle wake-ups in 60 s (generous bound)" 600 "$((cs1 - cs0))"
+note "idle $idle_s s (--resync 3600): $((cs1 - cs0)) context switches over $threads threads ($(((cs1 - cs0) / idle_s)).$((((cs1 - cs0) % idle_s) * 10 / idle_s))/s)"
+check_le "idle wake-ups in $idle_s s (generous bound: 10 a second)" $((idle_s * 10)) "$((cs1 - cs0))"
 check_eq "no reconcile while idle" "$rec0" "$(metric virt_reconcile_reconciles_total)"
 check_eq "the status file was not rewritten while idle" "$st_mtime0" "$(stat -c %Y.%y "$ST")"
 
