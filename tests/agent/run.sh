@@ -512,7 +512,7 @@ DIR=$SAVED_DIR
 
 # ================================================================== done
 now_ms
-note "timings: edit → converged median $lat_med ms worst $lat_max ms; destroy returned → running median $drift_med ms worst $drift_max ms; RSS $rss_kib KiB; idle $((cs1 - cs0)) context switches/60 s"
+note "timings: edit → converged median $lat_med ms worst $lat_max ms; destroy returned → running median $drift_med ms worst $drift_max ms; RSS $rss_kib KiB; idle $((cs1 - cs0)) context switches/${idle_s} s"
 note "agent-real took $(((NOW - T_START) / 1000)) s"
 echo "agent-real: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
