@@ -79,10 +79,8 @@ say() { echo "chroot-check: $*"; }
 # The processes whose root directory is DIR: the chroot's daemons, their
 # guests, whatever a run left behind. The host's have another root.
 chroot_pids() {
-  for p in /proc/[0-9]*; do
-    [ "$p/root" -ef "$dir" ] 2>/dev/null && echo "${p#/proc/}"
-  done
-  return 0
+  stat -L -c '%d:%i %n' /proc/[0-9]*/root 2>/dev/null |
+    awk -v id="$(stat -c %d:%i "$dir")" '$1 == id { split($2, f, "/"); print f[3] }'
 }
 
 # stop_chroot: ends them, TERM first (which ends the namespace and its

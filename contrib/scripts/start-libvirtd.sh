@@ -40,7 +40,9 @@ mkdir -p /var/log/libvirt/qemu /run/libvirt /var/lib/libvirt/qemu/nvram \
 # (those of a host or of another chroot do not count).
 runs_here() {
   for p in /proc/[0-9]*; do
-    [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && [ "$p/root" -ef / ] && return 0
+    [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] &&
+      [ "$(stat -L -c %d:%i "$p/root" 2>/dev/null)" = "$(stat -c %d:%i /)" ] &&
+      return 0
   done
   return 1
 }

@@ -44,7 +44,7 @@ for line in open(sys.argv[1]):
     elif r == "SKIP": skip += 1
     else: bad += 1
 print(ok, bad, skip)' "$dir/meson-logs/$name.json" >"$logs/$name.counts" || return 1
-  return $rc
+  return "$rc"
 }
 
 # step [-b] NAME COMMAND...: runs one step; its exit status and time go to
@@ -170,7 +170,7 @@ fi
 
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-export MESON_TESTTHREADS=${MESON_TESTTHREADS:-$(nproc)}
+export MESON_TESTTHREADS="${MESON_TESTTHREADS:-$(nproc)}"
 rm -rf "$logs"
 mkdir "$logs"
 begin=$(date +%s)
