@@ -12,27 +12,47 @@
 #include "schema.h"
 #include "units.h"
 
-static bool node_equal(const struct ds_node *want, const struct ds_node *have);
+/* One comparison: the host's aliases, and the domain's architecture. */
+struct cmp {
+	const struct ds_compare_ctx *ctx;
+	const char *arch;
+};
 
-/* libvirt expands a machine alias to the versioned type it stands for:
- * pc is pc-i440fx-7.2, q35 is pc-q35-7.2, virt is virt-7.2. */
-bool ds_machine_equal(const char *want, const char *have)
+static bool node_equal(const struct cmp *c, const struct ds_node *want,
+		       const struct ds_node *have, bool item);
+
+static bool versioned(const char *have, const char *prefix)
 {
-	static const char *const alias[][2] = {{"pc", "pc-i440fx-"},
-					       {"q35", "pc-q35-"}};
-	size_t len = strlen(want);
+	size_t len = strlen(prefix);
 
-	if (!strcmp(want, have) ||
-	    (!strncmp(want, have, len) && have[len] == '-'))
-		return true;
-	for (size_t i = 0; i < DS_ARRAY_SIZE(alias); i++)
-		if (!strcmp(want, alias[i][0]) &&
-		    !strncmp(have, alias[i][1], strlen(alias[i][1])))
-			return true;
-	return false;
+	return !strncmp(have, prefix, len) && have[len] >= '0' &&
+	       have[len] <= '9';
 }
 
-static bool text_equal(const struct ds_node *w, const struct ds_node *h)
+bool ds_machine_equal(const struct ds_compare_ctx *ctx, const char *arch,
+		      const char *want, const char *have)
+{
+	static const char *const family[][2] = {{"pc", "pc-i440fx-"},
+						{"q35", "pc-q35-"}};
+	char prefix[128];
+
+	if (!strcmp(want, have))
+		return true;
+	for (size_t i = 0; ctx && i < ctx->n_aliases; i++) {
+		const struct ds_machine_alias *a = &ctx->aliases[i];
+		if (!strcmp(a->alias, want) &&
+		    (!arch || !a->arch || !strcmp(a->arch, arch)))
+			return !strcmp(a->canonical, have);
+	}
+	for (size_t i = 0; i < DS_ARRAY_SIZE(family); i++)
+		if (!strcmp(want, family[i][0]))
+			return versioned(have, family[i][1]);
+	snprintf(prefix, sizeof(prefix), "%s-", want);
+	return versioned(have, prefix);
+}
+
+static bool text_equal(const struct cmp *c, const struct ds_node *w,
+		       const struct ds_node *h)
 {
 	const struct ds_field *f = w->field;
 
@@ -46,11 +66,12 @@ static bool text_equal(const struct ds_node *w, const struct ds_node *h)
 	if (f->check == DS_CHECK_UUID || f->check == DS_CHECK_MAC)
 		return !strcasecmp(w->str, h->str);
 	if (f->check == DS_CHECK_MACHINE)
-		return ds_machine_equal(w->str, h->str);
+		return ds_machine_equal(c->ctx, c->arch, w->str, h->str);
 	return !strcmp(w->str, h->str);
 }
 
-static bool scalar_equal(const struct ds_node *w, const struct ds_node *h)
+static bool scalar_equal(const struct cmp *c, const struct ds_node *w,
+			 const struct ds_node *h)
 {
 	switch (w->field->kind) {
 	case DS_UINT:
@@ -66,20 +87,52 @@ static bool scalar_equal(const struct ds_node *w, const struct ds_node *h)
 	case DS_PRESENCE:
 		return w->v.b == h->v.b;
 	default:
-		return text_equal(w, h);
+		return text_equal(c, w, h);
 	}
 }
 
-/* Every field the file gives must be equal; the rest is not compared. */
-static bool map_equal(const struct ds_node *w, const struct ds_node *h)
+/* Whether the value n (of field f) is the same as none at all: a presence
+ * that is false, the value libvirt drops (cache: default), an empty
+ * list. */
+static bool means_none(const struct ds_field *f, const struct ds_node *n)
+{
+	if (f->kind == DS_PRESENCE)
+		return !n->v.b;
+	if ((f->kind == DS_LIST || f->kind == DS_FLAGS) &&
+	    n->kind == DS_NODE_SEQ)
+		return n->n_kids == 0;
+	if (n->kind == DS_NODE_MAP) {
+		for (size_t i = 0; i < n->n_kids; i++)
+			if (!n->kids[i]->field ||
+			    !means_none(n->kids[i]->field, n->kids[i]))
+				return false;
+		return true;
+	}
+	return f->none && n->kind == DS_NODE_SCALAR && n->str &&
+	       !strcmp(n->str, f->none);
+}
+
+/* Every field the file gives must be equal. Within a list item (a device,
+ * which the file gives whole), a field the file leaves out must be absent
+ * too, unless libvirt fills it in. */
+static bool map_equal(const struct cmp *c, const struct ds_node *w,
+		      const struct ds_node *h, bool item)
 {
 	for (size_t i = 0; i < w->n_kids; i++) {
 		const struct ds_node *wk = w->kids[i];
 		const struct ds_node *hk = ds_node_get(h, wk->key);
 		if (!wk->field || !wk->field->xml)
 			continue;
-		if (!hk ? !(wk->field->kind == DS_PRESENCE && !wk->v.b)
-			: !node_equal(wk, hk))
+		if (!hk ? !means_none(wk->field, wk)
+			: !node_equal(c, wk, hk, item))
+			return false;
+	}
+	if (!item)
+		return true;
+	for (size_t i = 0; i < h->n_kids; i++) {
+		const struct ds_node *hk = h->kids[i];
+		if (hk->field && hk->field->xml && !hk->field->filled &&
+		    !ds_node_get(w, hk->key) && !means_none(hk->field, hk))
 			return false;
 	}
 	return true;
@@ -87,18 +140,25 @@ static bool map_equal(const struct ds_node *w, const struct ds_node *h)
 
 /* Lists are managed whole: same length, and each item of want matches a
  * distinct item of have (in order, for ordered lists). */
-static bool list_equal(const struct ds_node *w, const struct ds_node *h)
+static bool list_equal(const struct cmp *c, const struct ds_node *w,
+		       const struct ds_node *h)
 {
-	bool used[256] = {false};
+	_cleanup_free_ bool *used = NULL;
 
-	if (w->n_kids != h->n_kids || h->n_kids > 256)
+	if (w->n_kids != h->n_kids)
 		return false;
+	if (!w->n_kids)
+		return true;
+	if (!(used = calloc(h->n_kids, sizeof(*used))))
+		return false; /* out of memory: a redefine is harmless */
 	for (size_t i = 0; i < w->n_kids; i++) {
 		bool found = false;
 		for (size_t j = 0; j < h->n_kids && !found; j++) {
 			if (w->field->ordered && j != i)
 				continue;
-			if (!used[j] && node_equal(w->kids[i], h->kids[j]))
+			if (!used[j] &&
+			    node_equal(c, w->kids[i], h->kids[j],
+				       w->field->kind == DS_LIST))
 				found = used[j] = true;
 		}
 		if (!found)
@@ -107,18 +167,26 @@ static bool list_equal(const struct ds_node *w, const struct ds_node *h)
 	return true;
 }
 
-static bool node_equal(const struct ds_node *w, const struct ds_node *h)
+static bool node_equal(const struct cmp *c, const struct ds_node *w,
+		       const struct ds_node *h, bool item)
 {
 	if (w->kind != h->kind)
 		return false;
 	switch (w->kind) {
 	case DS_NODE_MAP:
-		return map_equal(w, h);
+		return map_equal(c, w, h, item);
 	case DS_NODE_SEQ:
-		return list_equal(w, h);
+		return list_equal(c, w, h);
 	default:
-		return scalar_equal(w, h);
+		return scalar_equal(c, w, h);
 	}
+}
+
+bool ds_item_contains(const struct ds_node *want, const struct ds_node *have)
+{
+	struct cmp c = {NULL, NULL};
+
+	return node_equal(&c, want, have, false);
 }
 
 static void format_scalar(FILE *f, const struct ds_node *n)
@@ -207,9 +275,9 @@ static int add_change(struct ds_changes *c, const char *path,
 
 /* Walks want in the format's order, descending into maps so that a change
  * is named by its field ("vcpu.current"), not its parent. */
-static int compare_map(const struct ds_field *mf, const struct ds_node *w,
-		       const struct ds_node *h, const char *prefix,
-		       struct ds_changes *c)
+static int compare_map(const struct cmp *cc, const struct ds_field *mf,
+		       const struct ds_node *w, const struct ds_node *h,
+		       const char *prefix, struct ds_changes *c)
 {
 	for (const struct ds_field *f = mf->kids; f->key; f++) {
 		const struct ds_node *wk = ds_node_get(w, f->key);
@@ -225,10 +293,10 @@ static int compare_map(const struct ds_field *mf, const struct ds_node *w,
 		path[plen] = '.';
 		memcpy(path + plen + !!plen, f->key, klen + 1);
 		if (f->kind == DS_MAP && hk)
-			r = compare_map(f, wk, hk, path, c);
-		else if (!hk && f->kind == DS_PRESENCE && !wk->v.b)
+			r = compare_map(cc, f, wk, hk, path, c);
+		else if (!hk && means_none(f, wk))
 			continue;
-		else if (!hk || !node_equal(wk, hk))
+		else if (!hk || !node_equal(cc, wk, hk, false))
 			r = add_change(c, path, wk, hk);
 		if (r < 0)
 			return r;
@@ -236,14 +304,28 @@ static int compare_map(const struct ds_field *mf, const struct ds_node *w,
 	return 0;
 }
 
-int ds_tree_compare(const struct ds_node *want, const struct ds_node *have,
-		    struct ds_changes *ret)
+int ds_tree_compare_ctx(const struct ds_node *want, const struct ds_node *have,
+			const struct ds_compare_ctx *ctx,
+			struct ds_changes *ret)
 {
+	const struct ds_node *arch = ds_node_path(want, "os.arch");
+	struct cmp c = {ctx, NULL};
+	int r;
+
+	if (!arch)
+		arch = ds_node_path(have, "os.arch");
+	c.arch = arch ? arch->str : NULL;
 	*ret = (struct ds_changes){0};
-	int r = compare_map(&ds_schema_domain, want, have, "", ret);
+	r = compare_map(&c, &ds_schema_domain, want, have, "", ret);
 	if (r < 0)
 		ds_changes_finish(ret);
 	return r;
+}
+
+int ds_tree_compare(const struct ds_node *want, const struct ds_node *have,
+		    struct ds_changes *ret)
+{
+	return ds_tree_compare_ctx(want, have, NULL, ret);
 }
 
 void ds_changes_finish(struct ds_changes *c)

@@ -18,15 +18,40 @@ struct ds_changes {
 	size_t n;
 };
 
+/* A machine alias of the host, from libvirt's capabilities: on x86_64,
+ * pc stands for pc-i440fx-7.2 where QEMU 7.2 runs. */
+struct ds_machine_alias {
+	const char *arch; /* x86_64 */
+	const char *alias;
+	const char *canonical;
+};
+
+/* What the host says that the comparison needs; may be all empty. */
+struct ds_compare_ctx {
+	const struct ds_machine_alias *aliases;
+	size_t n_aliases;
+};
+
 /* Lists the fields of want (a file's tree) that differ in have (a tree read
- * from libvirt's XML), in the format's order. Returns 0 or -ENOMEM. */
+ * from libvirt's XML), in the format's order. ctx may be NULL. Returns 0 or
+ * -ENOMEM. */
 int ds_tree_compare(const struct ds_node *want, const struct ds_node *have,
 		    struct ds_changes *ret);
+int ds_tree_compare_ctx(const struct ds_node *want, const struct ds_node *have,
+			const struct ds_compare_ctx *ctx,
+			struct ds_changes *ret);
 void ds_changes_finish(struct ds_changes *c);
 
-/* Whether a file's machine type names libvirt's (pc is pc-i440fx-7.2, q35
- * is pc-q35-7.2, virt is virt-7.2). */
-bool ds_machine_equal(const char *want, const char *have);
+/* Whether a file's machine type names libvirt's. An alias the host knows
+ * (ctx) names its canonical type only; otherwise pc names pc-i440fx-*, q35
+ * names pc-q35-*, and a name without a version names itself followed by
+ * one (virt is virt-7.2). arch may be NULL (any). */
+bool ds_machine_equal(const struct ds_compare_ctx *ctx, const char *arch,
+		      const char *want, const char *have);
+
+/* Whether have holds everything the map want says (a raw fragment's
+ * device, read through the format, in libvirt's). */
+bool ds_item_contains(const struct ds_node *want, const struct ds_node *have);
 
 /* Formats a node's value for people ("512 MiB", "[hd, cdrom]",
  * "{dev: vda, bus: virtio}"); the caller frees it. NULL when out of memory. */

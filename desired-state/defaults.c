@@ -52,7 +52,8 @@ static int vcpu_defaults(struct ds_node *root)
 
 /* Fills in what libvirt requires or adds itself: <os><type>hvm</type>,
  * which every hypervisor the agent drives runs; a disk's type, which
- * follows from its source; all vCPUs online; currentMemory = memory. */
+ * follows from its source; a cdrom's readonly; all vCPUs online;
+ * currentMemory = memory. */
 int ds_tree_defaults(struct ds_node *root)
 {
 	const struct ds_field *osf = ds_field_kid(&ds_schema_domain, "os");
@@ -79,9 +80,17 @@ int ds_tree_defaults(struct ds_node *root)
 		const char *type = ds_node_get(src, "dev")    ? "block"
 				   : ds_node_get(src, "pool") ? "volume"
 							      : "file";
+		struct ds_node *device = ds_node_get(disk, "device");
 		if (!ds_node_get(disk, "type") &&
 		    add_scalar(disk, diskf, "type", type) < 0)
 			return -ENOMEM;
+		/* libvirt makes every cdrom read-only */
+		if (device && device->str && !strcmp(device->str, "cdrom") &&
+		    !ds_node_get(disk, "readonly")) {
+			if (add_scalar(disk, diskf, "readonly", "true") < 0)
+				return -ENOMEM;
+			ds_node_get(disk, "readonly")->v.b = true;
+		}
 	}
 	return vcpu_defaults(root);
 }

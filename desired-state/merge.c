@@ -54,7 +54,32 @@ static int put_copy(xmlNodePtr parent, xmlNodePtr old, xmlNodePtr from)
 }
 
 static int merge_map(xmlNodePtr have, xmlNodePtr want,
-		     const struct ds_field *mf, const struct ds_node *map);
+		     const struct ds_field *mf, const struct ds_node *map,
+		     bool item);
+
+/* Removes what field f renders from have: a list item's field that the
+ * file leaves out and libvirt does not fill in (a cdrom's source: an
+ * eject). An element left with nothing once its attribute is gone goes
+ * too (<boot order='1'/>). */
+static void drop_field(xmlNodePtr have, const struct ds_field *f)
+{
+	const char *at = strchr(f->xml, '@');
+	size_t elen = at ? (size_t)(at - f->xml) : strlen(f->xml);
+	xmlNodePtr h = elen ? ds_xml_path(have, f->xml, elen, false, NULL)
+			    : have;
+
+	if (!h)
+		return;
+	if (at) {
+		xmlUnsetProp(h, BAD_CAST(at + 1));
+		if (h == have || h->properties || xmlFirstElementChild(h))
+			return;
+	} else if (!elen) {
+		return; /* the item's own text: not a field that can go */
+	}
+	xmlUnlinkNode(h);
+	xmlFreeNode(h);
+}
 
 static int merge_scalar(xmlNodePtr have, xmlNodePtr want,
 			const struct ds_field *f)
@@ -157,7 +182,8 @@ static int merge_list(xmlNodePtr have, xmlNodePtr want,
 	nw = list_items(wp, name, wi, 256);
 	for (size_t i = 0; i < nw && i < list->n_kids; i++) {
 		xmlNodePtr h = pair(wi[i], hi, nh, used, name, f->ordered, i);
-		int r = h ? merge_map(h, wi[i], &f->kids[0], list->kids[i])
+		int r = h ? merge_map(h, wi[i], &f->kids[0], list->kids[i],
+				      true)
 			  : put_copy(hp, NULL, wi[i]);
 		if (r < 0)
 			return r;
@@ -195,7 +221,8 @@ static int merge_flags(xmlNodePtr have, xmlNodePtr want,
 }
 
 static int merge_field(xmlNodePtr have, xmlNodePtr want,
-		       const struct ds_field *f, const struct ds_node *n)
+		       const struct ds_field *f, const struct ds_node *n,
+		       bool item)
 {
 	switch (f->kind) {
 	case DS_MAP: {
@@ -208,7 +235,7 @@ static int merge_field(xmlNodePtr have, xmlNodePtr want,
 			: want;
 		if (!h)
 			return -ENOMEM;
-		return w ? merge_map(h, w, f, n) : 0;
+		return w ? merge_map(h, w, f, n, item) : 0;
 	}
 	case DS_LIST:
 		return merge_list(have, want, f, n);
@@ -221,18 +248,25 @@ static int merge_field(xmlNodePtr have, xmlNodePtr want,
 	}
 }
 
+/* Within a list item (item), the fields the file leaves out go, unless
+ * libvirt fills them in: the file gives a device whole. */
 static int merge_map(xmlNodePtr have, xmlNodePtr want,
-		     const struct ds_field *mf, const struct ds_node *map)
+		     const struct ds_field *mf, const struct ds_node *map,
+		     bool item)
 {
 	for (const struct ds_field *f = mf->kids; f->key; f++) {
 		const struct ds_node *n = ds_node_get(map, f->key);
-		if (n && f->xml && merge_field(have, want, f, n) < 0)
+		if (!f->xml)
+			continue;
+		if (n && merge_field(have, want, f, n, item) < 0)
 			return -ENOMEM;
+		if (!n && item && !f->filled)
+			drop_field(have, f);
 	}
 	return 0;
 }
 
 int ds_merge(xmlNodePtr have, xmlNodePtr want, const struct ds_node *tree)
 {
-	return merge_map(have, want, &ds_schema_domain, tree);
+	return merge_map(have, want, &ds_schema_domain, tree, false);
 }

@@ -7,6 +7,8 @@
 #define FIELDS(...) ((const struct ds_field[]){__VA_ARGS__, {0}})
 /* Each field macro takes more designators at its end, such as REQ. */
 #define REQ .required = true
+/* libvirt fills the field in when a list item leaves it out */
+#define FILLED .filled = true
 #define STR(k, x, chk, ...)                                                   \
 	{                                                                     \
 		.key = k, .kind = DS_STR, .xml = x, .check = chk, __VA_ARGS__ \
@@ -133,26 +135,30 @@ static const struct ds_field cpu_fields[] = {
 	       UINT("cores", "@cores", 1, 16384),
 	       UINT("threads", "@threads", 1, 16384))),
     LIST("numa", "numa/cell",
-	 ITEM(NULL, FIELDS(UINT("id", "@id", 0, 16383),
-			   STR("cpus", "@cpus", DS_CHECK_CPUSET),
+	 ITEM(NULL, FIELDS(UINT("id", "@id", 0, 16383, FILLED),
+			   STR("cpus", "@cpus", DS_CHECK_CPUSET, FILLED),
 			   SIZE("memory", "@memory", REQ)))),
     {0},
 };
 
 static const struct ds_field disk_fields[] = {
-    ENUM("type", "@type", VALUES("file", "block", "volume")),
-    ENUM("device", "@device", VALUES("disk", "cdrom", "floppy", "lun")),
+    ENUM("type", "@type", VALUES("file", "block", "volume"), FILLED),
+    ENUM("device", "@device", VALUES("disk", "cdrom", "floppy", "lun"),
+	 FILLED),
     MAP("driver", "driver", "name",
 	FIELDS(
-	    STR("name", "@name", DS_CHECK_TOKEN),
+	    STR("name", "@name", DS_CHECK_TOKEN, FILLED),
 	    ENUM("type", "@type",
 		 VALUES("raw", "qcow2", "qcow", "qed", "vmdk", "vpc", "vdi",
-			"vhd", "iso", "bochs", "cloop", "dmg", "fat", "ploop")),
+			"vhd", "iso", "bochs", "cloop", "dmg", "fat", "ploop"),
+		 FILLED),
 	    ENUM("cache", "@cache",
 		 VALUES("default", "none", "writethrough", "writeback",
-			"directsync", "unsafe")),
+			"directsync", "unsafe"),
+		 .none = "default"),
 	    ENUM("discard", "@discard", VALUES("unmap", "ignore")),
-	    ENUM("io", "@io", VALUES("native", "threads", "io_uring")))),
+	    ENUM("io", "@io", VALUES("native", "threads", "io_uring"))),
+	FILLED),
     MAP("source", "source", NULL,
 	FIELDS(STR("file", "@file", DS_CHECK_PATH),
 	       STR("dev", "@dev", DS_CHECK_PATH),
@@ -162,7 +168,8 @@ static const struct ds_field disk_fields[] = {
 	FIELDS(STR("dev", "@dev", DS_CHECK_TOKEN, REQ),
 	       ENUM("bus", "@bus",
 		    VALUES("virtio", "sata", "scsi", "ide", "usb", "fdc", "sd",
-			   "xen"))),
+			   "xen"),
+		    FILLED)),
 	REQ),
     PRESENCE("readonly", "readonly"),
     PRESENCE("shareable", "shareable"),
@@ -178,19 +185,20 @@ static const struct ds_field interface_fields[] = {
 	       STR("bridge", "@bridge", DS_CHECK_TOKEN),
 	       STR("dev", "@dev", DS_CHECK_TOKEN),
 	       ENUM("mode", "@mode",
-		    VALUES("vepa", "bridge", "private", "passthrough")))),
+		    VALUES("vepa", "bridge", "private", "passthrough"),
+		    FILLED))),
     MAP("model", "model", "type",
-	FIELDS(STR("type", "@type", DS_CHECK_TOKEN, REQ))),
-    STR("mac", "mac@address", DS_CHECK_MAC),
+	FIELDS(STR("type", "@type", DS_CHECK_TOKEN, REQ)), FILLED),
+    STR("mac", "mac@address", DS_CHECK_MAC, FILLED),
     UINT("boot", "boot@order", 1, 65535),
     {0},
 };
 
 static const struct ds_field graphics_fields[] = {
     ENUM("type", "@type", VALUES("vnc", "spice"), REQ),
-    STR("listen", "@listen", DS_CHECK_TOKEN),
-    BOOL("autoport", "@autoport"),
-    INT("port", "@port", -1, 65535),
+    STR("listen", "@listen", DS_CHECK_TOKEN, FILLED),
+    BOOL("autoport", "@autoport", FILLED),
+    INT("port", "@port", -1, 65535, FILLED),
     STR("keymap", "@keymap", DS_CHECK_TOKEN),
     {0},
 };
@@ -203,14 +211,18 @@ static const struct ds_field devices_fields[] = {
     LIST("graphics", "graphics", ITEM("type", graphics_fields)),
     LIST("serials", "serial",
 	 ITEM("type",
-	      FIELDS(CHAR_TYPE, MAP("target", "target", "port",
-				    FIELDS(UINT("port", "@port", 0, 65535)))))),
+	      FIELDS(CHAR_TYPE,
+		     MAP("target", "target", "port",
+			 FIELDS(UINT("port", "@port", 0, 65535, FILLED)),
+			 FILLED)))),
     LIST("consoles", "console",
 	 ITEM("type",
-	      FIELDS(CHAR_TYPE, MAP("target", "target", "type",
-				    FIELDS(ENUM("type", "@type",
-						VALUES("serial", "virtio")),
-					   UINT("port", "@port", 0, 65535)))))),
+	      FIELDS(CHAR_TYPE,
+		     MAP("target", "target", "type",
+			 FIELDS(ENUM("type", "@type",
+				     VALUES("serial", "virtio"), FILLED),
+				UINT("port", "@port", 0, 65535, FILLED)),
+			 FILLED)))),
     {0},
 };
 
@@ -221,8 +233,8 @@ static const struct ds_field domain_fields[] = {
     ENUM("state", NULL, VALUES("running", "shutoff")),
     BOOL("autostart", NULL),
     BOOL("adopt", NULL),
-    STR("title", "title", DS_CHECK_LINE),
-    STR("description", "description", DS_CHECK_NONE),
+    STR("title", "title", DS_CHECK_LINE, .none = ""),
+    STR("description", "description", DS_CHECK_NONE, .none = ""),
     MAP("maxMemory", "maxMemory", "value",
 	FIELDS(SIZE("value", "", REQ), UINT("slots", "@slots", 1, 255))),
     SIZE("memory", "memory", REQ),

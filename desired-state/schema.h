@@ -51,6 +51,13 @@ struct ds_field {
 	enum ds_check check;
 	bool required;
 	bool ordered; /* DS_LIST: the order of items matters */
+	/* How libvirt treats the field, for the comparison: */
+	const char *none; /* the value libvirt writes as no value at all
+			     (cache: default, description: ''): equal to
+			     the field left out */
+	bool filled; /* within a list item (a device), libvirt fills the
+			field in when the file leaves it out; any other
+			field left out of an item must be absent */
 };
 
 /* The root of the format: the fields of a desired-state file. */

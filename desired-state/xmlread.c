@@ -210,3 +210,15 @@ int ds_tree_from_text(const char *xml, size_t len, struct ds_node **ret)
 	ds_xdoc_finish(&doc);
 	return r;
 }
+
+int ds_item_from_xml(const struct ds_xel *el, const struct ds_field *item,
+		     struct ds_node **ret)
+{
+	_cleanup_(ds_node_freep) struct ds_node *n =
+	    new_node(DS_NODE_MAP, NULL, item);
+
+	if (!n || read_map(el, item, n) < 0)
+		return -ENOMEM;
+	*ret = take_ptr(n);
+	return 0;
+}

@@ -609,8 +609,90 @@ int rc_limits_read(virConnectPtr conn, struct rc_limits *l, struct rc_err *e)
 		   : 0;
 }
 
+/* <guest><arch name='x86_64'><machine canonical='pc-i440fx-7.2'>pc</machine>
+ * of the capabilities, every arch and domain type, each alias once. */
+static int read_aliases(const struct ds_xel *caps, struct rc_limits *l)
+{
+	for (const struct ds_xel *g = caps->kids; g; g = g->next) {
+		const struct ds_xel *a =
+		    g->name && !strcmp(g->name, "guest")
+			? ds_xel_child(g, "arch", 4)
+			: NULL;
+		const char *arch = a ? ds_xel_attr(a, "name") : NULL;
+		for (const struct ds_xel *m = arch ? a->kids : NULL; m;
+		     m = m->next) {
+			const char *canon = m->name && !strcmp(m->name, "machine")
+						? ds_xel_attr(m, "canonical")
+						: NULL;
+			_cleanup_free_ char *alias =
+			    canon ? ds_xel_content(m) : NULL;
+			bool seen = false;
+			if (!alias)
+				continue;
+			for (size_t i = 0; i < l->n_aliases && !seen; i++)
+				seen = !strcmp(l->aliases[i].arch, arch) &&
+				       !strcmp(l->aliases[i].alias, alias);
+			if (seen)
+				continue;
+			struct ds_machine_alias *grown = reallocarray(
+			    l->aliases, l->n_aliases + 1, sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			l->aliases = grown;
+			grown[l->n_aliases] = (struct ds_machine_alias){
+			    strdup(arch), take_ptr(alias), strdup(canon)};
+			if (!grown[l->n_aliases].arch ||
+			    !grown[l->n_aliases].canonical) {
+				free((char *)grown[l->n_aliases].arch);
+				free((char *)grown[l->n_aliases].alias);
+				free((char *)grown[l->n_aliases].canonical);
+				return -ENOMEM;
+			}
+			l->n_aliases++;
+		}
+	}
+	return 0;
+}
+
+int rc_limits_learn_aliases(virConnectPtr conn, struct rc_limits *l,
+			    struct rc_err *e)
+{
+	_cleanup_free_ char *caps = NULL;
+	struct ds_xdoc doc;
+	int r;
+
+	if (l->aliases_read)
+		return 0;
+	if (!(caps = virConnectGetCapabilities(conn))) {
+		rc_err_libvirt(e, "virConnectGetCapabilities");
+		return -1;
+	}
+	r = ds_xdoc_read(NULL, caps, strlen(caps), &doc);
+	if (r == 0)
+		r = read_aliases(doc.root, l);
+	ds_xdoc_finish(&doc);
+	if (r < 0) {
+		rc_err_set(e, "out of memory");
+		return -1;
+	}
+	l->aliases_read = true;
+	return 0;
+}
+
+struct ds_compare_ctx rc_limits_compare_ctx(const struct rc_limits *l)
+{
+	return (struct ds_compare_ctx){l ? l->aliases : NULL,
+				       l ? l->n_aliases : 0};
+}
+
 void rc_limits_finish(struct rc_limits *l)
 {
+	for (size_t i = 0; i < l->n_aliases; i++) {
+		free((char *)l->aliases[i].arch);
+		free((char *)l->aliases[i].alias);
+		free((char *)l->aliases[i].canonical);
+	}
+	free(l->aliases);
 	for (size_t i = 0; i < l->n_vcpus; i++) {
 		free(l->vcpus[i].type);
 		free(l->vcpus[i].machine);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "connect.h"
+#include "compare.h"
 #include "node.h"
 #include "xmltree.h"
 
@@ -65,6 +66,11 @@ struct rc_limits {
 	uint64_t host_memory; /* KiB */
 	struct rc_vcpu_limit *vcpus;
 	size_t n_vcpus;
+	/* the host's machine aliases (pc → pc-i440fx-7.2), read from the
+	 * capabilities once a file names an alias for an existing domain */
+	struct ds_machine_alias *aliases;
+	size_t n_aliases;
+	bool aliases_read;
 };
 
 /* Reads a domain's persistent (live false) or live XML into o: its tree,
@@ -112,6 +118,12 @@ void rc_limits_finish(struct rc_limits *l);
  * else virConnectGetMaxVcpus), once. Returns 0, or -1 and e. */
 int rc_limits_learn(virConnectPtr conn, struct rc_limits *l, const char *type,
 		    const char *machine, struct rc_err *e);
+
+/* Reads the host's machine aliases into l, once. Returns 0, or -1 and e. */
+int rc_limits_learn_aliases(virConnectPtr conn, struct rc_limits *l,
+			    struct rc_err *e);
+/* The comparison's view of l. */
+struct ds_compare_ctx rc_limits_compare_ctx(const struct rc_limits *l);
 
 /* The vCPU maximum learnt for a type and machine, or 0 if unknown. */
 unsigned rc_limits_vcpus(const struct rc_limits *l, const char *type,

@@ -20,8 +20,10 @@
  * not be asked for (the domain capabilities are a large reply). */
 static bool vcpus_accepted(const struct ds_domain *d,
 			   const struct rc_observed *o, const char *type,
-			   const struct ds_node *machine)
+			   const struct ds_node *machine,
+			   const struct rc_limits *l)
 {
+	struct ds_compare_ctx ctx = rc_limits_compare_ctx(l);
 	const struct ds_node *had =
 	    o ? ds_node_path(o->config, "vcpu.value") : NULL;
 	const struct ds_node *otype = o ? ds_node_get(o->config, "type") : NULL;
@@ -31,7 +33,8 @@ static bool vcpus_accepted(const struct ds_domain *d,
 	return had && otype && type && !strcmp(type, otype->str) &&
 	       (int64_t)d->vcpu_max <= had->v.i &&
 	       (!machine ||
-		(omachine && ds_machine_equal(machine->str, omachine->str)));
+		(omachine &&
+		 ds_machine_equal(&ctx, NULL, machine->str, omachine->str)));
 }
 
 /* Learns the vCPU maximum of the type and machine planning d takes (o:
@@ -47,7 +50,11 @@ static int learn_limits(virConnectPtr conn, const struct ds_domain *d,
 
 	if (!type && rc_best_type(conn, &l->best_type, e) < 0)
 		return -1;
-	if (!d->vcpu_max || vcpus_accepted(d, o, type, m))
+	/* an alias (pc, q35) is compared with what it names on this host */
+	if (m && o && !strpbrk(m->str, "0123456789") &&
+	    rc_limits_learn_aliases(conn, l, e) < 0)
+		return -1;
+	if (!d->vcpu_max || vcpus_accepted(d, o, type, m, l))
 		return 0;
 	return rc_limits_learn(conn, l, type ? type : l->best_type,
 			       m ? m->str : NULL, e);

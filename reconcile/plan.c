@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "cpuset.h"
+#include "fragments.h"
 #include "merge.h"
 #include "render.h"
 #include "schema.h"
@@ -223,6 +224,19 @@ static int fragment_names(xmlNodePtr domain, char **ret)
 	return 0;
 }
 
+/* Whether devices/<name> is a kind the format lists (disk): the old
+ * fragments' devices of such a kind are set aside by identity, not found
+ * by name. */
+static bool listed_kind(size_t parent, const char *name)
+{
+	const struct ds_field *dev = ds_field_kid(&ds_schema_domain, "devices");
+
+	for (const struct ds_field *f = dev->kids; parent == 1 && f->key; f++)
+		if (f->kind == DS_LIST && !strcmp(f->xml, name))
+			return true;
+	return false;
+}
+
 /* Swaps the old fragments' elements in have for the new ones of want. */
 static int merge_fragments(xmlNodePtr have, xmlNodePtr want,
 			   const char *old_names)
@@ -236,7 +250,8 @@ static int merge_fragments(xmlNodePtr have, xmlNodePtr want,
 		     c = next) {
 			char word[128];
 			next = c->next;
-			if (c->type != XML_ELEMENT_NODE)
+			if (c->type != XML_ELEMENT_NODE ||
+			    listed_kind(p, (const char *)c->name))
 				continue;
 			snprintf(word, sizeof(word), "%s%s", names[p], c->name);
 			const char *at =
@@ -264,6 +279,63 @@ static int merge_fragments(xmlNodePtr have, xmlNodePtr want,
 		}
 	}
 	return 0;
+}
+
+/* Devices of have set aside (unlinked) while a file's fields merge. */
+struct aside {
+	xmlNodePtr *v;
+	size_t n;
+};
+
+static int set_aside(xmlNodePtr have, const struct ds_frag_items *f,
+		     struct aside *a)
+{
+	xmlNodePtr devices = devices_of(have);
+
+	*a = (struct aside){0};
+	if (!f || !f->n || !devices)
+		return 0;
+	if (!(a->v = calloc(f->n, sizeof(*a->v))))
+		return -ENOMEM;
+	for (size_t i = 0; i < f->n; i++) {
+		size_t k = 0;
+		for (xmlNodePtr c = devices->children; c; c = c->next) {
+			if (c->type != XML_ELEMENT_NODE ||
+			    strcmp((const char *)c->name, f->v[i].elem))
+				continue;
+			if (k++ == f->v[i].index) {
+				a->v[a->n++] = c;
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < a->n; i++)
+		xmlUnlinkNode(a->v[i]);
+	return 0;
+}
+
+static int put_back(xmlNodePtr have, struct aside *a)
+{
+	xmlNodePtr devices = devices_of(have);
+
+	if (a->n && !devices &&
+	    !(devices = xmlNewChild(have, NULL, BAD_CAST "devices", NULL)))
+		return -ENOMEM;
+	for (size_t i = 0; i < a->n; i++) {
+		if (!xmlAddChild(devices, a->v[i]))
+			return -ENOMEM;
+		a->v[i] = NULL;
+	}
+	a->n = 0;
+	return 0;
+}
+
+static void free_aside(struct aside *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		xmlFreeNode(a->v[i]);
+	free(a->v);
+	*a = (struct aside){0};
 }
 
 /* The mark a file's domain carries in its persistent config. */
@@ -431,12 +503,14 @@ static int add_set_mark(struct rc_domain_plan *dp, const struct rc_observed *o,
 /* The persistent config: single values through their calls, everything
  * else by one redefine of the domain's own XML with the file's fields. */
 static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
-		       const struct ds_changes *c, const char *dir,
+		       const struct ds_changes *c,
+		       const struct ds_frag_items *frag_items, const char *dir,
 		       struct rc_domain_plan *dp)
 {
 	_cleanup_free_ char *frags = fragments_text(d->root);
 	bool frag_change, mark_change;
 	xmlDocPtr want = NULL, have = NULL;
+	struct aside aside = {0};
 	struct rc_mark m = {0};
 	char *xml = NULL, *why;
 	int r = 0;
@@ -473,13 +547,19 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 		  o->config_xml, strlen(o->config_xml), "domain.xml", NULL,
 		  XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_COMPACT)))
 		r = -ENOMEM;
+	/* the devices fragments gave are the fragments' to change, never
+	 * the lists' to drop: set aside while the file's fields merge */
+	if (r == 0)
+		r = set_aside(xmlDocGetRootElement(have), frag_items, &aside);
 	if (r == 0)
 		r = ds_merge(xmlDocGetRootElement(have),
 			     xmlDocGetRootElement(want), d->root);
-	if (r == 0 && frag_change)
-		r = merge_fragments(xmlDocGetRootElement(have),
-				    xmlDocGetRootElement(want),
-				    o->mark.fragment_names);
+	if (r == 0)
+		r = frag_change ? merge_fragments(xmlDocGetRootElement(have),
+						  xmlDocGetRootElement(want),
+						  o->mark.fragment_names)
+				: put_back(xmlDocGetRootElement(have), &aside);
+	free_aside(&aside);
 	if (r == 0)
 		r = put_mark(xmlDocGetRootElement(have), &m);
 	if (r == 0 && !(xml = doc_text(have)))
@@ -515,6 +595,8 @@ static bool word_in(const char *words, const char *w)
  * guest runs (now, or on an earlier pass: the live mark keeps them), that
  * the running guest still has otherwise. */
 static int plan_pending(const struct ds_domain *d, const struct rc_observed *o,
+			const struct ds_node *live_tree,
+			const struct ds_compare_ctx *ctx,
 			const struct ds_changes *config, bool frag_change,
 			struct rc_domain_plan *dp, char **ret_text)
 {
@@ -524,7 +606,8 @@ static int plan_pending(const struct ds_domain *d, const struct rc_observed *o,
 	FILE *f;
 	int r;
 
-	if (o->live && (r = ds_tree_compare(d->root, o->live, &live)) < 0)
+	if (live_tree &&
+	    (r = ds_tree_compare_ctx(d->root, live_tree, ctx, &live)) < 0)
 		return r;
 	f = open_memstream(&text, &tlen);
 	if (!f) {
@@ -666,19 +749,62 @@ static int copy_mark(const struct rc_mark *from, struct rc_mark *to)
 	return 0;
 }
 
-static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
-			 const char *dir, struct rc_domain_plan *dp)
+/* The trees to compare a file with: libvirt's, less the devices that raw
+ * fragments gave where the format lists their kind (a <disk> under
+ * xml.devices beside devices.disks). */
+struct compared {
+	struct ds_frag_items frag;
+	struct ds_node *config, *live; /* copies, when fragments gave items */
+};
+
+static int compared_trees(const struct rc_observed *o, struct compared *t)
 {
+	*t = (struct compared){0};
+	if (!ds_fragments_list_kinds(o->mark.fragments))
+		return 0;
+	if (ds_fragment_items(o->config, o->mark.fragments, &t->frag) < 0 ||
+	    !(t->config = ds_tree_without(o->config, &t->frag)))
+		return -ENOMEM;
+	if (o->live) {
+		struct ds_frag_items lf;
+		if (ds_fragment_items(o->live, o->mark.fragments, &lf) < 0)
+			return -ENOMEM;
+		t->live = ds_tree_without(o->live, &lf);
+		ds_frag_items_finish(&lf);
+		if (!t->live)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void compared_finish(struct compared *t)
+{
+	ds_frag_items_finish(&t->frag);
+	ds_node_free(t->config);
+	ds_node_free(t->live);
+}
+
+static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
+			 const char *dir, const struct rc_limits *l,
+			 struct rc_domain_plan *dp)
+{
+	struct ds_compare_ctx ctx = rc_limits_compare_ctx(l);
 	_cleanup_free_ char *frags = fragments_text(d->root);
 	_cleanup_free_ char *pending = NULL, *notes = NULL;
 	struct ds_changes c = {0};
+	struct compared t;
 	size_t nlen = 0;
 	FILE *nf;
 	int r;
 
-	if (!frags || ds_tree_compare(d->root, o->config, &c) < 0)
+	if (!frags)
 		return -ENOMEM;
-	r = plan_config(d, o, &c, dir, dp);
+	r = compared_trees(o, &t);
+	if (r == 0)
+		r = ds_tree_compare_ctx(d->root, t.config ? t.config : o->config,
+					&ctx, &c);
+	if (r == 0)
+		r = plan_config(d, o, &c, &t.frag, dir, dp);
 	if (r == 0 && o->active && d->state == DS_STATE_RUNNING) {
 		dp->live_mark_set = true;
 		r = copy_mark(&o->live_mark, &dp->live_mark);
@@ -686,9 +812,9 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 		    !(dp->live_mark_was = rc_mark_format(&o->live_mark)))
 			r = -ENOMEM;
 		if (r == 0)
-			r = plan_pending(d, o, &c,
-					 !str_eq(frags, o->mark.fragments), dp,
-					 &pending);
+			r = plan_pending(d, o, t.live ? t.live : o->live, &ctx,
+					 &c, !str_eq(frags, o->mark.fragments),
+					 dp, &pending);
 		nf = r == 0 ? open_memstream(&notes, &nlen) : NULL;
 		if (r == 0 && !nf)
 			r = -ENOMEM;
@@ -702,6 +828,7 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 	if (r == 0)
 		r = plan_state(d, o, dp);
 	ds_changes_finish(&c);
+	compared_finish(&t);
 	if (r < 0)
 		return r;
 	if (notes && *notes) {
@@ -855,7 +982,7 @@ static int plan_file(const struct ds_entry *e,
 	r = refuse_conflict(d, o, dir, dp);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	return plan_existing(d, o, dir, dp);
+	return plan_existing(d, o, dir, l, dp);
 }
 
 static int plan_orphan(const struct rc_observed *o,
