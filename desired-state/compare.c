@@ -108,8 +108,11 @@ static bool means_none(const struct ds_field *f, const struct ds_node *n)
 				return false;
 		return true;
 	}
-	return f->none && n->kind == DS_NODE_SCALAR && n->str &&
-	       !strcmp(n->str, f->none);
+	if (!f->none || n->kind != DS_NODE_SCALAR || !n->str)
+		return false;
+	if (f->kind == DS_INT || f->kind == DS_UINT)
+		return n->v.i == strtoll(f->none, NULL, 10);
+	return !strcmp(n->str, f->none);
 }
 
 /* Every field the file gives must be equal. Within a list item (a device,
@@ -156,9 +159,8 @@ static bool list_equal(const struct cmp *c, const struct ds_node *w,
 		for (size_t j = 0; j < h->n_kids && !found; j++) {
 			if (w->field->ordered && j != i)
 				continue;
-			if (!used[j] &&
-			    node_equal(c, w->kids[i], h->kids[j],
-				       w->field->kind == DS_LIST))
+			if (!used[j] && node_equal(c, w->kids[i], h->kids[j],
+						   w->field->kind == DS_LIST))
 				found = used[j] = true;
 		}
 		if (!found)

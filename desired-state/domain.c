@@ -12,6 +12,7 @@ void ds_domain_free(struct ds_domain *dom)
 	if (!dom)
 		return;
 	ds_node_free(dom->root);
+	ds_node_free(dom->compared);
 	free(dom->path);
 	free(dom);
 }
@@ -36,6 +37,11 @@ static bool flag_of(const struct ds_node *root, const char *path)
 	const struct ds_node *n = ds_node_path(root, path);
 
 	return n && n->v.b;
+}
+
+const struct ds_node *ds_domain_compared(const struct ds_domain *d)
+{
+	return d->compared ? d->compared : d->root;
 }
 
 /* Reads the values the reconciler acts on out of a checked tree. */
@@ -75,6 +81,17 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 		return -EINVAL;
 	if (ds_tree_defaults(dom->root) < 0)
 		return -ENOMEM;
+	if (ds_node_path(dom->root, "devices.consoles")) {
+		if (!(dom->compared = ds_node_copy(dom->root)))
+			return -ENOMEM;
+		int r = ds_tree_normalise(dom->compared);
+		if (r < 0)
+			return -ENOMEM;
+		if (r == 0) {
+			ds_node_free(dom->compared);
+			dom->compared = NULL;
+		}
+	}
 	domain_summarise(dom);
 	*ret = take_ptr(dom);
 	return 0;

@@ -17,6 +17,9 @@ enum ds_state {
 struct ds_domain {
 	char *path;           /* the file it came from */
 	struct ds_node *root; /* the checked tree */
+	/* root as it compares with libvirt's (ds_tree_normalise), when that
+	 * differs from root; else NULL */
+	struct ds_node *compared;
 	/* Borrowed from root: */
 	const char *name;
 	const char *uuid; /* NULL: libvirt generates one */
@@ -56,6 +59,15 @@ DS_DEFINE_FREEP(struct ds_domain, ds_domain_free)
  * libvirt), so that both say the same when they mean the same. Returns 0
  * or -ENOMEM. */
 int ds_tree_defaults(struct ds_node *root);
+
+/* Rewrites a tree the way libvirt rewrites what it is given, where the
+ * file's own spelling must still render as written: the first console,
+ * when its target is serial, is the first serial port shown twice.
+ * Returns 1 when it changed the tree, 0, or -ENOMEM. */
+int ds_tree_normalise(struct ds_node *root);
+
+/* The tree of d to compare with libvirt's. */
+const struct ds_node *ds_domain_compared(const struct ds_domain *d);
 
 /* Cross-field rules (limits between fields, what libvirt would refuse),
  * reported in the file's own terms. Returns 0 when all hold. */

@@ -1,6 +1,7 @@
 #include "merge.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -65,8 +66,8 @@ static void drop_field(xmlNodePtr have, const struct ds_field *f)
 {
 	const char *at = strchr(f->xml, '@');
 	size_t elen = at ? (size_t)(at - f->xml) : strlen(f->xml);
-	xmlNodePtr h = elen ? ds_xml_path(have, f->xml, elen, false, NULL)
-			    : have;
+	xmlNodePtr h =
+	    elen ? ds_xml_path(have, f->xml, elen, false, NULL) : have;
 
 	if (!h)
 		return;
@@ -182,9 +183,9 @@ static int merge_list(xmlNodePtr have, xmlNodePtr want,
 	nw = list_items(wp, name, wi, 256);
 	for (size_t i = 0; i < nw && i < list->n_kids; i++) {
 		xmlNodePtr h = pair(wi[i], hi, nh, used, name, f->ordered, i);
-		int r = h ? merge_map(h, wi[i], &f->kids[0], list->kids[i],
-				      true)
-			  : put_copy(hp, NULL, wi[i]);
+		int r =
+		    h ? merge_map(h, wi[i], &f->kids[0], list->kids[i], true)
+		      : put_copy(hp, NULL, wi[i]);
 		if (r < 0)
 			return r;
 	}
@@ -269,4 +270,97 @@ static int merge_map(xmlNodePtr have, xmlNodePtr want,
 int ds_merge(xmlNodePtr have, xmlNodePtr want, const struct ds_node *tree)
 {
 	return merge_map(have, want, &ds_schema_domain, tree, false);
+}
+
+const char *ds_machine_family(const char *machine, char *buf, size_t len)
+{
+	const char *dash;
+
+	if (!strcmp(machine, "pc"))
+		machine = "pc-i440fx";
+	else if (!strcmp(machine, "q35"))
+		machine = "pc-q35";
+	snprintf(buf, len, "%s", machine);
+	dash = strrchr(buf, '-');
+	if (dash && dash[1] >= '0' && dash[1] <= '9' &&
+	    strspn(dash + 1, "0123456789.") == strlen(dash + 1))
+		buf[dash - buf] = 0;
+	return buf;
+}
+
+static bool device_boot(const struct ds_node *tree)
+{
+	static const char *const lists[] = {"devices.disks",
+					    "devices.interfaces"};
+
+	for (size_t l = 0; l < DS_ARRAY_SIZE(lists); l++) {
+		const struct ds_node *list = ds_node_path(tree, lists[l]);
+		for (size_t i = 0; list && i < list->n_kids; i++)
+			if (ds_node_get(list->kids[i], "boot"))
+				return true;
+	}
+	return false;
+}
+
+unsigned ds_merge_drops(xmlNodePtr have, const struct ds_node *tree)
+{
+	const struct ds_node *want = ds_node_path(tree, "os.machine");
+	const struct ds_node *boot = ds_node_path(tree, "os.boot");
+	xmlNodePtr type = ds_xml_path(have, "os/type", 7, false, NULL);
+	xmlChar *had = type ? xmlGetProp(type, BAD_CAST "machine") : NULL;
+	char a[128], b[128];
+	unsigned drops = 0;
+
+	if (want && had &&
+	    strcmp(ds_machine_family(want->str, a, sizeof(a)),
+		   ds_machine_family((const char *)had, b, sizeof(b))))
+		drops |= DS_DROP_MACHINE;
+	xmlFree(had);
+	if (device_boot(tree))
+		drops |= DS_DROP_OS_BOOT;
+	else if (boot && boot->n_kids)
+		drops |= DS_DROP_DEV_BOOT;
+	return drops;
+}
+
+static unsigned unlink_children(xmlNodePtr parent, const char *name)
+{
+	unsigned n = 0;
+
+	for (xmlNodePtr c = parent ? parent->children : NULL, next; c;
+	     c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strcmp((const char *)c->name, name)) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+			n++;
+		}
+	}
+	return n;
+}
+
+unsigned ds_merge_drop(xmlNodePtr have, unsigned drops)
+{
+	xmlNodePtr devices = ds_xml_child(have, "devices", 7);
+	unsigned done = 0, n = 0;
+
+	if (drops & DS_DROP_MACHINE) {
+		n = unlink_children(devices, "controller");
+		for (xmlNodePtr c = devices ? devices->children : NULL; c;
+		     c = c->next)
+			n += unlink_children(c, "address");
+		done |= n ? DS_DROP_MACHINE : 0;
+	}
+	if ((drops & DS_DROP_OS_BOOT) &&
+	    unlink_children(ds_xml_child(have, "os", 2), "boot"))
+		done |= DS_DROP_OS_BOOT;
+	if (drops & DS_DROP_DEV_BOOT) {
+		n = 0;
+		for (xmlNodePtr c = devices ? devices->children : NULL; c;
+		     c = c->next)
+			n += unlink_children(c, "boot");
+		done |= n ? DS_DROP_DEV_BOOT : 0;
+	}
+	return done;
 }

@@ -108,6 +108,10 @@ static int render_list(xmlNodePtr el, const struct ds_field *f,
 		xmlNodePtr x = new_child(parent, name, strlen(name), item);
 		if (!x)
 			return -ENOMEM;
+		if (f->kind == DS_FLAGS && f->stated &&
+		    ds_enum_index(f->stated, name) >= 0 &&
+		    !xmlSetProp(x, BAD_CAST "state", BAD_CAST "on"))
+			return -ENOMEM;
 		if (f->kind == DS_LIST && render_map(x, &f->kids[0], item) < 0)
 			return -ENOMEM;
 	}

@@ -46,6 +46,8 @@ struct ds_field {
 	const struct ds_field *kids; /* DS_MAP: fields ending in {0};
 					DS_LIST: the item field */
 	const char *const *values;   /* DS_ENUM, DS_FLAGS: NULL-terminated */
+	const char *const *stated;   /* DS_FLAGS: values libvirt's schema
+					wants with state='on' */
 	int64_t min, max;            /* DS_UINT, DS_INT */
 	const char *shorthand;       /* DS_MAP: what a bare scalar stands for */
 	enum ds_check check;
@@ -55,7 +57,7 @@ struct ds_field {
 	const char *none; /* the value libvirt writes as no value at all
 			     (cache: default, description: ''): equal to
 			     the field left out */
-	bool filled; /* within a list item (a device), libvirt fills the
+	bool filled;      /* within a list item (a device), libvirt fills the
 			field in when the file leaves it out; any other
 			field left out of an item must be absent */
 };

@@ -314,7 +314,13 @@ static int check_disk(const struct ds_node *disk, struct ds_diags *d)
 
 	if (!src && ds_node_get(disk, "source"))
 		return 0; /* given but rejected: already reported */
-	const char *t = type ? type->str : "file";
+	/* without a type, the source says it (as libvirt's own default
+	 * would not: it takes file) */
+	const char *t = type                      ? type->str
+			: ds_node_get(src, "dev") ? "block"
+			: ds_node_get(src, "pool") || ds_node_get(src, "volume")
+			    ? "volume"
+			    : "file";
 	bool removable = str_is(dev, "cdrom") || str_is(dev, "floppy");
 
 	if (!src) {
@@ -358,6 +364,258 @@ static int check_disk(const struct ds_node *disk, struct ds_diags *d)
 	return 0;
 }
 
+static bool is_machine(const struct ds_node *root, const char *alias,
+		       const char *family)
+{
+	const struct ds_node *m = get(root, "os.machine");
+
+	return m && (!strcmp(m->str, alias) ||
+		     !strncmp(m->str, family, strlen(family)));
+}
+
+/* The QEMU driver (kvm, qemu: the types a file without one gets). */
+static bool qemu_driver(const struct ds_node *root)
+{
+	const struct ds_node *t = get(root, "type");
+
+	return !t || str_is(t, "kvm") || str_is(t, "qemu");
+}
+
+/* What libvirt's QEMU driver refuses of a disk, said before the call. */
+static int check_disk_bus(const struct ds_node *root,
+			  const struct ds_node *disk, struct ds_diags *d)
+{
+	const struct ds_node *dev = kid(disk, "device");
+	const struct ds_node *bus = get(disk, "target.bus");
+	const struct ds_node *target = get(disk, "target.dev");
+	const struct ds_node *ro = kid(disk, "readonly");
+	const struct ds_node *shared = kid(disk, "shareable");
+	const struct ds_node *fmt = get(disk, "driver.type");
+	const char *b = bus ? bus->str : NULL;
+	bool cdrom = str_is(dev, "cdrom");
+	int r = 0;
+
+	/* libvirt takes the bus from the target's name when none is given */
+	if (!b && target)
+		b = !strncmp(target->str, "vd", 2)   ? "virtio"
+		    : !strncmp(target->str, "hd", 2) ? "ide"
+		    : !strncmp(target->str, "sd", 2) ? "scsi"
+						     : NULL;
+	if (cdrom && ro && !ro->v.b) {
+		ds_diags_add(d, ro->mark,
+			     "a cdrom is always read-only (libvirt makes it "
+			     "so); leave 'readonly' out");
+		r = -1;
+	}
+	if (!qemu_driver(root))
+		return r;
+	if (ro && ro->v.b && !cdrom && !str_is(dev, "floppy") && b &&
+	    (!strcmp(b, "sata") || !strcmp(b, "ide"))) {
+		ds_diags_add(d, ro->key_mark,
+			     "QEMU has no read-only %s disks; use bus virtio, "
+			     "scsi or usb for a read-only disk",
+			     b);
+		r = -1;
+	}
+	if (cdrom && b && !strcmp(b, "virtio")) {
+		ds_diags_add(d, bus ? bus->mark : target->mark,
+			     "a cdrom cannot be on virtio (no ejectable "
+			     "media there); use sata, scsi or ide");
+		r = -1;
+	}
+	if (b && !strcmp(b, "ide") && is_machine(root, "q35", "pc-q35-")) {
+		ds_diags_add(d, bus ? bus->mark : target->mark,
+			     "machine q35 has no IDE bus; use sata");
+		r = -1;
+	}
+	if (shared && shared->v.b && fmt && !str_is(fmt, "raw")) {
+		ds_diags_add(d, shared->key_mark,
+			     "QEMU shares only raw disks; 'driver.type' is "
+			     "'%s'",
+			     fmt->str);
+		r = -1;
+	}
+	return r;
+}
+
+/* libvirt drops or refuses these combinations of os and cpu fields. */
+static int check_os_cpu(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *fw = get(root, "os.firmware");
+	const struct ds_node *loader = get(root, "os.loader");
+	const struct ds_node *menu = get(root, "os.bootmenu.enable");
+	const struct ds_node *timeout = get(root, "os.bootmenu.timeout");
+	const struct ds_node *boot = get(root, "os.boot");
+	const struct ds_node *mode = get(root, "cpu.mode");
+	const struct ds_node *match = get(root, "cpu.match");
+	const struct ds_node *model = get(root, "cpu.model");
+	const struct ds_node *check = get(root, "cpu.check");
+	bool custom = !mode || str_is(mode, "custom");
+	int r = 0;
+
+	if (str_is(fw, "efi") && loader) {
+		ds_diags_add(d, at(loader),
+			     "with 'firmware: efi' libvirt picks the loader "
+			     "itself and refuses one given; leave 'loader' "
+			     "out, or 'firmware' to give the loader");
+		r = -1;
+	}
+	if (menu && !menu->v.b && timeout) {
+		ds_diags_add(d, at(timeout),
+			     "'timeout' applies to a boot menu that is "
+			     "enabled; libvirt drops it with 'enable: false'");
+		r = -1;
+	}
+	if (boot && boot->n_kids > 4) {
+		ds_diags_add(d, boot->kids[4]->mark,
+			     "'os.boot' takes at most 4 devices; libvirt "
+			     "drops the rest");
+		r = -1;
+	}
+	if (match && !custom) {
+		ds_diags_add(d, at(match),
+			     "'cpu.match' applies to mode custom; libvirt "
+			     "drops it with mode %s",
+			     mode->str);
+		r = -1;
+	}
+	if (model &&
+	    (str_is(mode, "host-passthrough") || str_is(mode, "maximum"))) {
+		ds_diags_add(d, at(model),
+			     "'cpu.model' does not apply to mode %s; libvirt "
+			     "drops it",
+			     mode->str);
+		r = -1;
+	}
+	if (check && custom && !model) {
+		ds_diags_add(d, at(check),
+			     "'cpu.check' needs a 'cpu.model' with mode "
+			     "custom: without one libvirt puts its default "
+			     "CPU, checked 'none', in its place");
+		r = -1;
+	}
+	return r;
+}
+
+static int check_clock(const struct ds_node *root, struct ds_diags *d)
+{
+	static const char *const needs[][2] = {{"timezone", "timezone"},
+					       {"absolute", "start"}};
+	static const char *const only[][2] = {{"timezone", "timezone"},
+					      {"start", "absolute"},
+					      {"adjustment", "variable"},
+					      {"basis", "variable"}};
+	const struct ds_node *clock = get(root, "clock");
+	const struct ds_node *offset = kid(clock, "offset");
+	int r = 0;
+
+	if (!offset)
+		return 0;
+	for (size_t i = 0; i < DS_ARRAY_SIZE(needs); i++)
+		if (str_is(offset, needs[i][0]) &&
+		    !ds_node_get(clock, needs[i][1])) {
+			ds_diags_add(d, at(offset),
+				     "'offset: %s' needs 'clock.%s'",
+				     needs[i][0], needs[i][1]);
+			r = -1;
+		}
+	for (size_t i = 0; i < DS_ARRAY_SIZE(only); i++) {
+		const struct ds_node *k = kid(clock, only[i][0]);
+		if (k && !str_is(offset, only[i][1])) {
+			ds_diags_add(d, at(k),
+				     "'clock.%s' applies to 'offset: %s'",
+				     only[i][0], only[i][1]);
+			r = -1;
+		}
+	}
+	return r;
+}
+
+/* The QEMU driver's lifecycle actions. */
+static int check_lifecycle(const struct ds_node *root, struct ds_diags *d)
+{
+	static const char *const keys[] = {"on_poweroff", "on_reboot",
+					   "on_crash"};
+	int r = 0;
+
+	if (!qemu_driver(root))
+		return 0;
+	for (size_t i = 0; i < DS_ARRAY_SIZE(keys); i++) {
+		const struct ds_node *a = get(root, keys[i]);
+		if (!a || !(str_is(a, "rename-restart") ||
+			    (i < 2 && str_is(a, "preserve"))))
+			continue;
+		ds_diags_add(d, a->mark,
+			     "libvirt's QEMU driver has no '%s' action for "
+			     "'%s'",
+			     a->str, keys[i]);
+		r = -1;
+	}
+	return r;
+}
+
+/* libvirt pairs the first console with the first serial port: a serial
+ * console is that port, and one without a serial port gets port 0. */
+static int check_consoles(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *cons = get(root, "devices.consoles");
+	const struct ds_node *serials = get(root, "devices.serials");
+	const struct ds_node *first, *type, *port;
+
+	if (!cons || !cons->n_kids || cons->kids[0]->bad)
+		return 0;
+	first = cons->kids[0];
+	type = get(first, "target.type");
+	port = get(first, "target.port");
+	if ((type && !str_is(type, "serial")) || !port || port->v.u == 0)
+		return 0;
+	for (size_t i = 0; serials && i < serials->n_kids; i++) {
+		const struct ds_node *sp = get(serials->kids[i], "target.port");
+		if (sp && sp->v.u == port->v.u)
+			return 0;
+	}
+	ds_diags_add(d, port->mark,
+		     "a serial console is a serial port: give a serial port "
+		     "%" PRIu64 " under 'devices.serials' (without one, "
+		     "libvirt makes the console port 0)",
+		     port->v.u);
+	return -1;
+}
+
+/* Graphics ports: libvirt picks one with autoport, and QEMU's VNC server
+ * listens on 5900 and up. */
+static int check_graphics(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *list = get(root, "devices.graphics");
+	int r = 0;
+
+	for (size_t i = 0; list && i < list->n_kids; i++) {
+		const struct ds_node *g = list->kids[i];
+		const struct ds_node *autoport = kid(g, "autoport");
+		const struct ds_node *port = kid(g, "port");
+		if (g->bad || !port)
+			continue;
+		if (autoport && autoport->v.b && port->v.i != -1) {
+			ds_diags_add(d, port->mark,
+				     "a port with 'autoport: true' is not "
+				     "used: libvirt picks the port; give one "
+				     "or the other");
+			r = -1;
+		} else if (autoport && !autoport->v.b && port->v.i == -1) {
+			ds_diags_add(d, port->mark,
+				     "'autoport: false' needs a port; -1 "
+				     "asks libvirt to pick one");
+			r = -1;
+		} else if (str_is(kid(g, "type"), "vnc") && port->v.i >= 0 &&
+			   port->v.i < 5900) {
+			ds_diags_add(d, port->mark,
+				     "a VNC port is 5900 to 65535");
+			r = -1;
+		}
+	}
+	return r;
+}
+
 static int check_disks(const struct ds_node *root, struct ds_diags *d)
 {
 	const struct ds_node *disks = get(root, "devices.disks");
@@ -367,7 +625,8 @@ static int check_disks(const struct ds_node *root, struct ds_diags *d)
 		const struct ds_node *dev = get(disks->kids[i], "target.dev");
 		if (disks->kids[i]->bad)
 			continue;
-		if (check_disk(disks->kids[i], d) < 0)
+		if (check_disk(disks->kids[i], d) < 0 ||
+		    check_disk_bus(root, disks->kids[i], d) < 0)
 			r = -1;
 		for (size_t j = 0; dev && j < i; j++) {
 			const struct ds_node *other =
@@ -422,8 +681,10 @@ static int check_interfaces(const struct ds_node *root, struct ds_diags *d)
 int ds_validate(const struct ds_node *root, struct ds_diags *d)
 {
 	int (*const rules[])(const struct ds_node *, struct ds_diags *) = {
-	    check_vcpus,    check_memory,     check_numa,  check_topology,
-	    check_firmware, check_boot_order, check_disks, check_interfaces,
+	    check_vcpus,    check_memory,     check_numa,      check_topology,
+	    check_firmware, check_boot_order, check_disks,     check_interfaces,
+	    check_os_cpu,   check_clock,      check_lifecycle, check_consoles,
+	    check_graphics,
 	};
 	int r = 0;
 

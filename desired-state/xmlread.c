@@ -126,8 +126,10 @@ static int read_list(const struct ds_xel *el, const struct ds_field *f,
 		if (!name)
 			continue;
 		if (f->kind == DS_FLAGS) {
-			if (ds_enum_index(f->values, name) < 0)
-				continue;
+			const char *state = ds_xel_attr(c, "state");
+			if (ds_enum_index(f->values, name) < 0 ||
+			    (state && !strcmp(state, "off")))
+				continue; /* not one the format knows, or off */
 			item = new_node(DS_NODE_SCALAR, NULL, f);
 			if (item && !(item->str = strdup(name))) {
 				ds_node_free(item);
@@ -194,7 +196,7 @@ int ds_tree_from_xml(const struct ds_xel *domain, struct ds_node **ret)
 	    new_node(DS_NODE_MAP, NULL, &ds_schema_domain);
 
 	if (!root || read_map(domain, &ds_schema_domain, root) < 0 ||
-	    ds_tree_defaults(root) < 0)
+	    ds_tree_defaults(root) < 0 || ds_tree_normalise(root) < 0)
 		return -ENOMEM;
 	*ret = take_ptr(root);
 	return 0;

@@ -614,16 +614,16 @@ int rc_limits_read(virConnectPtr conn, struct rc_limits *l, struct rc_err *e)
 static int read_aliases(const struct ds_xel *caps, struct rc_limits *l)
 {
 	for (const struct ds_xel *g = caps->kids; g; g = g->next) {
-		const struct ds_xel *a =
-		    g->name && !strcmp(g->name, "guest")
-			? ds_xel_child(g, "arch", 4)
-			: NULL;
+		const struct ds_xel *a = g->name && !strcmp(g->name, "guest")
+					     ? ds_xel_child(g, "arch", 4)
+					     : NULL;
 		const char *arch = a ? ds_xel_attr(a, "name") : NULL;
 		for (const struct ds_xel *m = arch ? a->kids : NULL; m;
 		     m = m->next) {
-			const char *canon = m->name && !strcmp(m->name, "machine")
-						? ds_xel_attr(m, "canonical")
-						: NULL;
+			const char *canon =
+			    m->name && !strcmp(m->name, "machine")
+				? ds_xel_attr(m, "canonical")
+				: NULL;
 			_cleanup_free_ char *alias =
 			    canon ? ds_xel_content(m) : NULL;
 			bool seen = false;

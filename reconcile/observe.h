@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "connect.h"
 #include "compare.h"
+#include "connect.h"
 #include "node.h"
 #include "xmltree.h"
 

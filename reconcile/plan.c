@@ -508,16 +508,17 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 		       struct rc_domain_plan *dp)
 {
 	_cleanup_free_ char *frags = fragments_text(d->root);
-	bool frag_change, mark_change;
+	bool frag_change, frag_text_change, mark_change;
 	xmlDocPtr want = NULL, have = NULL;
 	struct aside aside = {0};
+	unsigned drops = 0;
 	struct rc_mark m = {0};
 	char *xml = NULL, *why;
 	int r = 0;
 
 	if (!frags)
 		return -ENOMEM;
-	frag_change = !str_eq(frags, o->mark.fragments);
+	frag_change = frag_text_change = !str_eq(frags, o->mark.fragments);
 	mark_change = !o->mark.present ||
 		      !str_eq(o->mark.file, file_name(d->path)) ||
 		      (dir && !str_eq(o->mark.dir, dir));
@@ -549,8 +550,13 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 		r = -ENOMEM;
 	/* the devices fragments gave are the fragments' to change, never
 	 * the lists' to drop: set aside while the file's fields merge */
-	if (r == 0)
+	if (r == 0) {
+		drops = ds_merge_drops(xmlDocGetRootElement(have), d->root);
+		/* a new machine family: the fragments go in afresh too */
+		if (drops & DS_DROP_MACHINE)
+			frag_change = true;
 		r = set_aside(xmlDocGetRootElement(have), frag_items, &aside);
+	}
 	if (r == 0)
 		r = ds_merge(xmlDocGetRootElement(have),
 			     xmlDocGetRootElement(want), d->root);
@@ -561,15 +567,28 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 				: put_back(xmlDocGetRootElement(have), &aside);
 	free_aside(&aside);
 	if (r == 0)
+		drops = ds_merge_drop(xmlDocGetRootElement(have), drops);
+	if (r == 0)
 		r = put_mark(xmlDocGetRootElement(have), &m);
 	if (r == 0 && !(xml = doc_text(have)))
 		r = -ENOMEM;
 	why = r == 0 ? describe(c, NULL) : NULL;
 	if (r == 0 && why)
-		r = add_action(dp, RC_ACT_REDEFINE, false, 0, xml, "%s%s%s%s",
-			       o->mark.present ? "" : "adopt: ", why,
-			       *why && frag_change ? ", " : "",
-			       frag_change ? "raw xml" : "");
+		r = add_action(
+		    dp, RC_ACT_REDEFINE, false, 0, xml, "%s%s%s%s%s%s%s",
+		    o->mark.present ? "" : "adopt: ", why,
+		    *why && frag_change && frag_text_change ? ", " : "",
+		    frag_change && frag_text_change ? "raw xml" : "",
+		    drops & DS_DROP_MACHINE
+			? "; dropped: the controllers and device addresses "
+			  "libvirt made for the old machine"
+			: "",
+		    drops & DS_DROP_OS_BOOT
+			? "; dropped: os.boot (the devices give the boot order)"
+			: "",
+		    drops & DS_DROP_DEV_BOOT ? "; dropped: the devices' boot "
+					       "order (os.boot gives it)"
+					     : "");
 	else if (r == 0)
 		r = -ENOMEM;
 	free(why);
@@ -606,8 +625,8 @@ static int plan_pending(const struct ds_domain *d, const struct rc_observed *o,
 	FILE *f;
 	int r;
 
-	if (live_tree &&
-	    (r = ds_tree_compare_ctx(d->root, live_tree, ctx, &live)) < 0)
+	if (live_tree && (r = ds_tree_compare_ctx(ds_domain_compared(d),
+						  live_tree, ctx, &live)) < 0)
 		return r;
 	f = open_memstream(&text, &tlen);
 	if (!f) {
@@ -655,6 +674,15 @@ static int plan_pending(const struct ds_domain *d, const struct rc_observed *o,
 	return 0;
 }
 
+/* The balloon target libvirt set when the guest started: the persistent
+ * currentMemory (0 when the config says none). */
+static uint64_t boot_target(const struct rc_observed *o)
+{
+	const struct ds_node *cur = ds_node_get(o->config, "currentMemory");
+
+	return cur ? cur->v.u : 0;
+}
+
 /* The running guest: vCPUs and balloon within the running maxima, never
  * again a value the hypervisor refused or a target already sent. */
 static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
@@ -694,7 +722,8 @@ static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
 			    "maximum of %s",
 			    ftell(notes) ? ", " : "", b,
 			    ds_size_format(o->live_max_memory, a, sizeof(a)));
-		else if (o->live_mark.memory_sent == mem) {
+		else if (o->live_mark.memory_sent == mem ||
+			 (!o->live_mark.memory_sent && boot_target(o) == mem)) {
 			if (set_reason(dp,
 				       "balloon target %s sent; the guest "
 				       "has %s",
@@ -801,8 +830,9 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 		return -ENOMEM;
 	r = compared_trees(o, &t);
 	if (r == 0)
-		r = ds_tree_compare_ctx(d->root, t.config ? t.config : o->config,
-					&ctx, &c);
+		r = ds_tree_compare_ctx(ds_domain_compared(d),
+					t.config ? t.config : o->config, &ctx,
+					&c);
 	if (r == 0)
 		r = plan_config(d, o, &c, &t.frag, dir, dp);
 	if (r == 0 && o->active && d->state == DS_STATE_RUNNING) {
