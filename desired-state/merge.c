@@ -126,17 +126,27 @@ static xmlChar *identity(xmlNodePtr item, const char *list)
 	return NULL;
 }
 
-static size_t list_items(xmlNodePtr parent, const char *name, xmlNodePtr *items,
-			 size_t max)
+/* The children of parent named name, in order; NULL with *n = 0 when
+ * there are none. Returns -ENOMEM, else 0. */
+static int list_items(xmlNodePtr parent, const char *name, xmlNodePtr **ret,
+		      size_t *n)
 {
-	size_t n = 0;
+	size_t count = 0;
 
-	for (xmlNodePtr c = parent ? parent->children : NULL; c && n < max;
-	     c = c->next)
+	*ret = NULL;
+	*n = 0;
+	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+		count += c->type == XML_ELEMENT_NODE &&
+			 !strcmp((const char *)c->name, name);
+	if (!count)
+		return 0;
+	if (!(*ret = calloc(count, sizeof(**ret))))
+		return -ENOMEM;
+	for (xmlNodePtr c = parent->children; c; c = c->next)
 		if (c->type == XML_ELEMENT_NODE &&
 		    !strcmp((const char *)c->name, name))
-			items[n++] = c;
-	return n;
+			(*ret)[(*n)++] = c;
+	return 0;
 }
 
 /* The item of have paired with want's: the same identity when want has
@@ -173,14 +183,15 @@ static int merge_list(xmlNodePtr have, xmlNodePtr want,
 	size_t plen = slash ? (size_t)(slash - f->xml) : 0;
 	xmlNodePtr hp = ds_xml_path(have, f->xml, plen, true, NULL);
 	xmlNodePtr wp = ds_xml_path(want, f->xml, plen, false, NULL);
-	xmlNodePtr hi[256], wi[256];
-	bool used[256] = {false};
+	_cleanup_free_ xmlNodePtr *hi = NULL;
+	_cleanup_free_ xmlNodePtr *wi = NULL;
+	_cleanup_free_ bool *used = NULL;
 	size_t nh, nw;
 
-	if (!hp)
+	if (!hp || list_items(hp, name, &hi, &nh) < 0 ||
+	    list_items(wp, name, &wi, &nw) < 0 ||
+	    (nh && !(used = calloc(nh, sizeof(*used)))))
 		return -ENOMEM;
-	nh = list_items(hp, name, hi, 256);
-	nw = list_items(wp, name, wi, 256);
 	for (size_t i = 0; i < nw && i < list->n_kids; i++) {
 		xmlNodePtr h = pair(wi[i], hi, nh, used, name, f->ordered, i);
 		int r =
