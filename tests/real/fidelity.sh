@@ -38,8 +38,10 @@ if ! virsh_ version >/dev/null 2>&1; then
 	exit 77
 fi
 
-# One run at a time per host: every run removes all vrfid-* domains.
-one_run_at_a_time fidelity
+# One run at a time per host (every run removes all vrfid-* domains), and
+# the libvirt-real suite's lock: the agent suite takes it before it kills
+# and restarts libvirtd.
+one_run_at_a_time libvirt-real
 
 umask 022
 WORK=$(mktemp -d /tmp/vrfid.XXXXXX)
