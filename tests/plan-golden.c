@@ -9,7 +9,10 @@
  *     <domain>…persistent XML…</domain>
  *     <live><domain>…live XML…</domain></live>   (default: the same)
  *   </observed>
- * limits: lines "host-cpus N", "best-type T", "vcpus TYPE [MACHINE] N".
+ * limits: lines "host-cpus N", "best-type T", "vcpus TYPE [MACHINE] N",
+ * "machine ARCH ALIAS CANONICAL" (the host's machine aliases, as libvirt's
+ * capabilities give them: "machine x86_64 pc pc-i440fx-7.2"; without any,
+ * the comparison falls back to the alias's family: pc is pc-i440fx-*).
  * options: words "prune", "empty-dir", "dir=PATH" (the directory planned
  * for, as marks name it; without it, any). */
 #include <dirent.h>
@@ -110,6 +113,13 @@ static int load_limits(struct rc_limits *l)
 		else if (n == 2 && !strcmp(a, "best-type")) {
 			free(l->best_type);
 			l->best_type = strdup(b);
+		} else if (n == 4 && !strcmp(a, "machine")) {
+			l->aliases =
+			    realloc(l->aliases,
+				    (l->n_aliases + 1) * sizeof(*l->aliases));
+			l->aliases[l->n_aliases++] = (struct ds_machine_alias){
+			    strdup(b), strdup(c), strdup(d)};
+			l->aliases_read = true;
 		} else if (n >= 3 && !strcmp(a, "vcpus")) {
 			l->vcpus = realloc(l->vcpus, (l->n_vcpus + 1) *
 							 sizeof(*l->vcpus));
