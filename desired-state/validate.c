@@ -402,7 +402,7 @@ static int check_disk_bus(const struct ds_node *root,
 		    : !strncmp(target->str, "sd", 2) ? "scsi"
 						     : NULL;
 	if (cdrom && ro && !ro->v.b) {
-		ds_diags_add(d, ro->mark,
+		ds_diags_add(d, ro->key_mark,
 			     "a cdrom is always read-only (libvirt makes it "
 			     "so); leave 'readonly' out");
 		r = -1;
@@ -429,10 +429,10 @@ static int check_disk_bus(const struct ds_node *root,
 		r = -1;
 	}
 	if (shared && shared->v.b && fmt && !str_is(fmt, "raw")) {
-		ds_diags_add(d, shared->key_mark,
-			     "QEMU shares only raw disks; 'driver.type' is "
-			     "'%s'",
-			     fmt->str);
+		ds_diags_add(d, fmt->mark,
+			     "QEMU shares only raw disks, and this one is "
+			     "'%s' ('shareable' at line %u)",
+			     fmt->str, shared->key_mark.line);
 		r = -1;
 	}
 	return r;
@@ -556,6 +556,30 @@ static int check_lifecycle(const struct ds_node *root, struct ds_diags *d)
 
 /* libvirt pairs the first console with the first serial port: a serial
  * console is that port, and one without a serial port gets port 0. */
+/* Features of POWER guests: libvirt refuses them for other architectures,
+ * and a file without an arch gets the host's. */
+static int check_features(const struct ds_node *root, struct ds_diags *d)
+{
+	static const char *const power[] = {"htm", "nested-hv", "ccf-assist"};
+	const struct ds_node *f = get(root, "features");
+	const struct ds_node *arch = get(root, "os.arch");
+	int r = 0;
+
+	if (arch && !strncmp(arch->str, "ppc64", 5))
+		return 0;
+	for (size_t i = 0; f && i < f->n_kids; i++)
+		for (size_t j = 0; j < DS_ARRAY_SIZE(power); j++)
+			if (!f->kids[i]->bad && str_is(f->kids[i], power[j])) {
+				ds_diags_add(d, f->kids[i]->mark,
+					     "'%s' is a feature of POWER "
+					     "guests: it needs 'os.arch: "
+					     "ppc64' or 'ppc64le'",
+					     power[j]);
+				r = -1;
+			}
+	return r;
+}
+
 static int check_consoles(const struct ds_node *root, struct ds_diags *d)
 {
 	const struct ds_node *cons = get(root, "devices.consoles");
@@ -609,7 +633,8 @@ static int check_graphics(const struct ds_node *root, struct ds_diags *d)
 		} else if (str_is(kid(g, "type"), "vnc") && port->v.i >= 0 &&
 			   port->v.i < 5900) {
 			ds_diags_add(d, port->mark,
-				     "a VNC port is 5900 to 65535");
+				     "a VNC port is 5900 to 65535 (or -1 with "
+				     "'autoport: true': libvirt picks one)");
 			r = -1;
 		}
 	}
@@ -684,7 +709,7 @@ int ds_validate(const struct ds_node *root, struct ds_diags *d)
 	    check_vcpus,    check_memory,     check_numa,      check_topology,
 	    check_firmware, check_boot_order, check_disks,     check_interfaces,
 	    check_os_cpu,   check_clock,      check_lifecycle, check_consoles,
-	    check_graphics,
+	    check_graphics, check_features,
 	};
 	int r = 0;
 

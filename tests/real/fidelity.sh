@@ -23,7 +23,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 vr_arg "$@"
 START=$(date +%s)
 IMAGES=/var/lib/libvirt/images
-TODO=0
 
 if ! command -v virsh >/dev/null; then
 	echo "fidelity: SKIP: virsh is not installed"
@@ -74,19 +73,6 @@ on_failure() {
 	echo "#   exit status: $RC"
 	sed 's/^/#   stdout: /' "$LAST_OUT"
 	sed 's/^/#   stderr: /' "$LAST_ERR"
-}
-
-# known_bug WHAT WHY COMMAND...: a check of a bug not fixed yet: a failure
-# is reported as TAP's "not ok ... # TODO WHY" and does not fail the suite.
-known_bug() {
-	local what=$1 why=$2
-	shift 2
-	if "$@"; then
-		ok "$what (known bug fixed: remove its known_bug)"
-	else
-		TODO=$((TODO + 1))
-		echo "not ok - $what # TODO $why"
-	fi
 }
 
 # [FILE_TYPE=T] file NAME [STATE [MEMORY]] < BODY: writes
@@ -408,8 +394,7 @@ features: [acpi]
 EOF
 vr apply -c "$URI" "$WORK/q35old"
 check_eq "vrfid-q35old: apply of machine q35 exits 0" 0 "$RC"
-known_bug "vrfid-q35old: pc-q35-5.2 → q35 is redefined (the host's q35 is pc-q35-7.2)" \
-	"q35 has digits, so learn_limits (reconcile/pass.c) never reads the host's aliases for it" \
+check "vrfid-q35old: pc-q35-5.2 → q35 is redefined (the host's q35 is pc-q35-7.2)" \
 	out_has '^vrfid-q35old: redefine: os.machine pc-q35-5.2 → q35'
 
 file bootorder <<EOF
@@ -561,6 +546,5 @@ done
 # ---------------------------------------------------------------- summary
 
 echo "# took $(($(date +%s) - START)) s"
-[ "$TODO" -eq 0 ] || echo "# $TODO known bug(s), marked TODO above"
 echo "fidelity: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
