@@ -391,6 +391,9 @@ static int check_disk_bus(const struct ds_node *root,
 	const struct ds_node *ro = kid(disk, "readonly");
 	const struct ds_node *shared = kid(disk, "shareable");
 	const struct ds_node *fmt = get(disk, "driver.type");
+	const struct ds_node *drv_name = get(disk, "driver.name");
+	const struct ds_node *io = get(disk, "driver.io");
+	const struct ds_node *cache = get(disk, "driver.cache");
 	const char *b = bus ? bus->str : NULL;
 	bool cdrom = str_is(dev, "cdrom");
 	int r = 0;
@@ -417,10 +420,35 @@ static int check_disk_bus(const struct ds_node *root,
 			     b);
 		r = -1;
 	}
-	if (cdrom && b && !strcmp(b, "virtio")) {
+	if (cdrom && b && (!strcmp(b, "virtio") || !strcmp(b, "sd"))) {
 		ds_diags_add(d, bus ? bus->mark : target->mark,
-			     "a cdrom cannot be on virtio (no ejectable "
-			     "media there); use sata, scsi or ide");
+			     "a cdrom cannot be on %s (no ejectable media "
+			     "there); use sata, scsi or ide",
+			     b);
+		r = -1;
+	}
+	if (b && (!strcmp(b, "fdc") != str_is(dev, "floppy"))) {
+		ds_diags_add(d, bus ? bus->mark : target->mark,
+			     "a floppy goes on bus fdc, and only a floppy");
+		r = -1;
+	}
+	if (drv_name && !str_is(drv_name, "qemu")) {
+		ds_diags_add(d, drv_name->mark,
+			     "QEMU's disks have driver name 'qemu'");
+		r = -1;
+	}
+	if (fmt && (str_is(fmt, "iso") || str_is(fmt, "fat"))) {
+		ds_diags_add(d, fmt->mark,
+			     "QEMU reads no '%s' format: an ISO image is "
+			     "'raw'",
+			     fmt->str);
+		r = -1;
+	}
+	if (str_is(io, "native") && !str_is(cache, "none") &&
+	    !str_is(cache, "directsync")) {
+		ds_diags_add(d, io->mark,
+			     "'io: native' needs 'cache: none' or "
+			     "'cache: directsync' in QEMU");
 		r = -1;
 	}
 	if (b && !strcmp(b, "ide") && is_machine(root, "q35", "pc-q35-")) {
@@ -453,6 +481,12 @@ static int check_os_cpu(const struct ds_node *root, struct ds_diags *d)
 	bool custom = !mode || str_is(mode, "custom");
 	int r = 0;
 
+	if (qemu_driver(root) && get(root, "os.type") &&
+	    !str_is(get(root, "os.type"), "hvm")) {
+		ds_diags_add(d, get(root, "os.type")->mark,
+			     "QEMU runs 'hvm' guests only");
+		r = -1;
+	}
 	if (str_is(fw, "efi") && loader) {
 		ds_diags_add(d, at(loader),
 			     "with 'firmware: efi' libvirt picks the loader "
