@@ -19,9 +19,9 @@ int ds_merge(xmlNodePtr have, xmlNodePtr want, const struct ds_node *tree);
 /* What a redefine must drop of libvirt's own so that libvirt takes the
  * file's change instead of refusing it. */
 enum {
-	DS_DROP_MACHINE = 1, /* controllers and device addresses made for
+	DS_DROP_MACHINE = 1,  /* controllers and device addresses made for
 				another machine family (pc ↔ q35) */
-	DS_DROP_OS_BOOT = 2, /* <os><boot>: the file gives device orders */
+	DS_DROP_OS_BOOT = 2,  /* <os><boot>: the file gives device orders */
 	DS_DROP_DEV_BOOT = 4, /* devices' <boot order>: the file gives
 				 os.boot */
 };

@@ -110,7 +110,17 @@ check written
 check test "$(grep -c 'vr.prom: cannot write the metrics file: No such file' "$work/log")" = 1
 mkdir -m 700 "$work/missing"
 check written
-check grep -q 'vr.prom: the metrics file is written again' "$work/log"
+# the metrics file is written after the status file: its line may follow
+logged() {
+  i=0
+  while [ "$i" -lt 200 ]; do
+    grep -q "$1" "$work/log" && return 0
+    sleep 0.05
+    i=$((i + 1))
+  done
+  return 1
+}
+check logged 'vr.prom: the metrics file is written again'
 check test -s "$metrics"
 check stop
 

@@ -152,8 +152,13 @@ if [ "${1:-}" = --background ]; then
   renice -n 19 -p $$ >/dev/null
   for list in "$@"; do
     (
+      # split the list on commas only, so that the steps read their
+      # counts ("P F S") with the usual field separators
       IFS=,
-      for s in $list; do
+      # shellcheck disable=SC2086
+      set -- $list
+      unset IFS
+      for s in "$@"; do
         run_step "$s" || true
       done
     ) &
