@@ -186,11 +186,7 @@ static void progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 		     void *userdata)
 {
 	printf("%s: %s%s: %s\n", dp->name, rc_act_name(a->kind),
-	       a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_MEMORY ||
-		       a->kind == RC_ACT_SET_MARK
-		   ? (a->live ? " (live)" : " (config)")
-		   : "",
-	       a->why);
+	       rc_act_where(a), a->why);
 	fflush(stdout);
 }
 

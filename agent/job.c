@@ -58,12 +58,7 @@ void ag_progress(const struct rc_domain_plan *dp, const struct rc_action *a,
 	}
 
 	ag_log(LOG_NOTICE, "%s (%s): %s%s: %s", dp->name, l->shown,
-	       rc_act_name(a->kind),
-	       a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_MEMORY ||
-		       a->kind == RC_ACT_SET_MARK
-		   ? (a->live ? " (live)" : " (config)")
-		   : "",
-	       a->why);
+	       rc_act_name(a->kind), rc_act_where(a), a->why);
 }
 
 /* Copies limits so that a worker can learn into its own. */

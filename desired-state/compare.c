@@ -208,7 +208,7 @@ static void format_scalar(FILE *f, const struct ds_node *n)
 		fputs(n->v.b ? "true" : "false", f);
 		break;
 	default:
-		fputs(n->str, f);
+		fputs(*n->str ? n->str : "''", f);
 	}
 }
 

@@ -259,6 +259,13 @@ static int run_action(struct domain_apply *x, const struct rc_action *a,
 	case RC_ACT_UNDEFINE:
 		*ret_call = "virDomainUndefineFlags";
 		return undefine(dom, x->opts->delete_nvram);
+	case RC_ACT_SET_METADATA:
+		*ret_call = "virDomainSetMetadata";
+		return virDomainSetMetadata(
+		    dom,
+		    a->value == RC_META_TITLE ? VIR_DOMAIN_METADATA_TITLE
+					      : VIR_DOMAIN_METADATA_DESCRIPTION,
+		    *a->xml ? a->xml : NULL, NULL, NULL, where);
 	}
 	return 0;
 }

@@ -29,8 +29,9 @@ static const char *const phase_names[] = {
 };
 
 static const char *const act_names[] = {
-    "define",        "redefine", "set-mark", "set-vcpus", "set-memory",
-    "set-autostart", "start",    "shutdown", "undefine",  "destroy",
+    "define",     "redefine",      "set-mark", "set-vcpus",
+    "set-memory", "set-autostart", "start",    "shutdown",
+    "undefine",   "set-metadata",  "destroy",
 };
 
 const char *rc_phase_name(enum rc_phase p)
@@ -41,6 +42,19 @@ const char *rc_phase_name(enum rc_phase p)
 const char *rc_act_name(enum rc_act a)
 {
 	return act_names[a];
+}
+
+const char *rc_act_where(const struct rc_action *a)
+{
+	switch (a->kind) {
+	case RC_ACT_SET_VCPUS:
+	case RC_ACT_SET_MEMORY:
+	case RC_ACT_SET_MARK:
+	case RC_ACT_SET_METADATA:
+		return a->live ? " (live)" : " (config)";
+	default:
+		return "";
+	}
 }
 
 __attribute__((format(printf, 2, 3))) static int
@@ -473,9 +487,39 @@ static char *describe(const struct ds_changes *c, bool (*keep)(const char *))
 	return buf;
 }
 
+/* What only a restart brings to a running guest: not the balloon, the
+ * vCPUs online, nor the title and description (set live). */
 static bool restart_field(const char *path)
 {
-	return strcmp(path, "vcpu.current") && strcmp(path, "currentMemory");
+	return strcmp(path, "vcpu.current") && strcmp(path, "currentMemory") &&
+	       strcmp(path, "title") && strcmp(path, "description");
+}
+
+/* The running guest's title and description, set live where the file's
+ * differ (libvirt keeps them with the domain, the guest never sees them). */
+static int plan_metadata(const struct ds_domain *d, const struct ds_node *live,
+			 struct rc_domain_plan *dp)
+{
+	static const char *const keys[] = {"title", "description"};
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct ds_node *w = ds_node_get(d->root, keys[i]);
+		const struct ds_node *h = ds_node_get(live, keys[i]);
+		char *text;
+		if (!w || !strcmp(w->str, h ? h->str : ""))
+			continue;
+		if (!(text = strdup(w->str)))
+			return -ENOMEM;
+		int r = add_action(
+		    dp, RC_ACT_SET_METADATA, true,
+		    i ? RC_META_DESCRIPTION : RC_META_TITLE, text,
+		    "%s %s%s%s → %s%s%s (live)", keys[i], h ? "\"" : "",
+		    h ? h->str : "(none)", h ? "\"" : "", *w->str ? "\"" : "",
+		    *w->str ? w->str : "(none)", *w->str ? "\"" : "");
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* The mark alone: a domain adopted as it is, a file renamed, or a mark
@@ -854,6 +898,9 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 			r = plan_live(d, o, dp, nf);
 			fclose(nf);
 		}
+		if (r == 0) {
+			r = plan_metadata(d, t.live ? t.live : o->live, dp);
+		}
 	}
 	if (r == 0)
 		r = plan_state(d, o, dp);
@@ -1185,6 +1232,7 @@ static void print_action(const struct rc_action *a, FILE *out)
 			ds_size_format(a->value, size, sizeof(size)));
 		break;
 	case RC_ACT_SET_MARK:
+	case RC_ACT_SET_METADATA:
 		fprintf(out, " %s", a->live ? "live" : "config");
 		break;
 	case RC_ACT_SET_AUTOSTART:
@@ -1227,10 +1275,18 @@ static json_object *action_json(const struct rc_action *a)
 
 	json_object_object_add(o, "action",
 			       json_object_new_string(rc_act_name(a->kind)));
-	if (a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_MEMORY ||
-	    a->kind == RC_ACT_SET_MARK)
+	if (*rc_act_where(a))
 		json_object_object_add(o, "live",
 				       json_object_new_boolean(a->live));
+	if (a->kind == RC_ACT_SET_METADATA) {
+		json_object_object_add(
+		    o, "field",
+		    json_object_new_string(a->value == RC_META_TITLE
+					       ? "title"
+					       : "description"));
+		json_object_object_add(o, "text",
+				       json_object_new_string(a->xml));
+	}
 	if (a->kind == RC_ACT_SET_VCPUS || a->kind == RC_ACT_SET_AUTOSTART)
 		json_object_object_add(o, "value",
 				       json_object_new_int64(a->value));

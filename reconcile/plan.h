@@ -31,9 +31,13 @@ enum rc_act {
 	RC_ACT_START,
 	RC_ACT_SHUTDOWN, /* graceful, then destroy after a timeout */
 	RC_ACT_UNDEFINE,
+	RC_ACT_SET_METADATA, /* live: value RC_META_TITLE or _DESCRIPTION,
+				xml the text ("" removes it) */
 	RC_ACT_DESTROY, /* never planned: the forced end of a shutdown, which
 			   apply reports as a call of its own */
 };
+
+enum { RC_META_TITLE, RC_META_DESCRIPTION };
 
 struct rc_action {
 	enum rc_act kind;
@@ -120,6 +124,8 @@ void rc_plan_finish(struct rc_plan *p);
 
 const char *rc_phase_name(enum rc_phase p);
 const char *rc_act_name(enum rc_act a);
+/* " (live)" or " (config)" for the calls that may go either way, else "". */
+const char *rc_act_where(const struct rc_action *a);
 
 /* Number of actions in the plan (libvirt write calls apply would make). */
 size_t rc_plan_count_actions(const struct rc_plan *p);
