@@ -152,6 +152,8 @@ def norm_message(msg, name):
     msg = msg.replace(name, "NAME")
     msg = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z ", "", msg)  # QEMU's time stamps
     msg = re.sub(r"/tmp/[^ ]*|/var/lib/libvirt/images/vrgen-[^ ']*", "PATH", msg)
+    msg = re.sub(r"'[^']*'", "'X'", msg)  # names and values libvirt quotes
+    msg = re.sub(r"0x[0-9a-f]+", "0xN", msg)
     return re.sub(r"\b\d{2,}\b", "N", msg)
 
 
