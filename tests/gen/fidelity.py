@@ -488,8 +488,11 @@ def shrink_finding(suite, f, budget):
         return None, rep.n
     # a running guest that shows the same failure shut off is smaller
     # a file validate refuses stays refused: only the predicate judges it
-    valid = (lambda cands: [True] * len(cands)) if f.kind == "invalid" and not f.edit \
-        else rep.valid
+    # (an edit validate refuses: the file before it must stay valid)
+    valid = rep.valid
+    if f.kind == "invalid":
+        valid = (lambda cands: rep.valid([c[:1] for c in cands])) if f.edit \
+            else (lambda cands: [True] * len(cands))
     small = gen.shrink(trees, rep.predicate, valid, protect=protect, budget=budget)
     return small, rep.n
 

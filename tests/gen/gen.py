@@ -1705,6 +1705,7 @@ class Editor:
                 return None
             n.kids = [n.kids[i] for i in perm]
             return t
+        b = [x["dev"] for x in b]
         want = [b[i] for i in perm]
         return Edit(f"reorder os.boot {b} → {want}", ("os", "boot"), op,
                     [Expect([("os", None), ("boot", None)], ("list", "dev"), want)])
