@@ -296,8 +296,11 @@ class Suite:
         quiet = {c.name for c in self.settled(d, edited, "edit-rewritten", "edit-rewritten",
                                               edit=True, report=stable)}
         for c in edited:
-            if c.name in wrong and (c.name in quiet or c.name in stable):
-                self.add("not-made" if c.name in quiet else "edit-rewritten",
+            # in sync for the edited field: the second apply wrote nothing
+            # for the domain, or nothing that names the field
+            silent = c.name in quiet or not mentions(self.last_calls.get(c.name, []), c.edit)
+            if c.name in wrong and (silent or c.name in stable):
+                self.add("not-made" if silent else "edit-rewritten",
                          wrong[c.name][0], c, wrong[c.name][1], edit=True)
 
     def observe(self, cases):
@@ -322,7 +325,7 @@ class Suite:
         if not cases:
             return []
         rc, out, err = self.lv.run("apply", "-c", a.uri, d)
-        calls = action_lines(out, names)
+        calls = self.last_calls = action_lines(out, names)
         errs = errors(err, names)
         good = []
         for c in cases:
@@ -361,6 +364,18 @@ class Suite:
             else:
                 still.append(c)
         return still
+
+
+def mentions(calls, edit):
+    """Whether calls name the edited field (its path down to a list)."""
+    parts = []
+    for p in edit.path:
+        if isinstance(p, int):
+            break
+        parts.append(p)
+    field = ".".join(parts)
+    return any(f"{field} " in why or why.startswith(field) or
+               (field == "autostart" and act == "set-autostart") for act, why in calls)
 
 
 def edit_kind(e):
@@ -461,16 +476,17 @@ class Reproducer:
                     break
             rc, out, err = lv.run("apply", "-c", a.uri, d)
             calls = action_lines(out, {name: 1})
+            if f.kind == "not-made":
+                return wrong if not mentions(calls.get(name, []), f.case.edit) else None
             if name in calls:
-                return "edit: " + call_key(*calls[name][0]) if f.kind != "not-made" else None
+                return "edit: " + call_key(*calls[name][0])
             rc, out, err = lv.run("plan", "-c", a.uri, d)
             b = plan_blocks(out, {name: 1}).get(name)
             if b and (b[0] not in ("in-sync", "restart-required") or
                       any(l.startswith("+") for l in b[1])):
                 first = next((l for l in b[1] if l.startswith("+")), b[0])
                 m = re.match(r"\+ ([a-z-]+)(?: (?:live|config) \S+)?: (.*)", first)
-                return "edit: plan: " + (call_key(m.group(1), m.group(2)) if m else b[0]) \
-                    if f.kind != "not-made" else None
+                return "edit: plan: " + (call_key(m.group(1), m.group(2)) if m else b[0])
             return wrong
         finally:
             lv.remove([name])
