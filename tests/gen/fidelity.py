@@ -563,10 +563,11 @@ def main():
         print("generative: SKIP: virsh is not installed")
         return 77
     lv = Libvirt(a.uri, a.vr)
+    # the locks first: a suite that holds them may be restarting libvirtd
+    locks = open_locks()  # noqa: F841 (held until exit)
     if lv.virsh("version", timeout=30).returncode != 0:
         print(f"generative: SKIP: {a.uri} does not answer")
         return 77
-    locks = open_locks()  # noqa: F841 (held until exit)
     os.umask(0o022)  # plan and apply refuse group- or other-writable files
     work = tempfile.mkdtemp(prefix="vrgen.")
     image_dir = f"/var/lib/libvirt/images/vrgen-{os.getpid()}"
