@@ -499,7 +499,9 @@ class Reproducer:
 def shrink_finding(suite, f, budget):
     rep = Reproducer(suite, f)
     trees = (f.case.tree, f.case.edited()) if f.edit else (f.case.tree,)
-    protect = (f.case.edit.path,) if f.edit else ()
+    # state and type stay: a shut-off file without its state would start
+    # (64 GiB guests), and one without its type would be a KVM guest
+    protect = ((f.case.edit.path,) if f.edit else ()) + (("state",), ("type",))
     if not rep.predicate(trees):
         return None, rep.n
     # a running guest that shows the same failure shut off is smaller
