@@ -1,0 +1,2127 @@
+#!/usr/bin/env python3
+"""The generative test's generator: valid desired-state files made from the
+format's own table (schema-dump prints desired-state/schema.c as JSON), so
+that it follows the table as it grows. What it knows by heart is only the
+rules between fields (desired-state/validate.c), the value forms (units,
+CPU sets, booleans, shorthands, YAML spellings) and what the QEMU driver of
+this host refuses on its own (HOST_REFUSES). Seeded and reproducible: file i
+of seed S is the same whatever --count.
+
+It also makes one-field edits with what libvirt's XML must show afterwards,
+and shrinks a failing file to a minimal one (shrink()).
+
+  gen.py --schema-dump PROG [--seed S] [--count N] --out DIR
+         [--running-fraction F] [--edit] [--capabilities FILE]
+
+Python 3 standard library only.
+"""
+
+import argparse
+import copy
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+
+# --------------------------------------------------------------- the table
+
+
+def load_schema(source):
+    """The format's table: from a JSON file, or by running schema-dump."""
+    if source.endswith(".json"):
+        with open(source) as f:
+            return json.load(f)
+    return json.loads(subprocess.run([source], check=True, capture_output=True,
+                                     text=True).stdout)
+
+
+def kid(field, key):
+    for k in field.get("kids") or []:
+        if k["key"] == key:
+            return k
+    return None
+
+
+def field_at(schema, path):
+    """The field of a path of keys and list indexes, or None."""
+    f = schema
+    for p in path:
+        if isinstance(p, int):
+            if f["kind"] not in ("list", "flags", "xml"):
+                return None
+            if f["kind"] != "list":
+                return f
+            f = f["kids"][0]
+        else:
+            f = kid(f, p)
+            if f is None:
+                return None
+    return f
+
+
+def dotted(path):
+    """'devices.disks[].driver.cache' for ('devices', 'disks', 0, ...)."""
+    out = ""
+    for p in path:
+        out += "[]" if isinstance(p, int) else ("." if out else "") + p
+    return out
+
+
+# ------------------------------------------------------------ value forms
+
+UNIT_POWERS = "kmgtpe"
+
+
+def size_kib(text):
+    """A size as desired-state/units.c reads it, in KiB; None if refused."""
+    m = re.fullmatch(r"\s*(\d+)\s*(\S*)\s*", str(text))
+    if not m:
+        return None
+    n, u = int(m.group(1)), m.group(2)
+    if u == "" or u.lower() == "kib":
+        scale = 1024
+    elif u.lower() in ("b", "byte", "bytes"):
+        scale = 1
+    else:
+        p = UNIT_POWERS.find(u[0].lower())
+        if p < 0:
+            return None
+        if len(u) == 1 or u[1:].lower() == "ib":
+            base = 1024
+        elif u[1:] in ("b", "B"):
+            base = 1000
+        else:
+            return None
+        scale = base ** (p + 1)
+    return -(-n * scale // 1024)
+
+
+def size_spellings(kib, rnd):
+    """Spellings of a size of kib KiB: integers, every unit, cases, spaces,
+    bytes that round up."""
+    out = [str(kib), f"{kib} KiB", f"{kib}k", f"{kib} K", f"{kib} kib",
+           f"{kib * 1024} b", f"{kib * 1024} bytes", f"{kib * 1024}B"]
+    if kib > 1:
+        out.append(f"{kib * 1024 - rnd.randint(1, 1023)} b")  # rounds up
+    for p, letter in enumerate("KMGTP"):
+        for base, suffixes in ((1024, ["", "iB", "ib", "IB"]), (1000, ["B", "b"])):
+            scale = base ** (p + 1)
+            bytes_ = kib * 1024
+            if bytes_ % scale == 0 and not (base == 1024 and p == 0):
+                n = bytes_ // scale
+                for s in suffixes:
+                    lt = letter if rnd.random() < 0.7 else letter.lower()
+                    out.append(f"{n}{rnd.choice(['', ' '])}{lt}{s}")
+            elif base == 1000 and p < 3:
+                # a decimal unit that rounds up to the same KiB
+                n = bytes_ // scale
+                if n and size_kib(f"{n} {letter}B") == kib:
+                    out.append(f"{n} {letter}B")
+    out = [s for s in out if size_kib(s) == kib]
+    return out
+
+
+def cpuset_parse(text):
+    """libvirt's CPU-set syntax to a set of ints."""
+    if isinstance(text, (set, frozenset)):
+        return set(text)
+    inc, exc = set(), set()
+    for part in str(text).split(","):
+        part = part.strip()
+        neg = part.startswith("^")
+        part = part.lstrip("^")
+        if "-" in part:
+            a, b = part.split("-")
+            s = set(range(int(a), int(b) + 1))
+        else:
+            s = {int(part)}
+        (exc if neg else inc).update(s)
+    return inc - exc
+
+
+def cpuset_format(cpus):
+    """A set of ints as libvirt prints it: '0-3,6'."""
+    out, run = [], []
+    for c in sorted(cpus):
+        if run and c == run[-1] + 1:
+            run.append(c)
+        else:
+            if run:
+                out.append(run)
+            run = [c]
+    if run:
+        out.append(run)
+    return ",".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in out)
+
+
+def cpuset_spell(cpus, rnd):
+    """A spelling of a non-empty set of CPUs: ranges, lists, exclusions."""
+    cpus = sorted(cpus)
+    forms = [cpuset_format(cpus), ",".join(map(str, cpus))]
+    if len(cpus) > 1:
+        forms.append(",".join(map(str, reversed(cpus))))
+    lo, hi = cpus[0], cpus[-1]
+    holes = sorted(set(range(lo, hi + 1)) - set(cpus))
+    if hi > lo:
+        forms.append(f"{lo}-{hi}" + "".join(f",^{h}" for h in holes))
+    if not holes and hi + 1 < 64:
+        forms.append(f"{lo}-{hi + 1},^{hi + 1}")
+    return rnd.choice([f for f in forms if cpuset_parse(f) == set(cpus)])
+
+
+# What the QEMU driver refuses on its own, that validate cannot know without
+# a connection (other drivers take these values): never generated here.
+HOST_REFUSES = {
+    "os.type": ({"linux", "xen", "xenpvh", "exe"}, "QEMU runs hvm guests"),
+    "on_poweroff": ({"preserve", "rename-restart"}, "not in the QEMU driver"),
+    "on_reboot": ({"preserve", "rename-restart"}, "not in the QEMU driver"),
+    "on_crash": ({"rename-restart"}, "not in the QEMU driver"),
+    "devices.disks[].driver.type": ({"iso", "fat"}, "not QEMU storage formats"),
+}
+
+# libvirt's disk naming: the target name's prefix per bus, and the buses a
+# device may sit on (floppy: fdc only; lun: virtio or scsi; cdrom: not
+# virtio or sd); ide only on i440fx (pc) machines.
+BUS_PREFIX = {"virtio": "vd", "sata": "sd", "scsi": "sd", "ide": "hd",
+              "usb": "sd", "fdc": "fd", "sd": "sd", "xen": "xvd"}
+DEVICE_BUSES = {"disk": ["virtio", "sata", "scsi", "ide", "usb", "sd", "xen"],
+                "cdrom": ["sata", "scsi", "ide", "usb"],
+                "floppy": ["fdc"], "lun": ["virtio", "scsi"]}
+PREFIX_LIMIT = {"hd": 4, "fd": 2}
+
+NIC_MODELS = ["virtio", "e1000", "e1000e", "rtl8139", "ne2k_pci", "pcnet"]
+KEYMAPS = ["en-us", "de", "fr", "en-gb", "ja"]
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "fox", "golf", "hotel",
+         "x86", "db-01", "web_2", "a.b", "e+f"]
+ODD_WORDS = ["c:d", "g/h", "i@j"]  # words too, rarer
+LINES = ["Web frontend", "db primary, do not touch", "ünïcödé title ✓",
+         "colon: inside", "a # not a comment", "  leading spaces", "x",
+         "quotes ' and \"", "[brackets] {braces}", "trailing colon:",
+         "- dash first", "yes", "null", "123", "0x1F", "1.5", "~", "@at"]
+TEXTS = LINES + ["two\nlines", "several\nlines\n\nwith a gap\n",
+                 "tab\tinside", "ends with newline\n"]
+
+# Raw XML fragments, each with where libvirt shows what it adds.
+DEVICE_FRAGMENTS = [
+    ("<watchdog model='i6300esb' action='reset'/>", "watchdog"),
+    ("<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>",
+     "rng"),
+    ("<input type='tablet' bus='usb'/>", "input[@type='tablet']"),
+    ("<panic model='isa'/>", "panic"),
+]
+DOMAIN_FRAGMENTS = [
+    ("<pm><suspend-to-mem enabled='no'/><suspend-to-disk enabled='no'/></pm>",
+     "pm"),
+    ("<iothreads>2</iothreads>", "iothreads"),
+]
+SYSINFO = ("<sysinfo type='smbios'><system><entry name='manufacturer'>"
+           "vrgen</entry><entry name='product'>gen</entry></system></sysinfo>")
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+OVMF_CODE_SB = "/usr/share/OVMF/OVMF_CODE_4M.ms.fd"
+OVMF_VARS_SB = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
+NVRAM_DIR = "/var/lib/libvirt/qemu/nvram"
+
+
+class Host:
+    """What the generator knows of the host: machine types and their
+    aliases (virsh capabilities), CPU models, host CPUs, where images go."""
+
+    def __init__(self, capabilities=None, image_dir="/var/lib/libvirt/images/vrgen",
+                 host_cpus=None, cpu_models=None):
+        self.image_dir = image_dir
+        self.host_cpus = host_cpus or os.cpu_count() or 1
+        self.canonical = {"pc": "pc-i440fx-7.2", "q35": "pc-q35-7.2"}
+        self.machines = ["pc", "q35"]
+        self.cpu_models = cpu_models or ["qemu64", "qemu32", "kvm64",
+                                         "Nehalem", "Skylake-Client", "EPYC"]
+        if capabilities:
+            self.read_capabilities(capabilities)
+
+    def read_capabilities(self, text):
+        import xml.etree.ElementTree as ET
+        root = ET.fromstring(text)
+        for guest in root.findall("guest"):
+            arch = guest.find("arch")
+            if arch is None or arch.get("name") != "x86_64":
+                continue
+            names = []
+            for m in arch.findall("machine"):
+                name = m.text.strip()
+                if m.get("canonical"):
+                    self.canonical[name] = m.get("canonical")
+                if m.get("deprecated") == "yes" or not re.match(r"(pc|q35)", name):
+                    continue
+                names.append(name)
+            if names:
+                self.machines = sorted(set(names))
+
+    def family(self, machine):
+        m = self.canonical.get(machine, machine)
+        return "q35" if "q35" in m else "pc"
+
+    def expand(self, machine):
+        return self.canonical.get(machine, machine)
+
+
+# ------------------------------------------------------------ the tree
+#
+# A file is a tree of Nodes that mirrors its meaning (maps, lists, values)
+# and remembers its spelling: flow or block, a shorthand, {value: x}, a
+# list of one written as its item, quotes, comments. Edits and the
+# shrinker change nodes; emit() writes the text.
+
+
+class Node:
+    __slots__ = ("kind", "field", "kids", "value", "text", "style", "comment")
+
+    def __init__(self, kind, field, kids=None, value=None, text=None,
+                 style="block", comment=None):
+        self.kind, self.field, self.kids = kind, field, kids
+        self.value, self.text, self.style = value, text, style
+        self.comment = comment
+
+    def clone(self):
+        """A copy that shares the table's fields."""
+        kids = None
+        if self.kind == "map":
+            kids = [(k, v.clone()) for k, v in self.kids]
+        elif self.kind == "seq":
+            kids = [v.clone() for v in self.kids]
+        return Node(self.kind, self.field, kids, self.value, self.text, self.style,
+                    self.comment)
+
+    def get(self, key):
+        for k, v in self.kids:
+            if k == key:
+                return v
+        return None
+
+    def sem(self):
+        """The meaning: dicts, lists and values."""
+        if self.kind == "map":
+            return {k: v.sem() for k, v in self.kids}
+        if self.kind == "seq":
+            return [v.sem() for v in self.kids]
+        return self.value
+
+
+def node_at(tree, path):
+    n = tree
+    for p in path:
+        if n is None:
+            return None
+        if isinstance(p, int):
+            if n.kind != "seq" or p >= len(n.kids):
+                return None
+            n = n.kids[p]
+        else:
+            if n.kind != "map":
+                return None
+            n = n.get(p)
+    return n
+
+
+def sem_at(sem, path):
+    for p in path:
+        if isinstance(p, int):
+            if not isinstance(sem, list) or p >= len(sem):
+                return None
+            sem = sem[p]
+        else:
+            if not isinstance(sem, dict) or p not in sem:
+                return None
+            sem = sem[p]
+    return sem
+
+
+PLAIN_BAD_START = set("-?:,[]{}#&*!|>'\"%@`")
+YAML_SPECIAL = re.compile(
+    r"^(~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|"
+    r"NO|on|On|ON|off|Off|OFF|y|Y|n|N|[-+]?(\d[\d_]*)?(\.\d*)?([eE][-+]?\d+)?|"
+    r"0x[0-9a-fA-F]+|0o[0-7]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|<<|=)$")
+
+
+def plain_ok(s, flow, typed=False):
+    """Whether s may be written unquoted; typed: the field reads numbers and
+    words itself, so YAML's own resolution of them does not matter."""
+    if s == "" or s != s.strip() or s[0] in PLAIN_BAD_START:
+        return False
+    if any(c in s for c in "\n\t\r") or ": " in s or " #" in s or s.endswith(":"):
+        return False
+    if flow and (any(c in s for c in ",[]{}") or ":" in s):
+        return False
+    return typed or not YAML_SPECIAL.match(s)
+
+
+def quote(s, style):
+    if style == "single" and "\n" not in s and "\t" not in s:
+        return "'" + s.replace("'", "''") + "'"
+    out = '"'
+    for c in s:
+        out += {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"}.get(c, c)
+    return out + '"'
+
+
+def scalar_token(n, flow):
+    """The YAML text of a scalar node in a flow or block context."""
+    q, s = n.text
+    if q == "plain":
+        kind = n.field.get("kind")
+        if kind in ("bool", "presence") or plain_ok(s, flow, kind not in ("str", "flags", "xml")):
+            return s
+        return quote(s, "double")
+    return quote(s, q)
+
+
+def is_inline(n):
+    return n.kind == "scalar" or n.style in ("flow", "short") or \
+        (n.kind == "seq" and n.style == "single" and len(n.kids) == 1 and is_inline(n.kids[0])) or \
+        (n.kind in ("map", "seq") and not n.kids)
+
+
+def inline(n):
+    """A node on one line (flow)."""
+    if n.kind == "scalar":
+        tok = scalar_token(n, True)
+        return "{value: %s}" % tok if n.style == "wrapped" else tok
+    if n.kind == "map":
+        sh = n.field.get("shorthand")
+        if n.style == "short" and sh and len(n.kids) == 1 and n.kids[0][0] == sh \
+                and n.kids[0][1].kind == "scalar" and n.kids[0][1].style != "wrapped":
+            return scalar_token(n.kids[0][1], True)
+        return "{" + ", ".join(f"{k}: {inline(v)}" for k, v in n.kids) + "}"
+    if n.style == "single" and len(n.kids) == 1:
+        return inline(n.kids[0])
+    return "[" + ", ".join(inline(v) for v in n.kids) + "]"
+
+
+def block_scalar(n, indent):
+    """A multi-line text as a literal block, when it can be one."""
+    q, s = n.text
+    if q != "literal" or "\n" not in s or s != s.lstrip(" \n") or "\t" in s:
+        return None
+    body = s[:-1] if s.endswith("\n") else s
+    if s.endswith("\n\n") or any(l.strip() == "" and l != "" for l in body.split("\n")):
+        return None
+    chomp = "" if s.endswith("\n") else "-"
+    pad = " " * (indent + 2)
+    return ["|" + chomp] + [pad + l if l else "" for l in body.split("\n")]
+
+
+def block(n, indent):
+    """A node in block style: its lines, each without the indentation of
+    the key or dash that introduces it (the caller adds that)."""
+    pad = " " * indent
+    lines = []
+    if n.kind == "map":
+        for k, v in n.kids:
+            c = f"  # {v.comment}" if v.comment else ""
+            if v.kind == "scalar" and v.text[0] == "literal":
+                bl = block_scalar(v, indent)
+                if bl:
+                    lines.append(f"{pad}{k}: {bl[0]}{c}")
+                    lines.extend(bl[1:])
+                    continue
+            if is_inline(v) or v.kind == "scalar":
+                lines.append(f"{pad}{k}: {inline(v)}{c}")
+            else:
+                lines.append(f"{pad}{k}:{c}")
+                sub = indent + 2 if v.kind == "map" or v.style != "compact" else indent
+                lines.extend(block(v, sub))
+        return lines
+    for v in n.kids:
+        if is_inline(v) or v.kind == "scalar":
+            lines.append(f"{pad}- {inline(v)}")
+        elif v.kind == "map":
+            sub = block(v, indent + 2)
+            lines.append(f"{pad}- {sub[0].lstrip()}")
+            lines.extend(sub[1:])
+        else:
+            lines.append(f"{pad}-")
+            lines.extend(block(v, indent + 2))
+    return lines
+
+
+def emit(tree, header=None):
+    """The file's text."""
+    out = []
+    if header:
+        out += [f"# {l}" for l in header.splitlines()]
+    if tree.style == "flow":
+        out.append(inline(tree))
+    else:
+        out += block(tree, 0)
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------- the rules
+
+
+def check(sem, host):
+    """The rules between fields (validate.c) and the host's (HOST_REFUSES,
+    libvirt's disk naming), on a file's meaning: a list of problems."""
+    bad = []
+    vcpu = sem.get("vcpu", {})
+    nv = vcpu.get("value", 1) if vcpu else 1
+    if vcpu.get("current", 1) > nv:
+        bad.append("vcpu.current > value")
+    if "cpuset" in vcpu and vcpu.get("placement") == "auto":
+        bad.append("cpuset with placement auto")
+    if "cpuset" in vcpu and max(cpuset_parse(vcpu["cpuset"])) >= host.host_cpus:
+        bad.append("cpuset beyond host CPUs")
+    mem = sem.get("memory")
+    if mem is None or mem <= 0:
+        bad.append("memory")
+    elif "currentMemory" in sem and sem["currentMemory"] > mem:
+        bad.append("currentMemory > memory")
+    cpu = sem.get("cpu", {})
+    mm = sem.get("maxMemory")
+    if mm is not None:
+        if mem is not None and mem > mm["value"]:
+            bad.append("memory > maxMemory")
+        if "slots" not in mm or "numa" not in cpu:
+            bad.append("maxMemory needs slots and numa")
+    cells = cpu.get("numa")
+    if cells is not None:
+        seen, total = set(), 0
+        for i, c in enumerate(cells):
+            total += c["memory"]
+            if "id" in c and c["id"] != i:
+                bad.append("numa id")
+            if "cpus" in c:
+                s = cpuset_parse(c["cpus"])
+                if max(s) >= nv or s & seen:
+                    bad.append("numa cpus")
+                seen |= s
+        if total != mem:
+            bad.append("numa memory total")
+    topo = cpu.get("topology")
+    if topo is not None:
+        if not all(k in topo for k in ("sockets", "cores", "threads")):
+            bad.append("topology incomplete")
+        else:
+            p = topo["sockets"] * topo["cores"] * topo["threads"] * topo.get("dies", 1)
+            if p != nv:
+                bad.append("topology product")
+    os_ = sem.get("os", {})
+    feats = sem.get("features", [])
+    uefi = os_.get("firmware") == "efi" or "nvram" in os_ or \
+        os_.get("loader", {}).get("type") == "pflash"
+    if uefi and "acpi" not in feats:
+        bad.append("uefi without acpi")
+    if os_.get("loader", {}).get("secure") and ("smm" not in feats or
+                                                os_.get("arch", "x86_64") != "x86_64"):
+        bad.append("QEMU: secure boot needs smm and x86_64")
+    if os_.get("bios", {}).get("useserial") and \
+            not sem.get("devices", {}).get("serials"):
+        bad.append("useserial without serial")
+    xml_dom = sem.get("xml", {}).get("domain", [])
+    if os_.get("smbios", {}).get("mode") == "sysinfo" and \
+            not any("<sysinfo" in x for x in xml_dom):
+        bad.append("sysinfo")
+    devs = sem.get("devices", {})
+    orders = [d["boot"] for l in ("disks", "interfaces") for d in devs.get(l, [])
+              if "boot" in d]
+    if orders and "boot" in os_:
+        bad.append("boot order with os.boot")
+    if len(orders) != len(set(orders)):
+        bad.append("boot orders")
+    fam = host.family(os_.get("machine", "pc"))
+    targets = []
+    for d in devs.get("disks", []):
+        t = d.get("type", "block" if "dev" in d.get("source", {}) else
+                  "volume" if "pool" in d.get("source", {}) else "file")
+        src = d.get("source")
+        need = {"file": {"file"}, "block": {"dev"}, "volume": {"pool", "volume"}}[t]
+        device = d.get("device", "disk")
+        if src is None:
+            if device not in ("cdrom", "floppy"):
+                bad.append("disk without source")
+        elif set(src) != need:
+            bad.append("disk source")
+        tgt = d["target"]["dev"]
+        targets.append(tgt)
+        bus = d["target"].get("bus") or next(
+            (b for p, b in (("xvd", "xen"), ("vd", "virtio"), ("sd", "scsi"), ("hd", "ide"),
+                            ("fd", "fdc")) if tgt.startswith(p)), None)
+        if bus and bus not in DEVICE_BUSES.get(device, []):
+            bad.append("disk bus")
+        if bus == "ide" and fam != "pc":
+            bad.append("ide on q35")
+        drv = d.get("driver", {})
+        if drv.get("io") == "native" and drv.get("cache") not in ("none", "directsync"):
+            bad.append("QEMU: io native needs cache none or directsync")
+        if device == "lun" and ("serial" in d or drv.get("type", "raw") != "raw"):
+            bad.append("QEMU: a lun is raw, without a serial")
+        if d.get("shareable") and drv.get("type") != "raw":
+            bad.append("QEMU: shareable needs raw")
+        if bus == "sd" and "serial" in d:
+            bad.append("QEMU: no serial on the sd bus")
+        if device == "disk" and d.get("readonly") and bus in ("ide", "sata"):
+            bad.append("QEMU: no readonly ide or sata disk")
+    for frag in sem.get("xml", {}).get("devices", []):
+        targets += re.findall(r"<target dev='(\w+)'", frag)
+    if len(targets) != len(set(targets)):
+        bad.append("disk targets")
+    for nic in devs.get("interfaces", []):
+        need = {"network": "network", "bridge": "bridge", "direct": "dev",
+                "user": None}.get(nic["type"])
+        if need and need not in nic.get("source", {}):
+            bad.append("nic source")
+        if nic["type"] == "user" and "source" in nic:
+            bad.append("user nic source")
+    gtypes = [g["type"] for g in devs.get("graphics", [])]
+    if len(gtypes) != len(set(gtypes)):
+        bad.append("two graphics of a type")
+    if sem.get("on_reboot") == "destroy" and sem.get("on_poweroff") == "restart":
+        bad.append("QEMU: on_reboot destroy with on_poweroff restart")
+    for path, (vals, _) in HOST_REFUSES.items():
+        for v in values_at(sem, path):
+            if v in vals:
+                bad.append(f"host refuses {path}: {v}")
+    return bad
+
+
+# What libvirt refuses whatever the driver, that validate does not check (or
+# what validate refuses although the format documents it): each is a
+# finding, so files with them are made, but rarely (RARE_ODDS), so that the
+# rest of the suite still has files to work on. Never in running guests.
+RARE_ODDS = 0.05
+LIBVIRT_REFUSES = [
+    ("clock offset timezone: the format has no key for its timezone",
+     lambda s: s.get("clock", {}).get("offset") == "timezone"),
+    ("a console after the first with a serial target (libvirt's default)",
+     lambda s: any(c.get("target", {}).get("type", "serial") == "serial"
+                   for c in s.get("devices", {}).get("consoles", [])[1:])),
+    ("os.bios.rebootTimeout above 32767 (libvirt's schema: a short)",
+     lambda s: s.get("os", {}).get("bios", {}).get("rebootTimeout", 0) > 32767),
+    ("a disk serial with : / or @ (libvirt's schema takes fewer than a word)",
+     lambda s: any(re.search(r"[:/@]", d.get("serial", ""))
+                   for d in s.get("devices", {}).get("disks", []))),
+]
+
+
+def rare(sem):
+    return [what for what, test in LIBVIRT_REFUSES if test(sem)]
+
+
+def values_at(sem, path):
+    """Every value at a dotted path with [] for list items."""
+    parts = re.findall(r"[^.\[\]]+|\[\]", path)
+    cur = [sem]
+    for p in parts:
+        nxt = []
+        for c in cur:
+            if p == "[]":
+                nxt.extend(c if isinstance(c, list) else [])
+            elif isinstance(c, dict) and p in c:
+                nxt.append(c[p])
+        cur = nxt
+    return cur
+
+
+# ---------------------------------------------------------- generation
+
+OMIT = object()
+
+
+class Gen:
+    """Makes files. Each file is drawn from a random.Random of its own,
+    seeded by (seed, index)."""
+
+    def __init__(self, schema, host, excluded=None):
+        self.schema, self.host = schema, host
+        # values validate refuses (found by calibrate()), per dotted path
+        self.excluded = excluded or {}
+
+    # -- values by kind, for keys the generator has no rule for
+
+    def allowed(self, path, field):
+        vals = list(field.get("values") or [])
+        d = dotted(path)
+        bad = set(self.excluded.get(d, ())) | set(HOST_REFUSES.get(d, ((), ""))[0])
+        return [v for v in vals if v not in bad]
+
+    def generic(self, path, field, r):
+        k = field["kind"]
+        if k == "bool" or k == "presence":
+            return r.random() < 0.5
+        if k == "enum":
+            return r.choice(self.allowed(path, field))
+        if k in ("uint", "int"):
+            lo, hi = field["min"], field["max"]
+            return r.choice([lo, hi, r.randint(lo, min(hi, lo + 100)),
+                             r.randint(lo, hi)])
+        if k == "size":
+            return r.choice([1, 1024, 512 * 1024, r.randint(1, 1 << 22)])
+        if k == "str":
+            return self.text(path, field, r)
+        if k == "flags":
+            vals = self.allowed(path, field)
+            return r.sample(vals, r.randint(0, len(vals)))
+        if k == "map":
+            out = {}
+            for kf in field["kids"]:
+                if kf["required"] or r.random() < 0.4:
+                    v = self.value(path + (kf["key"],), kf, r, {})
+                    if v is not OMIT:
+                        out[kf["key"]] = v
+            return out
+        if k == "list":
+            return [self.value(path + (i,), field["kids"][0], r, {})
+                    for i in range(r.choice([0, 1, 1, 2]))]
+        return OMIT  # xml: only the fragments below
+
+    def text(self, path, field, r):
+        c = field["check"]
+        if c == "uuid":
+            return "%08x-%04x-%04x-%04x-%012x" % (
+                r.getrandbits(32), r.getrandbits(16), r.getrandbits(16),
+                r.getrandbits(16), r.getrandbits(48))
+        if c == "mac":
+            return "52:54:00:%02x:%02x:%02x" % tuple(r.getrandbits(8) for _ in range(3))
+        if c == "cpuset":
+            n = self.host.host_cpus
+            return cpuset_format(set(r.sample(range(n), r.randint(1, n))))
+        if c == "path":
+            return f"{self.host.image_dir}/{r.choice(WORDS[:8])}-{r.randint(0, 99)}.img"
+        if c == "machine":
+            return r.choice(self.host.machines)
+        if c == "token":
+            return r.choice(ODD_WORDS if r.random() < 0.1 else WORDS)
+        if c == "line":
+            return r.choice(LINES)
+        if c == "name":
+            return "vrgen-x"
+        return r.choice(TEXTS + [""])
+
+    def value(self, path, field, r, ctx):
+        """A field's value: by a rule for the path if there is one, else by
+        its kind."""
+        hook = getattr(self, "g_" + re.sub(r"\W", "_", dotted(path).replace("[]", "_item")), None)
+        if hook:
+            return hook(path, field, r, ctx)
+        if field["kind"] == "map":
+            return self.map_value(path, field, r, ctx, {})
+        return self.generic(path, field, r)
+
+    def map_value(self, path, field, r, ctx, want):
+        """A map: the keys in want (values or OMIT), the required ones, and
+        the others at random, each by value()."""
+        out = {}
+        p_opt = ctx.get("p_opt", 0.45)
+        for kf in field["kids"]:
+            key = kf["key"]
+            if key in want:
+                v = want[key]
+                if callable(v):
+                    v = v()
+            elif kf["required"] or r.random() < p_opt:
+                v = self.value(path + (key,), kf, r, ctx)
+            else:
+                continue
+            if v is not OMIT:
+                out[key] = v
+        return out
+
+    # -- the domain
+
+    def domain_once(self, name, r, running):
+        h = self.host
+        ctx = {"running": running, "name": name}
+        self.last_ctx = ctx
+        # decisions that rules tie together, made first
+        nv = r.choice([1, 1, 2, 2, 3, 4]) if running else \
+            r.choice([1, 2, 3, 4, 6, 8, 12, 16, 64])
+        ctx["nv"] = nv
+        ctx["machine"] = r.choice(h.machines + ["pc", "q35"])
+        ctx["family"] = h.family(ctx["machine"])
+        if running:
+            mem = r.choice([32, 48, 64, 96, 128]) * 1024
+        else:
+            mem = r.choice([1, 1000, 65536, 131072, 1 << 20, 3 << 20, 64 << 20,
+                            r.randint(1, 1 << 24)])
+        ctx["memory"] = mem
+        ctx["numa"] = None
+        if r.random() < 0.25:
+            k = r.randint(1, min(nv, 3))
+            split = sorted(r.sample(range(1, nv), k - 1)) if k > 1 else []
+            bounds = [0] + split + [nv]
+            unit = 1024 if (running or mem % (1024 * k) == 0) else 1
+            if mem // unit < k:
+                k, bounds, unit = 1, [0, nv], 1
+            parts = self.split_int(mem // unit, k, r)
+            cells = []
+            for i in range(k):
+                c = {"memory": parts[i] * unit}
+                if r.random() < 0.6:
+                    c["id"] = i
+                if running or r.random() < 0.8:
+                    c["cpus"] = set(range(bounds[i], bounds[i + 1]))
+                cells.append(c)
+            ctx["numa"] = cells
+        ctx["maxmem"] = None
+        if ctx["numa"] and r.random() < 0.5:
+            ctx["maxmem"] = (mem + r.choice([0, 1024, 1 << 20, 4 << 20]),
+                             r.choice([1, 2, 16, 255]))
+        # firmware: none, firmware efi, or a pflash loader with an nvram
+        ctx["uefi"] = r.choice([None, None, "efi", "pflash", "rom"])
+        ctx["secure"] = ctx["uefi"] == "pflash" and ctx["family"] == "q35" and \
+            r.random() < 0.3
+        feats = self.allowed(("features",), kid(self.schema, "features"))
+        if running:  # TCG has no paravirtual spinlocks
+            feats = [f for f in feats if f != "pvspinlock"]
+        if running and not re.match(r"(pc|q35)$|pc-(i440fx|q35)-[7-9]\.", ctx["machine"]):
+            # vmcoreinfo needs fw_cfg DMA, which old machine types lack
+            feats = [f for f in feats if f != "vmcoreinfo"]
+        ctx["features"] = r.sample(feats, r.randint(0, len(feats)))
+        if ctx["uefi"] in ("efi", "pflash") and "acpi" not in ctx["features"]:
+            ctx["features"].append("acpi")
+        if ctx["secure"] and "smm" not in ctx["features"]:
+            ctx["features"].append("smm")
+        ctx["serials"] = r.choice([0, 0, 1, 1, 2])
+        ctx["boot"] = r.choice(["os", "dev", None])
+        ctx["next_order"] = 1
+        ctx["macs"] = set()
+        want = {
+            "name": name,
+            "type": "qemu" if running or r.random() < 0.85 else OMIT,
+            "state": "running" if running and r.random() < 0.6 else
+            OMIT if running else "shutoff",
+            "memory": mem,
+            "maxMemory": (lambda: {"value": ctx["maxmem"][0],
+                                   "slots": ctx["maxmem"][1]})
+            if ctx["maxmem"] else OMIT,
+            "cpu": (lambda: self.g_cpu(("cpu",), kid(self.schema, "cpu"), r, ctx, force=True))
+            if ctx["numa"] else (lambda: self.g_cpu(("cpu",), kid(self.schema, "cpu"), r, ctx)),
+            "features": ctx["features"] if ctx["features"] or r.random() < 0.3
+            else OMIT,
+        }
+        if ctx["uefi"] or ctx["boot"] == "os" or ctx["serials"]:
+            want["os"] = lambda: self.g_os(("os",), kid(self.schema, "os"), r, ctx)
+        if ctx["boot"] == "dev" or r.random() < 0.8:
+            want["devices"] = lambda: self.g_devices(("devices",), kid(self.schema, "devices"), r, ctx)
+        ctx["p_opt"] = 0.5
+        sem = self.map_value((), self.schema, r, ctx, want)
+        return sem
+
+    @staticmethod
+    def split_int(total, k, r):
+        cuts = sorted(r.sample(range(1, total), k - 1)) if k > 1 else []
+        b = [0] + cuts + [total]
+        return [b[i + 1] - b[i] for i in range(k)]
+
+    def g_uuid(self, path, field, r, ctx):
+        return self.text(path, field, r)
+
+    def g_title(self, path, field, r, ctx):
+        return r.choice(LINES)
+
+    def g_description(self, path, field, r, ctx):
+        return r.choice(TEXTS + [""])
+
+    def g_adopt(self, path, field, r, ctx):
+        return r.random() < 0.5
+
+    def g_currentMemory(self, path, field, r, ctx):
+        mem = ctx["memory"]
+        if ctx["running"]:
+            return r.randint(max(1, mem // 1024 // 2), mem // 1024) * 1024
+        return r.choice([mem, r.randint(1, mem)])
+
+    def g_vcpu(self, path, field, r, ctx):
+        nv = ctx["nv"]
+        want = {"value": nv,
+                "current": lambda: r.randint(1, nv),
+                "placement": lambda: r.choice(["static"] if ctx["running"]
+                                              else self.allowed(path + ("placement",),
+                                                                kid(field, "placement"))),
+                }
+        out = self.map_value(path, field, r, ctx, want)
+        if "cpuset" in out:
+            if out.get("placement") == "auto":
+                del out["cpuset"]
+            else:
+                n = self.host.host_cpus
+                out["cpuset"] = set(r.sample(range(n), r.randint(1, n)))
+        return out
+
+    def g_os(self, path, field, r, ctx):
+        u = ctx["uefi"]
+        name = ctx.get("name", "x")
+        want = {
+            "type": lambda: "hvm",
+            "arch": lambda: "x86_64" if ctx["running"] else r.choice(["x86_64", "i686"]),
+            "machine": ctx["machine"],
+            # no firmware descriptor for bios here: a running guest that
+            # names it does not start
+            "firmware": "efi" if u == "efi" else OMIT if u or ctx["running"] else
+            (lambda: "bios"),
+            "loader": OMIT,
+            "nvram": OMIT,
+            "boot": (lambda: [{"dev": d} for d in
+                              r.sample(["hd", "cdrom", "network", "fd"], r.randint(0, 4))])
+            if ctx["boot"] == "os" else OMIT,
+            "smbios": lambda: {"mode": r.choice(["emulate", "sysinfo"] if ctx["running"]
+                                                else ["emulate", "host", "sysinfo"])},
+            "bios": lambda: self.map_value(path + ("bios",), kid(field, "bios"), r, ctx,
+                                           {"useserial": (lambda: r.random() < 0.5)
+                                            if ctx["serials"] else False}),
+        }
+        if u == "pflash":
+            code, vars_ = (OVMF_CODE_SB, OVMF_VARS_SB) if ctx["secure"] else (OVMF_CODE, OVMF_VARS)
+            want["loader"] = lambda: self.map_value(
+                path + ("loader",), kid(field, "loader"), r, ctx,
+                {"value": code, "type": "pflash", "readonly": True,
+                 "secure": ctx["secure"] if ctx["secure"] else
+                 (lambda: False) if ctx["family"] == "q35" else OMIT})
+            want["nvram"] = lambda: self.map_value(
+                path + ("nvram",), kid(field, "nvram"), r, ctx,
+                {"value": f"{NVRAM_DIR}/{ctx['name']}_VARS.fd",
+                 "template": vars_ if ctx["running"] else (lambda: vars_)})
+        elif u == "rom":
+            want["loader"] = lambda: self.map_value(
+                path + ("loader",), kid(field, "loader"), r, ctx,
+                {"value": "/usr/share/seabios/bios-256k.bin", "type": "rom",
+                 "secure": OMIT,
+                 "readonly": lambda: True})
+        if ctx["running"] and u == "pflash":
+            want["smbios"] = OMIT
+        out = self.map_value(path, field, r, ctx, want)
+        if out.get("smbios", {}).get("mode") == "sysinfo":
+            ctx["sysinfo"] = True
+        return out
+
+    def g_features(self, path, field, r, ctx):
+        return ctx["features"]
+
+    def g_cpu(self, path, field, r, ctx, force=False):
+        nv = ctx["nv"]
+        running = ctx["running"]
+        modes = self.allowed(path + ("mode",), kid(field, "mode"))
+        if running:  # TCG has no host CPU to pass through
+            modes = [m for m in modes if m != "host-passthrough"]
+        mode = r.choice(modes)
+        ctx["cpu_mode"] = mode
+
+        def model():
+            m = {"value": r.choice(["qemu64", "qemu32"] if running else self.host.cpu_models)}
+            if r.random() < 0.5:
+                m["fallback"] = r.choice(["allow", "forbid"])
+            return m
+
+        def topology():
+            facs = self.factor(nv, r)
+            t = {"sockets": facs[0], "cores": facs[2], "threads": facs[3]}
+            if facs[1] != 1 or r.random() < 0.3:
+                t["dies"] = facs[1]
+            return t
+        want = {"mode": lambda: mode,
+                "model": model if mode == "custom" or not running else OMIT,
+                "topology": topology,
+                "numa": [dict(c, cpus=c["cpus"]) if "cpus" in c else dict(c)
+                         for c in ctx["numa"]] if ctx["numa"] else OMIT,
+                "check": (lambda: "none") if running else
+                (lambda: r.choice(self.allowed(path + ("check",), kid(field, "check")))),
+                }
+        out = self.map_value(path, field, r, ctx, want)
+        if not force and not out and r.random() < 0.5:
+            return OMIT
+        return out
+
+    @staticmethod
+    def factor(n, r):
+        """sockets, dies, cores, threads whose product is n."""
+        parts = [1, 1, 1, 1]
+        m = n
+        p = 2
+        while m > 1:
+            while m % p == 0:
+                parts[r.randrange(4)] *= p
+                m //= p
+            p += 1
+        return parts
+
+    def g_clock(self, path, field, r, ctx):
+        return self.map_value(path, field, r, ctx, {})
+
+    def g_devices(self, path, field, r, ctx):
+        want = {
+            "serials": lambda: [self.serial(i, r) for i in range(ctx["serials"])],
+            "disks": lambda: self.disks(path + ("disks",), kid(field, "disks"), r, ctx),
+            "interfaces": lambda: self.interfaces(path + ("interfaces",),
+                                                  kid(field, "interfaces"), r, ctx),
+            "graphics": lambda: self.graphics(r, ctx),
+            "consoles": lambda: self.consoles(r, ctx),
+        }
+        out = self.map_value(path, field, r, ctx, want)
+        if ctx["serials"] and "serials" not in out:
+            out["serials"] = want["serials"]()
+        if ctx["boot"] == "dev" and not any(
+                "boot" in d for l in ("disks", "interfaces") for d in out.get(l, [])):
+            out.setdefault("interfaces", []).append(
+                {"type": "user", "boot": ctx["next_order"]})
+        return out
+
+    def serial(self, i, r):
+        s = {"type": "pty"}
+        if r.random() < 0.6:
+            s["target"] = {"port": i}
+        return s
+
+    def consoles(self, r, ctx):
+        out = []
+        for i in range(r.choice([0, 1, 1, 2])):
+            c = {"type": "pty"}
+            if i == 0 and r.random() < 0.6:
+                c["target"] = {"type": "serial"}
+                if r.random() < 0.5:
+                    c["target"]["port"] = 0
+            elif r.random() < 0.8:
+                c["target"] = {"type": "virtio"}
+                if r.random() < 0.5:
+                    c["target"]["port"] = i
+            out.append(c)
+        return out
+
+    def graphics(self, r, ctx):
+        out = []
+        for t in r.sample(["vnc", "spice"], r.choice([0, 1, 1, 2])):
+            g = {"type": t}
+            if ctx["running"]:
+                g["listen"] = "127.0.0.1"
+                choice = r.choice(["auto", "autoport", "minus", "none"])
+            else:
+                if r.random() < 0.6:
+                    g["listen"] = r.choice(["127.0.0.1", "0.0.0.0", "::1", "localhost"])
+                choice = r.choice(["auto", "autoport", "minus", "port", "port-no",
+                                   "none"])
+            if choice == "auto":
+                g["autoport"] = True
+            elif choice == "autoport":
+                g["autoport"], g["port"] = True, -1
+            elif choice == "minus":
+                g["port"] = -1
+            elif choice == "port":
+                g["port"] = r.randint(5900, 65535)
+            elif choice == "port-no":
+                g["port"], g["autoport"] = r.randint(5900, 65535), False
+            if r.random() < 0.3:
+                g["keymap"] = r.choice(KEYMAPS)
+            out.append(g)
+        return out
+
+    def boot_order(self, ctx, r):
+        if ctx["boot"] != "dev" or r.random() < 0.4:
+            return OMIT
+        o = ctx["next_order"]
+        ctx["next_order"] += r.choice([1, 1, 2])
+        return o
+
+    def disks(self, path, field, r, ctx):
+        out = []
+        used = set()
+        item = field["kids"][0]
+        n = r.choice([0, 1, 1, 2, 3]) if ctx["running"] else r.choice([0, 1, 2, 3, 4])
+        for i in range(n):
+            d = self.disk(path + (i,), item, r, ctx, used)
+            if d:
+                out.append(d)
+        return out
+
+    def target_name(self, bus, used, r):
+        prefix = BUS_PREFIX[bus]
+        limit = PREFIX_LIMIT.get(prefix, 26)
+        free = [prefix + chr(97 + i) for i in range(limit) if prefix + chr(97 + i) not in used]
+        if not free:
+            return None
+        name = free[0] if r.random() < 0.7 else r.choice(free)
+        used.add(name)
+        return name
+
+    def disk(self, path, field, r, ctx, used):
+        running, fam = ctx["running"], ctx["family"]
+        devices = ["disk", "disk", "cdrom", "floppy", "lun"]
+        if running:
+            devices = ["disk", "disk", "cdrom"]
+        device = r.choice(devices)
+        buses = [b for b in DEVICE_BUSES[device]
+                 if not (b == "ide" and fam != "pc")
+                 and not (running and b in ("xen", "sd", "usb"))]
+        bus = r.choice(buses)
+        tgt = self.target_name(bus, used, r)
+        if tgt is None:
+            return None
+        name = ctx.get("name", "x")
+        img = f"{self.host.image_dir}/{name}-{tgt}"
+        if device == "lun":
+            dtype = "block"
+        elif running:
+            dtype = "file"
+        else:
+            dtype = r.choice(["file", "file", "block", "volume"])
+        fmt = None
+        if dtype == "file":
+            fmt = r.choice(["raw", "qcow2"]) if device == "disk" else "raw"
+            src = {"file": img + (".qcow2" if fmt == "qcow2" else ".img")}
+        elif dtype == "block":
+            src = {"dev": f"/dev/vrgen-{name}-{tgt}"}
+        else:
+            src = {"pool": r.choice(["default", "vrgen"]), "volume": f"{name}-{tgt}.img"}
+        empty = device in ("cdrom", "floppy") and r.random() < 0.5
+        d = {}
+        want = {
+            "type": (lambda: dtype) if dtype == "file" else dtype,
+            "device": device if device != "disk" else (lambda: "disk"),
+            "source": OMIT if empty else src,
+            "target": {"dev": tgt, "bus": bus} if (r.random() < 0.7 or BUS_PREFIX[bus] == "sd"
+                                                   and bus != "scsi")
+            else {"dev": tgt},
+            "driver": lambda: self.driver(path + ("driver",), kid(field, "driver"), r, ctx,
+                                          fmt if running and not empty else None),
+            "readonly": (lambda: True) if device == "cdrom" else
+            (lambda: r.random() < 0.5),
+            "boot": lambda: self.boot_order(ctx, r),
+            "shareable": lambda: r.random() < 0.5,
+        }
+        if running and device == "disk" and not empty:
+            ctx.setdefault("images", []).append((src["file"], fmt))
+        elif running and device == "cdrom" and not empty:
+            ctx.setdefault("images", []).append((src["file"], "raw"))
+            want["driver"] = lambda: {"name": "qemu", "type": "raw"}
+        d = self.map_value(path, field, r, ctx, want)
+        return d
+
+    def driver(self, path, field, r, ctx, fmt):
+        want = {"name": "qemu",
+                "type": fmt if fmt else (lambda: r.choice(self.allowed(path + ("type",),
+                                                                       kid(field, "type"))))}
+        if fmt is None and r.random() < 0.5:
+            want["type"] = OMIT
+        d = self.map_value(path, field, r, ctx, want)
+        if d.get("io") == "native" and d.get("cache") not in ("none", "directsync"):
+            d["cache"] = r.choice(["none", "directsync"])
+        return d
+
+    def interfaces(self, path, field, r, ctx):
+        out = []
+        n = r.choice([0, 1, 1, 2, 3])
+        for i in range(n):
+            t = "user" if ctx["running"] else r.choice(["network", "bridge", "user", "direct"])
+            src = {"network": {"network": r.choice(["default", "vrgen net", "lab"])},
+                   "bridge": {"bridge": r.choice(["br0", "virbr9"])},
+                   "direct": {"dev": "eth0", "mode": r.choice(["vepa", "bridge", "private",
+                                                               "passthrough"])},
+                   "user": OMIT}[t]
+            if t == "direct" and r.random() < 0.3:
+                del src["mode"]
+
+            def mac():
+                while True:
+                    m = "52:54:00:%02x:%02x:%02x" % tuple(r.getrandbits(8) for _ in range(3))
+                    if m not in ctx["macs"]:
+                        ctx["macs"].add(m)
+                        return m.upper() if r.random() < 0.2 else m
+            out.append(self.map_value(path + (i,), field["kids"][0], r, ctx,
+                                      {"type": t, "source": src, "mac": mac,
+                                       "model": lambda: {"type": r.choice(
+                                           NIC_MODELS[:3] if ctx["running"] else NIC_MODELS)},
+                                       "boot": lambda: self.boot_order(ctx, r)}))
+        return out
+
+    def g_xml(self, path, field, r, ctx):
+        out = {}
+        devs = r.sample(DEVICE_FRAGMENTS, r.randint(0, 2))
+        if ctx["family"] != "pc":
+            devs = [d for d in devs if d[1] != "panic"]
+        devs = [d[0] for d in devs]
+        if not ctx["running"] and r.random() < 0.15:
+            # a disk given as raw XML, beside (or without) devices.disks
+            devs.append(f"<disk type='file' device='disk'><source file='{self.host.image_dir}/"
+                        f"{ctx['name']}-raw.img'/><target dev='sdz' bus='sata'/></disk>")
+        if devs:
+            out["devices"] = devs
+        doms = [d[0] for d in r.sample(DOMAIN_FRAGMENTS, r.randint(0, 2))]
+        if ctx.get("sysinfo") or r.random() < 0.2:
+            doms.append(SYSINFO)
+        if doms:
+            out["domain"] = doms
+        return out or OMIT
+
+
+# ---------------------------------------------------------- spelling
+
+
+class Speller:
+    """Spells a meaning as a tree of Nodes: every form the format takes."""
+
+    def __init__(self, schema, r):
+        self.schema, self.r = schema, r
+
+    def tree(self, sem):
+        t = self.node((), self.schema, sem)
+        r = self.r
+        if r.random() < 0.3:
+            r.shuffle(t.kids)  # keys in any order
+        else:
+            # name first reads best; the rest in the table's order
+            t.kids.sort(key=lambda kv: kv[0] != "name")
+        t.style = "block"
+        return t
+
+    def node(self, path, field, v):
+        r = self.r
+        k = field["kind"]
+        if k == "map" and not isinstance(v, dict):
+            v = {field["shorthand"]: v}
+        if k in ("map",):
+            kids = [(key, self.node(path + (key,), kid(field, key), v[key]))
+                    for key in [kf["key"] for kf in field["kids"]] if key in v]
+            if r.random() < 0.15 and path:
+                r.shuffle(kids)
+            n = Node("map", field, kids)
+            sh = field.get("shorthand")
+            roll = r.random()
+            if sh and len(kids) == 1 and kids[0][0] == sh and kids[0][1].kind == "scalar" \
+                    and roll < 0.5:
+                n.style = "short"
+            elif roll < 0.4 or not path:
+                n.style = "flow" if path and roll < 0.4 else "block"
+            self.comment(n)
+            return n
+        if k in ("list", "flags", "xml"):
+            item = field["kids"][0] if k == "list" else field
+            vals = v if isinstance(v, list) else [v]
+            kids = [self.node(path + (i,), item, x) if k == "list" else
+                    self.scalar(item, x, item_of=k) for i, x in enumerate(vals)]
+            n = Node("seq", field, kids)
+            roll = r.random()
+            if len(kids) == 1 and roll < 0.3 and (k != "list" or kids[0].kind == "scalar"
+                                                  or kids[0].style == "short"
+                                                  or r.random() < 0.5):
+                n.style = "single"
+            elif roll < 0.6:
+                n.style = "flow"
+            elif r.random() < 0.3:
+                n.style = "compact"  # "key:\n- item" at the key's indentation
+            self.comment(n)
+            return n
+        n = self.scalar(field, v)
+        if r.random() < 0.08 and field["kind"] != "bool":
+            n.style = "wrapped"
+        self.comment(n)
+        return n
+
+    def comment(self, n):
+        if self.r.random() < 0.05:
+            n.comment = self.r.choice(["note", "keep: in sync", "# twice", "ü"])
+
+    def scalar(self, field, v, item_of=None):
+        r = self.r
+        k = field["kind"]
+        q = r.choice(["plain", "plain", "plain", "single", "double"])
+        if item_of == "xml":
+            s = v
+            q = "literal" if "\n" in v else r.choice(["plain", "single", "double"])
+        elif k in ("bool", "presence"):
+            s, q = r.choice([["true", "True", "TRUE"], ["false", "False", "FALSE"]][not v]), "plain"
+        elif k in ("uint", "int"):
+            s = str(v)
+            if q != "plain" and r.random() < 0.7:
+                q = "plain"
+        elif k == "size":
+            s = r.choice(size_spellings(v, r))
+            if q == "plain" and r.random() < 0.1:
+                q = "double"
+                s = r.choice([s, " " + s + " "]) if " " in s else s
+        elif field.get("check") == "cpuset" and isinstance(v, (set, frozenset)):
+            s = cpuset_spell(v, r)
+        elif field.get("check") == "uuid":
+            s = r.choice([v, v.upper(), v.replace("-", ""), v[:8] + "-" + v[8:].replace("-", "")])
+        else:
+            s = v
+            if "\n" in s and r.random() < 0.6:
+                q = "literal"
+        n = Node("scalar", field, value=self.meaning(field, v, s), text=(q, s),
+                 style="plain")
+        return n
+
+    @staticmethod
+    def meaning(field, v, s):
+        if isinstance(v, (set, frozenset)):
+            return cpuset_format(v)
+        if field.get("check") == "uuid":
+            return v.lower()
+        return v
+
+
+def spell(schema, sem, r):
+    return Speller(schema, r).tree(sem)
+
+
+def respell(schema, path, value, r):
+    """One node for a new value at path."""
+    return Speller(schema, r).node(path, field_at(schema, path), value)
+
+
+# ---------------------------------------------------------- expectations
+#
+# What libvirt's XML must show: steps from <domain> down (each a tag and how
+# to pick the element: None, a position from 1, ('@', attr, value) or
+# (child, attr, value)), then what to read: ('attr', name), ('text',),
+# ('count',) or ('list', attr).
+
+
+UNCHANGED = "(as before the edit)"
+
+
+class Expect:
+    def __init__(self, steps, what, value, live=False):
+        self.steps, self.what, self.value, self.live = steps, what, value, live
+
+    def xpath(self):
+        s = "/domain"
+        for tag, pred in self.steps:
+            s += "/" + tag
+            if isinstance(pred, int):
+                s += f"[{pred}]"
+            elif pred and pred[0] == "@":
+                s += f"[@{pred[1]}='{pred[2]}']"
+            elif pred:
+                s += f"[{pred[0]}/@{pred[1]}='{pred[2]}']"
+        if self.what[0] == "attr":
+            s += "/@" + self.what[1]
+        elif self.what[0] == "text":
+            pass
+        elif self.what[0] == "count":
+            s = f"count({s})"
+        elif self.what[0] == "list":
+            s += "/@" + self.what[1] + " (in order)"
+        return s + (" (live)" if self.live else "")
+
+    def find(self, root):
+        els = [root]
+        for tag, pred in self.steps:
+            nxt = []
+            for e in els:
+                cands = [c for c in e if c.tag == tag]
+                if isinstance(pred, int):
+                    cands = cands[pred - 1:pred]
+                elif pred and pred[0] == "@":
+                    cands = [c for c in cands if c.get(pred[1]) == pred[2]]
+                elif pred:
+                    cands = [c for c in cands if c.find(pred[0]) is not None and
+                             (c.find(pred[0]).get(pred[1]) or "").lower() == pred[2].lower()]
+                nxt.extend(cands)
+            els = nxt
+        w = self.what
+        if w[0] == "count":
+            return len(els)
+        if w[0] == "list":
+            return [e.get(w[1]) for e in els]
+        if not els:
+            return None
+        if w[0] == "attr":
+            return els[0].get(w[1])
+        return (els[0].text or "").strip() if self.value.strip() == self.value \
+            else els[0].text or ""
+
+    def to_json(self):
+        return {"xpath": self.xpath(), "steps": self.steps, "what": self.what,
+                "value": self.value, "live": self.live}
+
+    @staticmethod
+    def from_json(j):
+        return Expect([tuple(s) if not isinstance(s[1], list) else (s[0], tuple(s[1]))
+                       for s in j["steps"]], tuple(j["what"]), j["value"], j["live"])
+
+
+def xml_form(field, value, host):
+    """A value as libvirt's XML shows it."""
+    k = field["kind"]
+    if k in ("bool",):
+        return "yes" if value else "no"
+    if k in ("uint", "int", "size"):
+        return str(value)
+    c = field.get("check")
+    if c == "machine":
+        return host.expand(value)
+    if c in ("uuid", "mac"):
+        return value.lower()
+    if c == "cpuset":
+        return cpuset_format(cpuset_parse(value))
+    return value
+
+
+def steps_for(schema, sem, path):
+    """The element steps and the reading for a scalar at path, from the
+    table's xml paths; None where the table renders nothing."""
+    steps = []
+    f = schema
+    for i, p in enumerate(path):
+        if isinstance(p, int):
+            continue
+        f = kid(f, p)
+        if f is None or f["xml"] is None:
+            return None
+        x = f["xml"]
+        nxt = path[i + 1] if i + 1 < len(path) else None
+        if f["kind"] == "list":
+            parts = x.split("/")
+            steps += [(t, None) for t in parts[:-1]]
+            item = sem_at(sem, path[:i + 2]) if isinstance(nxt, int) else None
+            steps.append((parts[-1], identity(path[:i + 1], item, nxt,
+                                              sem_at(sem, path[:i + 1]))))
+            f = f["kids"][0]
+            continue
+        if f["kind"] == "map":
+            if x:
+                steps += [(t, None) for t in x.split("/")]
+            continue
+        # a scalar
+        if "@" in x:
+            el, attr = x.split("@")
+            if el:
+                steps += [(t, None) for t in el.split("/")]
+            return steps, ("attr", attr), f
+        if x:
+            steps += [(t, None) for t in x.split("/")]
+        return steps, ("text",), f
+    return steps, None, f
+
+
+def identity(list_path, item, index, items):
+    """How to find a list item in libvirt's XML: by its target (disks), MAC
+    (interfaces), type (graphics: one of each), else its position."""
+    d = dotted(list_path)
+    if item is None:
+        return None
+    if d == "devices.disks":
+        return ("target", "dev", item["target"]["dev"])
+    if d == "devices.interfaces" and "mac" in item:
+        return ("mac", "address", item["mac"].lower())
+    if d == "devices.graphics":
+        return ("@", "type", item["type"])
+    return index + 1
+
+
+# ---------------------------------------------------------- edits
+
+
+class Edit:
+    """A one-field change of a file, re-appliable to a shrunk tree."""
+
+    def __init__(self, desc, path, op, expects, may_refuse=False):
+        self.desc, self.path, self.op, self.expects = desc, path, op, expects
+        # libvirt may refuse it: then apply must say so (an error), never
+        # report the domain in sync
+        self.may_refuse = may_refuse
+
+    def apply(self, tree):
+        return self.op(tree.clone())
+
+
+# The fields whose removal has a documented default, so that removing them
+# may change the domain: no "remove" edit for them.
+DEFAULTED = {"vcpu.current", "currentMemory", "state", "autostart", "adopt",
+             "os.type", "type"}
+# Fields an edit never changes: identity, what the domain runs on, and the
+# values other fields are tied to by sums and products.
+FIXED = {"name", "uuid", "type", "state", "adopt", "memory", "vcpu.value",
+         "maxMemory.value", "cpu.numa[].memory", "cpu.numa[].cpus", "cpu.numa[].id",
+         "cpu.topology.sockets", "cpu.topology.dies", "cpu.topology.cores",
+         "cpu.topology.threads", "devices.disks[].target.dev",
+         "devices.disks[].target.bus", "devices.disks[].device",
+         "devices.disks[].type", "devices.interfaces[].type",
+         "devices.interfaces[].mac", "devices.graphics[].type",
+         "devices.disks[].driver.type", "devices.disks[].source.file",
+         "devices.disks[].source.dev", "devices.disks[].source.pool",
+         "devices.disks[].source.volume", "os.loader.value", "os.nvram.value",
+         "os.nvram.template", "os.loader.type", "os.loader.secure", "os.firmware",
+         "os.arch", "devices.serials[].type", "devices.consoles[].type",
+         "devices.serials[].target.port", "devices.consoles[].target.port",
+         "devices.consoles[].target.type", "devices.graphics[].port",
+         "devices.graphics[].autoport", "vcpu.placement", "cpu.mode",
+         "devices.disks[].boot", "devices.interfaces[].boot",
+         "devices.interfaces[].source.network", "devices.interfaces[].source.bridge",
+         "devices.interfaces[].source.dev", "devices.interfaces[].source.mode",
+         "os.smbios.mode", "os.bios.useserial"}
+
+
+def leaves(node, path=()):
+    if node.kind == "map":
+        for k, v in node.kids:
+            yield from leaves(v, path + (k,))
+    elif node.kind == "seq":
+        if node.field["kind"] == "list":
+            for i, v in enumerate(node.kids):
+                yield from leaves(v, path + (i,))
+    else:
+        yield path, node
+
+
+def set_at(tree, path, new):
+    parent = node_at(tree, path[:-1])
+    if parent.kind == "map":
+        for i, (k, v) in enumerate(parent.kids):
+            if k == path[-1]:
+                parent.kids[i] = (k, new)
+                return tree
+        parent.kids.append((path[-1], new))
+        return tree
+    parent.kids[path[-1]] = new
+    return tree
+
+
+def remove_at(tree, path):
+    parent = node_at(tree, path[:-1])
+    if parent is None:
+        return None
+    if parent.kind == "map":
+        parent.kids = [(k, v) for k, v in parent.kids if k != path[-1]]
+    else:
+        del parent.kids[path[-1]]
+    return tree
+
+
+class Editor:
+    def __init__(self, gen, schema, host):
+        self.gen, self.schema, self.host = gen, schema, host
+
+    def edit(self, tree, running, r):
+        """A one-field edit of the file, with what libvirt must show after
+        it; None when no edit of this file can be predicted simply."""
+        kinds = [self.change_scalar, self.change_scalar, self.remove_key,
+                 self.list_edit, self.list_edit, self.autostart]
+        r.shuffle(kinds)
+        for k in kinds:
+            for _ in range(6):
+                e = k(tree, running, r)
+                if e:
+                    new = e.apply(tree)
+                    if new is not None and not check(new.sem(), self.host):
+                        return e
+        return None
+
+    def expect_scalar(self, sem, path, value, running, old=None):
+        sf = steps_for(self.schema, sem, path)
+        if not sf or sf[1] is None:
+            return None
+        steps, what, f = sf
+        if f["kind"] == "presence":
+            return [Expect(steps, ("count",), 1 if value else 0)]
+        xs = [Expect(steps, what, xml_form(f, value, self.host))]
+        if running and dotted(path) == "vcpu.current" and old is not None and value > old:
+            xs.append(Expect(steps, what, xml_form(f, value, self.host), live=True))
+        return xs
+
+    def change_scalar(self, tree, running, r):
+        cands = [(p, n) for p, n in leaves(tree)
+                 if dotted(p) not in FIXED and n.field.get("xml") is not None
+                 and not dotted(p).startswith("xml")]
+        if not cands:
+            return None
+        path, node = r.choice(cands)
+        d = dotted(path)
+        sem = tree.sem()
+        f = node.field
+        old = node.value
+        new = self.propose(d, f, old, sem, running, r)
+        if new is None or new == old:
+            return None
+        cross = d == "os.machine" and self.host.family(new) != self.host.family(old)
+        xs = self.expect_scalar(sem, path, new, running, old)
+        if not xs:
+            return None
+        # a value that another field repeats
+        nn = respell(self.schema, path, new, r)
+        if nn.kind == "scalar":
+            nn.style = node.style if node.style != "wrapped" else "plain"
+        shown_new = nn.value
+        return Edit(f"change {d} {old!r} → {shown_new!r}", path,
+                    lambda t, p=path, n=nn: set_at(t, p, n.clone())
+                    if node_at(t, p) is not None else None, xs, may_refuse=cross)
+
+    def propose(self, d, f, old, sem, running, r):
+        k = f["kind"]
+        if k in ("bool", "presence"):
+            if d == "os.loader.readonly" and sem["os"].get("loader", {}).get("type") == "pflash":
+                return None
+            return not old
+        if d == "vcpu.current":
+            nv = sem.get("vcpu", {}).get("value", 1)
+            return r.randint(1, nv) if nv > 1 else None
+        if d == "currentMemory":
+            m = sem["memory"]
+            return r.randint(max(1, m // 2048), m // 1024) * 1024 if m >= 2048 else None
+        if d == "os.machine":
+            # within the family; now and then the other family's alias
+            # (libvirt refuses that redefine: apply must say so)
+            fam = self.host.family(old)
+            if r.random() < 0.2:
+                return "q35" if fam == "pc" else "pc"
+            same = [m for m in self.host.machines + ["pc", "q35"]
+                    if self.host.family(m) == fam and self.host.expand(m) != self.host.expand(old)]
+            return r.choice(same) if same else None
+        if d in ("os.boot[].dev",):
+            return None
+        if d == "cpu.model.value":
+            return r.choice(self.host.cpu_models if not running else ["qemu64", "qemu32"])
+        if d in ("cpu.match", "cpu.check") and sem.get("cpu", {}).get("mode", "custom") \
+                not in ("custom",):
+            return None  # libvirt decides these for the other modes
+        if d == "devices.disks[].driver.name":
+            return None
+        if d == "devices.interfaces[].model.type":
+            return r.choice(NIC_MODELS[:3] if running else NIC_MODELS)
+        if d == "devices.graphics[].listen":
+            return r.choice(["127.0.0.1", "0.0.0.0"]) if not running else None
+        if d == "devices.graphics[].keymap":
+            return r.choice(KEYMAPS)
+        if d == "vcpu.cpuset":
+            n = self.host.host_cpus
+            return cpuset_format(set(r.sample(range(n), r.randint(1, n))))
+        if k == "enum":
+            vals = [v for v in self.gen.allowed(tuple(d.split(".")), f) if v != old]
+            if running and d in ("cpu.mode",):
+                return None
+            return r.choice(vals) if vals else None
+        if k in ("uint", "int"):
+            return self.gen.generic((), f, r)
+        if k == "str":
+            if f["check"] in ("line", "none", "token"):
+                v = self.gen.text((), f, r)
+                return v
+            return None
+        if k == "size":
+            return None
+        return None
+
+    def remove_key(self, tree, running, r):
+        cands = [(p, n) for p, n in leaves(tree)
+                 if dotted(p) not in DEFAULTED and dotted(p) not in FIXED
+                 and not any(isinstance(x, int) for x in p)
+                 and n.field.get("xml") is not None and not n.field["required"]]
+        if not cands:
+            return None
+        path, node = r.choice(cands)
+        sem = tree.sem()
+        xs = self.expect_scalar(sem, path, node.value, running)
+        if not xs:
+            return None
+        # what libvirt had before the edit stays (libvirt may have had
+        # another value than the file's all along: that is the second
+        # apply's business)
+        for x in xs:
+            x.value = UNCHANGED
+        # a map left without keys is removed with it
+        def op(t, p=path):
+            if node_at(t, p) is None:
+                return None
+            remove_at(t, p)
+            q = p[:-1]
+            while q and node_at(t, q).kind == "map" and not node_at(t, q).kids:
+                remove_at(t, q)
+                q = q[:-1]
+            return t
+        return Edit(f"remove {dotted(path)} (was {node.value!r})", path, op, xs)
+
+    def autostart(self, tree, running, r):
+        n = tree.get("autostart")
+        new = not (n.value if n else False)
+        nn = Speller(self.schema, r).scalar(kid(self.schema, "autostart"), new)
+        return Edit(f"autostart → {new}", ("autostart",),
+                    lambda t: set_at(t, ("autostart",), nn.clone()),
+                    [Expect([], ("autostart",), new)])
+
+    def list_edit(self, tree, running, r):
+        sem = tree.sem()
+        devs = sem.get("devices", {})
+        ops = []
+        if "features" in sem:
+            ops += ["feature-add", "feature-remove"]
+        if "boot" in sem.get("os", {}) and len(sem["os"]["boot"]) > 1:
+            ops.append("boot-reorder")
+        if devs.get("disks"):
+            ops += ["disk-remove", "disk-reorder"]
+        if any(d.get("device") == "cdrom" and "source" in d for d in devs.get("disks", [])):
+            ops += ["cdrom-eject"] * 3
+        if "disks" in devs:
+            ops.append("disk-add")
+        if devs.get("interfaces"):
+            ops.append("nic-remove")
+        if "interfaces" in devs:
+            ops.append("nic-add")
+        if devs.get("graphics"):
+            ops.append("graphics-remove")
+        if not ops:
+            return None
+        op = r.choice(ops)
+        return getattr(self, "op_" + op.replace("-", "_"))(tree, sem, running, r)
+
+    def op_feature_add(self, tree, sem, running, r):
+        have = sem["features"]
+        f = kid(self.schema, "features")
+        cands = [v for v in self.gen.allowed(("features",), f) if v not in have]
+        if not cands:
+            return None
+        v = r.choice(cands)
+        node = Speller(self.schema, r).scalar(f, v, item_of="flags")
+
+        def op(t):
+            n = node_at(t, ("features",))
+            if n is None:
+                return None
+            n.kids.append(node.clone())
+            if n.style == "single":
+                n.style = "flow"
+            return t
+        return Edit(f"add feature {v}", ("features",), op,
+                    [Expect([("features", None), (v, None)], ("count",), 1)])
+
+    def op_feature_remove(self, tree, sem, running, r):
+        have = sem["features"]
+        if not have:
+            return None
+        i = r.randrange(len(have))
+        v = have[i]
+        return Edit(f"remove feature {v}", ("features",),
+                    lambda t: remove_at(t, ("features", i)) if node_at(t, ("features", i))
+                    is not None else None,
+                    [Expect([("features", None), (v, None)], ("count",), 0)])
+
+    def op_boot_reorder(self, tree, sem, running, r):
+        b = sem["os"]["boot"]
+        perm = list(range(len(b)))
+        while perm == list(range(len(b))):
+            r.shuffle(perm)
+
+        def op(t):
+            n = node_at(t, ("os", "boot"))
+            if n is None or len(n.kids) != len(perm):
+                return None
+            n.kids = [n.kids[i] for i in perm]
+            return t
+        b = [x["dev"] for x in b]
+        want = [b[i] for i in perm]
+        return Edit(f"reorder os.boot {b} → {want}", ("os", "boot"), op,
+                    [Expect([("os", None), ("boot", None)], ("list", "dev"), want)])
+
+    def op_disk_remove(self, tree, sem, running, r):
+        disks = sem["devices"]["disks"]
+        i = r.randrange(len(disks))
+        tgt = disks[i]["target"]["dev"]
+        if running and "boot" in disks[i]:
+            return None
+        return Edit(f"remove disk {tgt}", ("devices", "disks"),
+                    lambda t: remove_at(t, ("devices", "disks", i))
+                    if node_at(t, ("devices", "disks", i)) is not None else None,
+                    [Expect([("devices", None), ("disk", ("target", "dev", tgt))],
+                            ("count",), 0)])
+
+    def op_cdrom_eject(self, tree, sem, running, r):
+        disks = sem["devices"]["disks"]
+        i = r.choice([i for i, d in enumerate(disks)
+                      if d.get("device") == "cdrom" and "source" in d])
+        tgt = disks[i]["target"]["dev"]
+        p = ("devices", "disks", i, "source")
+        return Edit(f"eject the cdrom {tgt}", p,
+                    lambda t: remove_at(t, p) if node_at(t, p) is not None else None,
+                    [Expect([("devices", None), ("disk", ("target", "dev", tgt)),
+                             ("source", None)], ("count",), 0)])
+
+    def op_disk_reorder(self, tree, sem, running, r):
+        disks = sem["devices"]["disks"]
+        if len(disks) < 2:
+            return None
+
+        def op(t):
+            n = node_at(t, ("devices", "disks"))
+            if n is None or len(n.kids) < 2:
+                return None
+            n.kids = n.kids[1:] + n.kids[:1]
+            return t
+        return Edit("move the first disk last", ("devices", "disks"), op,
+                    [Expect([("devices", None), ("disk", ("target", "dev", d["target"]["dev"]))],
+                            ("count",), 1) for d in disks])
+
+    def op_disk_add(self, tree, sem, running, r):
+        if running:
+            return None  # a new image would have to be made between runs
+        disks = sem["devices"]["disks"]
+        used = {d["target"]["dev"] for d in disks}
+        name = sem["name"]
+        tgt = next(f"vd{c}" for c in "bcdefghijklmnopqrstuvwxy" if f"vd{c}" not in used)
+        d = {"source": {"file": f"{self.host.image_dir}/{name}-{tgt}-added.img"},
+             "target": {"dev": tgt, "bus": "virtio"}}
+        item = field_at(self.schema, ("devices", "disks", 0))
+        node = Speller(self.schema, r).node(("devices", "disks", len(disks)), item, d)
+
+        def op(t):
+            n = node_at(t, ("devices", "disks"))
+            if n is None:
+                return None
+            n.kids.append(node.clone())
+            if n.style == "single":
+                n.style = "block"
+            return t
+        return Edit(f"add disk {tgt}", ("devices", "disks"), op,
+                    [Expect([("devices", None), ("disk", ("target", "dev", tgt)),
+                             ("source", None)], ("attr", "file"), d["source"]["file"])])
+
+    def op_nic_remove(self, tree, sem, running, r):
+        nics = sem["devices"]["interfaces"]
+        i = r.randrange(len(nics))
+        if "boot" in nics[i]:
+            return None
+        if "mac" in nics[i]:
+            x = Expect([("devices", None), ("interface", ("mac", "address", nics[i]["mac"].lower()))],
+                       ("count",), 0)
+        else:
+            x = Expect([("devices", None), ("interface", None)], ("count",), len(nics) - 1)
+        return Edit(f"remove interface {i}", ("devices", "interfaces"),
+                    lambda t: remove_at(t, ("devices", "interfaces", i))
+                    if node_at(t, ("devices", "interfaces", i)) is not None else None, [x])
+
+    def op_nic_add(self, tree, sem, running, r):
+        nics = sem["devices"]["interfaces"]
+        mac = "52:54:00:%02x:%02x:%02x" % tuple(r.getrandbits(8) for _ in range(3))
+        d = {"type": "user", "mac": mac, "model": {"type": "virtio"}}
+        item = field_at(self.schema, ("devices", "interfaces", 0))
+        node = Speller(self.schema, r).node(("devices", "interfaces", len(nics)), item, d)
+
+        def op(t):
+            n = node_at(t, ("devices", "interfaces"))
+            if n is None:
+                return None
+            n.kids.append(node.clone())
+            if n.style == "single":
+                n.style = "flow"
+            return t
+        return Edit(f"add interface {mac}", ("devices", "interfaces"), op,
+                    [Expect([("devices", None), ("interface", ("mac", "address", mac)),
+                             ("model", None)], ("attr", "type"), "virtio")])
+
+    def op_graphics_remove(self, tree, sem, running, r):
+        gs = sem["devices"]["graphics"]
+        i = r.randrange(len(gs))
+        t_ = gs[i]["type"]
+        return Edit(f"remove graphics {t_}", ("devices", "graphics"),
+                    lambda t: remove_at(t, ("devices", "graphics", i))
+                    if node_at(t, ("devices", "graphics", i)) is not None else None,
+                    [Expect([("devices", None), ("graphics", ("@", "type", t_))],
+                            ("count",), 0)])
+
+
+# ---------------------------------------------------------- cases
+
+
+class Case:
+    """One generated file: its domain, tree, and (with --edit) its edit."""
+
+    def __init__(self, name, index, running, tree, images, edit=None):
+        self.name, self.index, self.running = name, index, running
+        self.tree, self.images, self.edit = tree, images, edit
+
+    def text(self):
+        return emit(self.tree, header=f"vrgen case {self.index}")
+
+    def edited(self):
+        return self.edit.apply(self.tree) if self.edit else None
+
+
+def make_case(gen, seed, index, prefix, running_fraction, with_edit):
+    """File index of seed: a running guest with running_fraction's odds."""
+    running = random.Random(f"{seed}:{index}:shape").random() < running_fraction
+    name = f"{prefix}-{index:04d}"
+    odds = random.Random(f"{seed}:{index}:rare").random()
+    for attempt in range(200):
+        sem = gen.domain_once(name, random.Random(f"{seed}:{index}:{attempt}"), running)
+        if not check(sem, gen.host) and (not rare(sem) or (odds < RARE_ODDS and not running)):
+            break
+    else:
+        raise RuntimeError(f"no valid file for {name}: {check(sem, gen.host)}")
+    images = gen.last_ctx.get("images", [])
+    tree = spell(gen.schema, sem, random.Random(f"{seed}:{index}:spell"))
+    edit = None
+    if with_edit:
+        edit = Editor(gen, gen.schema, gen.host).edit(
+            tree, running, random.Random(f"{seed}:{index}:edit"))
+    return Case(name, index, running, tree, images, edit)
+
+
+# ---------------------------------------------------------- shrinking
+
+
+def subtrees(tree, protect=()):
+    """Smaller variants of a tree, biggest cuts first: each key or list item
+    removed, each map written without its optional keys one by one, values
+    made plain."""
+    out = []
+
+    def protected(path):
+        return any(path == pp[:len(path)] for pp in protect)
+
+    def walk(n, path):
+        if n.kind == "map":
+            for k, v in n.kids:
+                p = path + (k,)
+                f = v.field
+                if not f.get("required") and not protected(p):
+                    out.append(("remove", p, size(v)))
+            for k, v in n.kids:
+                walk(v, path + (k,))
+        elif n.kind == "seq":
+            for i, v in enumerate(n.kids):
+                p = path + (i,)
+                if not protected(p) and not any(pp[:len(path)] == path for pp in protect):
+                    out.append(("remove", p, size(v)))
+            for i, v in enumerate(n.kids):
+                walk(v, path + (i,))
+        else:
+            if n.style == "wrapped" or n.text[0] != "plain" or n.comment:
+                out.append(("plain", path, 0))
+    walk(tree, ())
+    out.sort(key=lambda c: -c[2])
+    return out
+
+
+def size(n):
+    if n.kind == "scalar":
+        return 1
+    return 1 + sum(size(v if n.kind == "seq" else v[1]) for v in n.kids)
+
+
+def apply_cut(tree, cut):
+    kind, path, _ = cut
+    t = tree.clone()
+    n = node_at(t, path)
+    if n is None:
+        return None
+    if kind == "remove":
+        remove_at(t, path)
+    else:
+        n.style, n.comment = "plain", None
+        n.text = ("plain", n.text[1]) if n.field.get("kind") != "str" or \
+            plain_ok(n.text[1], True) else ("double", n.text[1])
+    return t
+
+
+def shrink(trees, predicate, valid, protect=(), budget=None, log=None):
+    """Greedily removes keys and list items and simplifies spellings while
+    the files stay valid (valid(texts) -> list of bools, one per candidate:
+    `virt-reconcile validate`) and the failure still shows (predicate(trees)
+    -> bool). trees is a tuple (a file, or a file and its edited form: every
+    cut is made to both). Returns the smallest trees found."""
+    import time
+    deadline = time.monotonic() + budget if budget else None
+    cur = trees
+    progress = True
+    while progress:
+        progress = False
+        cuts = subtrees(cur[0], protect)
+        i = 0
+        while i < len(cuts):
+            if deadline and time.monotonic() > deadline:
+                if log:
+                    log("shrink: out of time")
+                return cur
+            # candidates in chunks: validate checks many at once
+            chunk = []
+            now = [emit(t) for t in cur]
+            while i < len(cuts) and len(chunk) < 12:
+                cand = tuple(apply_cut(t, cuts[i]) for t in cur)
+                i += 1
+                if all(c is not None for c in cand) and \
+                        [emit(t) for t in cand] != now:
+                    chunk.append(cand)
+            if not chunk:
+                continue
+            oks = valid([[emit(t) for t in c] for c in chunk])
+            for cand, ok in zip(chunk, oks):
+                if ok and predicate(cand):
+                    cur = cand
+                    progress = True
+                    break
+            if progress:
+                break
+    return cur
+
+
+# ---------------------------------------------------------- calibration
+
+
+def calibrate(gen, vr, workdir, seed=0):
+    """The enum and flag values that validate refuses in files otherwise
+    valid (libvirt's schema lacks some: htm wants a state): {dotted path:
+    {value: message}}. Each value is tried in small files cut from generated
+    ones: the domain's basics and the one part that gives the field (a
+    top-level key, or one list of devices with its one item). A value that
+    no such file takes, while the file without the change passes, is left
+    out, and reported."""
+    os.makedirs(workdir, exist_ok=True)
+    r = random.Random(f"calibrate:{seed}")
+    sems = [make_case(gen, f"calibrate{seed}", i, "vrgen-calibrate", 0.0, False).tree.sem()
+            for i in range(60)]
+
+    def fields(f, path):
+        for k in f.get("kids") or []:
+            p = path + ((0,) if f["kind"] == "list" else (k["key"],))
+            if k["kind"] in ("enum", "flags") and k.get("values"):
+                yield p, k
+            yield from fields(k, p)
+
+    def cut(sem, path):
+        out = {k: sem[k] for k in ("name", "type", "memory", "vcpu") if k in sem}
+        out["state"] = "shutoff"
+        top = path[0]
+        if top not in sem:
+            return None
+        if top == "devices" and len(path) > 2:
+            items = sem["devices"].get(path[1])
+            if not items:
+                return None
+            out["devices"] = {path[1]: [items[0]]}
+        else:
+            out[top] = sem[top]
+        return copy.deepcopy(out)
+    bases, probes = [], []
+    for path, f in fields(gen.schema, ()):
+        d = dotted(path)
+        if d in ("type", "state"):
+            continue
+        found = []
+        for b in (cut(sem, path) for sem in sems):
+            if b and values_at(b, d) and f["kind"] == "flags":
+                set_all(b, d, [])
+            if b and values_at(b, d) is not None and not check(b, gen.host):
+                found.append(b)
+            if len(found) == 2:
+                break
+        for b in found:
+            bases.append(b)
+            for v in gen.allowed(path, f):
+                cand = copy.deepcopy(b)
+                set_all(cand, d, [v] if f["kind"] == "flags" else v)
+                if not check(cand, gen.host):
+                    probes.append((d, v, cand, len(bases) - 1))
+    paths = []
+    for i, sem in enumerate(bases + [p[2] for p in probes]):
+        sem["name"] = f"vrgen-calibrate-{i}"
+        sem.pop("uuid", None)
+        p = os.path.join(workdir, f"cal{i:04d}.yaml")
+        with open(p, "w") as fh:
+            fh.write(emit(spell(gen.schema, sem, r)))
+        paths.append(p)
+    bad = validate_files(vr, paths)
+    refused = {}
+    for i, (d, v, _, base) in enumerate(probes):
+        if paths[base] not in bad:
+            refused.setdefault((d, v), []).append(bad.get(paths[len(bases) + i]))
+    excluded = {}
+    for (d, v), whys in refused.items():
+        if all(whys):
+            excluded.setdefault(d, {})[v] = whys[0]
+    return excluded
+
+
+def set_all(sem, path, value):
+    """Sets every value at a dotted path with [] for list items."""
+    parts = re.findall(r"[^.\[\]]+|\[\]", path)
+    cur = [sem]
+    for p in parts[:-1]:
+        nxt = []
+        for c in cur:
+            if p == "[]":
+                nxt.extend(c if isinstance(c, list) else [])
+            elif isinstance(c, dict) and p in c:
+                nxt.append(c[p])
+        cur = nxt
+    last = parts[-1]
+    for c in cur:
+        if last == "[]":
+            for i in range(len(c)):
+                c[i] = value
+        elif isinstance(c, dict) and last in c:
+            c[last] = value
+
+
+def validate_files(vr, paths):
+    """Runs validate on files; {path: first problem} of the refused ones."""
+    if not paths:
+        return {}
+    p = subprocess.run([vr, "validate"] + paths, capture_output=True, text=True)
+    bad = {}
+    for line in (p.stderr + p.stdout).splitlines():
+        for path in paths:
+            if line.startswith(f"virt-reconcile: {path}:") and path not in bad:
+                bad[path] = line.split(": ", 2)[-1] if line.count(": ") >= 2 else line
+    if p.returncode and not bad:
+        bad = {path: p.stderr.strip() for path in paths}
+    return bad
+
+
+# ---------------------------------------------------------- command line
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--schema-dump", required=True,
+                    help="schema-dump program, or the JSON it printed")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--count", type=int, default=20)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--running-fraction", type=float, default=0.0)
+    ap.add_argument("--edit", action="store_true",
+                    help="also write each file's edit to OUT/edit/, and cases.json")
+    ap.add_argument("--capabilities", help="virsh capabilities output")
+    ap.add_argument("--image-dir", default=None)
+    ap.add_argument("--prefix", default=None)
+    ap.add_argument("--calibrate", metavar="VIRT_RECONCILE",
+                    help="leave out enum values validate refuses")
+    ap.add_argument("--host-cpus", type=int, help="default: this host's")
+    ap.add_argument("--corpus", action="store_true",
+                    help="a fuzz corpus: the files and their edited forms "
+                         "(NAME-edit.yaml) side by side, nothing else")
+    a = ap.parse_args(argv)
+    if a.corpus:
+        a.edit = True
+    schema = load_schema(a.schema_dump)
+    caps = open(a.capabilities).read() if a.capabilities else None
+    host = Host(caps, image_dir=a.image_dir or f"/var/lib/libvirt/images/vrgen-{a.seed}",
+                host_cpus=a.host_cpus)
+    gen = Gen(schema, host)
+    os.makedirs(a.out, exist_ok=True)
+    if a.calibrate:
+        gen.excluded = calibrate(gen, a.calibrate, os.path.join(a.out, ".calibrate"))
+        for d, vals in sorted(gen.excluded.items()):
+            for v, why in vals.items():
+                print(f"# left out {d}: {v}: validate refuses it: {why}")
+    prefix = a.prefix or f"vrgen-{a.seed}"
+    meta = []
+    edit_dir = a.out if a.corpus else os.path.join(a.out, "edit")
+    if a.edit:
+        os.makedirs(edit_dir, exist_ok=True)
+    for i in range(a.count):
+        c = make_case(gen, a.seed, i, prefix, a.running_fraction, a.edit)
+        with open(os.path.join(a.out, c.name + ".yaml"), "w") as f:
+            f.write(c.text())
+        m = {"name": c.name, "running": c.running, "images": c.images}
+        if c.edit:
+            with open(os.path.join(edit_dir, c.name + ("-edit" if a.corpus else "") + ".yaml"),
+                      "w") as f:
+                f.write(emit(c.edited(), header=f"vrgen case {i}, edited: {c.edit.desc}"))
+            m["edit"] = c.edit.desc
+            m["expects"] = [x.to_json() for x in c.edit.expects]
+        meta.append(m)
+    if a.edit and not a.corpus:
+        with open(os.path.join(a.out, "cases.json"), "w") as f:
+            json.dump(meta, f, indent=1)
+    print(f"{a.count} files in {a.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+/* Prints the desired-state format's table (ds_schema_domain, schema.h) as
+ * JSON, so that the generative test (tests/gen/gen.py) follows the table
+ * as it changes instead of a copy of its keys. Each field is an object:
+ * key, kind, xml, values, min, max, shorthand, check, required, ordered,
+ * kids (a map's fields, or a list's one item field). */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "schema.h"
+
+static void put_string(const char *s)
+{
+	if (!s) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static const char *kind_name(enum ds_kind k)
+{
+	switch (k) {
+	case DS_STR:
+		return "str";
+	case DS_UINT:
+		return "uint";
+	case DS_INT:
+		return "int";
+	case DS_BOOL:
+		return "bool";
+	case DS_ENUM:
+		return "enum";
+	case DS_SIZE:
+		return "size";
+	case DS_MAP:
+		return "map";
+	case DS_LIST:
+		return "list";
+	case DS_FLAGS:
+		return "flags";
+	case DS_PRESENCE:
+		return "presence";
+	case DS_XML:
+		return "xml";
+	}
+	return "unknown";
+}
+
+static const char *check_name(enum ds_check c)
+{
+	switch (c) {
+	case DS_CHECK_NONE:
+		return "none";
+	case DS_CHECK_NAME:
+		return "name";
+	case DS_CHECK_UUID:
+		return "uuid";
+	case DS_CHECK_CPUSET:
+		return "cpuset";
+	case DS_CHECK_MAC:
+		return "mac";
+	case DS_CHECK_PATH:
+		return "path";
+	case DS_CHECK_TOKEN:
+		return "token";
+	case DS_CHECK_LINE:
+		return "line";
+	case DS_CHECK_MACHINE:
+		return "machine";
+	}
+	return "unknown";
+}
+
+static void put_field(const struct ds_field *f, int depth)
+{
+	printf("%*s{\"key\": ", depth * 2, "");
+	put_string(f->key);
+	printf(", \"kind\": \"%s\", \"xml\": ", kind_name(f->kind));
+	put_string(f->xml);
+	fputs(", \"values\": ", stdout);
+	if (f->values) {
+		putchar('[');
+		for (size_t i = 0; f->values[i]; i++) {
+			fputs(i ? ", " : "", stdout);
+			put_string(f->values[i]);
+		}
+		putchar(']');
+	} else {
+		fputs("null", stdout);
+	}
+	printf(", \"min\": %" PRId64 ", \"max\": %" PRId64 ", \"shorthand\": ",
+	       f->min, f->max);
+	put_string(f->shorthand);
+	printf(", \"check\": \"%s\", \"required\": %s, \"ordered\": %s",
+	       check_name(f->check), f->required ? "true" : "false",
+	       f->ordered ? "true" : "false");
+	fputs(", \"kids\": [", stdout);
+	if (f->kind == DS_LIST && f->kids) {
+		putchar('\n');
+		put_field(&f->kids[0], depth + 1);
+		printf("\n%*s", depth * 2, "");
+	} else if (f->kind == DS_MAP && f->kids) {
+		for (const struct ds_field *k = f->kids; k->key; k++) {
+			fputs(k == f->kids ? "\n" : ",\n", stdout);
+			put_field(k, depth + 1);
+		}
+		printf("\n%*s", depth * 2, "");
+	}
+	fputs("]}", stdout);
+}
+
+int main(void)
+{
+	put_field(&ds_schema_domain, 0);
+	putchar('\n');
+	return ferror(stdout) || fflush(stdout) ? 1 : 0;
+}
