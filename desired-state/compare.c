@@ -80,9 +80,7 @@ static bool scalar_equal(const struct cmp *c, const struct ds_node *w,
 	case DS_SIZE:
 		/* QEMU's driver rounds sizes up to whole MiB (maxMemory, NUMA
 		 * cells, and so memory) */
-		return w->v.u == h->v.u ||
-		       (h->v.u % 1024 == 0 &&
-			h->v.u == (w->v.u + 1023) / 1024 * 1024);
+		return ds_size_equal(w->v.u, h->v.u);
 	case DS_BOOL:
 	case DS_PRESENCE:
 		return w->v.b == h->v.b;

@@ -101,9 +101,14 @@ static int merge_scalar(xmlNodePtr have, xmlNodePtr want,
 	}
 	if (!w)
 		return 0;
-	if (!at && elen) /* a whole element: <name>, <memory unit=…> */
-		return put_copy(
-		    have, ds_xml_path(have, f->xml, elen, false, NULL), w);
+	if (!at && elen) { /* an element's text: <name>, <memory unit=…> */
+		h = ds_xml_path(have, f->xml, elen, false, NULL);
+		if (!h) /* other fields' attributes (<type arch=…>) stay */
+			return put_copy(have, NULL, w);
+		if (copy_text(h, w) < 0)
+			return -ENOMEM;
+		return f->kind == DS_SIZE ? copy_attr(h, w, "unit") : 0;
+	}
 	h = elen ? ds_xml_path(have, f->xml, elen, true, NULL) : have;
 	if (!h)
 		return -ENOMEM;
@@ -123,6 +128,8 @@ static xmlChar *identity(xmlNodePtr item, const char *list)
 				  BAD_CAST "address");
 	if (!strcmp(list, "cell"))
 		return xmlGetProp(item, BAD_CAST "id");
+	if (!strcmp(list, "graphics"))
+		return xmlGetProp(item, BAD_CAST "type");
 	return NULL;
 }
 
@@ -175,6 +182,26 @@ static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
 	return have[pick];
 }
 
+/* libvirt keeps a graphics' listen address twice, as an attribute and as
+ * <listen> children, and refuses the two to differ: a new address takes
+ * the children away (libvirt makes them again from the attribute). */
+static void listen_follows(xmlNodePtr have, xmlNodePtr want)
+{
+	_cleanup_free_ xmlChar *w = xmlGetProp(want, BAD_CAST "listen");
+	_cleanup_free_ xmlChar *h = xmlGetProp(have, BAD_CAST "listen");
+
+	if (!w || (h && !xmlStrcmp(w, h)))
+		return;
+	for (xmlNodePtr c = have->children, next; c; c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strcmp((const char *)c->name, "listen")) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+}
+
 static int merge_list(xmlNodePtr have, xmlNodePtr want,
 		      const struct ds_field *f, const struct ds_node *list)
 {
@@ -194,6 +221,8 @@ static int merge_list(xmlNodePtr have, xmlNodePtr want,
 		return -ENOMEM;
 	for (size_t i = 0; i < nw && i < list->n_kids; i++) {
 		xmlNodePtr h = pair(wi[i], hi, nh, used, name, f->ordered, i);
+		if (h && !strcmp(name, "graphics"))
+			listen_follows(h, wi[i]);
 		int r =
 		    h ? merge_map(h, wi[i], &f->kids[0], list->kids[i], true)
 		      : put_copy(hp, NULL, wi[i]);
@@ -278,9 +307,42 @@ static int merge_map(xmlNodePtr have, xmlNodePtr want,
 	return 0;
 }
 
+/* libvirt gives a SPICE server its own <audio type='spice'>, and refuses
+ * that audio once no SPICE graphics is left: it goes with the last one. */
+static void audio_follows(xmlNodePtr have)
+{
+	xmlNodePtr devices = ds_xml_child(have, "devices", 7);
+	bool spice = false;
+
+	for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strcmp((const char *)c->name, "graphics")) {
+			_cleanup_free_ xmlChar *t =
+			    xmlGetProp(c, BAD_CAST "type");
+			spice |= t && !xmlStrcmp(t, BAD_CAST "spice");
+		}
+	for (xmlNodePtr c = devices && !spice ? devices->children : NULL, next;
+	     c; c = next) {
+		_cleanup_free_ xmlChar *t = NULL;
+		next = c->next;
+		if (c->type != XML_ELEMENT_NODE ||
+		    strcmp((const char *)c->name, "audio"))
+			continue;
+		t = xmlGetProp(c, BAD_CAST "type");
+		if (t && !xmlStrcmp(t, BAD_CAST "spice")) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		}
+	}
+}
+
 int ds_merge(xmlNodePtr have, xmlNodePtr want, const struct ds_node *tree)
 {
-	return merge_map(have, want, &ds_schema_domain, tree, false);
+	int r = merge_map(have, want, &ds_schema_domain, tree, false);
+
+	if (r == 0 && ds_node_path(tree, "devices.graphics"))
+		audio_follows(have);
+	return r;
 }
 
 const char *ds_machine_family(const char *machine, char *buf, size_t len)

@@ -244,6 +244,14 @@ static int check_text(struct walker *w, struct ds_node *n,
 	case DS_CHECK_MACHINE:
 		r = check_token(n->str, &why);
 		break;
+	case DS_CHECK_SERIAL:
+		if (!*n->str ||
+		    strspn(n->str, "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789_.+- ") != strlen(n->str))
+			r = -EINVAL, why = "must be letters, digits, "
+					   "_ . + - and spaces";
+		break;
 	case DS_CHECK_LINE:
 		if (strpbrk(n->str, "\r\n"))
 			r = -EINVAL, why = "must be on one line";

@@ -161,7 +161,7 @@ static const struct ds_field disk_fields[] = {
 	REQ),
     PRESENCE("readonly", "readonly"),
     PRESENCE("shareable", "shareable"),
-    STR("serial", "serial", DS_CHECK_TOKEN),
+    STR("serial", "serial", DS_CHECK_SERIAL),
     UINT("boot", "boot@order", 1, 65535),
     {0},
 };

@@ -33,6 +33,8 @@ enum ds_check {
 	DS_CHECK_TOKEN,   /* a word: letters, digits, '-', '_', '.', ':' */
 	DS_CHECK_LINE,    /* text on one line */
 	DS_CHECK_MACHINE, /* a machine type: a token; aliases compare equal */
+	DS_CHECK_SERIAL,  /* a disk serial: letters, digits, _ . + - and
+			     spaces (libvirt's diskSerial) */
 };
 
 /* Where a field goes in the XML, as "elem", "a/b" (nested elements), "@attr"

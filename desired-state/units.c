@@ -100,3 +100,9 @@ char *ds_size_format(uint64_t kib, char *buf, size_t len)
 	snprintf(buf, len, "%" PRIu64 " %s", kib, names[i]);
 	return buf;
 }
+
+bool ds_size_equal(uint64_t want, uint64_t have)
+{
+	return want == have ||
+	       (have % 1024 == 0 && have == (want + 1023) / 1024 * 1024);
+}

@@ -18,4 +18,8 @@ int ds_size_parse(const char *s, uint64_t *ret_kib, const char **ret_err);
  * ("512 MiB", "1524288 KiB") into buf. Returns buf. */
 char *ds_size_format(uint64_t kib, char *buf, size_t len);
 
+/* Whether libvirt's size have (KiB) is the file's want: the same, or want
+ * rounded up to a whole MiB, as QEMU's driver rounds memory sizes. */
+bool ds_size_equal(uint64_t want, uint64_t have);
+
 #define DS_SIZE_BUFLEN 32

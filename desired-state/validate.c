@@ -81,11 +81,15 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
 			     ds_size_format(mem->v.u, b, sizeof(b)));
 		r = -1;
 	}
-	if (mem && max && mem->v.u > max->v.u) {
-		ds_diags_add(d, mem->mark,
-			     "'memory' (%s) is more than 'maxMemory' (%s)",
-			     ds_size_format(mem->v.u, a, sizeof(a)),
-			     ds_size_format(max->v.u, b, sizeof(b)));
+	if (mem && max && mem->v.u >= max->v.u) {
+		ds_diags_add(
+		    d, mem->mark,
+		    mem->v.u == max->v.u
+			? "'memory' (%s) is all of 'maxMemory' (%s): "
+			  "QEMU wants room for the hotplug slots"
+			: "'memory' (%s) is more than 'maxMemory' (%s)",
+		    ds_size_format(mem->v.u, a, sizeof(a)),
+		    ds_size_format(max->v.u, b, sizeof(b)));
 		r = -1;
 	}
 	if (maxmap && !given(root, "maxMemory.slots")) {
@@ -114,7 +118,7 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 	uint64_t vcpus = vmax ? vmax->v.u : 1, total = 0;
 	struct ds_cpuset seen = {{0}};
 	char a[DS_SIZE_BUFLEN], b[DS_SIZE_BUFLEN], err[128];
-	bool complete = true;
+	bool complete = true, all_cpus = true;
 	int r = 0;
 
 	if (!cells)
@@ -137,8 +141,11 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 			    id->v.u, i);
 			r = -1;
 		}
-		if (!cpus || ds_cpuset_parse(cpus->str, &set, err, sizeof(err)))
+		if (!cpus ||
+		    ds_cpuset_parse(cpus->str, &set, err, sizeof(err))) {
+			all_cpus = false;
 			continue;
+		}
 		if ((uint64_t)ds_cpuset_last(&set) >= vcpus) {
 			ds_diags_add(
 			    d, cpus->mark,
@@ -159,6 +166,17 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 			}
 			seen.bits[w] |= set.bits[w];
 		}
+	}
+	for (uint64_t v = 0;
+	     r == 0 && all_cpus && v < vcpus && v < DS_CPUSET_MAX; v++) {
+		if (seen.bits[v / 64] & (1ULL << (v % 64)))
+			continue;
+		ds_diags_add(d, at(cells),
+			     "vCPU %" PRIu64 " is in no NUMA cell: give every "
+			     "vCPU below 'vcpu.value' (%" PRIu64 ") a cell "
+			     "(libvirt would add the rest to cell 0)",
+			     v, vcpus);
+		r = -1;
 	}
 	if (mem && complete && total != mem->v.u) {
 		ds_diags_add(d, mem->mark,
@@ -324,6 +342,13 @@ static int check_disk(const struct ds_node *disk, struct ds_diags *d)
 	bool removable = str_is(dev, "cdrom") || str_is(dev, "floppy");
 
 	if (!src) {
+		if (removable && type && !str_is(type, "file")) {
+			ds_diags_add(d, at(type),
+				     "an empty drive has no source to be of "
+				     "type '%s'; leave 'type' out",
+				     type->str);
+			return -1;
+		}
 		if (removable)
 			return 0;
 		ds_diags_add(d, disk->mark,
@@ -622,6 +647,25 @@ static int check_consoles(const struct ds_node *root, struct ds_diags *d)
 
 	if (!cons || !cons->n_kids || cons->kids[0]->bad)
 		return 0;
+	for (size_t i = 0; i < cons->n_kids; i++) {
+		const struct ds_node *t = get(cons->kids[i], "target.type");
+		const struct ds_node *p = get(cons->kids[i], "target.port");
+		if (cons->kids[i]->bad)
+			continue;
+		if (i > 0 && (!t || str_is(t, "serial"))) {
+			ds_diags_add(d, t ? t->mark : cons->kids[i]->mark,
+				     "only the first console can be a serial "
+				     "port; give this one 'target: virtio'");
+			return -1;
+		}
+		if (t && !str_is(t, "serial") && p) {
+			ds_diags_add(d, at(p),
+				     "libvirt numbers %s consoles itself, in "
+				     "order; leave 'port' out",
+				     t->str);
+			return -1;
+		}
+	}
 	first = cons->kids[0];
 	type = get(first, "target.type");
 	port = get(first, "target.port");
@@ -651,7 +695,17 @@ static int check_graphics(const struct ds_node *root, struct ds_diags *d)
 		const struct ds_node *g = list->kids[i];
 		const struct ds_node *autoport = kid(g, "autoport");
 		const struct ds_node *port = kid(g, "port");
-		if (g->bad || !port)
+		if (g->bad)
+			continue;
+		if (str_is(kid(g, "type"), "spice") && kid(g, "listen") &&
+		    !(autoport && autoport->v.b) && (!port || port->v.i == 0)) {
+			ds_diags_add(d, at(kid(g, "listen")),
+				     "a SPICE server listens only with a port "
+				     "or 'autoport: true'; libvirt drops the "
+				     "address otherwise");
+			r = -1;
+		}
+		if (!port)
 			continue;
 		if (autoport && autoport->v.b && port->v.i != -1) {
 			ds_diags_add(d, port->mark,

@@ -756,7 +756,7 @@ static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
 				    o->live_vcpus, cur) < 0)
 			return -ENOMEM;
 	}
-	if (mem != o->live_memory) {
+	if (!ds_size_equal(mem, o->live_memory)) {
 		ds_size_format(o->live_memory, a, sizeof(a));
 		ds_size_format(mem, b, sizeof(b));
 		if (mem > o->live_max_memory)
@@ -767,14 +767,14 @@ static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
 			    ftell(notes) ? ", " : "", b,
 			    ds_size_format(o->live_max_memory, a, sizeof(a)));
 		else if (o->live_mark.memory_sent == mem ||
-			 (!o->live_mark.memory_sent && boot_target(o) == mem)) {
+			 (!o->live_mark.memory_sent &&
+			  ds_size_equal(mem, boot_target(o)))) {
+			/* all that can be done is done: in sync, said */
 			if (set_reason(dp,
 				       "balloon target %s sent; the guest "
 				       "has %s",
 				       b, a) < 0)
 				return -ENOMEM;
-			if (dp->phase == RC_PHASE_IN_SYNC)
-				dp->phase = RC_PHASE_CONVERGING;
 		} else if (add_action(dp, RC_ACT_SET_MEMORY, true, mem, NULL,
 				      "currentMemory %s → %s (live)", a, b) < 0)
 			return -ENOMEM;

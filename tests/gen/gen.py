@@ -193,6 +193,9 @@ PREFIX_LIMIT = {"hd": 4, "fd": 2}
 
 NIC_MODELS = ["virtio", "e1000", "e1000e", "rtl8139", "ne2k_pci", "pcnet"]
 KEYMAPS = ["en-us", "de", "fr", "en-gb", "ja"]
+POWER_FEATURES = {"htm", "nested-hv", "ccf-assist"}  # need os.arch ppc64*
+TIMEZONES = ["Europe/Paris", "UTC", "America/New_York", "Asia/Tokyo"]
+SERIALS = ["WEB01-ROOT", "disk 2", "a.b+c_d", "0123456789"]
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "fox", "golf", "hotel",
          "x86", "db-01", "web_2", "a.b", "e+f"]
 ODD_WORDS = ["c:d", "g/h", "i@j"]  # words too, rarer
@@ -576,6 +579,73 @@ def check(sem, host):
     gtypes = [g["type"] for g in devs.get("graphics", [])]
     if len(gtypes) != len(set(gtypes)):
         bad.append("two graphics of a type")
+    for g in devs.get("graphics", []):
+        if "port" in g:
+            if g.get("autoport") is True and g["port"] != -1:
+                bad.append("port with autoport")
+            if g.get("autoport") is False and g["port"] == -1:
+                bad.append("autoport false without a port")
+            if g["type"] == "vnc" and 0 <= g["port"] < 5900:
+                bad.append("vnc port below 5900")
+        if g["type"] == "spice" and "listen" in g and not g.get("autoport") \
+                and g.get("port", 0) <= 0:
+            bad.append("spice listen without a port")
+    serial_ports = {s.get("target", {}).get("port", 0)
+                    for s in devs.get("serials", [])}
+    for i, c in enumerate(devs.get("consoles", [])):
+        ctype = c.get("target", {}).get("type")
+        if ctype not in (None, "serial") and "port" in c.get("target", {}):
+            bad.append("a port for a console libvirt numbers")
+        if i > 0 and ctype in (None, "serial"):
+            bad.append("a serial console after the first")
+        if i == 0 and ctype in (None, "serial"):
+            port = c.get("target", {}).get("port", 0)
+            if port != 0 and port not in serial_ports:
+                bad.append("serial console on a port no serial has")
+    # what libvirt 9.0 drops or refuses (validate.c)
+    mode = cpu.get("mode", "custom")
+    if "match" in cpu and mode != "custom":
+        bad.append("cpu.match outside mode custom")
+    if "model" in cpu and mode in ("host-passthrough", "maximum"):
+        bad.append("cpu.model with host-passthrough or maximum")
+    if "check" in cpu and mode == "custom" and "model" not in cpu:
+        bad.append("cpu.check without a model")
+    menu = os_.get("bootmenu", {})
+    if "timeout" in menu and not menu.get("enable"):
+        bad.append("bootmenu timeout when disabled")
+    if len(os_.get("boot", [])) > 4:
+        bad.append("more than 4 boot devices")
+    if os_.get("firmware") == "efi" and "loader" in os_:
+        bad.append("loader with firmware efi")
+    clock = sem.get("clock", {})
+    off = clock.get("offset")
+    for key, want in (("timezone", "timezone"), ("start", "absolute"),
+                      ("adjustment", "variable"), ("basis", "variable")):
+        if key in clock and off != want:
+            bad.append(f"clock.{key} without offset {want}")
+    if off == "timezone" and "timezone" not in clock:
+        bad.append("offset timezone without timezone")
+    if off == "absolute" and "start" not in clock:
+        bad.append("offset absolute without start")
+    if mm is not None and mem is not None and mem >= mm["value"]:
+        bad.append("memory not below maxMemory")
+    if cells is not None and all("cpus" in c for c in cells):
+        covered = set()
+        for c in cells:
+            covered |= cpuset_parse(c["cpus"])
+        if not set(range(nv)) <= covered:
+            bad.append("vCPUs outside every NUMA cell")
+    if os_.get("arch", "x86_64")[:5] != "ppc64" and \
+            set(feats) & {"htm", "nested-hv", "ccf-assist"}:
+        bad.append("POWER features off POWER")
+    for d in devs.get("disks", []):
+        device = d.get("device", "disk")
+        if device == "cdrom" and d.get("readonly") is False:
+            bad.append("a cdrom not read-only")
+        if "source" not in d and d.get("type", "file") != "file":
+            bad.append("a type for an empty drive")
+        if d.get("driver", {}).get("name", "qemu") != "qemu":
+            bad.append("QEMU: driver name other than qemu")
     if sem.get("on_reboot") == "destroy" and sem.get("on_poweroff") == "restart":
         bad.append("QEMU: on_reboot destroy with on_poweroff restart")
     for path, (vals, _) in HOST_REFUSES.items():
@@ -591,16 +661,7 @@ def check(sem, host):
 # rest of the suite still has files to work on. Never in running guests.
 RARE_ODDS = 0.05
 LIBVIRT_REFUSES = [
-    ("clock offset timezone: the format has no key for its timezone",
-     lambda s: s.get("clock", {}).get("offset") == "timezone"),
-    ("a console after the first with a serial target (libvirt's default)",
-     lambda s: any(c.get("target", {}).get("type", "serial") == "serial"
-                   for c in s.get("devices", {}).get("consoles", [])[1:])),
-    ("os.bios.rebootTimeout above 32767 (libvirt's schema: a short)",
-     lambda s: s.get("os", {}).get("bios", {}).get("rebootTimeout", 0) > 32767),
-    ("a disk serial with : / or @ (libvirt's schema takes fewer than a word)",
-     lambda s: any(re.search(r"[:/@]", d.get("serial", ""))
-                   for d in s.get("devices", {}).get("disks", []))),
+    # none known: each one found was made a check of validate's
 ]
 
 
@@ -693,7 +754,11 @@ class Gen:
         if c == "token":
             return r.choice(ODD_WORDS if r.random() < 0.1 else WORDS)
         if c == "line":
+            if path and path[-1] == "timezone":
+                return r.choice(TIMEZONES)
             return r.choice(LINES)
+        if c == "serial":
+            return r.choice(SERIALS)
         if c == "name":
             return "vrgen-x"
         return r.choice(TEXTS + [""])
@@ -765,13 +830,14 @@ class Gen:
             ctx["numa"] = cells
         ctx["maxmem"] = None
         if ctx["numa"] and r.random() < 0.5:
-            ctx["maxmem"] = (mem + r.choice([0, 1024, 1 << 20, 4 << 20]),
+            ctx["maxmem"] = (mem + r.choice([1024, 1 << 20, 4 << 20]),
                              r.choice([1, 2, 16, 255]))
         # firmware: none, firmware efi, or a pflash loader with an nvram
         ctx["uefi"] = r.choice([None, None, "efi", "pflash", "rom"])
         ctx["secure"] = ctx["uefi"] == "pflash" and ctx["family"] == "q35" and \
             r.random() < 0.3
-        feats = self.allowed(("features",), kid(self.schema, "features"))
+        feats = [f for f in self.allowed(("features",), kid(self.schema, "features"))
+                 if f not in POWER_FEATURES]
         if running:  # TCG has no paravirtual spinlocks
             feats = [f for f in feats if f != "pvspinlock"]
         if running and not re.match(r"(pc|q35)$|pc-(i440fx|q35)-[7-9]\.", ctx["machine"]):
@@ -891,6 +957,9 @@ class Gen:
         if ctx["running"] and u == "pflash":
             want["smbios"] = OMIT
         out = self.map_value(path, field, r, ctx, want)
+        menu = out.get("bootmenu")
+        if isinstance(menu, dict) and not menu.get("enable"):
+            menu.pop("timeout", None)  # libvirt drops it: validate refuses
         if out.get("smbios", {}).get("mode") == "sysinfo":
             ctx["sysinfo"] = True
         return out
@@ -928,6 +997,14 @@ class Gen:
                 (lambda: r.choice(self.allowed(path + ("check",), kid(field, "check")))),
                 }
         out = self.map_value(path, field, r, ctx, want)
+        # what libvirt drops by mode is not made (validate refuses it)
+        m = out.get("mode", "custom")
+        if m != "custom":
+            out.pop("match", None)
+        if m in ("host-passthrough", "maximum"):
+            out.pop("model", None)
+        if m == "custom" and "model" not in out:
+            out.pop("check", None)
         if not force and not out and r.random() < 0.5:
             return OMIT
         return out
@@ -946,7 +1023,21 @@ class Gen:
         return parts
 
     def g_clock(self, path, field, r, ctx):
-        return self.map_value(path, field, r, ctx, {})
+        out = self.map_value(path, field, r, ctx, {})
+        if not isinstance(out, dict):
+            return out
+        off = out.get("offset")
+        for key, with_ in (("timezone", "timezone"), ("start", "absolute"),
+                           ("adjustment", "variable"), ("basis", "variable")):
+            if off != with_:
+                out.pop(key, None)
+        if off == "timezone":
+            out.setdefault("timezone", r.choice(TIMEZONES))
+        if off == "absolute":
+            out["start"] = r.choice([0, 1234567890, 1700000000])
+        if off == "variable" and "adjustment" in out:
+            out["adjustment"] = r.choice([-3600, 0, 1, 86400])
+        return out
 
     def g_devices(self, path, field, r, ctx):
         want = {
@@ -980,10 +1071,8 @@ class Gen:
                 c["target"] = {"type": "serial"}
                 if r.random() < 0.5:
                     c["target"]["port"] = 0
-            elif r.random() < 0.8:
-                c["target"] = {"type": "virtio"}
-                if r.random() < 0.5:
-                    c["target"]["port"] = i
+            elif i > 0 or r.random() < 0.8:
+                c["target"] = {"type": "virtio"}  # libvirt numbers its port
             out.append(c)
         return out
 
@@ -1003,6 +1092,8 @@ class Gen:
                 g["autoport"] = True
             elif choice == "autoport":
                 g["autoport"], g["port"] = True, -1
+            elif choice == "port-no" and ctx["running"]:
+                g["autoport"] = True
             elif choice == "minus":
                 g["port"] = -1
             elif choice == "port":
@@ -1011,6 +1102,8 @@ class Gen:
                 g["port"], g["autoport"] = r.randint(5900, 65535), False
             if r.random() < 0.3:
                 g["keymap"] = r.choice(KEYMAPS)
+            if t == "spice" and not g.get("autoport") and g.get("port", -1) <= 0:
+                g.pop("listen", None)  # a SPICE server without a port listens nowhere
             out.append(g)
         return out
 
@@ -1072,6 +1165,8 @@ class Gen:
         else:
             src = {"pool": r.choice(["default", "vrgen"]), "volume": f"{name}-{tgt}.img"}
         empty = device in ("cdrom", "floppy") and r.random() < 0.5
+        if empty:
+            dtype = "file"  # an empty drive's type is file, whatever was asked
         d = {}
         want = {
             "type": (lambda: dtype) if dtype == "file" else dtype,
@@ -1593,7 +1688,7 @@ class Editor:
             return self.gen.generic((), f, r)
         if k == "str":
             if f["check"] in ("line", "none", "token"):
-                v = self.gen.text((), f, r)
+                v = self.gen.text(tuple(d.split(".")), f, r)
                 return v
             return None
         if k == "size":

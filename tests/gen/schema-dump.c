@@ -76,6 +76,8 @@ static const char *check_name(enum ds_check c)
 		return "line";
 	case DS_CHECK_MACHINE:
 		return "machine";
+	case DS_CHECK_SERIAL:
+		return "serial";
 	}
 	return "unknown";
 }
