@@ -157,7 +157,8 @@ static int list_items(xmlNodePtr parent, const char *name, xmlNodePtr **ret,
 }
 
 /* The item of have paired with want's: the same identity when want has
- * one, else the first item not yet paired (position). */
+ * one (without case: a MAC may be written in capitals), else the first
+ * item not yet paired (position). */
 static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
 		       const char *name, bool ordered, size_t index)
 {
@@ -173,7 +174,7 @@ static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
 		}
 		_cleanup_free_ xmlChar *hid = identity(have[j], name);
 		/* with no identity in the file, items pair by position */
-		if (!wid || (hid && !xmlStrcmp(wid, hid)))
+		if (!wid || (hid && !xmlStrcasecmp(wid, hid)))
 			pick = j;
 	}
 	if (pick == n)

@@ -118,7 +118,7 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 	uint64_t vcpus = vmax ? vmax->v.u : 1, total = 0;
 	struct ds_cpuset seen = {{0}};
 	char a[DS_SIZE_BUFLEN], b[DS_SIZE_BUFLEN], err[128];
-	bool complete = true, all_cpus = true;
+	bool complete = true, any_cpus = false, bad_cpus = false;
 	int r = 0;
 
 	if (!cells)
@@ -141,11 +141,13 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 			    id->v.u, i);
 			r = -1;
 		}
-		if (!cpus ||
-		    ds_cpuset_parse(cpus->str, &set, err, sizeof(err))) {
-			all_cpus = false;
+		if (!cpus)
+			continue;
+		if (ds_cpuset_parse(cpus->str, &set, err, sizeof(err))) {
+			bad_cpus = true; /* reported by the schema walk */
 			continue;
 		}
+		any_cpus = true;
 		if ((uint64_t)ds_cpuset_last(&set) >= vcpus) {
 			ds_diags_add(
 			    d, cpus->mark,
@@ -168,7 +170,8 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 		}
 	}
 	for (uint64_t v = 0;
-	     r == 0 && all_cpus && v < vcpus && v < DS_CPUSET_MAX; v++) {
+	     r == 0 && any_cpus && !bad_cpus && v < vcpus && v < DS_CPUSET_MAX;
+	     v++) {
 		if (seen.bits[v / 64] & (1ULL << (v % 64)))
 			continue;
 		ds_diags_add(d, at(cells),

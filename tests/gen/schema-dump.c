@@ -105,6 +105,8 @@ static void put_field(const struct ds_field *f, int depth)
 	printf(", \"check\": \"%s\", \"required\": %s, \"ordered\": %s",
 	       check_name(f->check), f->required ? "true" : "false",
 	       f->ordered ? "true" : "false");
+	printf(", \"filled\": %s, \"none\": ", f->filled ? "true" : "false");
+	put_string(f->none);
 	fputs(", \"kids\": [", stdout);
 	if (f->kind == DS_LIST && f->kids) {
 		putchar('\n');
