@@ -159,23 +159,55 @@ static int list_items(xmlNodePtr parent, const char *name, xmlNodePtr **ret,
 /* The item of have paired with want's: the same identity when want has
  * one (without case: a MAC may be written in capitals), else the first
  * item not yet paired (position). */
+/* How much of want's XML have holds: its attributes of equal value, and
+ * those of its child elements, matched by name, in turn. */
+static size_t likeness(xmlNodePtr want, xmlNodePtr have)
+{
+	size_t score = 0;
+
+	for (xmlAttrPtr a = want->properties; a; a = a->next) {
+		_cleanup_free_ xmlChar *w = xmlGetProp(want, a->name);
+		_cleanup_free_ xmlChar *h = xmlGetProp(have, a->name);
+		score += w && h && !xmlStrcmp(w, h);
+	}
+	for (xmlNodePtr c = want->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		xmlNodePtr hc = ds_xml_child(have, (const char *)c->name,
+					     strlen((const char *)c->name));
+		if (hc)
+			score += 1 + likeness(c, hc);
+	}
+	return score;
+}
+
 static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
 		       const char *name, bool ordered, size_t index)
 {
 	_cleanup_free_ xmlChar *wid = ordered ? NULL : identity(w, name);
-	size_t pick = n;
+	size_t pick = n, best = 0;
 
-	for (size_t j = 0; j < n && pick == n; j++) {
+	for (size_t j = 0; j < n && !(pick < n && (ordered || wid)); j++) {
 		if (used[j])
 			continue;
 		if (ordered) {
 			pick = j == index ? j : n;
 			continue;
 		}
-		_cleanup_free_ xmlChar *hid = identity(have[j], name);
-		/* with no identity in the file, items pair by position */
-		if (!wid || (hid && !xmlStrcasecmp(wid, hid)))
+		if (wid) {
+			_cleanup_free_ xmlChar *hid = identity(have[j], name);
+			if (hid && !xmlStrcasecmp(wid, hid))
+				pick = j;
+			continue;
+		}
+		/* with no identity in the file, the item most like it (the
+		 * first of those), so that a removed device takes its own
+		 * MAC and address with it, not another's */
+		size_t score = likeness(w, have[j]);
+		if (pick == n || score > best) {
 			pick = j;
+			best = score;
+		}
 	}
 	if (pick == n)
 		return NULL;

@@ -1616,7 +1616,7 @@ class Editor:
         shown = xml_form(f, value, self.host)
         # what libvirt writes as nothing: the table's "none" value (an
         # empty description), and all vCPUs online (no current attribute)
-        if f["kind"] == "str" and f.get("none") is not None and shown == f["none"]:
+        if f["kind"] in ("str", "enum") and f.get("none") is not None and shown == f["none"]:
             shown = None
         if dotted(path) == "vcpu.current" and value == sem.get("vcpu", {}).get("value"):
             shown = None
