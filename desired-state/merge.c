@@ -369,9 +369,33 @@ static void audio_follows(xmlNodePtr have)
 	}
 }
 
+/* A clock's attributes belong to its offset (timezone, start,
+ * adjustment, basis): a new offset takes the old one's away, or libvirt
+ * reads them as asking for the old one (localtime with an adjustment is
+ * variable). */
+static void clock_follows(xmlNodePtr have, const struct ds_node *tree)
+{
+	static const char *const attrs[] = {"timezone", "start", "adjustment",
+					    "basis"};
+	const struct ds_node *clock = ds_node_get(tree, "clock");
+	const struct ds_node *offset = ds_node_get(clock, "offset");
+	xmlNodePtr h = ds_xml_child(have, "clock", 5);
+	_cleanup_free_ xmlChar *had =
+	    h ? xmlGetProp(h, BAD_CAST "offset") : NULL;
+
+	if (!offset || !had || !xmlStrcmp(had, BAD_CAST offset->str))
+		return;
+	for (size_t i = 0; i < DS_ARRAY_SIZE(attrs); i++)
+		if (!ds_node_get(clock, attrs[i]))
+			xmlUnsetProp(h, BAD_CAST attrs[i]);
+}
+
 int ds_merge(xmlNodePtr have, xmlNodePtr want, const struct ds_node *tree)
 {
-	int r = merge_map(have, want, &ds_schema_domain, tree, false);
+	int r;
+
+	clock_follows(have, tree);
+	r = merge_map(have, want, &ds_schema_domain, tree, false);
 
 	if (r == 0 && ds_node_path(tree, "devices.graphics"))
 		audio_follows(have);

@@ -242,7 +242,8 @@ static const struct ds_field domain_fields[] = {
 	    STR("timezone", "@timezone", DS_CHECK_LINE),
 	    INT("adjustment", "@adjustment", INT32_MIN, INT32_MAX),
 	    ENUM("basis", "@basis", VALUES("utc", "localtime")),
-	    UINT("start", "@start", 0, INT64_MAX))),
+	    /* libvirt's maximum: 9999-12-31 23:59:59 */
+	    UINT("start", "@start", 0, 253402300799))),
     ENUM("on_poweroff", "on_poweroff", lifecycle),
     ENUM("on_reboot", "on_reboot", lifecycle),
     ENUM("on_crash", "on_crash", crash_actions),
