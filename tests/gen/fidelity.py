@@ -126,6 +126,21 @@ def errors(err, names):
     return out
 
 
+def unsettled(block):
+    """What keeps a domain's plan block (phase, lines) from being settled:
+    a phase other than in sync or waiting for a restart, or an action (its
+    call key); None when settled or absent."""
+    if not block:
+        return None
+    phase, lines = block
+    if phase in ("in-sync", "restart-required") and \
+            not any(l.startswith("+") for l in lines):
+        return None
+    first = next((l for l in lines if l.startswith("+")), phase)
+    m = re.match(r"\+ ([a-z-]+)(?: (?:live|config) \S+)?: (.*)", first)
+    return call_key(m.group(1), m.group(2)) if m else phase
+
+
 def plan_blocks(out, names):
     """{name: (phase, [lines])} of plan's output."""
     blocks, cur = {}, None
@@ -350,15 +365,10 @@ class Suite:
         still = []
         for c in good:
             phase, lines = blocks.get(c.name, ("(missing)", []))
-            if (phase not in ("in-sync", "restart-required") or any(
-                    l.startswith("+") for l in lines)) and report is not None and \
-                    c.name not in report:
+            key = unsettled((phase, lines))
+            if key and report is not None and c.name not in report:
                 continue
-            if phase not in ("in-sync", "restart-required") or any(
-                    l.startswith("+") for l in lines):
-                first = next((l for l in lines if l.startswith("+")), phase)
-                m = re.match(r"\+ ([a-z-]+)(?: (?:live|config) \S+)?: (.*)", first)
-                key = call_key(m.group(1), m.group(2)) if m else phase
+            if key:
                 self.add(kind_plan, ("edit: " if edit else "") + "plan: " + key, c,
                          f"plan exit {rc}: {phase}\n" + "\n".join(lines), edit=edit)
             else:
@@ -445,13 +455,8 @@ class Reproducer:
                 if f.kind == "rewritten":
                     return call_key(*calls[name][0]) if name in calls else None
                 rc, out, err = lv.run("plan", "-c", a.uri, d)
-                b = plan_blocks(out, {name: 1}).get(name)
-                if b and (b[0] not in ("in-sync", "restart-required") or
-                          any(l.startswith("+") for l in b[1])):
-                    first = next((l for l in b[1] if l.startswith("+")), b[0])
-                    m = re.match(r"\+ ([a-z-]+)(?: (?:live|config) \S+)?: (.*)", first)
-                    return "plan: " + (call_key(m.group(1), m.group(2)) if m else b[0])
-                return None
+                key = unsettled(plan_blocks(out, {name: 1}).get(name))
+                return "plan: " + key if key else None
             # an edit's finding: the file, then its edited form
             before = s.observe([f.case])
             with open(p + ".tmp", "w") as fh:
@@ -481,13 +486,8 @@ class Reproducer:
             if name in calls:
                 return "edit: " + call_key(*calls[name][0])
             rc, out, err = lv.run("plan", "-c", a.uri, d)
-            b = plan_blocks(out, {name: 1}).get(name)
-            if b and (b[0] not in ("in-sync", "restart-required") or
-                      any(l.startswith("+") for l in b[1])):
-                first = next((l for l in b[1] if l.startswith("+")), b[0])
-                m = re.match(r"\+ ([a-z-]+)(?: (?:live|config) \S+)?: (.*)", first)
-                return "edit: plan: " + (call_key(m.group(1), m.group(2)) if m else b[0])
-            return wrong
+            key = unsettled(plan_blocks(out, {name: 1}).get(name))
+            return "edit: plan: " + key if key else wrong
         finally:
             lv.remove([name])
             shutil.rmtree(d, ignore_errors=True)

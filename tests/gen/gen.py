@@ -1858,6 +1858,21 @@ class Editor:
                     [Expect([("devices", None), ("disk", ("target", "dev", d["target"]["dev"]))],
                             ("count",), 1) for d in disks])
 
+    def appender(self, path, n, d, style, r):
+        """An edit that appends the item d, spelled, to the list at path
+        (of n items): a list of one written as its item takes style."""
+        node = Speller(self.schema, r).node(path + (n,), field_at(self.schema, path + (0,)), d)
+
+        def op(t):
+            lst = node_at(t, path)
+            if lst is None:
+                return None
+            lst.kids.append(node.clone())
+            if lst.style == "single":
+                lst.style = style
+            return t
+        return op
+
     def op_disk_add(self, tree, sem, running, r):
         if running:
             return None  # a new image would have to be made between runs
@@ -1867,17 +1882,7 @@ class Editor:
         tgt = next(f"vd{c}" for c in "bcdefghijklmnopqrstuvwxy" if f"vd{c}" not in used)
         d = {"source": {"file": f"{self.host.image_dir}/{name}-{tgt}-added.img"},
              "target": {"dev": tgt, "bus": "virtio"}}
-        item = field_at(self.schema, ("devices", "disks", 0))
-        node = Speller(self.schema, r).node(("devices", "disks", len(disks)), item, d)
-
-        def op(t):
-            n = node_at(t, ("devices", "disks"))
-            if n is None:
-                return None
-            n.kids.append(node.clone())
-            if n.style == "single":
-                n.style = "block"
-            return t
+        op = self.appender(("devices", "disks"), len(disks), d, "block", r)
         return Edit(f"add disk {tgt}", ("devices", "disks"), op,
                     [Expect([("devices", None), ("disk", ("target", "dev", tgt)),
                              ("source", None)], ("attr", "file"), d["source"]["file"])])
@@ -1900,17 +1905,7 @@ class Editor:
         nics = sem["devices"]["interfaces"]
         mac = "52:54:00:%02x:%02x:%02x" % tuple(r.getrandbits(8) for _ in range(3))
         d = {"type": "user", "mac": mac, "model": {"type": "virtio"}}
-        item = field_at(self.schema, ("devices", "interfaces", 0))
-        node = Speller(self.schema, r).node(("devices", "interfaces", len(nics)), item, d)
-
-        def op(t):
-            n = node_at(t, ("devices", "interfaces"))
-            if n is None:
-                return None
-            n.kids.append(node.clone())
-            if n.style == "single":
-                n.style = "flow"
-            return t
+        op = self.appender(("devices", "interfaces"), len(nics), d, "flow", r)
         return Edit(f"add interface {mac}", ("devices", "interfaces"), op,
                     [Expect([("devices", None), ("interface", ("mac", "address", mac)),
                              ("model", None)], ("attr", "type"), "virtio")])

@@ -24,18 +24,7 @@ vr_arg "$@"
 START=$(date +%s)
 IMAGES=/var/lib/libvirt/images
 
-if ! command -v virsh >/dev/null; then
-	echo "fidelity: SKIP: virsh is not installed"
-	exit 77
-fi
-if [ "$(id -u)" = 0 ]; then
-	"$HERE/../../contrib/scripts/start-libvirtd.sh" ||
-		echo "fidelity: start-libvirtd.sh failed" >&2
-fi
-if ! virsh_ version >/dev/null 2>&1; then
-	echo "fidelity: SKIP: $URI does not answer and cannot be started here"
-	exit 77
-fi
+libvirtd_or_skip fidelity
 
 # One run at a time per host (every run removes all vrfid-* domains), and
 # the libvirt-real suite's lock: the agent suite takes it before it kills

@@ -20,18 +20,7 @@ START=$(date +%s)
 
 # ---------------------------------------------------------------- setup
 
-if ! command -v virsh >/dev/null; then
-	echo "libvirt-real: SKIP: virsh is not installed"
-	exit 77
-fi
-if [ "$(id -u)" = 0 ]; then
-	"$HERE/../../contrib/scripts/start-libvirtd.sh" ||
-		echo "libvirt-real: start-libvirtd.sh failed" >&2
-fi
-if ! virsh_ version >/dev/null 2>&1; then
-	echo "libvirt-real: SKIP: $URI does not answer and cannot be started here"
-	exit 77
-fi
+libvirtd_or_skip libvirt-real
 
 # One run at a time per host: every run removes all vrtest-* domains.
 one_run_at_a_time libvirt-real
