@@ -510,12 +510,11 @@ static int plan_metadata(const struct ds_domain *d, const struct ds_node *live,
 			continue;
 		if (!(text = strdup(w->str)))
 			return -ENOMEM;
-		int r = add_action(
-		    dp, RC_ACT_SET_METADATA, true,
-		    i ? RC_META_DESCRIPTION : RC_META_TITLE, text,
-		    "%s %s%s%s → %s%s%s (live)", keys[i], h ? "\"" : "",
-		    h ? h->str : "(none)", h ? "\"" : "", *w->str ? "\"" : "",
-		    *w->str ? w->str : "(none)", *w->str ? "\"" : "");
+		int r = add_action(dp, RC_ACT_SET_METADATA, true,
+				   i ? RC_META_DESCRIPTION : RC_META_TITLE,
+				   text, "%s %s → %s (live)", keys[i],
+				   h ? h->str : "(none)",
+				   *w->str ? w->str : "(none)");
 		if (r < 0)
 			return r;
 	}
@@ -1281,9 +1280,8 @@ static json_object *action_json(const struct rc_action *a)
 	if (a->kind == RC_ACT_SET_METADATA) {
 		json_object_object_add(
 		    o, "field",
-		    json_object_new_string(a->value == RC_META_TITLE
-					       ? "title"
-					       : "description"));
+		    json_object_new_string(
+			a->value == RC_META_TITLE ? "title" : "description"));
 		json_object_object_add(o, "text",
 				       json_object_new_string(a->xml));
 	}

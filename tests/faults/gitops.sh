@@ -9,7 +9,7 @@
 #   watched checkout in turn, the agent settled after each: a seeded mix
 #   of renames (git mv), moves (a file's content written under another
 #   name: the same domain), edits (title and description, written to the
-#   config: the guest waits for a restart; vcpu.current raised, live),
+#   config and set live; vcpu.current raised, live),
 #   deletions and restores (a deleted file brought back from history,
 #   byte for byte);
 # - every write call is accounted for: the agent's write counter must
@@ -121,9 +121,6 @@ rand() { # N: RND is drawn from 0 .. N-1
 
 # What each guest's file says, and where it is. FILE is "" while deleted.
 declare -a NAME UUID FILE HEAD TITLE DESC VCPU
-# What libvirt's running guest waits for: the live title and description
-# differ from the config's since an edit (the live mark records it).
-declare -a PEND_T PEND_D
 # What happened to it: deletions, restores, the file and the commit that
 # deleted it last.
 declare -a DELS RESTORES DEL_FILE DEL_REV
@@ -143,8 +140,6 @@ for ((i = 0; i < GUESTS; i++)); do
 	TITLE[i]=guest-$n
 	DESC[i]=created
 	VCPU[i]=1
-	PEND_T[i]=0
-	PEND_D[i]=0
 	DELS[i]=0
 	RESTORES[i]=0
 done
@@ -167,16 +162,14 @@ EOF
 # `apply` makes them (the agent's jobs and its orphan pass make the same):
 # - a new file: define and start (2);
 # - a rename or a move: the config's mark names the new file (1);
-# - a title or description edit: the redefine (1), and the first edit of
-#   that field since the guest started also rewrites the live mark, which
-#   records what waits for a restart (1 more); the phase is then
-#   restart-required;
+# - a title or description edit: the redefine (1) and the live change
+#   (virDomainSetMetadata, 1); the guest stays in sync;
 # - vcpu.current raised within the maximum: config and live (2);
 # - a deletion: the graceful shutdown, which a guest without an OS never
 #   completes, so the destroy after --shutdown-timeout, and the undefine
 #   (3);
 # - a restore: the file is new: define and start (2).
-COST_NEW=2 COST_MOVE=1 COST_EDIT=1 COST_LIVE_MARK=1 COST_VCPU=2
+COST_NEW=2 COST_MOVE=1 COST_EDIT=1 COST_META=1 COST_VCPU=2
 COST_DELETE=3 COST_RESTORE=2
 
 # pick 1 / pick 0: P is a guest with / without a file that this commit
@@ -230,14 +223,12 @@ op_edit() {
 	elif [ "$RND" -lt 6 ]; then
 		DESC[P]="edited in commit $1"
 		LAST[P]="→ ${DESC[P]}"
-		DELTA=$((DELTA + COST_EDIT + (PEND_D[P] ? 0 : COST_LIVE_MARK)))
-		PEND_D[P]=1
+		DELTA=$((DELTA + COST_EDIT + COST_META))
 		WHAT+=("edit ${FILE[P]}: description")
 	else
 		TITLE[P]=guest-$(printf %02d "$P")-c$1
 		LAST[P]="→ ${TITLE[P]}"
-		DELTA=$((DELTA + COST_EDIT + (PEND_T[P] ? 0 : COST_LIVE_MARK)))
-		PEND_T[P]=1
+		DELTA=$((DELTA + COST_EDIT + COST_META))
 		WHAT+=("edit ${FILE[P]}: title")
 	fi
 	content "$P" >"$AUTHOR/${FILE[P]}"
@@ -256,9 +247,6 @@ op_restore() {
 	local f=${DEL_FILE[P]}
 	G "$AUTHOR" checkout -q "${DEL_REV[P]}^" -- "$f"
 	FILE[P]=$f
-	# the guest starts again from the file: nothing waits for a restart
-	PEND_T[P]=0
-	PEND_D[P]=0
 	RESTORES[P]=$((RESTORES[P] + 1))
 	RESTORED_NOW+=("$P")
 	DELTA=$((DELTA + COST_RESTORE)) RESTORES_N=$((RESTORES_N + 1))
@@ -304,7 +292,6 @@ write_spec() { # CALLS PASSES
 		for ((i = 0; i < GUESTS; i++)); do
 			[ -n "${FILE[i]}" ] || continue
 			phase=in-sync
-			[ $((PEND_T[i] + PEND_D[i])) = 0 ] || phase=restart-required
 			echo "file ${FILE[i]} ${NAME[i]} $phase ${LAST[i]:--}"
 		done
 		echo "calls $1"
