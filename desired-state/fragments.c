@@ -23,9 +23,9 @@ static const struct ds_field *list_of(const char *elem)
 	return NULL;
 }
 
-/* The next xml.devices fragment of text at *pos: its start and length. */
-static bool next_devices(const char *text, const char **pos, const char **start,
-			 size_t *len)
+/* The next xml.devices fragment at *pos (in the mark's text of the
+ * fragments): its start and length. */
+static bool next_devices(const char **pos, const char **start, size_t *len)
 {
 	const char *p = *pos;
 
@@ -51,7 +51,6 @@ static bool next_devices(const char *text, const char **pos, const char **start,
 		}
 		p = *pos;
 	}
-	(void)text;
 	return false;
 }
 
@@ -60,7 +59,7 @@ bool ds_fragments_list_kinds(const char *fragments)
 	const char *pos = fragments, *start;
 	size_t len;
 
-	while (fragments && next_devices(fragments, &pos, &start, &len)) {
+	while (fragments && next_devices(&pos, &start, &len)) {
 		for (const char *s = start;
 		     (s = memchr(s, '<', len - (size_t)(s - start))); s++) {
 			char name[32];
@@ -138,8 +137,7 @@ int ds_fragment_items(const struct ds_node *have, const char *fragments,
 	int r = 0;
 
 	*ret = (struct ds_frag_items){0};
-	while (r == 0 && fragments &&
-	       next_devices(fragments, &pos, &start, &len)) {
+	while (r == 0 && fragments && next_devices(&pos, &start, &len)) {
 		_cleanup_free_ char *wrapped = NULL;
 		struct ds_xdoc doc;
 		if (asprintf(&wrapped, "<devices>%.*s</devices>", (int)len,
