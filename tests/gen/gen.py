@@ -675,7 +675,11 @@ def rare(sem):
 
 def values_at(sem, path):
     """Every value at a dotted path with [] for list items."""
-    parts = re.findall(r"[^.\[\]]+|\[\]", path)
+    return walk(sem, re.findall(r"[^.\[\]]+|\[\]", path))
+
+
+def walk(sem, parts):
+    """The values reached by path parts (keys, and "[]" for every item)."""
     cur = [sem]
     for p in parts:
         nxt = []
@@ -2136,17 +2140,8 @@ def calibrate(gen, vr, workdir, seed=0):
 def set_all(sem, path, value):
     """Sets every value at a dotted path with [] for list items."""
     parts = re.findall(r"[^.\[\]]+|\[\]", path)
-    cur = [sem]
-    for p in parts[:-1]:
-        nxt = []
-        for c in cur:
-            if p == "[]":
-                nxt.extend(c if isinstance(c, list) else [])
-            elif isinstance(c, dict) and p in c:
-                nxt.append(c[p])
-        cur = nxt
     last = parts[-1]
-    for c in cur:
+    for c in walk(sem, parts[:-1]):
         if last == "[]":
             for i in range(len(c)):
                 c[i] = value
