@@ -8,8 +8,28 @@ URI=qemu:///system
 PASS=0
 FAIL=0
 
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 virsh_() {
 	timeout 120 virsh -q -c "$URI" "$@"
+}
+
+# libvirtd_or_skip SUITE: virsh installed, the system libvirtd started
+# and /dev/kvm usable (as root: start-libvirtd.sh does nothing more when
+# libvirtd answers) and answering, or the suite skips (exit 77).
+libvirtd_or_skip() {
+	if ! command -v virsh >/dev/null; then
+		echo "$1: SKIP: virsh is not installed"
+		exit 77
+	fi
+	if [ "$(id -u)" = 0 ]; then
+		"$TESTS_DIR/../contrib/scripts/start-libvirtd.sh" >&2 ||
+			echo "$1: start-libvirtd.sh failed" >&2
+	fi
+	if ! virsh_ version >/dev/null 2>&1; then
+		echo "$1: SKIP: $URI does not answer and cannot be started here"
+		exit 77
+	fi
 }
 
 ok() {

@@ -162,7 +162,14 @@ test_driver_suite() {
 	shift
 	vr_arg "$@"
 	URI=test:///default
-	WORK=$(mktemp -d "/tmp/vr$name.XXXXXX")
+	work_dirs "$name"
+}
+
+# work_dirs NAME: WORK, a private directory /tmp/vrNAME.*, and in it DIR
+# (the watched directory), STAGE (where files are written before they
+# are moved in), ST (the status file) and METRICS (the metrics file).
+work_dirs() {
+	WORK=$(mktemp -d "/tmp/vr$1.XXXXXX")
 	chmod 700 "$WORK"
 	DIR=$WORK/watch
 	STAGE=$WORK/stage

@@ -23,28 +23,12 @@ T_START=$NOW
 
 # ---------------------------------------------------------------- setup
 
-if ! command -v virsh >/dev/null; then
-	echo "agent-real: SKIP: virsh is not installed"
-	exit 77
-fi
-if ! virsh_ version >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-	"$HERE/../../contrib/scripts/start-libvirtd.sh" >&2 ||
-		echo "agent-real: start-libvirtd.sh failed" >&2
-fi
-if ! virsh_ version >/dev/null 2>&1; then
-	echo "agent-real: SKIP: $URI does not answer and cannot be started here"
-	exit 77
-fi
+libvirtd_or_skip agent-real
 
 # One run at a time per host: every run removes all vragent-* domains.
 one_run_at_a_time agent-real "the lock"
 
-WORK=$(mktemp -d /tmp/vragent.XXXXXX)
-DIR=$WORK/watch
-STAGE=$WORK/stage
-ST=$WORK/status.json
-METRICS=$WORK/metrics.prom
-mkdir -m 0700 "$DIR" "$STAGE"
+work_dirs agent
 on_exit() {
 	end_run $? cleanup_domains
 }

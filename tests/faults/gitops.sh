@@ -49,20 +49,11 @@ PREFIX=vragent-gitops-
 
 # ---------------------------------------------------------------- setup
 
-for tool in virsh git; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "gitops: SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if ! virsh_ version >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-	"$HERE/../../contrib/scripts/start-libvirtd.sh" >&2 ||
-		echo "gitops: start-libvirtd.sh failed" >&2
-fi
-if ! virsh_ version >/dev/null 2>&1; then
-	echo "gitops: SKIP: $URI does not answer and cannot be started here"
+if ! command -v git >/dev/null; then
+	echo "gitops: SKIP: git is not installed"
 	exit 77
 fi
+libvirtd_or_skip gitops
 
 # The agent-real suite removes every vragent-* domain, and the
 # libvirt-real suite's apply --prune acts on every virt-reconcile domain:

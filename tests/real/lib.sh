@@ -18,23 +18,6 @@ RUN_N=0
 
 # Lines of another program's domains (other virt-reconcile domains on a
 # shared host show up as orphaned) are left out of the failure dumps.
-# libvirtd_or_skip SUITE: virsh installed, the system libvirtd started
-# (as root) and answering, or the suite skips (exit 77).
-libvirtd_or_skip() {
-	if ! command -v virsh >/dev/null; then
-		echo "$1: SKIP: virsh is not installed"
-		exit 77
-	fi
-	if [ "$(id -u)" = 0 ]; then
-		"$HERE/../../contrib/scripts/start-libvirtd.sh" ||
-			echo "$1: start-libvirtd.sh failed" >&2
-	fi
-	if ! virsh_ version >/dev/null 2>&1; then
-		echo "$1: SKIP: $URI does not answer and cannot be started here"
-		exit 77
-	fi
-}
-
 filter_output() {
 	awk '/^[^ ]/ { keep = ($0 ~ /^vrtest-/ || $0 ~ /^virt-reconcile:/ ||
 			   $0 ~ /^[0-9]+ domains?:/ ||
