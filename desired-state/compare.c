@@ -29,6 +29,14 @@ static bool versioned(const char *have, const char *prefix)
 	       have[len] <= '9';
 }
 
+bool ds_machine_versioned(const char *machine)
+{
+	const char *dash = strrchr(machine, '-');
+
+	return dash && dash[1] >= '0' && dash[1] <= '9' &&
+	       strspn(dash + 1, "0123456789.") == strlen(dash + 1);
+}
+
 bool ds_machine_equal(const struct ds_compare_ctx *ctx, const char *arch,
 		      const char *want, const char *have)
 {

@@ -42,6 +42,10 @@ int ds_tree_compare_ctx(const struct ds_node *want, const struct ds_node *have,
 			struct ds_changes *ret);
 void ds_changes_finish(struct ds_changes *c);
 
+/* Whether a machine type names its version (pc-q35-7.2), not an alias
+ * (q35, pc, virt). */
+bool ds_machine_versioned(const char *machine);
+
 /* Whether a file's machine type names libvirt's. An alias the host knows
  * (ctx) names its canonical type only; otherwise pc names pc-i440fx-*, q35
  * names pc-q35-*, and a name without a version names itself followed by

@@ -134,6 +134,15 @@ static int vcpu_defaults(struct ds_node *root)
 	return 0;
 }
 
+const char *ds_disk_type_of(const struct ds_node *source)
+{
+	if (ds_node_get(source, "dev"))
+		return "block";
+	if (ds_node_get(source, "pool") || ds_node_get(source, "volume"))
+		return "volume";
+	return "file";
+}
+
 /* Fills in what libvirt requires or adds itself: <os><type>hvm</type>,
  * which every hypervisor the agent drives runs; a disk's type, which
  * follows from its source; a cdrom's readonly; all vCPUs online;
@@ -161,9 +170,7 @@ int ds_tree_defaults(struct ds_node *root)
 	for (size_t i = 0; disks && i < disks->n_kids; i++) {
 		struct ds_node *disk = disks->kids[i];
 		struct ds_node *src = ds_node_get(disk, "source");
-		const char *type = ds_node_get(src, "dev")    ? "block"
-				   : ds_node_get(src, "pool") ? "volume"
-							      : "file";
+		const char *type = ds_disk_type_of(src);
 		struct ds_node *device = ds_node_get(disk, "device");
 		if (!ds_node_get(disk, "type") &&
 		    add_scalar(disk, diskf, "type", type) < 0)

@@ -55,6 +55,10 @@ int ds_domain_load(const char *path, bool check_perms, struct ds_diags *d,
 void ds_domain_free(struct ds_domain *dom);
 DS_DEFINE_FREEP(struct ds_domain, ds_domain_free)
 
+/* The type a disk without one has, from its source (a map node, or
+ * NULL): block for a dev, volume for a pool or volume, else file. */
+const char *ds_disk_type_of(const struct ds_node *source);
+
 /* Makes libvirt's defaults explicit in a tree (a file's or one read from
  * libvirt), so that both say the same when they mean the same. Returns 0
  * or -ENOMEM. */

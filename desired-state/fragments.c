@@ -12,8 +12,7 @@
 
 #define DEVICES_HEAD "xml.devices:\n"
 
-/* The list field of devices whose items are <elem>, or NULL. */
-static const struct ds_field *list_of(const char *elem)
+const struct ds_field *ds_device_list(const char *elem)
 {
 	const struct ds_field *dev = ds_field_kid(&ds_schema_domain, "devices");
 
@@ -68,7 +67,7 @@ bool ds_fragments_list_kinds(const char *fragments)
 				continue;
 			memcpy(name, s + 1, n);
 			name[n] = 0;
-			if (list_of(name))
+			if (ds_device_list(name))
 				return true;
 		}
 	}
@@ -148,7 +147,7 @@ int ds_fragment_items(const struct ds_node *have, const char *fragments,
 		for (const struct ds_xel *c = doc.root->kids; c && r == 0;
 		     c = c->next) {
 			const struct ds_field *lf =
-			    c->name ? list_of(c->name) : NULL;
+			    c->name ? ds_device_list(c->name) : NULL;
 			if (lf)
 				r = claim(have, lf, c, ret);
 		}

@@ -23,6 +23,10 @@ struct ds_frag_items {
 	size_t n;
 };
 
+/* The list field of devices whose items are <elem> (devices.disks for
+ * "disk"), or NULL. */
+const struct ds_field *ds_device_list(const char *elem);
+
 /* Whether fragments (as the mark records them: "xml.devices:\nTEXT\n" per
  * fragment) give an element of a kind the format lists. */
 bool ds_fragments_list_kinds(const char *fragments);

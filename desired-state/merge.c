@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "compare.h"
 #include "schema.h"
 #include "xmlpath.h"
 
@@ -215,6 +216,23 @@ static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
 	return have[pick];
 }
 
+static unsigned unlink_children(xmlNodePtr parent, const char *name)
+{
+	unsigned n = 0;
+
+	for (xmlNodePtr c = parent ? parent->children : NULL, next; c;
+	     c = next) {
+		next = c->next;
+		if (c->type == XML_ELEMENT_NODE &&
+		    !strcmp((const char *)c->name, name)) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+			n++;
+		}
+	}
+	return n;
+}
+
 /* libvirt keeps a graphics' listen address twice, as an attribute and as
  * <listen> children, and refuses the two to differ: a new address takes
  * the children away (libvirt makes them again from the attribute). */
@@ -225,14 +243,7 @@ static void listen_follows(xmlNodePtr have, xmlNodePtr want)
 
 	if (!w || (h && !xmlStrcmp(w, h)))
 		return;
-	for (xmlNodePtr c = have->children, next; c; c = next) {
-		next = c->next;
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)c->name, "listen")) {
-			xmlUnlinkNode(c);
-			xmlFreeNode(c);
-		}
-	}
+	unlink_children(have, "listen");
 }
 
 static int merge_list(xmlNodePtr have, xmlNodePtr want,
@@ -404,17 +415,13 @@ int ds_merge(xmlNodePtr have, xmlNodePtr want, const struct ds_node *tree)
 
 const char *ds_machine_family(const char *machine, char *buf, size_t len)
 {
-	const char *dash;
-
 	if (!strcmp(machine, "pc"))
 		machine = "pc-i440fx";
 	else if (!strcmp(machine, "q35"))
 		machine = "pc-q35";
 	snprintf(buf, len, "%s", machine);
-	dash = strrchr(buf, '-');
-	if (dash && dash[1] >= '0' && dash[1] <= '9' &&
-	    strspn(dash + 1, "0123456789.") == strlen(dash + 1))
-		buf[dash - buf] = 0;
+	if (ds_machine_versioned(buf))
+		*strrchr(buf, '-') = 0;
 	return buf;
 }
 
@@ -451,23 +458,6 @@ unsigned ds_merge_drops(xmlNodePtr have, const struct ds_node *tree)
 	else if (boot && boot->n_kids)
 		drops |= DS_DROP_DEV_BOOT;
 	return drops;
-}
-
-static unsigned unlink_children(xmlNodePtr parent, const char *name)
-{
-	unsigned n = 0;
-
-	for (xmlNodePtr c = parent ? parent->children : NULL, next; c;
-	     c = next) {
-		next = c->next;
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)c->name, name)) {
-			xmlUnlinkNode(c);
-			xmlFreeNode(c);
-			n++;
-		}
-	}
-	return n;
 }
 
 unsigned ds_merge_drop(xmlNodePtr have, unsigned drops)

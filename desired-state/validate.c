@@ -337,11 +337,7 @@ static int check_disk(const struct ds_node *disk, struct ds_diags *d)
 		return 0; /* given but rejected: already reported */
 	/* without a type, the source says it (as libvirt's own default
 	 * would not: it takes file) */
-	const char *t = type                      ? type->str
-			: ds_node_get(src, "dev") ? "block"
-			: ds_node_get(src, "pool") || ds_node_get(src, "volume")
-			    ? "volume"
-			    : "file";
+	const char *t = type ? type->str : ds_disk_type_of(src);
 	bool removable = str_is(dev, "cdrom") || str_is(dev, "floppy");
 
 	if (!src) {

@@ -37,16 +37,6 @@ static bool vcpus_accepted(const struct ds_domain *d,
 		 ds_machine_equal(&ctx, NULL, machine->str, omachine->str)));
 }
 
-/* Whether a machine type names its version (pc-q35-7.2), not an alias
- * (q35, pc, virt). */
-static bool versioned(const char *machine)
-{
-	const char *dash = strrchr(machine, '-');
-
-	return dash && dash[1] >= '0' && dash[1] <= '9' &&
-	       strspn(dash + 1, "0123456789.") == strlen(dash + 1);
-}
-
 /* Learns the vCPU maximum of the type and machine planning d takes (o:
  * its domain, or NULL), when d asks for more vCPUs than libvirt holds it
  * with. The connection's best type is asked for only when a file without
@@ -61,7 +51,7 @@ static int learn_limits(virConnectPtr conn, const struct ds_domain *d,
 	if (!type && rc_best_type(conn, &l->best_type, e) < 0)
 		return -1;
 	/* an alias (pc, q35) is compared with what it names on this host */
-	if (m && o && !versioned(m->str) &&
+	if (m && o && !ds_machine_versioned(m->str) &&
 	    rc_limits_learn_aliases(conn, l, e) < 0)
 		return -1;
 	if (!d->vcpu_max || vcpus_accepted(d, o, type, m, l))

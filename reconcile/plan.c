@@ -243,12 +243,7 @@ static int fragment_names(xmlNodePtr domain, char **ret)
  * by name. */
 static bool listed_kind(size_t parent, const char *name)
 {
-	const struct ds_field *dev = ds_field_kid(&ds_schema_domain, "devices");
-
-	for (const struct ds_field *f = dev->kids; parent == 1 && f->key; f++)
-		if (f->kind == DS_LIST && !strcmp(f->xml, name))
-			return true;
-	return false;
+	return parent == 1 && ds_device_list(name);
 }
 
 /* Swaps the old fragments' elements in have for the new ones of want. */
@@ -544,13 +539,13 @@ static int add_set_mark(struct rc_domain_plan *dp, const struct rc_observed *o,
 }
 
 /* The persistent config: single values through their calls, everything
- * else by one redefine of the domain's own XML with the file's fields. */
+ * else by one redefine of the domain's own XML with the file's fields
+ * (frags: the file's raw fragments as the mark records them). */
 static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
-		       const struct ds_changes *c,
+		       const char *frags, const struct ds_changes *c,
 		       const struct ds_frag_items *frag_items, const char *dir,
 		       struct rc_domain_plan *dp)
 {
-	_cleanup_free_ char *frags = fragments_text(d->root);
 	bool frag_change, frag_text_change, mark_change;
 	xmlDocPtr want = NULL, have = NULL;
 	struct aside aside = {0};
@@ -559,8 +554,6 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 	char *xml = NULL, *why;
 	int r = 0;
 
-	if (!frags)
-		return -ENOMEM;
 	frag_change = frag_text_change = !str_eq(frags, o->mark.fragments);
 	mark_change = !o->mark.present ||
 		      !str_eq(o->mark.file, file_name(d->path)) ||
@@ -877,7 +870,7 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 					t.config ? t.config : o->config, &ctx,
 					&c);
 	if (r == 0)
-		r = plan_config(d, o, &c, &t.frag, dir, dp);
+		r = plan_config(d, o, frags, &c, &t.frag, dir, dp);
 	if (r == 0 && o->active && d->state == DS_STATE_RUNNING) {
 		dp->live_mark_set = true;
 		r = copy_mark(&o->live_mark, &dp->live_mark);
