@@ -62,6 +62,11 @@ struct ds_field {
 	bool filled;      /* within a list item (a device), libvirt fills the
 			field in when the file leaves it out; any other
 			field left out of an item must be absent */
+	bool generated;   /* libvirt writes it by itself (a device's address
+			     and alias): filled, and import leaves it out */
+	bool open;        /* DS_LIST: libvirt adds items of its own
+			     (controllers, inputs): the file's items must be
+			     there, others may be */
 };
 
 /* The root of the format: the fields of a desired-state file. */
