@@ -107,6 +107,8 @@ static bool means_none(const struct ds_field *f, const struct ds_node *n)
 	if ((f->kind == DS_LIST || f->kind == DS_FLAGS) &&
 	    n->kind == DS_NODE_SEQ)
 		return n->n_kids == 0;
+	if (n->kind == DS_NODE_MAP && f->empty_ok && !n->n_kids)
+		return false; /* the empty element: there, not none */
 	if (n->kind == DS_NODE_MAP) {
 		for (size_t i = 0; i < n->n_kids; i++)
 			if (!n->kids[i]->field ||
@@ -133,7 +135,7 @@ static bool map_equal(const struct cmp *c, const struct ds_node *w,
 		if (!wk->field || !wk->field->xml)
 			continue;
 		if (!hk ? !means_none(wk->field, wk)
-			: !node_equal(c, wk, hk, item))
+			: !node_equal(c, wk, hk, item || wk->field->whole))
 			return false;
 	}
 	if (!item)
@@ -154,7 +156,8 @@ static bool list_equal(const struct cmp *c, const struct ds_node *w,
 {
 	_cleanup_free_ bool *used = NULL;
 
-	if (w->n_kids != h->n_kids)
+	/* an open list may hold more: the items libvirt adds */
+	if (w->field->open ? w->n_kids > h->n_kids : w->n_kids != h->n_kids)
 		return false;
 	if (!w->n_kids)
 		return true;
@@ -232,8 +235,12 @@ static void format_node(FILE *f, const struct ds_node *n)
 		return;
 	}
 	fputc(n->kind == DS_NODE_MAP ? '{' : '[', f);
-	for (size_t i = 0; i < n->n_kids; i++) {
-		if (i)
+	for (size_t i = 0, shown = 0; i < n->n_kids; i++) {
+		/* libvirt's own (addresses, aliases) say nothing to a reader */
+		if (n->kind == DS_NODE_MAP && n->kids[i]->field &&
+		    n->kids[i]->field->generated)
+			continue;
+		if (shown++)
 			fputs(", ", f);
 		if (n->kind == DS_NODE_MAP)
 			fprintf(f, "%s: ", n->kids[i]->key);
@@ -300,11 +307,16 @@ static int compare_map(const struct cmp *cc, const struct ds_field *mf,
 		memcpy(path, prefix, plen);
 		path[plen] = '.';
 		memcpy(path + plen + !!plen, f->key, klen + 1);
-		if (f->kind == DS_MAP && hk)
+		/* a mapping the file gives by its shorthand alone ("memory:
+		 * 1 GiB") is named by its own key */
+		if (mf->shorthand && !strcmp(f->key, mf->shorthand) &&
+		    w->n_kids == 1 && plen)
+			path[plen] = 0;
+		if (f->kind == DS_MAP && hk && !f->whole)
 			r = compare_map(cc, f, wk, hk, path, c);
 		else if (!hk && means_none(f, wk))
 			continue;
-		else if (!hk || !node_equal(cc, wk, hk, false))
+		else if (!hk || !node_equal(cc, wk, hk, f->whole))
 			r = add_change(c, path, wk, hk);
 		if (r < 0)
 			return r;

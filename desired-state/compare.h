@@ -8,7 +8,7 @@
 
 /* One field whose value differs. */
 struct ds_change {
-	char *path; /* "vcpu.current", "devices.disks" */
+	char *path; /* "vcpu.current", "devices.disk" */
 	char *want; /* the file's value, formatted for people */
 	char *have; /* libvirt's, or NULL when it has none */
 };

@@ -56,10 +56,10 @@ int ds_tree_normalise(struct ds_node *root)
 {
 	const struct ds_field *devf =
 	    ds_field_kid(&ds_schema_domain, "devices");
-	const struct ds_field *serf = ds_field_kid(devf, "serials");
+	const struct ds_field *serf = ds_field_kid(devf, "serial");
 	struct ds_node *devices = ds_node_get(root, "devices");
-	struct ds_node *cons = ds_node_get(devices, "consoles");
-	struct ds_node *serials = ds_node_get(devices, "serials");
+	struct ds_node *cons = ds_node_get(devices, "console");
+	struct ds_node *serials = ds_node_get(devices, "serial");
 	struct ds_node *first, *type;
 
 	if (!cons || cons->kind != DS_NODE_SEQ || !cons->n_kids)
@@ -70,7 +70,7 @@ int ds_tree_normalise(struct ds_node *root)
 	    (type && !is_str(type, "serial")))
 		return 0;
 	if (!serials &&
-	    !(serials = add_node(devices, "serials", DS_NODE_SEQ, serf)))
+	    !(serials = add_node(devices, "serial", DS_NODE_SEQ, serf)))
 		return -ENOMEM;
 	if (!serials->n_kids) {
 		struct ds_node *item =
@@ -93,8 +93,8 @@ static int boot_default(struct ds_node *root)
 	const struct ds_field *osf = ds_field_kid(&ds_schema_domain, "os");
 	const struct ds_field *bootf = ds_field_kid(osf, "boot");
 	struct ds_node *boot = ds_node_path(root, "os.boot");
-	static const char *const lists[] = {"devices.disks",
-					    "devices.interfaces"};
+	static const char *const lists[] = {"devices.disk",
+					    "devices.interface"};
 	struct ds_node *item;
 
 	if (!boot || boot->kind != DS_NODE_SEQ || boot->n_kids)
@@ -118,7 +118,7 @@ static int vcpu_defaults(struct ds_node *root)
 	const struct ds_field *vf = ds_field_kid(&ds_schema_domain, "vcpu");
 	struct ds_node *vcpu = ds_node_get(root, "vcpu");
 	struct ds_node *value = ds_node_get(vcpu, "value");
-	struct ds_node *mem = ds_node_get(root, "memory");
+	struct ds_node *mem = ds_node_path(root, "memory.value");
 
 	if (value && !value->bad && !ds_node_get(vcpu, "current")) {
 		if (add_scalar(vcpu, vf, "current", value->str) < 0)
@@ -151,10 +151,10 @@ int ds_tree_defaults(struct ds_node *root)
 {
 	const struct ds_field *osf = ds_field_kid(&ds_schema_domain, "os");
 	const struct ds_field *diskf =
-	    &ds_field_kid(ds_field_kid(&ds_schema_domain, "devices"), "disks")
+	    &ds_field_kid(ds_field_kid(&ds_schema_domain, "devices"), "disk")
 		 ->kids[0];
 	struct ds_node *os = ds_node_get(root, "os");
-	struct ds_node *disks = ds_node_path(root, "devices.disks");
+	struct ds_node *disks = ds_node_path(root, "devices.disk");
 
 	if (!os) {
 		_cleanup_(ds_node_freep) struct ds_node *n =

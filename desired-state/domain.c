@@ -56,7 +56,7 @@ static void domain_summarise(struct ds_domain *dom)
 	dom->state = state ? (enum ds_state)state->v.u : DS_STATE_RUNNING;
 	dom->autostart = flag_of(r, "autostart");
 	dom->adopt = flag_of(r, "adopt");
-	dom->memory_kib = num_of(r, "memory", 0);
+	dom->memory_kib = num_of(r, "memory.value", 0);
 	dom->current_memory_kib = num_of(r, "currentMemory", dom->memory_kib);
 	dom->max_memory_kib = num_of(r, "maxMemory.value", 0);
 	dom->max_memory_slots = num_of(r, "maxMemory.slots", 0);
@@ -81,7 +81,7 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 		return -EINVAL;
 	if (ds_tree_defaults(dom->root) < 0)
 		return -ENOMEM;
-	if (ds_node_path(dom->root, "devices.consoles")) {
+	if (ds_node_path(dom->root, "devices.console")) {
 		if (!(dom->compared = ds_node_copy(dom->root)))
 			return -ENOMEM;
 		int r = ds_tree_normalise(dom->compared);

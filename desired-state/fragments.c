@@ -79,10 +79,10 @@ static const char *identity(const struct ds_node *item, const char *key)
 {
 	const struct ds_node *n = NULL;
 
-	if (!strcmp(key, "disks"))
+	if (!strcmp(key, "disk"))
 		n = ds_node_path(item, "target.dev");
-	else if (!strcmp(key, "interfaces"))
-		n = ds_node_get(item, "mac");
+	else if (!strcmp(key, "interface"))
+		n = ds_node_path(item, "mac.address");
 	return n ? n->str : NULL;
 }
 

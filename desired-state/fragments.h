@@ -1,5 +1,5 @@
 /* Raw XML fragments (xml.devices) that give a device of a kind the format
- * also lists: a network <disk> beside devices.disks. libvirt keeps such a
+ * also lists: a network <disk> beside devices.disk. libvirt keeps such a
  * device among the others, so the items of its lists that the fragments
  * gave are told apart from the file's own, to be compared and merged as
  * fragments, never as items the file left out. */
@@ -23,7 +23,7 @@ struct ds_frag_items {
 	size_t n;
 };
 
-/* The list field of devices whose items are <elem> (devices.disks for
+/* The list field of devices whose items are <elem> (devices.disk for
  * "disk"), or NULL. */
 const struct ds_field *ds_device_list(const char *elem);
 

@@ -118,20 +118,20 @@ static int merge_scalar(xmlNodePtr have, xmlNodePtr want,
 	return f->kind == DS_SIZE ? copy_attr(h, w, "unit") : 0;
 }
 
-/* The value that identifies a list item across libvirt's rewrites. */
-static xmlChar *identity(xmlNodePtr item, const char *list)
+/* The value that identifies a list item across libvirt's rewrites: the
+ * list's identity ("target@dev", "@id"), or NULL. */
+static xmlChar *identity(xmlNodePtr item, const struct ds_field *f)
 {
-	if (!strcmp(list, "disk"))
-		return xmlGetProp(ds_xml_child(item, "target", 6),
-				  BAD_CAST "dev");
-	if (!strcmp(list, "interface"))
-		return xmlGetProp(ds_xml_child(item, "mac", 3),
-				  BAD_CAST "address");
-	if (!strcmp(list, "cell"))
-		return xmlGetProp(item, BAD_CAST "id");
-	if (!strcmp(list, "graphics"))
-		return xmlGetProp(item, BAD_CAST "type");
-	return NULL;
+	const char *at = f->identity ? strchr(f->identity, '@') : NULL;
+	xmlNodePtr holder;
+
+	if (!at)
+		return NULL;
+	holder = at == f->identity
+		     ? item
+		     : ds_xml_path(item, f->identity,
+				   (size_t)(at - f->identity), false, NULL);
+	return holder ? xmlGetProp(holder, BAD_CAST(at + 1)) : NULL;
 }
 
 /* The children of parent named name, in order; NULL with *n = 0 when
@@ -183,9 +183,10 @@ static size_t likeness(xmlNodePtr want, xmlNodePtr have)
 }
 
 static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
-		       const char *name, bool ordered, size_t index)
+		       const struct ds_field *f, size_t index)
 {
-	_cleanup_free_ xmlChar *wid = ordered ? NULL : identity(w, name);
+	bool ordered = f->ordered;
+	_cleanup_free_ xmlChar *wid = ordered ? NULL : identity(w, f);
 	size_t pick = n, best = 0;
 
 	for (size_t j = 0; j < n && !(pick < n && (ordered || wid)); j++) {
@@ -196,7 +197,7 @@ static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
 			continue;
 		}
 		if (wid) {
-			_cleanup_free_ xmlChar *hid = identity(have[j], name);
+			_cleanup_free_ xmlChar *hid = identity(have[j], f);
 			if (hid && !xmlStrcasecmp(wid, hid))
 				pick = j;
 			continue;
@@ -264,7 +265,7 @@ static int merge_list(xmlNodePtr have, xmlNodePtr want,
 	    (nh && !(used = calloc(nh, sizeof(*used)))))
 		return -ENOMEM;
 	for (size_t i = 0; i < nw && i < list->n_kids; i++) {
-		xmlNodePtr h = pair(wi[i], hi, nh, used, name, f->ordered, i);
+		xmlNodePtr h = pair(wi[i], hi, nh, used, f, i);
 		if (h && !strcmp(name, "graphics"))
 			listen_follows(h, wi[i]);
 		int r =
@@ -273,7 +274,7 @@ static int merge_list(xmlNodePtr have, xmlNodePtr want,
 		if (r < 0)
 			return r;
 	}
-	for (size_t j = 0; j < nh; j++) {
+	for (size_t j = 0; j < nh && !f->open; j++) {
 		if (!used[j]) {
 			xmlUnlinkNode(hi[j]);
 			xmlFreeNode(hi[j]);
@@ -320,7 +321,7 @@ static int merge_field(xmlNodePtr have, xmlNodePtr want,
 			: want;
 		if (!h)
 			return -ENOMEM;
-		return w ? merge_map(h, w, f, n, item) : 0;
+		return w ? merge_map(h, w, f, n, item || f->whole) : 0;
 	}
 	case DS_LIST:
 		return merge_list(have, want, f, n);
@@ -427,8 +428,8 @@ const char *ds_machine_family(const char *machine, char *buf, size_t len)
 
 static bool device_boot(const struct ds_node *tree)
 {
-	static const char *const lists[] = {"devices.disks",
-					    "devices.interfaces"};
+	static const char *const lists[] = {"devices.disk",
+					    "devices.interface"};
 
 	for (size_t l = 0; l < DS_ARRAY_SIZE(lists); l++) {
 		const struct ds_node *list = ds_node_path(tree, lists[l]);

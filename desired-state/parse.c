@@ -390,11 +390,11 @@ static int walk_scalar(struct walker *w, struct ds_node **slot,
 static void report_unknown_key(struct walker *w, const struct ds_node *kid,
 			       const struct ds_field *f)
 {
-	const char *keys[64];
-	char list[512];
+	const char *keys[128];
+	char list[1024];
 	size_t n = 0;
 
-	for (const struct ds_field *k = f->kids; k->key && n < 63; k++)
+	for (const struct ds_field *k = f->kids; k->key && n < 127; k++)
 		keys[n++] = k->key;
 	keys[n] = NULL;
 	const char *hint = ds_suggest(kid->key, keys, n);
@@ -413,13 +413,117 @@ static void report_unknown_key(struct walker *w, const struct ds_node *kid,
 			     ds_enum_list(keys, list, sizeof(list)));
 }
 
+/* A list of names stands for each name set to true ("features: [acpi,
+ * apic]"): the list becomes that mapping. */
+static int names_to_map(struct walker *w, struct ds_node *n)
+{
+	for (size_t i = 0; i < n->n_kids; i++) {
+		struct ds_node *k = n->kids[i];
+		if (k->kind != DS_NODE_SCALAR || is_null(k) || !*k->str) {
+			ds_diags_add(w->d, k->mark,
+				     "'%s' given as a list holds names only",
+				     w->path);
+			n->bad = true;
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(n->kids[j]->str, k->str)) {
+				ds_diags_add(w->d, k->mark,
+					     "'%s' lists \"%s\" twice", w->path,
+					     SHOWN(k->str));
+				n->bad = true;
+				return -EINVAL;
+			}
+		}
+	}
+	for (size_t i = 0; i < n->n_kids; i++) {
+		struct ds_node *k = n->kids[i];
+		k->key = k->str;
+		k->key_mark = k->mark;
+		if (!(k->str = strdup("true")))
+			return -ENOMEM;
+		k->plain = true;
+	}
+	n->kind = DS_NODE_MAP;
+	return 0;
+}
+
+/* An older key (disks for disk) takes its field's key. */
+static int rename_alias(struct walker *w, struct ds_node *n,
+			const struct ds_field *f, struct ds_node *kid)
+{
+	for (const struct ds_field *k = f->kids; k->key; k++) {
+		if (!k->alias || strcmp(k->alias, kid->key))
+			continue;
+		if (ds_node_get(n, k->key)) {
+			ds_diags_add(w->d, kid->key_mark,
+				     "'%s' is the older name of '%s', which is "
+				     "given too",
+				     kid->key, k->key);
+			return -EINVAL;
+		}
+		char *key = strdup(k->key);
+		if (!key)
+			return -ENOMEM;
+		free(kid->key);
+		kid->key = key;
+		return 1;
+	}
+	return 0;
+}
+
+/* true and false for an element that may be empty: the empty element
+ * (an empty mapping), and none (the caller drops the key). */
+static bool bare_bool(struct ds_node *n, bool *value)
+{
+	if (n->kind != DS_NODE_SCALAR || !n->plain)
+		return false;
+	if (!strcmp(n->str, "true") || !strcmp(n->str, "false")) {
+		*value = n->str[0] == 't';
+		return true;
+	}
+	return false;
+}
+
 static int walk_map(struct walker *w, struct ds_node **slot,
 		    const struct ds_field *f)
 {
+	const struct ds_field *sf =
+	    f->shorthand ? ds_field_kid(f, f->shorthand) : NULL;
+	bool present;
 	int r = 0;
 
-	if ((*slot)->kind == DS_NODE_SCALAR && !is_null(*slot) &&
-	    f->shorthand && wrap_scalar(slot, f->shorthand) < 0) {
+	if (f->empty_ok && !f->shorthand && bare_bool(*slot, &present) &&
+	    present) {
+		free((*slot)->str);
+		(*slot)->str = NULL;
+		(*slot)->kind = DS_NODE_MAP;
+	}
+	if ((*slot)->kind == DS_NODE_SCALAR && !sf && !is_null(*slot) &&
+	    ds_field_kid(f, (*slot)->str)) {
+		/* one name: a list of one ("features: acpi") */
+		struct ds_node *one = *slot;
+		struct ds_node *seq = ds_node_new(DS_NODE_SEQ, one->mark);
+		if (!seq || ds_node_append(seq, one) < 0) {
+			ds_node_free(seq);
+			return -ENOMEM;
+		}
+		seq->key = take_ptr(one->key);
+		seq->key_mark = one->key_mark;
+		*slot = seq;
+	}
+	if ((*slot)->kind == DS_NODE_SEQ && !sf) {
+		r = names_to_map(w, *slot);
+		if (r < 0)
+			return r;
+	}
+	/* what a bare value stands for keeps the name of its mapping in
+	 * messages: 'memory', not 'memory.value' */
+	bool wrapped =
+	    f->shorthand &&
+	    (((*slot)->kind == DS_NODE_SCALAR && !is_null(*slot)) ||
+	     ((*slot)->kind == DS_NODE_SEQ && sf && sf->kind == DS_LIST));
+	if (wrapped && wrap_scalar(slot, f->shorthand) < 0) {
 		ds_diags_add(w->d, (*slot)->mark, "out of memory");
 		return -ENOMEM;
 	}
@@ -439,11 +543,29 @@ static int walk_map(struct walker *w, struct ds_node **slot,
 	for (size_t i = 0; i < n->n_kids; i++) {
 		const struct ds_field *kf = ds_field_kid(f, n->kids[i]->key);
 		if (!kf) {
+			int a = rename_alias(w, n, f, n->kids[i]);
+			if (a < 0)
+				return a == -ENOMEM ? -ENOMEM : -EINVAL;
+			kf = a ? ds_field_kid(f, n->kids[i]->key) : NULL;
+		}
+		if (!kf) {
 			report_unknown_key(w, n->kids[i], f);
 			r = -EINVAL;
 			continue;
 		}
-		size_t len = path_push(w, kf->key, 0);
+		if ((kf->kind == DS_MAP && kf->empty_ok && !kf->shorthand &&
+		     bare_bool(n->kids[i], &present) && !present) ||
+		    (kf->kind == DS_MAP && n->kids[i]->kind == DS_NODE_SEQ &&
+		     !n->kids[i]->n_kids)) {
+			/* false, or no names: the element left out */
+			ds_node_free(n->kids[i]);
+			memmove(&n->kids[i], &n->kids[i + 1],
+				(n->n_kids - i - 1) * sizeof(*n->kids));
+			n->n_kids--;
+			i--;
+			continue;
+		}
+		size_t len = wrapped ? strlen(w->path) : path_push(w, kf->key, 0);
 		if (walk(w, &n->kids[i], kf) < 0)
 			r = -EINVAL;
 		w->path[len] = 0;

@@ -45,7 +45,10 @@ static const char *scalar_text(const struct ds_node *n, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64, n->v.i);
 		return buf;
 	case DS_BOOL:
-		return n->v.b ? "yes" : "no";
+		/* yes/no, or the field's own pair (on/off) */
+		return n->field->values ? n->field->values[!n->v.b]
+		       : n->v.b		? "yes"
+					: "no";
 	default:
 		return n->str;
 	}

@@ -37,6 +37,9 @@ enum ds_check {
 			     spaces (libvirt's diskSerial) */
 };
 
+/* The table is generated from libvirt's schema (schema-gen.c, by
+ * tools/schema-gen.py with desired-state/schema-overlay). */
+
 /* Where a field goes in the XML, as "elem", "a/b" (nested elements), "@attr"
  * (attribute of the current element), "elem@attr" (attribute of a child),
  * "" (text of the current element) or NULL (not rendered: agent settings).
@@ -67,6 +70,15 @@ struct ds_field {
 	bool open;        /* DS_LIST: libvirt adds items of its own
 			     (controllers, inputs): the file's items must be
 			     there, others may be */
+	bool whole;       /* DS_MAP: managed whole, like a list item: a field
+			     the file leaves out must be absent (features) */
+	bool empty_ok;    /* DS_MAP: the element may be empty; true stands
+			     for it, false for its absence */
+	const char *identity; /* DS_LIST: what pairs an item with libvirt's
+				 ("target@dev", "@id"), or NULL: likeness */
+	const char *alias;    /* an older key, still read, with a note */
+	const char *unit_default; /* DS_SIZE: libvirt's unit when the XML
+				     gives none; NULL is KiB */
 };
 
 /* The root of the format: the fields of a desired-state file. */

@@ -63,7 +63,7 @@ static int check_vcpus(const struct ds_node *root, struct ds_diags *d)
 
 static int check_memory(const struct ds_node *root, struct ds_diags *d)
 {
-	const struct ds_node *mem = get(root, "memory");
+	const struct ds_node *mem = get(root, "memory.value");
 	const struct ds_node *cur = get(root, "currentMemory");
 	const struct ds_node *max = get(root, "maxMemory.value");
 	const struct ds_node *maxmap = get(root, "maxMemory");
@@ -98,7 +98,7 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
 			     "hotplug slots, as {value: 4 GiB, slots: 16}");
 		r = -1;
 	}
-	if (maxmap && !given(root, "cpu.numa")) {
+	if (maxmap && !given(root, "cpu.numa.cell")) {
 		ds_diags_add(d, at(maxmap),
 			     "'maxMemory' needs a NUMA cell under 'cpu.numa' "
 			     "(libvirt hot-plugs memory into a cell), as "
@@ -112,8 +112,8 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
  * whose CPUs overlap or lie beyond the vCPUs. */
 static int check_numa(const struct ds_node *root, struct ds_diags *d)
 {
-	const struct ds_node *cells = get(root, "cpu.numa");
-	const struct ds_node *mem = get(root, "memory");
+	const struct ds_node *cells = get(root, "cpu.numa.cell");
+	const struct ds_node *mem = get(root, "memory.value");
 	const struct ds_node *vmax = get(root, "vcpu.value");
 	uint64_t vcpus = vmax ? vmax->v.u : 1, total = 0;
 	struct ds_cpuset seen = {{0}};
@@ -234,10 +234,7 @@ static bool has_feature(const struct ds_node *root, const char *name)
 {
 	const struct ds_node *f = get(root, "features");
 
-	for (size_t i = 0; f && i < f->n_kids; i++)
-		if (!f->kids[i]->bad && str_is(f->kids[i], name))
-			return true;
-	return false;
+	return f && f->kind == DS_NODE_MAP && ds_node_get(f, name);
 }
 
 /* Whether a raw fragment for <domain> gives a <sysinfo>; the fragments are
@@ -266,10 +263,10 @@ static int check_firmware(const struct ds_node *root, struct ds_diags *d)
 			     "UEFI firmware needs 'acpi' in 'features'");
 		r = -1;
 	}
-	if (useserial && useserial->v.b && !given(root, "devices.serials")) {
+	if (useserial && useserial->v.b && !given(root, "devices.serial")) {
 		ds_diags_add(d, useserial->mark,
 			     "'os.bios.useserial' needs a serial port, as "
-			     "devices: {serials: [pty]}");
+			     "devices: {serial: [pty]}");
 		r = -1;
 	}
 	if (str_is(get(root, "os.smbios.mode"), "sysinfo") &&
@@ -287,8 +284,8 @@ static int check_firmware(const struct ds_node *root, struct ds_diags *d)
  * two devices cannot share an order. */
 static int check_boot_order(const struct ds_node *root, struct ds_diags *d)
 {
-	static const char *const lists[] = {"devices.disks",
-					    "devices.interfaces"};
+	static const char *const lists[] = {"devices.disk",
+					    "devices.interface"};
 	const struct ds_node *osboot = get(root, "os.boot");
 	const struct ds_node *seen[64] = {0};
 	size_t n_seen = 0;
@@ -297,12 +294,12 @@ static int check_boot_order(const struct ds_node *root, struct ds_diags *d)
 	for (size_t l = 0; l < 2; l++) {
 		const struct ds_node *list = get(root, lists[l]);
 		for (size_t i = 0; list && i < list->n_kids; i++) {
-			const struct ds_node *b = kid(list->kids[i], "boot");
+			const struct ds_node *b = get(list->kids[i], "boot.order");
 			if (!b)
 				continue;
 			if (osboot) {
 				ds_diags_add(
-				    d, b->key_mark,
+				    d, get(list->kids[i], "boot")->key_mark,
 				    "a device's 'boot' order cannot be "
 				    "combined with 'os.boot' (line %u)",
 				    osboot->key_mark.line);
@@ -623,12 +620,13 @@ static int check_features(const struct ds_node *root, struct ds_diags *d)
 	const struct ds_node *arch = get(root, "os.arch");
 	int r = 0;
 
-	if (arch && !strncmp(arch->str, "ppc64", 5))
+	if ((arch && !strncmp(arch->str, "ppc64", 5)) ||
+	    (f && f->kind != DS_NODE_MAP))
 		return 0;
 	for (size_t i = 0; f && i < f->n_kids; i++)
 		for (size_t j = 0; j < DS_ARRAY_SIZE(power); j++)
-			if (!f->kids[i]->bad && str_is(f->kids[i], power[j])) {
-				ds_diags_add(d, f->kids[i]->mark,
+			if (!strcmp(f->kids[i]->key, power[j])) {
+				ds_diags_add(d, f->kids[i]->key_mark,
 					     "'%s' is a feature of POWER "
 					     "guests: it needs 'os.arch: "
 					     "ppc64' or 'ppc64le'",
@@ -640,8 +638,8 @@ static int check_features(const struct ds_node *root, struct ds_diags *d)
 
 static int check_consoles(const struct ds_node *root, struct ds_diags *d)
 {
-	const struct ds_node *cons = get(root, "devices.consoles");
-	const struct ds_node *serials = get(root, "devices.serials");
+	const struct ds_node *cons = get(root, "devices.console");
+	const struct ds_node *serials = get(root, "devices.serial");
 	const struct ds_node *first, *type, *port;
 
 	if (!cons || !cons->n_kids || cons->kids[0]->bad)
@@ -677,7 +675,7 @@ static int check_consoles(const struct ds_node *root, struct ds_diags *d)
 	}
 	ds_diags_add(d, port->mark,
 		     "a serial console is a serial port: give a serial port "
-		     "%" PRIu64 " under 'devices.serials' (without one, "
+		     "%" PRIu64 " under 'devices.serial' (without one, "
 		     "libvirt makes the console port 0)",
 		     port->v.u);
 	return -1;
@@ -730,7 +728,7 @@ static int check_graphics(const struct ds_node *root, struct ds_diags *d)
 
 static int check_disks(const struct ds_node *root, struct ds_diags *d)
 {
-	const struct ds_node *disks = get(root, "devices.disks");
+	const struct ds_node *disks = get(root, "devices.disk");
 	int r = 0;
 
 	for (size_t i = 0; disks && i < disks->n_kids; i++) {
@@ -759,7 +757,7 @@ static int check_interfaces(const struct ds_node *root, struct ds_diags *d)
 {
 	static const char *const needs[][2] = {
 	    {"network", "network"}, {"bridge", "bridge"}, {"direct", "dev"}};
-	const struct ds_node *ifs = get(root, "devices.interfaces");
+	const struct ds_node *ifs = get(root, "devices.interface");
 	int r = 0;
 
 	for (size_t i = 0; ifs && i < ifs->n_kids; i++) {

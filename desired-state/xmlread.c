@@ -47,7 +47,7 @@ static bool type_scalar(struct ds_node *n, const struct ds_field *f,
 		size_t nlen = strlen(n->str), ulen;
 		const char *why;
 		char text[64];
-		unit = unit ? unit : "KiB";
+		unit = unit ? unit : f->unit_default ? f->unit_default : "KiB";
 		ulen = strlen(unit);
 		if (nlen + ulen + 2 > sizeof(text))
 			return false; /* no size libvirt writes is this long */
@@ -151,8 +151,8 @@ static int read_list(const struct ds_xel *el, const struct ds_field *f,
 			return -ENOMEM;
 		}
 	}
-	if (f->kind == DS_FLAGS && !list->n_kids)
-		return 0;
+	if (!list->n_kids)
+		return 0; /* no items is no list: both mean none */
 	if (ds_node_append(map, list) < 0)
 		return -ENOMEM;
 	list = NULL;

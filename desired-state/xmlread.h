@@ -16,7 +16,7 @@ int ds_tree_from_xml(const struct ds_xel *domain, struct ds_node **ret);
 int ds_tree_from_text(const char *xml, size_t len, struct ds_node **ret);
 
 /* Reads one list item (a <disk> element, for the item field of
- * devices.disks) the way ds_tree_from_xml reads it. Returns 0 and a map
+ * devices.disk) the way ds_tree_from_xml reads it. Returns 0 and a map
  * node owned by the caller, or -ENOMEM. */
 int ds_item_from_xml(const struct ds_xel *el, const struct ds_field *item,
 		     struct ds_node **ret);

@@ -816,7 +816,7 @@ static int copy_mark(const struct rc_mark *from, struct rc_mark *to)
 
 /* The trees to compare a file with: libvirt's, less the devices that raw
  * fragments gave where the format lists their kind (a <disk> under
- * xml.devices beside devices.disks). */
+ * xml.devices beside devices.disk). */
 struct compared {
 	struct ds_frag_items frag;
 	struct ds_node *config, *live; /* copies, when fragments gave items */

@@ -289,7 +289,7 @@ static void test_redefine_keeps_generated(void **state)
 
 	write_file(c, "web.yaml",
 		   "name: web\nmemory: 1 GiB\nstate: shutoff\n"
-		   "devices: {interfaces: [{type: network, source: {network: "
+		   "devices: {interface: [{type: network, source: {network: "
 		   "default}}]}\n");
 	pass(c, true, false, "web", NULL, NULL);
 	virDomainPtr d = lookup(c, "web");
@@ -300,7 +300,7 @@ static void test_redefine_keeps_generated(void **state)
 	mac[31] = 0;
 	write_file(c, "web.yaml",
 		   "name: web\nmemory: 1 GiB\nstate: shutoff\ntitle: Web\n"
-		   "devices: {interfaces: [{type: network, source: {network: "
+		   "devices: {interface: [{type: network, source: {network: "
 		   "default}, model: virtio}]}\n");
 	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
 	assert_int_equal(ph, RC_PHASE_IN_SYNC);

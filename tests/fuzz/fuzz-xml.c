@@ -25,10 +25,10 @@ static const char desired_yaml[] =
     "features: [acpi, apic]\n"
     "cpu: {mode: host-model, numa: [{id: 0, cpus: 0-3, memory: 1 GiB}]}\n"
     "devices:\n"
-    "  disks: [{source: {file: /x.qcow2}, target: vda, readonly: true}]\n"
-    "  interfaces: [{type: network, source: {network: default}, "
+    "  disk: [{source: {file: /x.qcow2}, target: vda, readonly: true}]\n"
+    "  interface: [{type: network, source: {network: default}, "
     "mac: \"52:54:00:00:00:01\"}]\n"
-    "  serials: [pty]\n";
+    "  serial: [pty]\n";
 
 static struct ds_domain *desired(void)
 {

@@ -156,7 +156,7 @@ def plan_blocks(out, names):
 
 
 def call_key(action, why):
-    """What a call was about: 'redefine devices.disks', 'start'."""
+    """What a call was about: 'redefine devices.disk', 'start'."""
     why = re.sub(r"^adopt: ", "", why)
     if action in ("redefine", "set-vcpus", "set-memory"):
         return f"{action} {why.split(' ')[0].rstrip(',')}"

@@ -62,7 +62,7 @@ def field_at(schema, path):
 
 
 def dotted(path):
-    """'devices.disks[].driver.cache' for ('devices', 'disks', 0, ...)."""
+    """'devices.disk[].driver.cache' for ('devices', 'disks', 0, ...)."""
     out = ""
     for p in path:
         out += "[]" if isinstance(p, int) else ("." if out else "") + p
@@ -178,7 +178,7 @@ HOST_REFUSES = {
     "on_poweroff": ({"preserve", "rename-restart"}, "not in the QEMU driver"),
     "on_reboot": ({"preserve", "rename-restart"}, "not in the QEMU driver"),
     "on_crash": ({"rename-restart"}, "not in the QEMU driver"),
-    "devices.disks[].driver.type": ({"iso", "fat"}, "not QEMU storage formats"),
+    "devices.disk[].driver.type": ({"iso", "fat"}, "not QEMU storage formats"),
 }
 
 # libvirt's disk naming: the target name's prefix per bus, and the buses a
@@ -1246,7 +1246,7 @@ class Gen:
             devs = [d for d in devs if d[1] != "panic"]
         devs = [d[0] for d in devs]
         if not ctx["running"] and r.random() < 0.15:
-            # a disk given as raw XML, beside (or without) devices.disks
+            # a disk given as raw XML, beside (or without) devices.disk
             devs.append(f"<disk type='file' device='disk'><source file='{self.host.image_dir}/"
                         f"{ctx['name']}-raw.img'/><target dev='sdz' bus='sata'/></disk>")
         if devs:
@@ -1506,9 +1506,9 @@ def identity(list_path, item, index, items):
     d = dotted(list_path)
     if item is None:
         return None
-    if d == "devices.disks":
+    if d == "devices.disk":
         return ("target", "dev", item["target"]["dev"])
-    if d == "devices.interfaces" and "mac" in item:
+    if d == "devices.interface" and "mac" in item:
         return ("mac", "address", item["mac"].lower())
     if d == "devices.graphics":
         return ("@", "type", item["type"])
@@ -1540,21 +1540,21 @@ DEFAULTED = {"vcpu.current", "currentMemory", "state", "autostart", "adopt",
 FIXED = {"name", "uuid", "type", "state", "adopt", "memory", "vcpu.value",
          "maxMemory.value", "cpu.numa[].memory", "cpu.numa[].cpus", "cpu.numa[].id",
          "cpu.topology.sockets", "cpu.topology.dies", "cpu.topology.cores",
-         "cpu.topology.threads", "devices.disks[].target.dev",
-         "devices.disks[].target.bus", "devices.disks[].device",
-         "devices.disks[].type", "devices.interfaces[].type",
-         "devices.interfaces[].mac", "devices.graphics[].type",
-         "devices.disks[].driver.type", "devices.disks[].source.file",
-         "devices.disks[].source.dev", "devices.disks[].source.pool",
-         "devices.disks[].source.volume", "os.loader.value", "os.nvram.value",
+         "cpu.topology.threads", "devices.disk[].target.dev",
+         "devices.disk[].target.bus", "devices.disk[].device",
+         "devices.disk[].type", "devices.interface[].type",
+         "devices.interface[].mac", "devices.graphics[].type",
+         "devices.disk[].driver.type", "devices.disk[].source.file",
+         "devices.disk[].source.dev", "devices.disk[].source.pool",
+         "devices.disk[].source.volume", "os.loader.value", "os.nvram.value",
          "os.nvram.template", "os.loader.type", "os.loader.secure", "os.firmware",
-         "os.arch", "devices.serials[].type", "devices.consoles[].type",
-         "devices.serials[].target.port", "devices.consoles[].target.port",
-         "devices.consoles[].target.type", "devices.graphics[].port",
+         "os.arch", "devices.serial[].type", "devices.console[].type",
+         "devices.serial[].target.port", "devices.console[].target.port",
+         "devices.console[].target.type", "devices.graphics[].port",
          "devices.graphics[].autoport", "vcpu.placement", "cpu.mode",
-         "devices.disks[].boot", "devices.interfaces[].boot",
-         "devices.interfaces[].source.network", "devices.interfaces[].source.bridge",
-         "devices.interfaces[].source.dev", "devices.interfaces[].source.mode",
+         "devices.disk[].boot", "devices.interface[].boot",
+         "devices.interface[].source.network", "devices.interface[].source.bridge",
+         "devices.interface[].source.dev", "devices.interface[].source.mode",
          "os.smbios.mode", "os.bios.useserial"}
 
 
@@ -1687,9 +1687,9 @@ class Editor:
         if d in ("cpu.match", "cpu.check") and sem.get("cpu", {}).get("mode", "custom") \
                 not in ("custom",):
             return None  # libvirt decides these for the other modes
-        if d == "devices.disks[].driver.name":
+        if d == "devices.disk[].driver.name":
             return None
-        if d == "devices.interfaces[].model.type":
+        if d == "devices.interface[].model.type":
             return r.choice(NIC_MODELS[:3] if running else NIC_MODELS)
         if d == "devices.graphics[].listen":
             return r.choice(["127.0.0.1", "0.0.0.0"]) if not running else None

@@ -4,6 +4,7 @@
  * key, kind, xml, values, min, max, shorthand, check, required, ordered,
  * kids (a map's fields, or a list's one item field). */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "schema.h"
@@ -82,6 +83,18 @@ static const char *check_name(enum ds_check c)
 	return "unknown";
 }
 
+/* The maps being dumped, outermost first: a map met again within itself
+ * (a disk's backingStore chain) is dumped once, then marked "recursion". */
+static const struct ds_field *open_maps[64];
+
+static bool recursion(const struct ds_field *f, int depth)
+{
+	for (int i = 0; i < depth && i < 64; i++)
+		if (open_maps[i] == f->kids)
+			return true;
+	return false;
+}
+
 static void put_field(const struct ds_field *f, int depth)
 {
 	printf("%*s{\"key\": ", depth * 2, "");
@@ -107,6 +120,12 @@ static void put_field(const struct ds_field *f, int depth)
 	       f->ordered ? "true" : "false");
 	printf(", \"filled\": %s, \"none\": ", f->filled ? "true" : "false");
 	put_string(f->none);
+	if (f->kind == DS_MAP && f->kids && recursion(f, depth)) {
+		fputs(", \"recursion\": true, \"kids\": []}", stdout);
+		return;
+	}
+	if (depth < 64)
+		open_maps[depth] = f->kids;
 	fputs(", \"kids\": [", stdout);
 	if (f->kind == DS_LIST && f->kids) {
 		putchar('\n');

@@ -145,7 +145,7 @@ section "accepted files: in sync after one apply"
 
 file cache <<EOF
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-cache.img}, target: {dev: vda, bus: virtio}, driver: {name: qemu, type: raw, cache: default}}
 EOF
 converges cache
@@ -165,8 +165,8 @@ check "vrfid-descrun: not restart-required" \
 
 file sercon <<EOF
 devices:
-  serials: [pty]
-  consoles: [{type: pty, target: {type: virtio}}]
+  serial: [pty]
+  console: [{type: pty, target: {type: virtio}}]
 EOF
 converges sercon
 check_eq "vrfid-sercon: consoles serial then virtio" "serial virtio" \
@@ -174,8 +174,8 @@ check_eq "vrfid-sercon: consoles serial then virtio" "serial virtio" \
 
 file sernocon <<EOF
 devices:
-  serials: [pty]
-  consoles: []
+  serial: [pty]
+  console: []
 EOF
 converges sernocon
 check_eq "vrfid-sernocon: one serial, its console" "1 1 serial" \
@@ -183,8 +183,8 @@ check_eq "vrfid-sernocon: one serial, its console" "1 1 serial" \
 
 file conpty <<EOF
 devices:
-  serials: []
-  consoles: [pty]
+  serial: []
+  console: [pty]
 EOF
 converges conpty
 check_eq "vrfid-conpty: console on serial port 0, serial port 0 added" "serial 0 0" \
@@ -192,8 +192,8 @@ check_eq "vrfid-conpty: console on serial port 0, serial port 0 added" "serial 0
 
 file port1 <<EOF
 devices:
-  serials: [{type: pty, target: {port: 1}}]
-  consoles: [{type: pty, target: {type: serial, port: 1}}]
+  serial: [{type: pty, target: {port: 1}}]
+  console: [{type: pty, target: {type: serial, port: 1}}]
 EOF
 converges port1
 check_eq "vrfid-port1: serial port 1, console port 1" "1 1" \
@@ -242,7 +242,7 @@ check_eq "vrfid-hdhd: two <boot dev='hd'/>" 2 "$(xpc hdhd "count(/domain/os/boot
 
 file rawdisk <<EOF
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-rawdisk-a.img}, target: {dev: vda, bus: virtio}}
 xml:
   devices: "<disk type='file' device='disk'><source file='$IMAGES/vrfid-rawdisk-b.img'/><target dev='vdb' bus='virtio'/></disk>"
@@ -300,7 +300,7 @@ for bus in virtio scsi usb; do
 	[ $bus = virtio ] && dev=vda
 	file "ro-$bus" <<EOF
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-ro-$bus.img}, target: {dev: $dev, bus: $bus}, driver: {name: qemu, type: raw}, readonly: true}
 EOF
 	converges "ro-$bus"
@@ -312,7 +312,7 @@ for m in pc q35; do
 		file "cd-$bus-$m" <<EOF
 os: {machine: $m}
 devices:
-  disks:
+  disk:
     - {device: cdrom, source: {file: $IMAGES/vrfid-cd-$bus-$m.iso}, target: {dev: sdc, bus: $bus}}
 EOF
 		converges "cd-$bus-$m"
@@ -321,13 +321,13 @@ done
 
 file shared <<EOF
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-shared.img}, target: {dev: vda, bus: virtio}, shareable: true}
 EOF
 converges shared
 file sharedraw <<EOF
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-sharedraw.img}, target: {dev: vda, bus: virtio}, driver: {name: qemu, type: raw}, shareable: true}
 EOF
 converges sharedraw
@@ -336,7 +336,7 @@ check_eq "vrfid-sharedraw: shareable" 1 "$(xpc sharedraw 'count(//disk/shareable
 # a block disk by its source alone (shut off: the device need not exist)
 file blockdev <<EOF
 devices:
-  disks:
+  disk:
     - {source: {dev: /dev/vrfid-none}, target: {dev: vda, bus: virtio}}
 EOF
 converges blockdev
@@ -389,12 +389,12 @@ check "vrfid-q35old: pc-q35-5.2 → q35 is redefined (the host's q35 is pc-q35-7
 file bootorder <<EOF
 os: {boot: [hd]}
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-bootorder.img}, target: {dev: vda, bus: virtio}}
 EOF
 transition bootorder 'redefine: .*dropped: os.boot' <<EOF
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-bootorder.img}, target: {dev: vda, bus: virtio}, boot: 1}
 EOF
 check_eq "vrfid-bootorder: disk boot order 1, no <boot dev>" "1 0" \
@@ -402,7 +402,7 @@ check_eq "vrfid-bootorder: disk boot order 1, no <boot dev>" "1 0" \
 transition bootorder 'redefine: os.boot' <<EOF
 os: {boot: [hd]}
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-bootorder.img}, target: {dev: vda, bus: virtio}}
 EOF
 check_eq "vrfid-bootorder: <boot dev='hd'/> again, no disk boot order" "hd 0" \
@@ -413,13 +413,13 @@ for st in shutoff running; do
 	file $n $st <<EOF
 os: {machine: pc}
 devices:
-  disks:
+  disk:
     - {device: cdrom, source: {file: $IMAGES/vrfid-$n.iso}, target: {dev: hdc, bus: ide}}
 EOF
-	transition $n 'redefine: devices.disks' $st <<EOF
+	transition $n 'redefine: devices.disk' $st <<EOF
 os: {machine: pc}
 devices:
-  disks:
+  disk:
     - {device: cdrom, target: {dev: hdc, bus: ide}}
 EOF
 	check_eq "vrfid-$n: the cdrom has no <source> after the eject" 0 \
@@ -438,12 +438,12 @@ section "refused by validate"
 refused cdromrw "a cdrom is always read-only" <<EOF
 os: {machine: pc}
 devices:
-  disks:
+  disk:
     - {device: cdrom, source: {file: $IMAGES/vrfid-cdromrw.iso}, target: {dev: hdc, bus: ide}, readonly: false}
 EOF
 refused conport1 "give a serial port 1" <<EOF
 devices:
-  consoles: [{type: pty, target: {type: serial, port: 1}}]
+  console: [{type: pty, target: {type: serial, port: 1}}]
 EOF
 refused match-host-model "'cpu.match' applies to mode custom" <<<"cpu: {mode: host-model, match: exact}"
 refused match-maximum "'cpu.match' applies to mode custom" <<<"cpu: {mode: maximum, match: exact}"
@@ -497,7 +497,7 @@ for bd in sata:sda ide:hda; do
 	refused "ro-$bus" "QEMU has no read-only $bus disks" <<EOF
 os: {machine: pc}
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-ro-$bus.img}, target: {dev: ${bd#*:}, bus: $bus}, driver: {name: qemu, type: raw}, readonly: true}
 EOF
 done
@@ -505,25 +505,25 @@ for m in pc q35; do
 	refused "cd-virtio-$m" "a cdrom cannot be on virtio" <<EOF
 os: {machine: $m}
 devices:
-  disks:
+  disk:
     - {device: cdrom, source: {file: $IMAGES/vrfid-cd-virtio.iso}, target: {dev: vdc, bus: virtio}}
 EOF
 done
 refused ide-disk-q35 "machine q35 has no IDE bus" <<EOF
 os: {machine: q35}
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-ide-q35.img}, target: {dev: hda, bus: ide}, driver: {name: qemu, type: raw}}
 EOF
 refused ide-cdrom-q35 "machine q35 has no IDE bus" <<EOF
 os: {machine: q35}
 devices:
-  disks:
+  disk:
     - {device: cdrom, source: {file: $IMAGES/vrfid-ide-q35.iso}, target: {dev: hdc, bus: ide}}
 EOF
 refused shared-qcow2 "QEMU shares only raw disks" <<EOF
 devices:
-  disks:
+  disk:
     - {source: {file: $IMAGES/vrfid-shared-qcow2.img}, target: {dev: vda, bus: virtio}, driver: {name: qemu, type: qcow2}, shareable: true}
 EOF
 for t in 32768 65535; do

@@ -203,8 +203,11 @@ static void test_field_kid(void **state)
 	assert_int_equal(f->check, DS_CHECK_NAME);
 	assert_true(f->required);
 	f = ds_field_kid(root, "memory");
-	assert_int_equal(f->kind, DS_SIZE);
+	assert_int_equal(f->kind, DS_MAP);
+	assert_string_equal(f->shorthand, "value");
 	assert_true(f->required);
+	assert_int_equal(ds_field_kid(f, "value")->kind, DS_SIZE);
+	assert_true(ds_field_kid(f, "value")->required);
 	f = ds_field_kid(root, "currentMemory");
 	assert_int_equal(f->kind, DS_SIZE);
 	assert_false(f->required);
@@ -216,8 +219,14 @@ static void test_field_kid(void **state)
 	assert_int_equal(f->kind, DS_MAP);
 	assert_string_equal(f->shorthand, "value");
 	f = ds_field_kid(root, "features");
-	assert_int_equal(f->kind, DS_FLAGS);
-	assert_true(ds_enum_index(f->values, "acpi") >= 0);
+	assert_int_equal(f->kind, DS_MAP);
+	assert_true(f->whole);
+	assert_int_equal(ds_field_kid(f, "acpi")->kind, DS_PRESENCE);
+	/* on/off attributes keep their own words */
+	f = ds_field_kid(ds_field_kid(f, "vmport"), "state");
+	assert_int_equal(f->kind, DS_BOOL);
+	assert_string_equal(f->values[0], "on");
+	assert_string_equal(f->values[1], "off");
 	/* Agent settings are not rendered. */
 	assert_null(ds_field_kid(root, "state")->xml);
 	assert_null(ds_field_kid(root, "autostart")->xml);
@@ -233,7 +242,7 @@ static void test_field_kid_unknown(void **state)
 	assert_null(ds_field_kid(root, "loader")); /* only under os */
 	assert_null(ds_field_kid(root, "memory "));
 	/* A field without kids has no kid. */
-	assert_null(ds_field_kid(ds_field_kid(root, "memory"), "value"));
+	assert_null(ds_field_kid(ds_field_kid(root, "currentMemory"), "value"));
 	assert_null(ds_field_kid(ds_field_kid(root, "type"), "kvm"));
 }
 
@@ -258,7 +267,7 @@ static void test_field_kid_nested(void **state)
 	f = ds_field_kid(loader, "type");
 	assert_non_null(f);
 	assert_int_equal(f->kind, DS_ENUM);
-	assert_int_equal(ds_enum_index(f->values, "pflash"), 1);
+	assert_true(ds_enum_index(f->values, "pflash") >= 0);
 	assert_null(ds_field_kid(loader, "template"));
 	assert_non_null(ds_field_kid(ds_field_kid(os, "nvram"), "template"));
 
@@ -269,15 +278,34 @@ static void test_field_kid_nested(void **state)
 
 	/* A list's item is its only kid. */
 	disks =
-	    ds_field_kid(ds_field_kid(&ds_schema_domain, "devices"), "disks");
+	    ds_field_kid(ds_field_kid(&ds_schema_domain, "devices"), "disk");
 	assert_non_null(disks);
 	assert_int_equal(disks->kind, DS_LIST);
+	assert_string_equal(disks->alias, "disks");
+	assert_string_equal(disks->identity, "target@dev");
 	disk = &disks->kids[0];
 	assert_int_equal(disk->kind, DS_MAP);
 	f = ds_field_kid(disk, "target");
 	assert_non_null(f);
 	assert_true(f->required);
 	assert_non_null(ds_field_kid(ds_field_kid(disk, "source"), "file"));
+	/* a device's address is libvirt's */
+	f = ds_field_kid(disk, "address");
+	assert_non_null(f);
+	assert_true(f->generated);
+	assert_true(f->filled);
+	/* an attribute and a child element of one name: the element is
+	 * <name>_element */
+	f = ds_field_kid(ds_field_kid(ds_field_kid(&ds_schema_domain,
+						   "devices"),
+				      "controller")->kids,
+			 "model_element");
+	assert_non_null(f);
+	assert_string_equal(f->xml, "model");
+	/* a disk's backing chain: the map refers to itself */
+	f = ds_field_kid(disk, "backingStore");
+	assert_non_null(f);
+	assert_ptr_equal(ds_field_kid(f, "backingStore")->kids, f->kids);
 }
 
 int main(void)
