@@ -3795,7 +3795,7 @@ static const struct ds_field f_domain_devices_interface[] = {
 	{.key = "link", .kind = DS_MAP, .xml = "link", .shorthand = "state", .kids = f_domain_devices_interface_link},
 	{.key = "mtu", .kind = DS_MAP, .xml = "mtu", .shorthand = "size", .kids = f_domain_devices_interface_mtu},
 	{.key = "coalesce", .kind = DS_MAP, .xml = "coalesce", .kids = f_domain_devices_interface_coalesce, .empty_ok = true},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dev", .kids = f_domain_devices_interface_target},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dev", .kids = f_domain_devices_interface_target, .filled = true},
 	{.key = "guest", .kind = DS_MAP, .xml = "guest", .kids = f_domain_devices_interface_guest, .empty_ok = true},
 	{.key = "mac", .kind = DS_MAP, .xml = "mac", .shorthand = "address", .kids = f_domain_devices_interface_mac, .filled = true},
 	{.key = "ip", .kind = DS_LIST, .xml = "ip", .kids = i_domain_devices_interface_ip},

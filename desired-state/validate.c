@@ -508,12 +508,20 @@ static int check_os_cpu(const struct ds_node *root, struct ds_diags *d)
 			     "QEMU runs 'hvm' guests only");
 		r = -1;
 	}
-	if (str_is(fw, "efi") && loader) {
-		ds_diags_add(d, at(loader),
+	/* libvirt 9.0 takes 'secure' as a wish for what it picks, and
+	 * refuses the loader's path, type and readonly */
+	for (size_t i = 0; str_is(fw, "efi") && loader &&
+			   loader->kind == DS_NODE_MAP && i < loader->n_kids;
+	     i++) {
+		if (!strcmp(loader->kids[i]->key, "secure"))
+			continue;
+		ds_diags_add(d, at(loader->kids[i]),
 			     "with 'firmware: efi' libvirt picks the loader "
-			     "itself and refuses one given; leave 'loader' "
-			     "out, or 'firmware' to give the loader");
+			     "itself and refuses one given; of 'loader' keep "
+			     "only 'secure', or leave 'firmware' out to give "
+			     "the loader");
 		r = -1;
+		break;
 	}
 	if (menu && !menu->v.b && timeout) {
 		ds_diags_add(d, at(timeout),

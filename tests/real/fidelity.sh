@@ -530,7 +530,7 @@ for t in 32768 65535; do
 	refused "reboot$t" "from -1 to 32767" <<<"os: {bios: {rebootTimeout: $t}}"
 done
 for f in ps2 ras async-teardown; do
-	refused "feature-$f" "cannot be \"$f\"" <<<"features: [$f]"
+	refused "feature-$f" "unknown key '$f' in 'features'" <<<"features: [$f]"
 done
 # ---------------------------------------------------------------- summary
 
