@@ -3179,7 +3179,7 @@ static const struct ds_field f_domain_devices_controller_driver[] = {
 
 /* /domain/devices/controller */
 static const struct ds_field f_domain_devices_controller[] = {
-	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
+	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295, .filled = true},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v84, .required = true},
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v85},
 	{.key = "ports", .kind = DS_UINT, .xml = "@ports", .min = 0, .max = 4294967295},
