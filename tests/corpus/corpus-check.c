@@ -22,10 +22,22 @@
  * the file's problems, or the plan. Each triple's stderr is written at once
  * (one write), so that runs side by side appending to one file do not
  * interleave. Exit 0 when every triple passed, 1 when one failed, 2 on
- * wrong usage. libvirt's schema is loaded once for all the triples. */
+ * wrong usage. libvirt's schema is loaded once for all the triples.
+ *
+ *   corpus-check --inputs DIR --left-out FILE NAME FILE OUTPUT...
+ *
+ * also measures, for every triple that passed, what the file leaves out:
+ * the places (element paths, "domain/devices/disk/source@dev") of the
+ * input DIR/NAME.xml that libvirt keeps in OUTPUT but the file's rendered
+ * XML lacks, appended to FILE as one line "NAME PATH..." a pair (one
+ * write). The plan compares only what the file states, so a file that
+ * leaves a field out is in sync all the same: this is what says so. It is
+ * not judged: a pair passes or fails on (a) to (d). */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <libvirt/libvirt.h>
+#include <libxml/hash.h>
 #include <libxml/parser.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -38,6 +50,10 @@
 #include "cleanup.h"
 #include "plan.h"
 #include "render.h"
+
+/* --inputs and --left-out, or NULL and -1 */
+static const char *inputs_dir;
+static int left_out_fd = -1;
 
 /* A reason longer than this is cut (the line must stay one write). */
 #define REASON_MAX 400
@@ -256,6 +272,91 @@ out:
 	rc_observed_finish(&o);
 }
 
+/* Adds the places of x and everything under it to set: "P" for an
+ * element, "P@NAME" for its attributes (by local name). */
+static void places(xmlNodePtr x, const char *parent, xmlHashTablePtr set)
+{
+	char path[1024];
+
+	if (x->type != XML_ELEMENT_NODE)
+		return;
+	snprintf(path, sizeof(path), "%s%s%s", parent, *parent ? "/" : "",
+		 (const char *)x->name);
+	xmlHashAddEntry(set, BAD_CAST path, (void *)1);
+	for (xmlAttrPtr a = x->properties; a; a = a->next) {
+		char at[1100];
+		snprintf(at, sizeof(at), "%s@%s", path, (const char *)a->name);
+		xmlHashAddEntry(set, BAD_CAST at, (void *)1);
+	}
+	for (xmlNodePtr c = x->children; c; c = c->next)
+		places(c, path, set);
+}
+
+static void collect(void *payload, void *data, const xmlChar *name)
+{
+	xmlHashTablePtr *sets = data;
+
+	(void)payload;
+	if (xmlHashLookup(sets[0], name) && !xmlHashLookup(sets[1], name))
+		xmlHashAddEntry(sets[2], name, (void *)1);
+}
+
+static void append_name(void *payload, void *data, const xmlChar *name)
+{
+	(void)payload;
+	fprintf(data, " %s", (const char *)name);
+}
+
+/* The places of the input libvirt keeps in out that rendered lacks, as
+ * one line of --left-out. */
+static void left_out(const char *name, const char *out, xmlDocPtr rendered,
+		     struct result *res)
+{
+	char path[PATH_MAX];
+	xmlDocPtr in, kept;
+	xmlHashTablePtr have = xmlHashCreate(64), outs = xmlHashCreate(64),
+			ins = xmlHashCreate(64), left = xmlHashCreate(16);
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.xml", inputs_dir, name);
+	in = xmlReadFile(path, NULL,
+			 XML_PARSE_NONET | XML_PARSE_NOERROR |
+			     XML_PARSE_NOWARNING);
+	kept = xmlReadFile(out, NULL,
+			   XML_PARSE_NONET | XML_PARSE_NOERROR |
+			       XML_PARSE_NOWARNING);
+	if (!in || !kept || !have || !outs || !ins || !left) {
+		fail(res, "--left-out: cannot read %s or %s", path, out);
+		goto out;
+	}
+	places(xmlDocGetRootElement(in), "", ins);
+	places(xmlDocGetRootElement(kept), "", outs);
+	places(xmlDocGetRootElement(rendered), "", have);
+	/* in the input, kept by libvirt, and not in the rendering */
+	xmlHashTablePtr sets[3] = {outs, have, left};
+	xmlHashScan(ins, collect, sets);
+	if (!(f = open_memstream(&line, &len))) {
+		fail(res, "out of memory");
+		goto out;
+	}
+	fputs(name, f);
+	xmlHashScan(left, append_name, f);
+	fputc('\n', f);
+	fclose(f);
+	if (write(left_out_fd, line, len) != (ssize_t)len)
+		fail(res, "--left-out: %s", strerror(errno));
+out:
+	free(line);
+	xmlHashFree(have, NULL);
+	xmlHashFree(outs, NULL);
+	xmlHashFree(ins, NULL);
+	xmlHashFree(left, NULL);
+	xmlFreeDoc(in);
+	xmlFreeDoc(kept);
+}
+
 /* (b), (c), (d) as `validate` and `plan` read the file. */
 static void check(const char *name, const char *file, const char *out,
 		  struct ds_rng *rng, struct result *res)
@@ -292,6 +393,8 @@ static void check(const char *name, const char *file, const char *out,
 		goto out;
 	}
 	check_plan(name, &set, out, res);
+	if (!*res->reason && left_out_fd >= 0)
+		left_out(name, out, doc, res);
 out:
 	free(first);
 	xmlFreeDoc(doc);
@@ -304,10 +407,23 @@ int main(int argc, char **argv)
 	struct ds_rng *rng;
 	int status = 0;
 
+	if (argc > 4 && !strcmp(argv[1], "--inputs") &&
+	    !strcmp(argv[3], "--left-out")) {
+		inputs_dir = argv[2];
+		left_out_fd = open(
+		    argv[4], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (left_out_fd < 0) {
+			fprintf(stderr, "corpus-check: %s: %s\n", argv[4],
+				strerror(errno));
+			return 2;
+		}
+		argv += 4;
+		argc -= 4;
+	}
 	if (argc < 4 || (argc - 1) % 3) {
 		fprintf(stderr,
-			"usage: corpus-check NAME FILE OUTPUT [NAME FILE "
-			"OUTPUT]...\n");
+			"usage: corpus-check [--inputs DIR --left-out FILE] "
+			"NAME FILE OUTPUT [NAME FILE OUTPUT]...\n");
 		return 2;
 	}
 	/* every line one write, whoever else writes to the same pipe */
