@@ -191,7 +191,7 @@ check "… the agent is alive" agent_alive
 	echo "state: running"
 	echo "memory: 32 MiB"
 	echo "vcpu: {value: 4, current: 3}"
-	echo "vcpus: 3"
+	echo "vcpuz: 3"
 	[ -z "$TYPE_LINE" ] || echo "$TYPE_LINE"
 } | put web.yaml
 if wait_until 20 eval 'st file web.yaml error | grep -q "web\.yaml:5:1: "'; then
