@@ -178,7 +178,10 @@ static const char *const v157[] = {"sev", "s390-pv", NULL};
 static const char *const v158[] = {"running", "shutoff", NULL};
 
 static const struct ds_field f_domain_devices_disk_backingStore[6];
+static const uint16_t x_domain_devices_disk_backingStore[3];
 static const struct ds_field f_domain_devices_disk_mirror_backingStore[6];
+static const uint16_t x_domain_devices_disk_mirror_backingStore[3];
+
 
 /* /domain/cpu/model */
 static const struct ds_field f_domain_cpu_model[] = {
@@ -187,6 +190,8 @@ static const struct ds_field f_domain_cpu_model[] = {
 	{.key = "vendor_id", .kind = DS_STR, .xml = "@vendor_id", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_cpu_model[] = {0};
 
 /* /domain/cpu/topology */
 static const struct ds_field f_domain_cpu_topology[] = {
@@ -197,6 +202,8 @@ static const struct ds_field f_domain_cpu_topology[] = {
 	{0},
 };
 
+static const uint16_t x_domain_cpu_topology[] = {0};
+
 /* /domain/cpu/feature */
 static const struct ds_field f_domain_cpu_feature[] = {
 	{.key = "policy", .kind = DS_ENUM, .xml = "@policy", .values = v6, .required = true},
@@ -204,7 +211,9 @@ static const struct ds_field f_domain_cpu_feature[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cpu_feature[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cpu_feature}};
+static const uint16_t x_domain_cpu_feature[] = {0};
+
+static const struct ds_field i_domain_cpu_feature[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cpu_feature, .by_xml = x_domain_cpu_feature, .n_by_xml = 0}};
 
 /* /domain/cpu/numa/cell/distances/sibling */
 static const struct ds_field f_domain_cpu_numa_cell_distances_sibling[] = {
@@ -213,13 +222,17 @@ static const struct ds_field f_domain_cpu_numa_cell_distances_sibling[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cpu_numa_cell_distances_sibling[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cpu_numa_cell_distances_sibling}};
+static const uint16_t x_domain_cpu_numa_cell_distances_sibling[] = {0};
+
+static const struct ds_field i_domain_cpu_numa_cell_distances_sibling[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cpu_numa_cell_distances_sibling, .by_xml = x_domain_cpu_numa_cell_distances_sibling, .n_by_xml = 0}};
 
 /* /domain/cpu/numa/cell/distances */
 static const struct ds_field f_domain_cpu_numa_cell_distances[] = {
 	{.key = "sibling", .kind = DS_LIST, .xml = "sibling", .kids = i_domain_cpu_numa_cell_distances_sibling},
 	{0},
 };
+
+static const uint16_t x_domain_cpu_numa_cell_distances[] = {0};
 
 /* /domain/cpu/numa/cell/cache/size */
 static const struct ds_field f_domain_cpu_numa_cell_cache_size[] = {
@@ -228,6 +241,8 @@ static const struct ds_field f_domain_cpu_numa_cell_cache_size[] = {
 	{0},
 };
 
+static const uint16_t x_domain_cpu_numa_cell_cache_size[] = {0};
+
 /* /domain/cpu/numa/cell/cache/line */
 static const struct ds_field f_domain_cpu_numa_cell_cache_line[] = {
 	{.key = "value", .kind = DS_UINT, .xml = "@value", .min = 0, .max = 4294967295, .required = true},
@@ -235,17 +250,21 @@ static const struct ds_field f_domain_cpu_numa_cell_cache_line[] = {
 	{0},
 };
 
+static const uint16_t x_domain_cpu_numa_cell_cache_line[] = {0};
+
 /* /domain/cpu/numa/cell/cache */
 static const struct ds_field f_domain_cpu_numa_cell_cache[] = {
 	{.key = "level", .kind = DS_UINT, .xml = "@level", .min = 0, .max = 4294967295, .required = true},
 	{.key = "associativity", .kind = DS_ENUM, .xml = "@associativity", .values = v9, .required = true},
 	{.key = "policy", .kind = DS_ENUM, .xml = "@policy", .values = v10, .required = true},
-	{.key = "size", .kind = DS_MAP, .xml = "size", .kids = f_domain_cpu_numa_cell_cache_size, .required = true},
-	{.key = "line", .kind = DS_MAP, .xml = "line", .kids = f_domain_cpu_numa_cell_cache_line, .required = true},
+	{.key = "size", .kind = DS_MAP, .xml = "size", .kids = f_domain_cpu_numa_cell_cache_size, .by_xml = x_domain_cpu_numa_cell_cache_size, .n_by_xml = 0, .required = true},
+	{.key = "line", .kind = DS_MAP, .xml = "line", .kids = f_domain_cpu_numa_cell_cache_line, .by_xml = x_domain_cpu_numa_cell_cache_line, .n_by_xml = 0, .required = true},
 	{0},
 };
 
-static const struct ds_field i_domain_cpu_numa_cell_cache[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cpu_numa_cell_cache}};
+static const uint16_t x_domain_cpu_numa_cell_cache[] = {4, 3};
+
+static const struct ds_field i_domain_cpu_numa_cell_cache[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cpu_numa_cell_cache, .by_xml = x_domain_cpu_numa_cell_cache, .n_by_xml = 2}};
 
 /* /domain/cpu/numa/cell */
 static const struct ds_field f_domain_cpu_numa_cell[] = {
@@ -254,12 +273,14 @@ static const struct ds_field f_domain_cpu_numa_cell[] = {
 	{.key = "memory", .kind = DS_SIZE, .xml = "@memory", .required = true},
 	{.key = "memAccess", .kind = DS_ENUM, .xml = "@memAccess", .values = v7},
 	{.key = "discard", .kind = DS_BOOL, .xml = "@discard", .values = v8},
-	{.key = "distances", .kind = DS_MAP, .xml = "distances", .kids = f_domain_cpu_numa_cell_distances},
+	{.key = "distances", .kind = DS_MAP, .xml = "distances", .kids = f_domain_cpu_numa_cell_distances, .by_xml = x_domain_cpu_numa_cell_distances, .n_by_xml = 1},
 	{.key = "cache", .kind = DS_LIST, .xml = "cache", .kids = i_domain_cpu_numa_cell_cache},
 	{0},
 };
 
-static const struct ds_field i_domain_cpu_numa_cell[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "memory", .kids = f_domain_cpu_numa_cell}};
+static const uint16_t x_domain_cpu_numa_cell[] = {6, 5};
+
+static const struct ds_field i_domain_cpu_numa_cell[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "memory", .kids = f_domain_cpu_numa_cell, .by_xml = x_domain_cpu_numa_cell, .n_by_xml = 2}};
 
 /* /domain/cpu/numa/interconnects/latency */
 static const struct ds_field f_domain_cpu_numa_interconnects_latency[] = {
@@ -271,7 +292,9 @@ static const struct ds_field f_domain_cpu_numa_interconnects_latency[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cpu_numa_interconnects_latency[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cpu_numa_interconnects_latency}};
+static const uint16_t x_domain_cpu_numa_interconnects_latency[] = {0};
+
+static const struct ds_field i_domain_cpu_numa_interconnects_latency[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cpu_numa_interconnects_latency, .by_xml = x_domain_cpu_numa_interconnects_latency, .n_by_xml = 0}};
 
 /* /domain/cpu/numa/interconnects/bandwidth */
 static const struct ds_field f_domain_cpu_numa_interconnects_bandwidth[] = {
@@ -284,7 +307,9 @@ static const struct ds_field f_domain_cpu_numa_interconnects_bandwidth[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cpu_numa_interconnects_bandwidth[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cpu_numa_interconnects_bandwidth}};
+static const uint16_t x_domain_cpu_numa_interconnects_bandwidth[] = {0};
+
+static const struct ds_field i_domain_cpu_numa_interconnects_bandwidth[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cpu_numa_interconnects_bandwidth, .by_xml = x_domain_cpu_numa_interconnects_bandwidth, .n_by_xml = 0}};
 
 /* /domain/cpu/numa/interconnects */
 static const struct ds_field f_domain_cpu_numa_interconnects[] = {
@@ -293,12 +318,16 @@ static const struct ds_field f_domain_cpu_numa_interconnects[] = {
 	{0},
 };
 
+static const uint16_t x_domain_cpu_numa_interconnects[] = {1, 0};
+
 /* /domain/cpu/numa */
 static const struct ds_field f_domain_cpu_numa[] = {
 	{.key = "cell", .kind = DS_LIST, .xml = "cell", .kids = i_domain_cpu_numa_cell, .identity = "@id"},
-	{.key = "interconnects", .kind = DS_MAP, .xml = "interconnects", .kids = f_domain_cpu_numa_interconnects, .empty_ok = true},
+	{.key = "interconnects", .kind = DS_MAP, .xml = "interconnects", .kids = f_domain_cpu_numa_interconnects, .by_xml = x_domain_cpu_numa_interconnects, .n_by_xml = 2, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_cpu_numa[] = {0, 1};
 
 /* /domain/cpu/cache */
 static const struct ds_field f_domain_cpu_cache[] = {
@@ -307,6 +336,8 @@ static const struct ds_field f_domain_cpu_cache[] = {
 	{0},
 };
 
+static const uint16_t x_domain_cpu_cache[] = {0};
+
 /* /domain/cpu/maxphysaddr */
 static const struct ds_field f_domain_cpu_maxphysaddr[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v14, .required = true},
@@ -314,21 +345,25 @@ static const struct ds_field f_domain_cpu_maxphysaddr[] = {
 	{0},
 };
 
+static const uint16_t x_domain_cpu_maxphysaddr[] = {0};
+
 /* /domain/cpu */
 static const struct ds_field f_domain_cpu[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v1},
 	{.key = "match", .kind = DS_ENUM, .xml = "@match", .values = v2},
 	{.key = "check", .kind = DS_ENUM, .xml = "@check", .values = v3},
 	{.key = "migratable", .kind = DS_BOOL, .xml = "@migratable", .values = v4},
-	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "value", .kids = f_domain_cpu_model},
+	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "value", .kids = f_domain_cpu_model, .by_xml = x_domain_cpu_model, .n_by_xml = 0},
 	{.key = "vendor", .kind = DS_STR, .xml = "vendor", .check = DS_CHECK_NONE},
-	{.key = "topology", .kind = DS_MAP, .xml = "topology", .kids = f_domain_cpu_topology},
+	{.key = "topology", .kind = DS_MAP, .xml = "topology", .kids = f_domain_cpu_topology, .by_xml = x_domain_cpu_topology, .n_by_xml = 0},
 	{.key = "feature", .kind = DS_LIST, .xml = "feature", .kids = i_domain_cpu_feature},
-	{.key = "numa", .kind = DS_MAP, .xml = "numa", .shorthand = "cell", .kids = f_domain_cpu_numa},
-	{.key = "cache", .kind = DS_MAP, .xml = "cache", .shorthand = "mode", .kids = f_domain_cpu_cache},
-	{.key = "maxphysaddr", .kind = DS_MAP, .xml = "maxphysaddr", .shorthand = "mode", .kids = f_domain_cpu_maxphysaddr},
+	{.key = "numa", .kind = DS_MAP, .xml = "numa", .shorthand = "cell", .kids = f_domain_cpu_numa, .by_xml = x_domain_cpu_numa, .n_by_xml = 2},
+	{.key = "cache", .kind = DS_MAP, .xml = "cache", .shorthand = "mode", .kids = f_domain_cpu_cache, .by_xml = x_domain_cpu_cache, .n_by_xml = 0},
+	{.key = "maxphysaddr", .kind = DS_MAP, .xml = "maxphysaddr", .shorthand = "mode", .kids = f_domain_cpu_maxphysaddr, .by_xml = x_domain_cpu_maxphysaddr, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_cpu[] = {9, 7, 10, 4, 8, 6, 5};
 
 /* /domain/sysinfo/bios/entry */
 static const struct ds_field f_domain_sysinfo_bios_entry[] = {
@@ -337,13 +372,17 @@ static const struct ds_field f_domain_sysinfo_bios_entry[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_sysinfo_bios_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_bios_entry}};
+static const uint16_t x_domain_sysinfo_bios_entry[] = {0};
+
+static const struct ds_field i_domain_sysinfo_bios_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_bios_entry, .by_xml = x_domain_sysinfo_bios_entry, .n_by_xml = 0}};
 
 /* /domain/sysinfo/bios */
 static const struct ds_field f_domain_sysinfo_bios[] = {
 	{.key = "entry", .kind = DS_LIST, .xml = "entry", .kids = i_domain_sysinfo_bios_entry},
 	{0},
 };
+
+static const uint16_t x_domain_sysinfo_bios[] = {0};
 
 /* /domain/sysinfo/system/entry */
 static const struct ds_field f_domain_sysinfo_system_entry[] = {
@@ -352,13 +391,17 @@ static const struct ds_field f_domain_sysinfo_system_entry[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_sysinfo_system_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_system_entry}};
+static const uint16_t x_domain_sysinfo_system_entry[] = {0};
+
+static const struct ds_field i_domain_sysinfo_system_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_system_entry, .by_xml = x_domain_sysinfo_system_entry, .n_by_xml = 0}};
 
 /* /domain/sysinfo/system */
 static const struct ds_field f_domain_sysinfo_system[] = {
 	{.key = "entry", .kind = DS_LIST, .xml = "entry", .kids = i_domain_sysinfo_system_entry},
 	{0},
 };
+
+static const uint16_t x_domain_sysinfo_system[] = {0};
 
 /* /domain/sysinfo/baseBoard/entry */
 static const struct ds_field f_domain_sysinfo_baseBoard_entry[] = {
@@ -367,7 +410,9 @@ static const struct ds_field f_domain_sysinfo_baseBoard_entry[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_sysinfo_baseBoard_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_baseBoard_entry}};
+static const uint16_t x_domain_sysinfo_baseBoard_entry[] = {0};
+
+static const struct ds_field i_domain_sysinfo_baseBoard_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_baseBoard_entry, .by_xml = x_domain_sysinfo_baseBoard_entry, .n_by_xml = 0}};
 
 /* /domain/sysinfo/baseBoard */
 static const struct ds_field f_domain_sysinfo_baseBoard[] = {
@@ -375,7 +420,9 @@ static const struct ds_field f_domain_sysinfo_baseBoard[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_sysinfo_baseBoard[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_sysinfo_baseBoard}};
+static const uint16_t x_domain_sysinfo_baseBoard[] = {0};
+
+static const struct ds_field i_domain_sysinfo_baseBoard[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_sysinfo_baseBoard, .by_xml = x_domain_sysinfo_baseBoard, .n_by_xml = 1}};
 
 /* /domain/sysinfo/chassis/entry */
 static const struct ds_field f_domain_sysinfo_chassis_entry[] = {
@@ -384,7 +431,9 @@ static const struct ds_field f_domain_sysinfo_chassis_entry[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_sysinfo_chassis_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_chassis_entry}};
+static const uint16_t x_domain_sysinfo_chassis_entry[] = {0};
+
+static const struct ds_field i_domain_sysinfo_chassis_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_chassis_entry, .by_xml = x_domain_sysinfo_chassis_entry, .n_by_xml = 0}};
 
 /* /domain/sysinfo/chassis */
 static const struct ds_field f_domain_sysinfo_chassis[] = {
@@ -392,18 +441,24 @@ static const struct ds_field f_domain_sysinfo_chassis[] = {
 	{0},
 };
 
+static const uint16_t x_domain_sysinfo_chassis[] = {0};
+
 /* /domain/sysinfo/oemStrings/entry */
 static const struct ds_field f_domain_sysinfo_oemStrings_entry[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_sysinfo_oemStrings_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_oemStrings_entry}};
+static const uint16_t x_domain_sysinfo_oemStrings_entry[] = {0};
+
+static const struct ds_field i_domain_sysinfo_oemStrings_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_oemStrings_entry, .by_xml = x_domain_sysinfo_oemStrings_entry, .n_by_xml = 0}};
 
 /* /domain/sysinfo/oemStrings */
 static const struct ds_field f_domain_sysinfo_oemStrings[] = {
 	{.key = "entry", .kind = DS_LIST, .xml = "entry", .kids = i_domain_sysinfo_oemStrings_entry},
 	{0},
 };
+
+static const uint16_t x_domain_sysinfo_oemStrings[] = {0};
 
 /* /domain/sysinfo/entry */
 static const struct ds_field f_domain_sysinfo_entry[] = {
@@ -413,21 +468,25 @@ static const struct ds_field f_domain_sysinfo_entry[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_sysinfo_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_entry}};
+static const uint16_t x_domain_sysinfo_entry[] = {0};
+
+static const struct ds_field i_domain_sysinfo_entry[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_sysinfo_entry, .by_xml = x_domain_sysinfo_entry, .n_by_xml = 0}};
 
 /* /domain/sysinfo */
 static const struct ds_field f_domain_sysinfo[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v15, .required = true},
-	{.key = "bios", .kind = DS_MAP, .xml = "bios", .kids = f_domain_sysinfo_bios},
-	{.key = "system", .kind = DS_MAP, .xml = "system", .kids = f_domain_sysinfo_system},
+	{.key = "bios", .kind = DS_MAP, .xml = "bios", .kids = f_domain_sysinfo_bios, .by_xml = x_domain_sysinfo_bios, .n_by_xml = 1},
+	{.key = "system", .kind = DS_MAP, .xml = "system", .kids = f_domain_sysinfo_system, .by_xml = x_domain_sysinfo_system, .n_by_xml = 1},
 	{.key = "baseBoard", .kind = DS_LIST, .xml = "baseBoard", .kids = i_domain_sysinfo_baseBoard},
-	{.key = "chassis", .kind = DS_MAP, .xml = "chassis", .kids = f_domain_sysinfo_chassis},
-	{.key = "oemStrings", .kind = DS_MAP, .xml = "oemStrings", .kids = f_domain_sysinfo_oemStrings},
+	{.key = "chassis", .kind = DS_MAP, .xml = "chassis", .kids = f_domain_sysinfo_chassis, .by_xml = x_domain_sysinfo_chassis, .n_by_xml = 1},
+	{.key = "oemStrings", .kind = DS_MAP, .xml = "oemStrings", .kids = f_domain_sysinfo_oemStrings, .by_xml = x_domain_sysinfo_oemStrings, .n_by_xml = 1},
 	{.key = "entry", .kind = DS_LIST, .xml = "entry", .kids = i_domain_sysinfo_entry},
 	{0},
 };
 
-static const struct ds_field i_domain_sysinfo[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_sysinfo}};
+static const uint16_t x_domain_sysinfo[] = {3, 1, 4, 6, 5, 2};
+
+static const struct ds_field i_domain_sysinfo[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_sysinfo, .by_xml = x_domain_sysinfo, .n_by_xml = 6}};
 
 /* /domain/os/firmware/feature */
 static const struct ds_field f_domain_os_firmware_feature[] = {
@@ -436,13 +495,17 @@ static const struct ds_field f_domain_os_firmware_feature[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_os_firmware_feature[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_os_firmware_feature}};
+static const uint16_t x_domain_os_firmware_feature[] = {0};
+
+static const struct ds_field i_domain_os_firmware_feature[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_os_firmware_feature, .by_xml = x_domain_os_firmware_feature, .n_by_xml = 0}};
 
 /* /domain/os/firmware */
 static const struct ds_field f_domain_os_firmware[] = {
 	{.key = "feature", .kind = DS_LIST, .xml = "feature", .kids = i_domain_os_firmware_feature},
 	{0},
 };
+
+static const uint16_t x_domain_os_firmware[] = {0};
 
 /* /domain/os/loader */
 static const struct ds_field f_domain_os_loader[] = {
@@ -454,6 +517,8 @@ static const struct ds_field f_domain_os_loader[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_loader[] = {0};
+
 /* /domain/os/nvram/source/slices/slice */
 static const struct ds_field f_domain_os_nvram_source_slices_slice[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v30, .required = true},
@@ -462,11 +527,15 @@ static const struct ds_field f_domain_os_nvram_source_slices_slice[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_nvram_source_slices_slice[] = {0};
+
 /* /domain/os/nvram/source/slices */
 static const struct ds_field f_domain_os_nvram_source_slices[] = {
-	{.key = "slice", .kind = DS_MAP, .xml = "slice", .kids = f_domain_os_nvram_source_slices_slice, .required = true},
+	{.key = "slice", .kind = DS_MAP, .xml = "slice", .kids = f_domain_os_nvram_source_slices_slice, .by_xml = x_domain_os_nvram_source_slices_slice, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_slices[] = {0};
 
 /* /domain/os/nvram/source/encryption/secret */
 static const struct ds_field f_domain_os_nvram_source_encryption_secret[] = {
@@ -475,6 +544,8 @@ static const struct ds_field f_domain_os_nvram_source_encryption_secret[] = {
 	{.key = "usage", .kind = DS_STR, .xml = "@usage", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_encryption_secret[] = {0};
 
 /* /domain/os/nvram/source/encryption/cipher */
 static const struct ds_field f_domain_os_nvram_source_encryption_cipher[] = {
@@ -485,6 +556,8 @@ static const struct ds_field f_domain_os_nvram_source_encryption_cipher[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_nvram_source_encryption_cipher[] = {0};
+
 /* /domain/os/nvram/source/encryption/ivgen */
 static const struct ds_field f_domain_os_nvram_source_encryption_ivgen[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
@@ -492,22 +565,28 @@ static const struct ds_field f_domain_os_nvram_source_encryption_ivgen[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_nvram_source_encryption_ivgen[] = {0};
+
 /* /domain/os/nvram/source/encryption */
 static const struct ds_field f_domain_os_nvram_source_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
 	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_os_nvram_source_encryption_secret},
-	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_os_nvram_source_encryption_cipher},
-	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_os_nvram_source_encryption_ivgen},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_os_nvram_source_encryption_secret, .by_xml = x_domain_os_nvram_source_encryption_secret, .n_by_xml = 0},
+	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_os_nvram_source_encryption_cipher, .by_xml = x_domain_os_nvram_source_encryption_cipher, .n_by_xml = 0},
+	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_os_nvram_source_encryption_ivgen, .by_xml = x_domain_os_nvram_source_encryption_ivgen, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_encryption[] = {3, 4, 2};
 
 /* /domain/os/nvram/source/seclabel/label */
 static const struct ds_field f_domain_os_nvram_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_os_nvram_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_os_nvram_source_seclabel_label}};
+static const uint16_t x_domain_os_nvram_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_os_nvram_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_os_nvram_source_seclabel_label, .by_xml = x_domain_os_nvram_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/os/nvram/source/seclabel */
 static const struct ds_field f_domain_os_nvram_source_seclabel[] = {
@@ -518,7 +597,9 @@ static const struct ds_field f_domain_os_nvram_source_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_os_nvram_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_os_nvram_source_seclabel}};
+static const uint16_t x_domain_os_nvram_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_os_nvram_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_os_nvram_source_seclabel, .by_xml = x_domain_os_nvram_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/os/nvram/source/reservations/source/reconnect */
 static const struct ds_field f_domain_os_nvram_source_reservations_source_reconnect[] = {
@@ -527,21 +608,27 @@ static const struct ds_field f_domain_os_nvram_source_reservations_source_reconn
 	{0},
 };
 
+static const uint16_t x_domain_os_nvram_source_reservations_source_reconnect[] = {0};
+
 /* /domain/os/nvram/source/reservations/source */
 static const struct ds_field f_domain_os_nvram_source_reservations_source[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v35, .required = true},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH, .required = true},
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_os_nvram_source_reservations_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_os_nvram_source_reservations_source_reconnect, .by_xml = x_domain_os_nvram_source_reservations_source_reconnect, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_reservations_source[] = {3};
 
 /* /domain/os/nvram/source/reservations */
 static const struct ds_field f_domain_os_nvram_source_reservations[] = {
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_os_nvram_source_reservations_source},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_os_nvram_source_reservations_source, .by_xml = x_domain_os_nvram_source_reservations_source, .n_by_xml = 1},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_reservations[] = {1};
 
 /* /domain/os/nvram/source/host */
 static const struct ds_field f_domain_os_nvram_source_host[] = {
@@ -552,7 +639,9 @@ static const struct ds_field f_domain_os_nvram_source_host[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_os_nvram_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_os_nvram_source_host}};
+static const uint16_t x_domain_os_nvram_source_host[] = {0};
+
+static const struct ds_field i_domain_os_nvram_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_os_nvram_source_host, .by_xml = x_domain_os_nvram_source_host, .n_by_xml = 0}};
 
 /* /domain/os/nvram/source/snapshot */
 static const struct ds_field f_domain_os_nvram_source_snapshot[] = {
@@ -560,11 +649,15 @@ static const struct ds_field f_domain_os_nvram_source_snapshot[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_nvram_source_snapshot[] = {0};
+
 /* /domain/os/nvram/source/config */
 static const struct ds_field f_domain_os_nvram_source_config[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_config[] = {0};
 
 /* /domain/os/nvram/source/auth/secret */
 static const struct ds_field f_domain_os_nvram_source_auth_secret[] = {
@@ -574,12 +667,16 @@ static const struct ds_field f_domain_os_nvram_source_auth_secret[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_nvram_source_auth_secret[] = {0};
+
 /* /domain/os/nvram/source/auth */
 static const struct ds_field f_domain_os_nvram_source_auth[] = {
 	{.key = "username", .kind = DS_STR, .xml = "@username", .check = DS_CHECK_LINE, .required = true},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_os_nvram_source_auth_secret, .required = true},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_os_nvram_source_auth_secret, .by_xml = x_domain_os_nvram_source_auth_secret, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_auth[] = {1};
 
 /* /domain/os/nvram/source/initiator/iqn */
 static const struct ds_field f_domain_os_nvram_source_initiator_iqn[] = {
@@ -587,11 +684,15 @@ static const struct ds_field f_domain_os_nvram_source_initiator_iqn[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_nvram_source_initiator_iqn[] = {0};
+
 /* /domain/os/nvram/source/initiator */
 static const struct ds_field f_domain_os_nvram_source_initiator[] = {
-	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_os_nvram_source_initiator_iqn, .required = true},
+	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_os_nvram_source_initiator_iqn, .by_xml = x_domain_os_nvram_source_initiator_iqn, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_initiator[] = {0};
 
 /* /domain/os/nvram/source/cookies/cookie */
 static const struct ds_field f_domain_os_nvram_source_cookies_cookie[] = {
@@ -600,7 +701,9 @@ static const struct ds_field f_domain_os_nvram_source_cookies_cookie[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_os_nvram_source_cookies_cookie[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_os_nvram_source_cookies_cookie}};
+static const uint16_t x_domain_os_nvram_source_cookies_cookie[] = {0};
+
+static const struct ds_field i_domain_os_nvram_source_cookies_cookie[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_os_nvram_source_cookies_cookie, .by_xml = x_domain_os_nvram_source_cookies_cookie, .n_by_xml = 0}};
 
 /* /domain/os/nvram/source/cookies */
 static const struct ds_field f_domain_os_nvram_source_cookies[] = {
@@ -608,11 +711,15 @@ static const struct ds_field f_domain_os_nvram_source_cookies[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_nvram_source_cookies[] = {0};
+
 /* /domain/os/nvram/source/readahead */
 static const struct ds_field f_domain_os_nvram_source_readahead[] = {
 	{.key = "size", .kind = DS_UINT, .xml = "@size", .min = 1, .max = INT64_MAX, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_readahead[] = {0};
 
 /* /domain/os/nvram/source/timeout */
 static const struct ds_field f_domain_os_nvram_source_timeout[] = {
@@ -620,11 +727,15 @@ static const struct ds_field f_domain_os_nvram_source_timeout[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_nvram_source_timeout[] = {0};
+
 /* /domain/os/nvram/source/ssl */
 static const struct ds_field f_domain_os_nvram_source_ssl[] = {
 	{.key = "verify", .kind = DS_BOOL, .xml = "@verify", .values = v8, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_ssl[] = {0};
 
 /* /domain/os/nvram/source/identity */
 static const struct ds_field f_domain_os_nvram_source_identity[] = {
@@ -632,6 +743,8 @@ static const struct ds_field f_domain_os_nvram_source_identity[] = {
 	{.key = "group", .kind = DS_STR, .xml = "@group", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_identity[] = {0};
 
 /* /domain/os/nvram/source/address */
 static const struct ds_field f_domain_os_nvram_source_address[] = {
@@ -643,12 +756,16 @@ static const struct ds_field f_domain_os_nvram_source_address[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_nvram_source_address[] = {0};
+
 /* /domain/os/nvram/source/reconnect */
 static const struct ds_field f_domain_os_nvram_source_reconnect[] = {
 	{.key = "enabled", .kind = DS_BOOL, .xml = "@enabled", .values = v8, .required = true},
 	{.key = "timeout", .kind = DS_UINT, .xml = "@timeout", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source_reconnect[] = {0};
 
 /* /domain/os/nvram/source */
 static const struct ds_field f_domain_os_nvram_source[] = {
@@ -670,33 +787,37 @@ static const struct ds_field f_domain_os_nvram_source[] = {
 	{.key = "namespace", .kind = DS_STR, .xml = "@namespace", .check = DS_CHECK_LINE},
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH},
-	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_os_nvram_source_slices},
-	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_os_nvram_source_encryption},
+	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_os_nvram_source_slices, .by_xml = x_domain_os_nvram_source_slices, .n_by_xml = 1},
+	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_os_nvram_source_encryption, .by_xml = x_domain_os_nvram_source_encryption, .n_by_xml = 3},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_os_nvram_source_seclabel},
-	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_os_nvram_source_reservations, .empty_ok = true},
+	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_os_nvram_source_reservations, .by_xml = x_domain_os_nvram_source_reservations, .n_by_xml = 1, .empty_ok = true},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_os_nvram_source_host},
-	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_os_nvram_source_snapshot},
-	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_os_nvram_source_config},
-	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_os_nvram_source_auth},
-	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_os_nvram_source_initiator},
-	{.key = "cookies", .kind = DS_MAP, .xml = "cookies", .kids = f_domain_os_nvram_source_cookies},
-	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_os_nvram_source_readahead},
-	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_os_nvram_source_timeout},
-	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_os_nvram_source_ssl},
-	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_os_nvram_source_identity, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_os_nvram_source_address, .empty_ok = true},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_os_nvram_source_reconnect},
+	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_os_nvram_source_snapshot, .by_xml = x_domain_os_nvram_source_snapshot, .n_by_xml = 0},
+	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_os_nvram_source_config, .by_xml = x_domain_os_nvram_source_config, .n_by_xml = 0},
+	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_os_nvram_source_auth, .by_xml = x_domain_os_nvram_source_auth, .n_by_xml = 1},
+	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_os_nvram_source_initiator, .by_xml = x_domain_os_nvram_source_initiator, .n_by_xml = 1},
+	{.key = "cookies", .kind = DS_MAP, .xml = "cookies", .kids = f_domain_os_nvram_source_cookies, .by_xml = x_domain_os_nvram_source_cookies, .n_by_xml = 1},
+	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_os_nvram_source_readahead, .by_xml = x_domain_os_nvram_source_readahead, .n_by_xml = 0},
+	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_os_nvram_source_timeout, .by_xml = x_domain_os_nvram_source_timeout, .n_by_xml = 0},
+	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_os_nvram_source_ssl, .by_xml = x_domain_os_nvram_source_ssl, .n_by_xml = 0},
+	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_os_nvram_source_identity, .by_xml = x_domain_os_nvram_source_identity, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_os_nvram_source_address, .by_xml = x_domain_os_nvram_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_os_nvram_source_reconnect, .by_xml = x_domain_os_nvram_source_reconnect, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram_source[] = {32, 25, 24, 27, 19, 22, 31, 26, 28, 33, 21, 20, 18, 23, 30, 29};
 
 /* /domain/os/nvram */
 static const struct ds_field f_domain_os_nvram[] = {
 	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_PATH},
 	{.key = "template", .kind = DS_STR, .xml = "@template", .check = DS_CHECK_PATH},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v25},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_os_nvram_source, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_os_nvram_source, .by_xml = x_domain_os_nvram_source, .n_by_xml = 16, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_os_nvram[] = {3};
 
 /* /domain/os/boot */
 static const struct ds_field f_domain_os_boot[] = {
@@ -704,7 +825,9 @@ static const struct ds_field f_domain_os_boot[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_os_boot[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "dev", .kids = f_domain_os_boot}};
+static const uint16_t x_domain_os_boot[] = {0};
+
+static const struct ds_field i_domain_os_boot[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "dev", .kids = f_domain_os_boot, .by_xml = x_domain_os_boot, .n_by_xml = 0}};
 
 /* /domain/os/bootmenu */
 static const struct ds_field f_domain_os_bootmenu[] = {
@@ -713,11 +836,15 @@ static const struct ds_field f_domain_os_bootmenu[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_bootmenu[] = {0};
+
 /* /domain/os/smbios */
 static const struct ds_field f_domain_os_smbios[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v40, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_os_smbios[] = {0};
 
 /* /domain/os/bios */
 static const struct ds_field f_domain_os_bios[] = {
@@ -726,6 +853,8 @@ static const struct ds_field f_domain_os_bios[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_bios[] = {0};
+
 /* /domain/os/acpi/table */
 static const struct ds_field f_domain_os_acpi_table[] = {
 	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_PATH},
@@ -733,7 +862,9 @@ static const struct ds_field f_domain_os_acpi_table[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_os_acpi_table[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_os_acpi_table}};
+static const uint16_t x_domain_os_acpi_table[] = {0};
+
+static const struct ds_field i_domain_os_acpi_table[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_os_acpi_table, .by_xml = x_domain_os_acpi_table, .n_by_xml = 0}};
 
 /* /domain/os/acpi */
 static const struct ds_field f_domain_os_acpi[] = {
@@ -741,12 +872,16 @@ static const struct ds_field f_domain_os_acpi[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os_acpi[] = {0};
+
 /* /domain/os/initarg */
 static const struct ds_field f_domain_os_initarg[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_os_initarg[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_os_initarg}};
+static const uint16_t x_domain_os_initarg[] = {0};
+
+static const struct ds_field i_domain_os_initarg[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_os_initarg, .by_xml = x_domain_os_initarg, .n_by_xml = 0}};
 
 /* /domain/os/initenv */
 static const struct ds_field f_domain_os_initenv[] = {
@@ -755,7 +890,9 @@ static const struct ds_field f_domain_os_initenv[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_os_initenv[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_os_initenv}};
+static const uint16_t x_domain_os_initenv[] = {0};
+
+static const struct ds_field i_domain_os_initenv[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_os_initenv, .by_xml = x_domain_os_initenv, .n_by_xml = 0}};
 
 /* /domain/os */
 static const struct ds_field f_domain_os[] = {
@@ -768,14 +905,14 @@ static const struct ds_field f_domain_os[] = {
 	{.key = "root", .kind = DS_STR, .xml = "root", .check = DS_CHECK_PATH},
 	{.key = "cmdline", .kind = DS_STR, .xml = "cmdline", .check = DS_CHECK_NONE},
 	{.key = "dtb", .kind = DS_STR, .xml = "dtb", .check = DS_CHECK_PATH},
-	{.key = "firmware_element", .kind = DS_MAP, .xml = "firmware", .kids = f_domain_os_firmware},
-	{.key = "loader", .kind = DS_MAP, .xml = "loader", .shorthand = "value", .kids = f_domain_os_loader},
-	{.key = "nvram", .kind = DS_MAP, .xml = "nvram", .shorthand = "value", .kids = f_domain_os_nvram},
+	{.key = "firmware_element", .kind = DS_MAP, .xml = "firmware", .kids = f_domain_os_firmware, .by_xml = x_domain_os_firmware, .n_by_xml = 1},
+	{.key = "loader", .kind = DS_MAP, .xml = "loader", .shorthand = "value", .kids = f_domain_os_loader, .by_xml = x_domain_os_loader, .n_by_xml = 0},
+	{.key = "nvram", .kind = DS_MAP, .xml = "nvram", .shorthand = "value", .kids = f_domain_os_nvram, .by_xml = x_domain_os_nvram, .n_by_xml = 1},
 	{.key = "boot", .kind = DS_LIST, .xml = "boot", .kids = i_domain_os_boot, .ordered = true},
-	{.key = "bootmenu", .kind = DS_MAP, .xml = "bootmenu", .shorthand = "enable", .kids = f_domain_os_bootmenu},
-	{.key = "smbios", .kind = DS_MAP, .xml = "smbios", .shorthand = "mode", .kids = f_domain_os_smbios},
-	{.key = "bios", .kind = DS_MAP, .xml = "bios", .kids = f_domain_os_bios, .empty_ok = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_os_acpi, .empty_ok = true},
+	{.key = "bootmenu", .kind = DS_MAP, .xml = "bootmenu", .shorthand = "enable", .kids = f_domain_os_bootmenu, .by_xml = x_domain_os_bootmenu, .n_by_xml = 0},
+	{.key = "smbios", .kind = DS_MAP, .xml = "smbios", .shorthand = "mode", .kids = f_domain_os_smbios, .by_xml = x_domain_os_smbios, .n_by_xml = 0},
+	{.key = "bios", .kind = DS_MAP, .xml = "bios", .kids = f_domain_os_bios, .by_xml = x_domain_os_bios, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_os_acpi, .by_xml = x_domain_os_acpi, .n_by_xml = 1, .empty_ok = true},
 	{.key = "init", .kind = DS_STR, .xml = "init", .check = DS_CHECK_PATH},
 	{.key = "initarg", .kind = DS_LIST, .xml = "initarg", .kids = i_domain_os_initarg},
 	{.key = "initenv", .kind = DS_LIST, .xml = "initenv", .kids = i_domain_os_initenv},
@@ -785,6 +922,8 @@ static const struct ds_field f_domain_os[] = {
 	{0},
 };
 
+static const uint16_t x_domain_os[] = {16, 15, 12, 13, 7, 8, 9, 17, 18, 20, 19, 22, 5, 21, 4, 10, 11, 6, 14, 1, 2, 3};
+
 /* /domain/clock/timer/catchup */
 static const struct ds_field f_domain_clock_timer_catchup[] = {
 	{.key = "threshold", .kind = DS_UINT, .xml = "@threshold", .min = 0, .max = 4294967295},
@@ -792,6 +931,8 @@ static const struct ds_field f_domain_clock_timer_catchup[] = {
 	{.key = "limit", .kind = DS_UINT, .xml = "@limit", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_clock_timer_catchup[] = {0};
 
 /* /domain/clock/timer */
 static const struct ds_field f_domain_clock_timer[] = {
@@ -801,11 +942,13 @@ static const struct ds_field f_domain_clock_timer[] = {
 	{.key = "frequency", .kind = DS_UINT, .xml = "@frequency", .min = 0, .max = INT64_MAX},
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v47},
 	{.key = "present", .kind = DS_BOOL, .xml = "@present", .values = v8},
-	{.key = "catchup", .kind = DS_MAP, .xml = "catchup", .kids = f_domain_clock_timer_catchup, .empty_ok = true},
+	{.key = "catchup", .kind = DS_MAP, .xml = "catchup", .kids = f_domain_clock_timer_catchup, .by_xml = x_domain_clock_timer_catchup, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
 
-static const struct ds_field i_domain_clock_timer[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "name", .kids = f_domain_clock_timer}};
+static const uint16_t x_domain_clock_timer[] = {6};
+
+static const struct ds_field i_domain_clock_timer[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "name", .kids = f_domain_clock_timer, .by_xml = x_domain_clock_timer, .n_by_xml = 1}};
 
 /* /domain/clock */
 static const struct ds_field f_domain_clock[] = {
@@ -818,6 +961,8 @@ static const struct ds_field f_domain_clock[] = {
 	{0},
 };
 
+static const uint16_t x_domain_clock[] = {5};
+
 /* /domain/memory */
 static const struct ds_field f_domain_memory[] = {
 	{.key = "value", .kind = DS_SIZE, .xml = "", .required = true},
@@ -825,12 +970,16 @@ static const struct ds_field f_domain_memory[] = {
 	{0},
 };
 
+static const uint16_t x_domain_memory[] = {0};
+
 /* /domain/maxMemory */
 static const struct ds_field f_domain_maxMemory[] = {
 	{.key = "value", .kind = DS_SIZE, .xml = "", .required = true},
 	{.key = "slots", .kind = DS_UINT, .xml = "@slots", .min = 1, .max = 255, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_maxMemory[] = {0};
 
 /* /domain/memoryBacking/hugepages/page */
 static const struct ds_field f_domain_memoryBacking_hugepages_page[] = {
@@ -840,7 +989,9 @@ static const struct ds_field f_domain_memoryBacking_hugepages_page[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_memoryBacking_hugepages_page[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "size", .kids = f_domain_memoryBacking_hugepages_page}};
+static const uint16_t x_domain_memoryBacking_hugepages_page[] = {0};
+
+static const struct ds_field i_domain_memoryBacking_hugepages_page[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "size", .kids = f_domain_memoryBacking_hugepages_page, .by_xml = x_domain_memoryBacking_hugepages_page, .n_by_xml = 0}};
 
 /* /domain/memoryBacking/hugepages */
 static const struct ds_field f_domain_memoryBacking_hugepages[] = {
@@ -848,17 +999,23 @@ static const struct ds_field f_domain_memoryBacking_hugepages[] = {
 	{0},
 };
 
+static const uint16_t x_domain_memoryBacking_hugepages[] = {0};
+
 /* /domain/memoryBacking/source */
 static const struct ds_field f_domain_memoryBacking_source[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v48, .required = true},
 	{0},
 };
 
+static const uint16_t x_domain_memoryBacking_source[] = {0};
+
 /* /domain/memoryBacking/access */
 static const struct ds_field f_domain_memoryBacking_access[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v7, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_memoryBacking_access[] = {0};
 
 /* /domain/memoryBacking/allocation */
 static const struct ds_field f_domain_memoryBacking_allocation[] = {
@@ -867,17 +1024,21 @@ static const struct ds_field f_domain_memoryBacking_allocation[] = {
 	{0},
 };
 
+static const uint16_t x_domain_memoryBacking_allocation[] = {0};
+
 /* /domain/memoryBacking */
 static const struct ds_field f_domain_memoryBacking[] = {
-	{.key = "hugepages", .kind = DS_MAP, .xml = "hugepages", .kids = f_domain_memoryBacking_hugepages, .empty_ok = true},
+	{.key = "hugepages", .kind = DS_MAP, .xml = "hugepages", .kids = f_domain_memoryBacking_hugepages, .by_xml = x_domain_memoryBacking_hugepages, .n_by_xml = 1, .empty_ok = true},
 	{.key = "nosharepages", .kind = DS_PRESENCE, .xml = "nosharepages"},
 	{.key = "locked", .kind = DS_PRESENCE, .xml = "locked"},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .shorthand = "type", .kids = f_domain_memoryBacking_source},
-	{.key = "access", .kind = DS_MAP, .xml = "access", .shorthand = "mode", .kids = f_domain_memoryBacking_access},
-	{.key = "allocation", .kind = DS_MAP, .xml = "allocation", .kids = f_domain_memoryBacking_allocation, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .shorthand = "type", .kids = f_domain_memoryBacking_source, .by_xml = x_domain_memoryBacking_source, .n_by_xml = 0},
+	{.key = "access", .kind = DS_MAP, .xml = "access", .shorthand = "mode", .kids = f_domain_memoryBacking_access, .by_xml = x_domain_memoryBacking_access, .n_by_xml = 0},
+	{.key = "allocation", .kind = DS_MAP, .xml = "allocation", .kids = f_domain_memoryBacking_allocation, .by_xml = x_domain_memoryBacking_allocation, .n_by_xml = 0, .empty_ok = true},
 	{.key = "discard", .kind = DS_PRESENCE, .xml = "discard"},
 	{0},
 };
+
+static const uint16_t x_domain_memoryBacking[] = {4, 5, 6, 0, 2, 1, 3};
 
 /* /domain/vcpu */
 static const struct ds_field f_domain_vcpu[] = {
@@ -888,6 +1049,8 @@ static const struct ds_field f_domain_vcpu[] = {
 	{0},
 };
 
+static const uint16_t x_domain_vcpu[] = {0};
+
 /* /domain/vcpus/vcpu */
 static const struct ds_field f_domain_vcpus_vcpu[] = {
 	{.key = "id", .kind = DS_UINT, .xml = "@id", .min = 0, .max = 4294967295, .required = true},
@@ -897,13 +1060,17 @@ static const struct ds_field f_domain_vcpus_vcpu[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_vcpus_vcpu[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_vcpus_vcpu}};
+static const uint16_t x_domain_vcpus_vcpu[] = {0};
+
+static const struct ds_field i_domain_vcpus_vcpu[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_vcpus_vcpu, .by_xml = x_domain_vcpus_vcpu, .n_by_xml = 0}};
 
 /* /domain/vcpus */
 static const struct ds_field f_domain_vcpus[] = {
 	{.key = "vcpu", .kind = DS_LIST, .xml = "vcpu", .kids = i_domain_vcpus_vcpu},
 	{0},
 };
+
+static const uint16_t x_domain_vcpus[] = {0};
 
 /* /domain/iothreadids/iothread */
 static const struct ds_field f_domain_iothreadids_iothread[] = {
@@ -913,7 +1080,9 @@ static const struct ds_field f_domain_iothreadids_iothread[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_iothreadids_iothread[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "id", .kids = f_domain_iothreadids_iothread}};
+static const uint16_t x_domain_iothreadids_iothread[] = {0};
+
+static const struct ds_field i_domain_iothreadids_iothread[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "id", .kids = f_domain_iothreadids_iothread, .by_xml = x_domain_iothreadids_iothread, .n_by_xml = 0}};
 
 /* /domain/iothreadids */
 static const struct ds_field f_domain_iothreadids[] = {
@@ -921,12 +1090,16 @@ static const struct ds_field f_domain_iothreadids[] = {
 	{0},
 };
 
+static const uint16_t x_domain_iothreadids[] = {0};
+
 /* /domain/defaultiothread */
 static const struct ds_field f_domain_defaultiothread[] = {
 	{.key = "thread_pool_min", .kind = DS_UINT, .xml = "@thread_pool_min", .min = 0, .max = 4294967295},
 	{.key = "thread_pool_max", .kind = DS_UINT, .xml = "@thread_pool_max", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_defaultiothread[] = {0};
 
 /* /domain/blkiotune/device */
 static const struct ds_field f_domain_blkiotune_device[] = {
@@ -939,7 +1112,9 @@ static const struct ds_field f_domain_blkiotune_device[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_blkiotune_device[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_blkiotune_device}};
+static const uint16_t x_domain_blkiotune_device[] = {0, 4, 2, 1, 5, 3};
+
+static const struct ds_field i_domain_blkiotune_device[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_blkiotune_device, .by_xml = x_domain_blkiotune_device, .n_by_xml = 6}};
 
 /* /domain/blkiotune */
 static const struct ds_field f_domain_blkiotune[] = {
@@ -948,12 +1123,16 @@ static const struct ds_field f_domain_blkiotune[] = {
 	{0},
 };
 
+static const uint16_t x_domain_blkiotune[] = {1, 0};
+
 /* /domain/memtune/hard_limit */
 static const struct ds_field f_domain_memtune_hard_limit[] = {
 	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
 	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_memtune_hard_limit[] = {0};
 
 /* /domain/memtune/soft_limit */
 static const struct ds_field f_domain_memtune_soft_limit[] = {
@@ -962,12 +1141,16 @@ static const struct ds_field f_domain_memtune_soft_limit[] = {
 	{0},
 };
 
+static const uint16_t x_domain_memtune_soft_limit[] = {0};
+
 /* /domain/memtune/min_guarantee */
 static const struct ds_field f_domain_memtune_min_guarantee[] = {
 	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
 	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_memtune_min_guarantee[] = {0};
 
 /* /domain/memtune/swap_hard_limit */
 static const struct ds_field f_domain_memtune_swap_hard_limit[] = {
@@ -976,14 +1159,18 @@ static const struct ds_field f_domain_memtune_swap_hard_limit[] = {
 	{0},
 };
 
+static const uint16_t x_domain_memtune_swap_hard_limit[] = {0};
+
 /* /domain/memtune */
 static const struct ds_field f_domain_memtune[] = {
-	{.key = "hard_limit", .kind = DS_MAP, .xml = "hard_limit", .shorthand = "value", .kids = f_domain_memtune_hard_limit},
-	{.key = "soft_limit", .kind = DS_MAP, .xml = "soft_limit", .shorthand = "value", .kids = f_domain_memtune_soft_limit},
-	{.key = "min_guarantee", .kind = DS_MAP, .xml = "min_guarantee", .shorthand = "value", .kids = f_domain_memtune_min_guarantee},
-	{.key = "swap_hard_limit", .kind = DS_MAP, .xml = "swap_hard_limit", .shorthand = "value", .kids = f_domain_memtune_swap_hard_limit},
+	{.key = "hard_limit", .kind = DS_MAP, .xml = "hard_limit", .shorthand = "value", .kids = f_domain_memtune_hard_limit, .by_xml = x_domain_memtune_hard_limit, .n_by_xml = 0},
+	{.key = "soft_limit", .kind = DS_MAP, .xml = "soft_limit", .shorthand = "value", .kids = f_domain_memtune_soft_limit, .by_xml = x_domain_memtune_soft_limit, .n_by_xml = 0},
+	{.key = "min_guarantee", .kind = DS_MAP, .xml = "min_guarantee", .shorthand = "value", .kids = f_domain_memtune_min_guarantee, .by_xml = x_domain_memtune_min_guarantee, .n_by_xml = 0},
+	{.key = "swap_hard_limit", .kind = DS_MAP, .xml = "swap_hard_limit", .shorthand = "value", .kids = f_domain_memtune_swap_hard_limit, .by_xml = x_domain_memtune_swap_hard_limit, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_memtune[] = {0, 2, 1, 3};
 
 /* /domain/cputune/vcpupin */
 static const struct ds_field f_domain_cputune_vcpupin[] = {
@@ -992,13 +1179,17 @@ static const struct ds_field f_domain_cputune_vcpupin[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cputune_vcpupin[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cputune_vcpupin}};
+static const uint16_t x_domain_cputune_vcpupin[] = {0};
+
+static const struct ds_field i_domain_cputune_vcpupin[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cputune_vcpupin, .by_xml = x_domain_cputune_vcpupin, .n_by_xml = 0}};
 
 /* /domain/cputune/emulatorpin */
 static const struct ds_field f_domain_cputune_emulatorpin[] = {
 	{.key = "cpuset", .kind = DS_STR, .xml = "@cpuset", .check = DS_CHECK_CPUSET, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_cputune_emulatorpin[] = {0};
 
 /* /domain/cputune/iothreadpin */
 static const struct ds_field f_domain_cputune_iothreadpin[] = {
@@ -1007,7 +1198,9 @@ static const struct ds_field f_domain_cputune_iothreadpin[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cputune_iothreadpin[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cputune_iothreadpin}};
+static const uint16_t x_domain_cputune_iothreadpin[] = {0};
+
+static const struct ds_field i_domain_cputune_iothreadpin[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cputune_iothreadpin, .by_xml = x_domain_cputune_iothreadpin, .n_by_xml = 0}};
 
 /* /domain/cputune/vcpusched */
 static const struct ds_field f_domain_cputune_vcpusched[] = {
@@ -1017,7 +1210,9 @@ static const struct ds_field f_domain_cputune_vcpusched[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cputune_vcpusched[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "scheduler", .kids = f_domain_cputune_vcpusched}};
+static const uint16_t x_domain_cputune_vcpusched[] = {0};
+
+static const struct ds_field i_domain_cputune_vcpusched[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "scheduler", .kids = f_domain_cputune_vcpusched, .by_xml = x_domain_cputune_vcpusched, .n_by_xml = 0}};
 
 /* /domain/cputune/iothreadsched */
 static const struct ds_field f_domain_cputune_iothreadsched[] = {
@@ -1027,7 +1222,9 @@ static const struct ds_field f_domain_cputune_iothreadsched[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cputune_iothreadsched[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "scheduler", .kids = f_domain_cputune_iothreadsched}};
+static const uint16_t x_domain_cputune_iothreadsched[] = {0};
+
+static const struct ds_field i_domain_cputune_iothreadsched[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "scheduler", .kids = f_domain_cputune_iothreadsched, .by_xml = x_domain_cputune_iothreadsched, .n_by_xml = 0}};
 
 /* /domain/cputune/emulatorsched */
 static const struct ds_field f_domain_cputune_emulatorsched[] = {
@@ -1035,6 +1232,8 @@ static const struct ds_field f_domain_cputune_emulatorsched[] = {
 	{.key = "priority", .kind = DS_UINT, .xml = "@priority", .min = 0, .max = 65535},
 	{0},
 };
+
+static const uint16_t x_domain_cputune_emulatorsched[] = {0};
 
 /* /domain/cputune/cachetune/cache */
 static const struct ds_field f_domain_cputune_cachetune_cache[] = {
@@ -1046,7 +1245,9 @@ static const struct ds_field f_domain_cputune_cachetune_cache[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cputune_cachetune_cache[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cputune_cachetune_cache}};
+static const uint16_t x_domain_cputune_cachetune_cache[] = {0};
+
+static const struct ds_field i_domain_cputune_cachetune_cache[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cputune_cachetune_cache, .by_xml = x_domain_cputune_cachetune_cache, .n_by_xml = 0}};
 
 /* /domain/cputune/cachetune/monitor */
 static const struct ds_field f_domain_cputune_cachetune_monitor[] = {
@@ -1055,7 +1256,9 @@ static const struct ds_field f_domain_cputune_cachetune_monitor[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cputune_cachetune_monitor[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cputune_cachetune_monitor}};
+static const uint16_t x_domain_cputune_cachetune_monitor[] = {0};
+
+static const struct ds_field i_domain_cputune_cachetune_monitor[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cputune_cachetune_monitor, .by_xml = x_domain_cputune_cachetune_monitor, .n_by_xml = 0}};
 
 /* /domain/cputune/cachetune */
 static const struct ds_field f_domain_cputune_cachetune[] = {
@@ -1066,7 +1269,9 @@ static const struct ds_field f_domain_cputune_cachetune[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cputune_cachetune[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "vcpus", .kids = f_domain_cputune_cachetune}};
+static const uint16_t x_domain_cputune_cachetune[] = {2, 3};
+
+static const struct ds_field i_domain_cputune_cachetune[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "vcpus", .kids = f_domain_cputune_cachetune, .by_xml = x_domain_cputune_cachetune, .n_by_xml = 2}};
 
 /* /domain/cputune/memorytune/node */
 static const struct ds_field f_domain_cputune_memorytune_node[] = {
@@ -1075,7 +1280,9 @@ static const struct ds_field f_domain_cputune_memorytune_node[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cputune_memorytune_node[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cputune_memorytune_node}};
+static const uint16_t x_domain_cputune_memorytune_node[] = {0};
+
+static const struct ds_field i_domain_cputune_memorytune_node[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_cputune_memorytune_node, .by_xml = x_domain_cputune_memorytune_node, .n_by_xml = 0}};
 
 /* /domain/cputune/memorytune/monitor */
 static const struct ds_field f_domain_cputune_memorytune_monitor[] = {
@@ -1083,7 +1290,9 @@ static const struct ds_field f_domain_cputune_memorytune_monitor[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cputune_memorytune_monitor[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "vcpus", .kids = f_domain_cputune_memorytune_monitor}};
+static const uint16_t x_domain_cputune_memorytune_monitor[] = {0};
+
+static const struct ds_field i_domain_cputune_memorytune_monitor[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "vcpus", .kids = f_domain_cputune_memorytune_monitor, .by_xml = x_domain_cputune_memorytune_monitor, .n_by_xml = 0}};
 
 /* /domain/cputune/memorytune */
 static const struct ds_field f_domain_cputune_memorytune[] = {
@@ -1093,7 +1302,9 @@ static const struct ds_field f_domain_cputune_memorytune[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_cputune_memorytune[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "vcpus", .kids = f_domain_cputune_memorytune}};
+static const uint16_t x_domain_cputune_memorytune[] = {2, 1};
+
+static const struct ds_field i_domain_cputune_memorytune[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "vcpus", .kids = f_domain_cputune_memorytune, .by_xml = x_domain_cputune_memorytune, .n_by_xml = 2}};
 
 /* /domain/cputune */
 static const struct ds_field f_domain_cputune[] = {
@@ -1107,15 +1318,17 @@ static const struct ds_field f_domain_cputune[] = {
 	{.key = "iothread_period", .kind = DS_UINT, .xml = "iothread_period", .min = 1000, .max = 1000000},
 	{.key = "iothread_quota", .kind = DS_INT, .xml = "iothread_quota", .min = -1, .max = 17592186044415},
 	{.key = "vcpupin", .kind = DS_LIST, .xml = "vcpupin", .kids = i_domain_cputune_vcpupin},
-	{.key = "emulatorpin", .kind = DS_MAP, .xml = "emulatorpin", .shorthand = "cpuset", .kids = f_domain_cputune_emulatorpin},
+	{.key = "emulatorpin", .kind = DS_MAP, .xml = "emulatorpin", .shorthand = "cpuset", .kids = f_domain_cputune_emulatorpin, .by_xml = x_domain_cputune_emulatorpin, .n_by_xml = 0},
 	{.key = "iothreadpin", .kind = DS_LIST, .xml = "iothreadpin", .kids = i_domain_cputune_iothreadpin},
 	{.key = "vcpusched", .kind = DS_LIST, .xml = "vcpusched", .kids = i_domain_cputune_vcpusched},
 	{.key = "iothreadsched", .kind = DS_LIST, .xml = "iothreadsched", .kids = i_domain_cputune_iothreadsched},
-	{.key = "emulatorsched", .kind = DS_MAP, .xml = "emulatorsched", .shorthand = "scheduler", .kids = f_domain_cputune_emulatorsched},
+	{.key = "emulatorsched", .kind = DS_MAP, .xml = "emulatorsched", .shorthand = "scheduler", .kids = f_domain_cputune_emulatorsched, .by_xml = x_domain_cputune_emulatorsched, .n_by_xml = 0},
 	{.key = "cachetune", .kind = DS_LIST, .xml = "cachetune", .kids = i_domain_cputune_cachetune},
 	{.key = "memorytune", .kind = DS_LIST, .xml = "memorytune", .kids = i_domain_cputune_memorytune},
 	{0},
 };
+
+static const uint16_t x_domain_cputune[] = {15, 5, 6, 10, 14, 1, 2, 7, 8, 11, 13, 16, 3, 4, 0, 9, 12};
 
 /* /domain/numatune/memory */
 static const struct ds_field f_domain_numatune_memory[] = {
@@ -1125,6 +1338,8 @@ static const struct ds_field f_domain_numatune_memory[] = {
 	{0},
 };
 
+static const uint16_t x_domain_numatune_memory[] = {0};
+
 /* /domain/numatune/memnode */
 static const struct ds_field f_domain_numatune_memnode[] = {
 	{.key = "cellid", .kind = DS_UINT, .xml = "@cellid", .min = 0, .max = 4294967295, .required = true},
@@ -1133,14 +1348,18 @@ static const struct ds_field f_domain_numatune_memnode[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_numatune_memnode[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_numatune_memnode}};
+static const uint16_t x_domain_numatune_memnode[] = {0};
+
+static const struct ds_field i_domain_numatune_memnode[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_numatune_memnode, .by_xml = x_domain_numatune_memnode, .n_by_xml = 0}};
 
 /* /domain/numatune */
 static const struct ds_field f_domain_numatune[] = {
-	{.key = "memory", .kind = DS_MAP, .xml = "memory", .kids = f_domain_numatune_memory, .empty_ok = true},
+	{.key = "memory", .kind = DS_MAP, .xml = "memory", .kids = f_domain_numatune_memory, .by_xml = x_domain_numatune_memory, .n_by_xml = 0, .empty_ok = true},
 	{.key = "memnode", .kind = DS_LIST, .xml = "memnode", .kids = i_domain_numatune_memnode},
 	{0},
 };
+
+static const uint16_t x_domain_numatune[] = {1, 0};
 
 /* /domain/resource/fibrechannel */
 static const struct ds_field f_domain_resource_fibrechannel[] = {
@@ -1148,12 +1367,16 @@ static const struct ds_field f_domain_resource_fibrechannel[] = {
 	{0},
 };
 
+static const uint16_t x_domain_resource_fibrechannel[] = {0};
+
 /* /domain/resource */
 static const struct ds_field f_domain_resource[] = {
 	{.key = "partition", .kind = DS_STR, .xml = "partition", .check = DS_CHECK_PATH},
-	{.key = "fibrechannel", .kind = DS_MAP, .xml = "fibrechannel", .shorthand = "appid", .kids = f_domain_resource_fibrechannel},
+	{.key = "fibrechannel", .kind = DS_MAP, .xml = "fibrechannel", .shorthand = "appid", .kids = f_domain_resource_fibrechannel, .by_xml = x_domain_resource_fibrechannel, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_resource[] = {1, 0};
 
 /* /domain/features/apic */
 static const struct ds_field f_domain_features_apic[] = {
@@ -1161,11 +1384,15 @@ static const struct ds_field f_domain_features_apic[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_apic[] = {0};
+
 /* /domain/features/hap */
 static const struct ds_field f_domain_features_hap[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4},
 	{0},
 };
+
+static const uint16_t x_domain_features_hap[] = {0};
 
 /* /domain/features/hyperv/relaxed */
 static const struct ds_field f_domain_features_hyperv_relaxed[] = {
@@ -1173,11 +1400,15 @@ static const struct ds_field f_domain_features_hyperv_relaxed[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_hyperv_relaxed[] = {0};
+
 /* /domain/features/hyperv/vapic */
 static const struct ds_field f_domain_features_hyperv_vapic[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_hyperv_vapic[] = {0};
 
 /* /domain/features/hyperv/spinlocks */
 static const struct ds_field f_domain_features_hyperv_spinlocks[] = {
@@ -1186,11 +1417,15 @@ static const struct ds_field f_domain_features_hyperv_spinlocks[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_hyperv_spinlocks[] = {0};
+
 /* /domain/features/hyperv/vpindex */
 static const struct ds_field f_domain_features_hyperv_vpindex[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_hyperv_vpindex[] = {0};
 
 /* /domain/features/hyperv/runtime */
 static const struct ds_field f_domain_features_hyperv_runtime[] = {
@@ -1198,11 +1433,15 @@ static const struct ds_field f_domain_features_hyperv_runtime[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_hyperv_runtime[] = {0};
+
 /* /domain/features/hyperv/synic */
 static const struct ds_field f_domain_features_hyperv_synic[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_hyperv_synic[] = {0};
 
 /* /domain/features/hyperv/stimer/direct */
 static const struct ds_field f_domain_features_hyperv_stimer_direct[] = {
@@ -1210,18 +1449,24 @@ static const struct ds_field f_domain_features_hyperv_stimer_direct[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_hyperv_stimer_direct[] = {0};
+
 /* /domain/features/hyperv/stimer */
 static const struct ds_field f_domain_features_hyperv_stimer[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4},
-	{.key = "direct", .kind = DS_MAP, .xml = "direct", .shorthand = "state", .kids = f_domain_features_hyperv_stimer_direct},
+	{.key = "direct", .kind = DS_MAP, .xml = "direct", .shorthand = "state", .kids = f_domain_features_hyperv_stimer_direct, .by_xml = x_domain_features_hyperv_stimer_direct, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_features_hyperv_stimer[] = {1};
 
 /* /domain/features/hyperv/reset */
 static const struct ds_field f_domain_features_hyperv_reset[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_hyperv_reset[] = {0};
 
 /* /domain/features/hyperv/vendor_id */
 static const struct ds_field f_domain_features_hyperv_vendor_id[] = {
@@ -1230,11 +1475,15 @@ static const struct ds_field f_domain_features_hyperv_vendor_id[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_hyperv_vendor_id[] = {0};
+
 /* /domain/features/hyperv/frequencies */
 static const struct ds_field f_domain_features_hyperv_frequencies[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_hyperv_frequencies[] = {0};
 
 /* /domain/features/hyperv/reenlightenment */
 static const struct ds_field f_domain_features_hyperv_reenlightenment[] = {
@@ -1242,11 +1491,15 @@ static const struct ds_field f_domain_features_hyperv_reenlightenment[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_hyperv_reenlightenment[] = {0};
+
 /* /domain/features/hyperv/tlbflush */
 static const struct ds_field f_domain_features_hyperv_tlbflush[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_hyperv_tlbflush[] = {0};
 
 /* /domain/features/hyperv/ipi */
 static const struct ds_field f_domain_features_hyperv_ipi[] = {
@@ -1254,11 +1507,15 @@ static const struct ds_field f_domain_features_hyperv_ipi[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_hyperv_ipi[] = {0};
+
 /* /domain/features/hyperv/evmcs */
 static const struct ds_field f_domain_features_hyperv_evmcs[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_hyperv_evmcs[] = {0};
 
 /* /domain/features/hyperv/avic */
 static const struct ds_field f_domain_features_hyperv_avic[] = {
@@ -1266,26 +1523,30 @@ static const struct ds_field f_domain_features_hyperv_avic[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_hyperv_avic[] = {0};
+
 /* /domain/features/hyperv */
 static const struct ds_field f_domain_features_hyperv[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v54},
-	{.key = "relaxed", .kind = DS_MAP, .xml = "relaxed", .shorthand = "state", .kids = f_domain_features_hyperv_relaxed},
-	{.key = "vapic", .kind = DS_MAP, .xml = "vapic", .shorthand = "state", .kids = f_domain_features_hyperv_vapic},
-	{.key = "spinlocks", .kind = DS_MAP, .xml = "spinlocks", .shorthand = "state", .kids = f_domain_features_hyperv_spinlocks},
-	{.key = "vpindex", .kind = DS_MAP, .xml = "vpindex", .shorthand = "state", .kids = f_domain_features_hyperv_vpindex},
-	{.key = "runtime", .kind = DS_MAP, .xml = "runtime", .shorthand = "state", .kids = f_domain_features_hyperv_runtime},
-	{.key = "synic", .kind = DS_MAP, .xml = "synic", .shorthand = "state", .kids = f_domain_features_hyperv_synic},
-	{.key = "stimer", .kind = DS_MAP, .xml = "stimer", .kids = f_domain_features_hyperv_stimer, .empty_ok = true},
-	{.key = "reset", .kind = DS_MAP, .xml = "reset", .shorthand = "state", .kids = f_domain_features_hyperv_reset},
-	{.key = "vendor_id", .kind = DS_MAP, .xml = "vendor_id", .shorthand = "state", .kids = f_domain_features_hyperv_vendor_id},
-	{.key = "frequencies", .kind = DS_MAP, .xml = "frequencies", .shorthand = "state", .kids = f_domain_features_hyperv_frequencies},
-	{.key = "reenlightenment", .kind = DS_MAP, .xml = "reenlightenment", .shorthand = "state", .kids = f_domain_features_hyperv_reenlightenment},
-	{.key = "tlbflush", .kind = DS_MAP, .xml = "tlbflush", .shorthand = "state", .kids = f_domain_features_hyperv_tlbflush},
-	{.key = "ipi", .kind = DS_MAP, .xml = "ipi", .shorthand = "state", .kids = f_domain_features_hyperv_ipi},
-	{.key = "evmcs", .kind = DS_MAP, .xml = "evmcs", .shorthand = "state", .kids = f_domain_features_hyperv_evmcs},
-	{.key = "avic", .kind = DS_MAP, .xml = "avic", .shorthand = "state", .kids = f_domain_features_hyperv_avic},
+	{.key = "relaxed", .kind = DS_MAP, .xml = "relaxed", .shorthand = "state", .kids = f_domain_features_hyperv_relaxed, .by_xml = x_domain_features_hyperv_relaxed, .n_by_xml = 0},
+	{.key = "vapic", .kind = DS_MAP, .xml = "vapic", .shorthand = "state", .kids = f_domain_features_hyperv_vapic, .by_xml = x_domain_features_hyperv_vapic, .n_by_xml = 0},
+	{.key = "spinlocks", .kind = DS_MAP, .xml = "spinlocks", .shorthand = "state", .kids = f_domain_features_hyperv_spinlocks, .by_xml = x_domain_features_hyperv_spinlocks, .n_by_xml = 0},
+	{.key = "vpindex", .kind = DS_MAP, .xml = "vpindex", .shorthand = "state", .kids = f_domain_features_hyperv_vpindex, .by_xml = x_domain_features_hyperv_vpindex, .n_by_xml = 0},
+	{.key = "runtime", .kind = DS_MAP, .xml = "runtime", .shorthand = "state", .kids = f_domain_features_hyperv_runtime, .by_xml = x_domain_features_hyperv_runtime, .n_by_xml = 0},
+	{.key = "synic", .kind = DS_MAP, .xml = "synic", .shorthand = "state", .kids = f_domain_features_hyperv_synic, .by_xml = x_domain_features_hyperv_synic, .n_by_xml = 0},
+	{.key = "stimer", .kind = DS_MAP, .xml = "stimer", .kids = f_domain_features_hyperv_stimer, .by_xml = x_domain_features_hyperv_stimer, .n_by_xml = 1, .empty_ok = true},
+	{.key = "reset", .kind = DS_MAP, .xml = "reset", .shorthand = "state", .kids = f_domain_features_hyperv_reset, .by_xml = x_domain_features_hyperv_reset, .n_by_xml = 0},
+	{.key = "vendor_id", .kind = DS_MAP, .xml = "vendor_id", .shorthand = "state", .kids = f_domain_features_hyperv_vendor_id, .by_xml = x_domain_features_hyperv_vendor_id, .n_by_xml = 0},
+	{.key = "frequencies", .kind = DS_MAP, .xml = "frequencies", .shorthand = "state", .kids = f_domain_features_hyperv_frequencies, .by_xml = x_domain_features_hyperv_frequencies, .n_by_xml = 0},
+	{.key = "reenlightenment", .kind = DS_MAP, .xml = "reenlightenment", .shorthand = "state", .kids = f_domain_features_hyperv_reenlightenment, .by_xml = x_domain_features_hyperv_reenlightenment, .n_by_xml = 0},
+	{.key = "tlbflush", .kind = DS_MAP, .xml = "tlbflush", .shorthand = "state", .kids = f_domain_features_hyperv_tlbflush, .by_xml = x_domain_features_hyperv_tlbflush, .n_by_xml = 0},
+	{.key = "ipi", .kind = DS_MAP, .xml = "ipi", .shorthand = "state", .kids = f_domain_features_hyperv_ipi, .by_xml = x_domain_features_hyperv_ipi, .n_by_xml = 0},
+	{.key = "evmcs", .kind = DS_MAP, .xml = "evmcs", .shorthand = "state", .kids = f_domain_features_hyperv_evmcs, .by_xml = x_domain_features_hyperv_evmcs, .n_by_xml = 0},
+	{.key = "avic", .kind = DS_MAP, .xml = "avic", .shorthand = "state", .kids = f_domain_features_hyperv_avic, .by_xml = x_domain_features_hyperv_avic, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_features_hyperv[] = {15, 14, 10, 13, 11, 1, 8, 5, 3, 7, 6, 12, 2, 9, 4};
 
 /* /domain/features/kvm/hidden */
 static const struct ds_field f_domain_features_kvm_hidden[] = {
@@ -1293,11 +1554,15 @@ static const struct ds_field f_domain_features_kvm_hidden[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_kvm_hidden[] = {0};
+
 /* /domain/features/kvm/hint-dedicated */
 static const struct ds_field f_domain_features_kvm_hint_dedicated[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_kvm_hint_dedicated[] = {0};
 
 /* /domain/features/kvm/poll-control */
 static const struct ds_field f_domain_features_kvm_poll_control[] = {
@@ -1305,11 +1570,15 @@ static const struct ds_field f_domain_features_kvm_poll_control[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_kvm_poll_control[] = {0};
+
 /* /domain/features/kvm/pv-ipi */
 static const struct ds_field f_domain_features_kvm_pv_ipi[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_kvm_pv_ipi[] = {0};
 
 /* /domain/features/kvm/dirty-ring */
 static const struct ds_field f_domain_features_kvm_dirty_ring[] = {
@@ -1318,21 +1587,27 @@ static const struct ds_field f_domain_features_kvm_dirty_ring[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_kvm_dirty_ring[] = {0};
+
 /* /domain/features/kvm */
 static const struct ds_field f_domain_features_kvm[] = {
-	{.key = "hidden", .kind = DS_MAP, .xml = "hidden", .shorthand = "state", .kids = f_domain_features_kvm_hidden},
-	{.key = "hint-dedicated", .kind = DS_MAP, .xml = "hint-dedicated", .shorthand = "state", .kids = f_domain_features_kvm_hint_dedicated},
-	{.key = "poll-control", .kind = DS_MAP, .xml = "poll-control", .shorthand = "state", .kids = f_domain_features_kvm_poll_control},
-	{.key = "pv-ipi", .kind = DS_MAP, .xml = "pv-ipi", .shorthand = "state", .kids = f_domain_features_kvm_pv_ipi},
-	{.key = "dirty-ring", .kind = DS_MAP, .xml = "dirty-ring", .shorthand = "state", .kids = f_domain_features_kvm_dirty_ring},
+	{.key = "hidden", .kind = DS_MAP, .xml = "hidden", .shorthand = "state", .kids = f_domain_features_kvm_hidden, .by_xml = x_domain_features_kvm_hidden, .n_by_xml = 0},
+	{.key = "hint-dedicated", .kind = DS_MAP, .xml = "hint-dedicated", .shorthand = "state", .kids = f_domain_features_kvm_hint_dedicated, .by_xml = x_domain_features_kvm_hint_dedicated, .n_by_xml = 0},
+	{.key = "poll-control", .kind = DS_MAP, .xml = "poll-control", .shorthand = "state", .kids = f_domain_features_kvm_poll_control, .by_xml = x_domain_features_kvm_poll_control, .n_by_xml = 0},
+	{.key = "pv-ipi", .kind = DS_MAP, .xml = "pv-ipi", .shorthand = "state", .kids = f_domain_features_kvm_pv_ipi, .by_xml = x_domain_features_kvm_pv_ipi, .n_by_xml = 0},
+	{.key = "dirty-ring", .kind = DS_MAP, .xml = "dirty-ring", .shorthand = "state", .kids = f_domain_features_kvm_dirty_ring, .by_xml = x_domain_features_kvm_dirty_ring, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_features_kvm[] = {4, 0, 1, 2, 3};
 
 /* /domain/features/xen/e820_host */
 static const struct ds_field f_domain_features_xen_e820_host[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_xen_e820_host[] = {0};
 
 /* /domain/features/xen/passthrough */
 static const struct ds_field f_domain_features_xen_passthrough[] = {
@@ -1341,12 +1616,16 @@ static const struct ds_field f_domain_features_xen_passthrough[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_xen_passthrough[] = {0};
+
 /* /domain/features/xen */
 static const struct ds_field f_domain_features_xen[] = {
-	{.key = "e820_host", .kind = DS_MAP, .xml = "e820_host", .shorthand = "state", .kids = f_domain_features_xen_e820_host},
-	{.key = "passthrough", .kind = DS_MAP, .xml = "passthrough", .shorthand = "state", .kids = f_domain_features_xen_passthrough},
+	{.key = "e820_host", .kind = DS_MAP, .xml = "e820_host", .shorthand = "state", .kids = f_domain_features_xen_e820_host, .by_xml = x_domain_features_xen_e820_host, .n_by_xml = 0},
+	{.key = "passthrough", .kind = DS_MAP, .xml = "passthrough", .shorthand = "state", .kids = f_domain_features_xen_passthrough, .by_xml = x_domain_features_xen_passthrough, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_features_xen[] = {0, 1};
 
 /* /domain/features/pvspinlock */
 static const struct ds_field f_domain_features_pvspinlock[] = {
@@ -1354,11 +1633,15 @@ static const struct ds_field f_domain_features_pvspinlock[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_pvspinlock[] = {0};
+
 /* /domain/features/capabilities/audit_control */
 static const struct ds_field f_domain_features_capabilities_audit_control[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_audit_control[] = {0};
 
 /* /domain/features/capabilities/audit_write */
 static const struct ds_field f_domain_features_capabilities_audit_write[] = {
@@ -1366,11 +1649,15 @@ static const struct ds_field f_domain_features_capabilities_audit_write[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_audit_write[] = {0};
+
 /* /domain/features/capabilities/block_suspend */
 static const struct ds_field f_domain_features_capabilities_block_suspend[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_block_suspend[] = {0};
 
 /* /domain/features/capabilities/chown */
 static const struct ds_field f_domain_features_capabilities_chown[] = {
@@ -1378,11 +1665,15 @@ static const struct ds_field f_domain_features_capabilities_chown[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_chown[] = {0};
+
 /* /domain/features/capabilities/dac_override */
 static const struct ds_field f_domain_features_capabilities_dac_override[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_dac_override[] = {0};
 
 /* /domain/features/capabilities/dac_read_search */
 static const struct ds_field f_domain_features_capabilities_dac_read_search[] = {
@@ -1390,11 +1681,15 @@ static const struct ds_field f_domain_features_capabilities_dac_read_search[] = 
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_dac_read_search[] = {0};
+
 /* /domain/features/capabilities/fowner */
 static const struct ds_field f_domain_features_capabilities_fowner[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_fowner[] = {0};
 
 /* /domain/features/capabilities/fsetid */
 static const struct ds_field f_domain_features_capabilities_fsetid[] = {
@@ -1402,11 +1697,15 @@ static const struct ds_field f_domain_features_capabilities_fsetid[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_fsetid[] = {0};
+
 /* /domain/features/capabilities/ipc_lock */
 static const struct ds_field f_domain_features_capabilities_ipc_lock[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_ipc_lock[] = {0};
 
 /* /domain/features/capabilities/ipc_owner */
 static const struct ds_field f_domain_features_capabilities_ipc_owner[] = {
@@ -1414,11 +1713,15 @@ static const struct ds_field f_domain_features_capabilities_ipc_owner[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_ipc_owner[] = {0};
+
 /* /domain/features/capabilities/kill */
 static const struct ds_field f_domain_features_capabilities_kill[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_kill[] = {0};
 
 /* /domain/features/capabilities/lease */
 static const struct ds_field f_domain_features_capabilities_lease[] = {
@@ -1426,11 +1729,15 @@ static const struct ds_field f_domain_features_capabilities_lease[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_lease[] = {0};
+
 /* /domain/features/capabilities/linux_immutable */
 static const struct ds_field f_domain_features_capabilities_linux_immutable[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_linux_immutable[] = {0};
 
 /* /domain/features/capabilities/mac_admin */
 static const struct ds_field f_domain_features_capabilities_mac_admin[] = {
@@ -1438,11 +1745,15 @@ static const struct ds_field f_domain_features_capabilities_mac_admin[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_mac_admin[] = {0};
+
 /* /domain/features/capabilities/mac_override */
 static const struct ds_field f_domain_features_capabilities_mac_override[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_mac_override[] = {0};
 
 /* /domain/features/capabilities/mknod */
 static const struct ds_field f_domain_features_capabilities_mknod[] = {
@@ -1450,11 +1761,15 @@ static const struct ds_field f_domain_features_capabilities_mknod[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_mknod[] = {0};
+
 /* /domain/features/capabilities/net_admin */
 static const struct ds_field f_domain_features_capabilities_net_admin[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_net_admin[] = {0};
 
 /* /domain/features/capabilities/net_bind_service */
 static const struct ds_field f_domain_features_capabilities_net_bind_service[] = {
@@ -1462,11 +1777,15 @@ static const struct ds_field f_domain_features_capabilities_net_bind_service[] =
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_net_bind_service[] = {0};
+
 /* /domain/features/capabilities/net_broadcast */
 static const struct ds_field f_domain_features_capabilities_net_broadcast[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_net_broadcast[] = {0};
 
 /* /domain/features/capabilities/net_raw */
 static const struct ds_field f_domain_features_capabilities_net_raw[] = {
@@ -1474,11 +1793,15 @@ static const struct ds_field f_domain_features_capabilities_net_raw[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_net_raw[] = {0};
+
 /* /domain/features/capabilities/setgid */
 static const struct ds_field f_domain_features_capabilities_setgid[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_setgid[] = {0};
 
 /* /domain/features/capabilities/setfcap */
 static const struct ds_field f_domain_features_capabilities_setfcap[] = {
@@ -1486,11 +1809,15 @@ static const struct ds_field f_domain_features_capabilities_setfcap[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_setfcap[] = {0};
+
 /* /domain/features/capabilities/setpcap */
 static const struct ds_field f_domain_features_capabilities_setpcap[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_setpcap[] = {0};
 
 /* /domain/features/capabilities/setuid */
 static const struct ds_field f_domain_features_capabilities_setuid[] = {
@@ -1498,11 +1825,15 @@ static const struct ds_field f_domain_features_capabilities_setuid[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_setuid[] = {0};
+
 /* /domain/features/capabilities/sys_admin */
 static const struct ds_field f_domain_features_capabilities_sys_admin[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_sys_admin[] = {0};
 
 /* /domain/features/capabilities/sys_boot */
 static const struct ds_field f_domain_features_capabilities_sys_boot[] = {
@@ -1510,11 +1841,15 @@ static const struct ds_field f_domain_features_capabilities_sys_boot[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_sys_boot[] = {0};
+
 /* /domain/features/capabilities/sys_chroot */
 static const struct ds_field f_domain_features_capabilities_sys_chroot[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_sys_chroot[] = {0};
 
 /* /domain/features/capabilities/sys_module */
 static const struct ds_field f_domain_features_capabilities_sys_module[] = {
@@ -1522,11 +1857,15 @@ static const struct ds_field f_domain_features_capabilities_sys_module[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_sys_module[] = {0};
+
 /* /domain/features/capabilities/sys_nice */
 static const struct ds_field f_domain_features_capabilities_sys_nice[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_sys_nice[] = {0};
 
 /* /domain/features/capabilities/sys_pacct */
 static const struct ds_field f_domain_features_capabilities_sys_pacct[] = {
@@ -1534,11 +1873,15 @@ static const struct ds_field f_domain_features_capabilities_sys_pacct[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_sys_pacct[] = {0};
+
 /* /domain/features/capabilities/sys_ptrace */
 static const struct ds_field f_domain_features_capabilities_sys_ptrace[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_sys_ptrace[] = {0};
 
 /* /domain/features/capabilities/sys_rawio */
 static const struct ds_field f_domain_features_capabilities_sys_rawio[] = {
@@ -1546,11 +1889,15 @@ static const struct ds_field f_domain_features_capabilities_sys_rawio[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_sys_rawio[] = {0};
+
 /* /domain/features/capabilities/sys_resource */
 static const struct ds_field f_domain_features_capabilities_sys_resource[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_sys_resource[] = {0};
 
 /* /domain/features/capabilities/sys_time */
 static const struct ds_field f_domain_features_capabilities_sys_time[] = {
@@ -1558,11 +1905,15 @@ static const struct ds_field f_domain_features_capabilities_sys_time[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_sys_time[] = {0};
+
 /* /domain/features/capabilities/sys_tty_config */
 static const struct ds_field f_domain_features_capabilities_sys_tty_config[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities_sys_tty_config[] = {0};
 
 /* /domain/features/capabilities/syslog */
 static const struct ds_field f_domain_features_capabilities_syslog[] = {
@@ -1570,54 +1921,60 @@ static const struct ds_field f_domain_features_capabilities_syslog[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_syslog[] = {0};
+
 /* /domain/features/capabilities/wake_alarm */
 static const struct ds_field f_domain_features_capabilities_wake_alarm[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
 
+static const uint16_t x_domain_features_capabilities_wake_alarm[] = {0};
+
 /* /domain/features/capabilities */
 static const struct ds_field f_domain_features_capabilities[] = {
 	{.key = "policy", .kind = DS_ENUM, .xml = "@policy", .values = v55, .required = true},
-	{.key = "audit_control", .kind = DS_MAP, .xml = "audit_control", .shorthand = "state", .kids = f_domain_features_capabilities_audit_control},
-	{.key = "audit_write", .kind = DS_MAP, .xml = "audit_write", .shorthand = "state", .kids = f_domain_features_capabilities_audit_write},
-	{.key = "block_suspend", .kind = DS_MAP, .xml = "block_suspend", .shorthand = "state", .kids = f_domain_features_capabilities_block_suspend},
-	{.key = "chown", .kind = DS_MAP, .xml = "chown", .shorthand = "state", .kids = f_domain_features_capabilities_chown},
-	{.key = "dac_override", .kind = DS_MAP, .xml = "dac_override", .shorthand = "state", .kids = f_domain_features_capabilities_dac_override},
-	{.key = "dac_read_search", .kind = DS_MAP, .xml = "dac_read_search", .shorthand = "state", .kids = f_domain_features_capabilities_dac_read_search},
-	{.key = "fowner", .kind = DS_MAP, .xml = "fowner", .shorthand = "state", .kids = f_domain_features_capabilities_fowner},
-	{.key = "fsetid", .kind = DS_MAP, .xml = "fsetid", .shorthand = "state", .kids = f_domain_features_capabilities_fsetid},
-	{.key = "ipc_lock", .kind = DS_MAP, .xml = "ipc_lock", .shorthand = "state", .kids = f_domain_features_capabilities_ipc_lock},
-	{.key = "ipc_owner", .kind = DS_MAP, .xml = "ipc_owner", .shorthand = "state", .kids = f_domain_features_capabilities_ipc_owner},
-	{.key = "kill", .kind = DS_MAP, .xml = "kill", .shorthand = "state", .kids = f_domain_features_capabilities_kill},
-	{.key = "lease", .kind = DS_MAP, .xml = "lease", .shorthand = "state", .kids = f_domain_features_capabilities_lease},
-	{.key = "linux_immutable", .kind = DS_MAP, .xml = "linux_immutable", .shorthand = "state", .kids = f_domain_features_capabilities_linux_immutable},
-	{.key = "mac_admin", .kind = DS_MAP, .xml = "mac_admin", .shorthand = "state", .kids = f_domain_features_capabilities_mac_admin},
-	{.key = "mac_override", .kind = DS_MAP, .xml = "mac_override", .shorthand = "state", .kids = f_domain_features_capabilities_mac_override},
-	{.key = "mknod", .kind = DS_MAP, .xml = "mknod", .shorthand = "state", .kids = f_domain_features_capabilities_mknod},
-	{.key = "net_admin", .kind = DS_MAP, .xml = "net_admin", .shorthand = "state", .kids = f_domain_features_capabilities_net_admin},
-	{.key = "net_bind_service", .kind = DS_MAP, .xml = "net_bind_service", .shorthand = "state", .kids = f_domain_features_capabilities_net_bind_service},
-	{.key = "net_broadcast", .kind = DS_MAP, .xml = "net_broadcast", .shorthand = "state", .kids = f_domain_features_capabilities_net_broadcast},
-	{.key = "net_raw", .kind = DS_MAP, .xml = "net_raw", .shorthand = "state", .kids = f_domain_features_capabilities_net_raw},
-	{.key = "setgid", .kind = DS_MAP, .xml = "setgid", .shorthand = "state", .kids = f_domain_features_capabilities_setgid},
-	{.key = "setfcap", .kind = DS_MAP, .xml = "setfcap", .shorthand = "state", .kids = f_domain_features_capabilities_setfcap},
-	{.key = "setpcap", .kind = DS_MAP, .xml = "setpcap", .shorthand = "state", .kids = f_domain_features_capabilities_setpcap},
-	{.key = "setuid", .kind = DS_MAP, .xml = "setuid", .shorthand = "state", .kids = f_domain_features_capabilities_setuid},
-	{.key = "sys_admin", .kind = DS_MAP, .xml = "sys_admin", .shorthand = "state", .kids = f_domain_features_capabilities_sys_admin},
-	{.key = "sys_boot", .kind = DS_MAP, .xml = "sys_boot", .shorthand = "state", .kids = f_domain_features_capabilities_sys_boot},
-	{.key = "sys_chroot", .kind = DS_MAP, .xml = "sys_chroot", .shorthand = "state", .kids = f_domain_features_capabilities_sys_chroot},
-	{.key = "sys_module", .kind = DS_MAP, .xml = "sys_module", .shorthand = "state", .kids = f_domain_features_capabilities_sys_module},
-	{.key = "sys_nice", .kind = DS_MAP, .xml = "sys_nice", .shorthand = "state", .kids = f_domain_features_capabilities_sys_nice},
-	{.key = "sys_pacct", .kind = DS_MAP, .xml = "sys_pacct", .shorthand = "state", .kids = f_domain_features_capabilities_sys_pacct},
-	{.key = "sys_ptrace", .kind = DS_MAP, .xml = "sys_ptrace", .shorthand = "state", .kids = f_domain_features_capabilities_sys_ptrace},
-	{.key = "sys_rawio", .kind = DS_MAP, .xml = "sys_rawio", .shorthand = "state", .kids = f_domain_features_capabilities_sys_rawio},
-	{.key = "sys_resource", .kind = DS_MAP, .xml = "sys_resource", .shorthand = "state", .kids = f_domain_features_capabilities_sys_resource},
-	{.key = "sys_time", .kind = DS_MAP, .xml = "sys_time", .shorthand = "state", .kids = f_domain_features_capabilities_sys_time},
-	{.key = "sys_tty_config", .kind = DS_MAP, .xml = "sys_tty_config", .shorthand = "state", .kids = f_domain_features_capabilities_sys_tty_config},
-	{.key = "syslog", .kind = DS_MAP, .xml = "syslog", .shorthand = "state", .kids = f_domain_features_capabilities_syslog},
-	{.key = "wake_alarm", .kind = DS_MAP, .xml = "wake_alarm", .shorthand = "state", .kids = f_domain_features_capabilities_wake_alarm},
+	{.key = "audit_control", .kind = DS_MAP, .xml = "audit_control", .shorthand = "state", .kids = f_domain_features_capabilities_audit_control, .by_xml = x_domain_features_capabilities_audit_control, .n_by_xml = 0},
+	{.key = "audit_write", .kind = DS_MAP, .xml = "audit_write", .shorthand = "state", .kids = f_domain_features_capabilities_audit_write, .by_xml = x_domain_features_capabilities_audit_write, .n_by_xml = 0},
+	{.key = "block_suspend", .kind = DS_MAP, .xml = "block_suspend", .shorthand = "state", .kids = f_domain_features_capabilities_block_suspend, .by_xml = x_domain_features_capabilities_block_suspend, .n_by_xml = 0},
+	{.key = "chown", .kind = DS_MAP, .xml = "chown", .shorthand = "state", .kids = f_domain_features_capabilities_chown, .by_xml = x_domain_features_capabilities_chown, .n_by_xml = 0},
+	{.key = "dac_override", .kind = DS_MAP, .xml = "dac_override", .shorthand = "state", .kids = f_domain_features_capabilities_dac_override, .by_xml = x_domain_features_capabilities_dac_override, .n_by_xml = 0},
+	{.key = "dac_read_search", .kind = DS_MAP, .xml = "dac_read_search", .shorthand = "state", .kids = f_domain_features_capabilities_dac_read_search, .by_xml = x_domain_features_capabilities_dac_read_search, .n_by_xml = 0},
+	{.key = "fowner", .kind = DS_MAP, .xml = "fowner", .shorthand = "state", .kids = f_domain_features_capabilities_fowner, .by_xml = x_domain_features_capabilities_fowner, .n_by_xml = 0},
+	{.key = "fsetid", .kind = DS_MAP, .xml = "fsetid", .shorthand = "state", .kids = f_domain_features_capabilities_fsetid, .by_xml = x_domain_features_capabilities_fsetid, .n_by_xml = 0},
+	{.key = "ipc_lock", .kind = DS_MAP, .xml = "ipc_lock", .shorthand = "state", .kids = f_domain_features_capabilities_ipc_lock, .by_xml = x_domain_features_capabilities_ipc_lock, .n_by_xml = 0},
+	{.key = "ipc_owner", .kind = DS_MAP, .xml = "ipc_owner", .shorthand = "state", .kids = f_domain_features_capabilities_ipc_owner, .by_xml = x_domain_features_capabilities_ipc_owner, .n_by_xml = 0},
+	{.key = "kill", .kind = DS_MAP, .xml = "kill", .shorthand = "state", .kids = f_domain_features_capabilities_kill, .by_xml = x_domain_features_capabilities_kill, .n_by_xml = 0},
+	{.key = "lease", .kind = DS_MAP, .xml = "lease", .shorthand = "state", .kids = f_domain_features_capabilities_lease, .by_xml = x_domain_features_capabilities_lease, .n_by_xml = 0},
+	{.key = "linux_immutable", .kind = DS_MAP, .xml = "linux_immutable", .shorthand = "state", .kids = f_domain_features_capabilities_linux_immutable, .by_xml = x_domain_features_capabilities_linux_immutable, .n_by_xml = 0},
+	{.key = "mac_admin", .kind = DS_MAP, .xml = "mac_admin", .shorthand = "state", .kids = f_domain_features_capabilities_mac_admin, .by_xml = x_domain_features_capabilities_mac_admin, .n_by_xml = 0},
+	{.key = "mac_override", .kind = DS_MAP, .xml = "mac_override", .shorthand = "state", .kids = f_domain_features_capabilities_mac_override, .by_xml = x_domain_features_capabilities_mac_override, .n_by_xml = 0},
+	{.key = "mknod", .kind = DS_MAP, .xml = "mknod", .shorthand = "state", .kids = f_domain_features_capabilities_mknod, .by_xml = x_domain_features_capabilities_mknod, .n_by_xml = 0},
+	{.key = "net_admin", .kind = DS_MAP, .xml = "net_admin", .shorthand = "state", .kids = f_domain_features_capabilities_net_admin, .by_xml = x_domain_features_capabilities_net_admin, .n_by_xml = 0},
+	{.key = "net_bind_service", .kind = DS_MAP, .xml = "net_bind_service", .shorthand = "state", .kids = f_domain_features_capabilities_net_bind_service, .by_xml = x_domain_features_capabilities_net_bind_service, .n_by_xml = 0},
+	{.key = "net_broadcast", .kind = DS_MAP, .xml = "net_broadcast", .shorthand = "state", .kids = f_domain_features_capabilities_net_broadcast, .by_xml = x_domain_features_capabilities_net_broadcast, .n_by_xml = 0},
+	{.key = "net_raw", .kind = DS_MAP, .xml = "net_raw", .shorthand = "state", .kids = f_domain_features_capabilities_net_raw, .by_xml = x_domain_features_capabilities_net_raw, .n_by_xml = 0},
+	{.key = "setgid", .kind = DS_MAP, .xml = "setgid", .shorthand = "state", .kids = f_domain_features_capabilities_setgid, .by_xml = x_domain_features_capabilities_setgid, .n_by_xml = 0},
+	{.key = "setfcap", .kind = DS_MAP, .xml = "setfcap", .shorthand = "state", .kids = f_domain_features_capabilities_setfcap, .by_xml = x_domain_features_capabilities_setfcap, .n_by_xml = 0},
+	{.key = "setpcap", .kind = DS_MAP, .xml = "setpcap", .shorthand = "state", .kids = f_domain_features_capabilities_setpcap, .by_xml = x_domain_features_capabilities_setpcap, .n_by_xml = 0},
+	{.key = "setuid", .kind = DS_MAP, .xml = "setuid", .shorthand = "state", .kids = f_domain_features_capabilities_setuid, .by_xml = x_domain_features_capabilities_setuid, .n_by_xml = 0},
+	{.key = "sys_admin", .kind = DS_MAP, .xml = "sys_admin", .shorthand = "state", .kids = f_domain_features_capabilities_sys_admin, .by_xml = x_domain_features_capabilities_sys_admin, .n_by_xml = 0},
+	{.key = "sys_boot", .kind = DS_MAP, .xml = "sys_boot", .shorthand = "state", .kids = f_domain_features_capabilities_sys_boot, .by_xml = x_domain_features_capabilities_sys_boot, .n_by_xml = 0},
+	{.key = "sys_chroot", .kind = DS_MAP, .xml = "sys_chroot", .shorthand = "state", .kids = f_domain_features_capabilities_sys_chroot, .by_xml = x_domain_features_capabilities_sys_chroot, .n_by_xml = 0},
+	{.key = "sys_module", .kind = DS_MAP, .xml = "sys_module", .shorthand = "state", .kids = f_domain_features_capabilities_sys_module, .by_xml = x_domain_features_capabilities_sys_module, .n_by_xml = 0},
+	{.key = "sys_nice", .kind = DS_MAP, .xml = "sys_nice", .shorthand = "state", .kids = f_domain_features_capabilities_sys_nice, .by_xml = x_domain_features_capabilities_sys_nice, .n_by_xml = 0},
+	{.key = "sys_pacct", .kind = DS_MAP, .xml = "sys_pacct", .shorthand = "state", .kids = f_domain_features_capabilities_sys_pacct, .by_xml = x_domain_features_capabilities_sys_pacct, .n_by_xml = 0},
+	{.key = "sys_ptrace", .kind = DS_MAP, .xml = "sys_ptrace", .shorthand = "state", .kids = f_domain_features_capabilities_sys_ptrace, .by_xml = x_domain_features_capabilities_sys_ptrace, .n_by_xml = 0},
+	{.key = "sys_rawio", .kind = DS_MAP, .xml = "sys_rawio", .shorthand = "state", .kids = f_domain_features_capabilities_sys_rawio, .by_xml = x_domain_features_capabilities_sys_rawio, .n_by_xml = 0},
+	{.key = "sys_resource", .kind = DS_MAP, .xml = "sys_resource", .shorthand = "state", .kids = f_domain_features_capabilities_sys_resource, .by_xml = x_domain_features_capabilities_sys_resource, .n_by_xml = 0},
+	{.key = "sys_time", .kind = DS_MAP, .xml = "sys_time", .shorthand = "state", .kids = f_domain_features_capabilities_sys_time, .by_xml = x_domain_features_capabilities_sys_time, .n_by_xml = 0},
+	{.key = "sys_tty_config", .kind = DS_MAP, .xml = "sys_tty_config", .shorthand = "state", .kids = f_domain_features_capabilities_sys_tty_config, .by_xml = x_domain_features_capabilities_sys_tty_config, .n_by_xml = 0},
+	{.key = "syslog", .kind = DS_MAP, .xml = "syslog", .shorthand = "state", .kids = f_domain_features_capabilities_syslog, .by_xml = x_domain_features_capabilities_syslog, .n_by_xml = 0},
+	{.key = "wake_alarm", .kind = DS_MAP, .xml = "wake_alarm", .shorthand = "state", .kids = f_domain_features_capabilities_wake_alarm, .by_xml = x_domain_features_capabilities_wake_alarm, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_features_capabilities[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 21, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37};
 
 /* /domain/features/pmu */
 static const struct ds_field f_domain_features_pmu[] = {
@@ -1625,17 +1982,23 @@ static const struct ds_field f_domain_features_pmu[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_pmu[] = {0};
+
 /* /domain/features/vmport */
 static const struct ds_field f_domain_features_vmport[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4},
 	{0},
 };
 
+static const uint16_t x_domain_features_vmport[] = {0};
+
 /* /domain/features/gic */
 static const struct ds_field f_domain_features_gic[] = {
 	{.key = "version", .kind = DS_ENUM, .xml = "@version", .values = v56},
 	{0},
 };
+
+static const uint16_t x_domain_features_gic[] = {0};
 
 /* /domain/features/smm/tseg */
 static const struct ds_field f_domain_features_smm_tseg[] = {
@@ -1644,18 +2007,24 @@ static const struct ds_field f_domain_features_smm_tseg[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_smm_tseg[] = {0};
+
 /* /domain/features/smm */
 static const struct ds_field f_domain_features_smm[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4},
-	{.key = "tseg", .kind = DS_MAP, .xml = "tseg", .shorthand = "value", .kids = f_domain_features_smm_tseg},
+	{.key = "tseg", .kind = DS_MAP, .xml = "tseg", .shorthand = "value", .kids = f_domain_features_smm_tseg, .by_xml = x_domain_features_smm_tseg, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_features_smm[] = {1};
 
 /* /domain/features/ioapic */
 static const struct ds_field f_domain_features_ioapic[] = {
 	{.key = "driver", .kind = DS_ENUM, .xml = "@driver", .values = v57, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_ioapic[] = {0};
 
 /* /domain/features/hpt/maxpagesize */
 static const struct ds_field f_domain_features_hpt_maxpagesize[] = {
@@ -1664,12 +2033,16 @@ static const struct ds_field f_domain_features_hpt_maxpagesize[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_hpt_maxpagesize[] = {0};
+
 /* /domain/features/hpt */
 static const struct ds_field f_domain_features_hpt[] = {
 	{.key = "resizing", .kind = DS_ENUM, .xml = "@resizing", .values = v58},
-	{.key = "maxpagesize", .kind = DS_MAP, .xml = "maxpagesize", .shorthand = "value", .kids = f_domain_features_hpt_maxpagesize},
+	{.key = "maxpagesize", .kind = DS_MAP, .xml = "maxpagesize", .shorthand = "value", .kids = f_domain_features_hpt_maxpagesize, .by_xml = x_domain_features_hpt_maxpagesize, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_features_hpt[] = {1};
 
 /* /domain/features/vmcoreinfo */
 static const struct ds_field f_domain_features_vmcoreinfo[] = {
@@ -1677,11 +2050,15 @@ static const struct ds_field f_domain_features_vmcoreinfo[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_vmcoreinfo[] = {0};
+
 /* /domain/features/htm */
 static const struct ds_field f_domain_features_htm[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_htm[] = {0};
 
 /* /domain/features/nested-hv */
 static const struct ds_field f_domain_features_nested_hv[] = {
@@ -1689,11 +2066,15 @@ static const struct ds_field f_domain_features_nested_hv[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_nested_hv[] = {0};
+
 /* /domain/features/msrs */
 static const struct ds_field f_domain_features_msrs[] = {
 	{.key = "unknown", .kind = DS_ENUM, .xml = "@unknown", .values = v59, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_msrs[] = {0};
 
 /* /domain/features/ccf-assist */
 static const struct ds_field f_domain_features_ccf_assist[] = {
@@ -1701,11 +2082,15 @@ static const struct ds_field f_domain_features_ccf_assist[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_ccf_assist[] = {0};
+
 /* /domain/features/cfpc */
 static const struct ds_field f_domain_features_cfpc[] = {
 	{.key = "value", .kind = DS_ENUM, .xml = "@value", .values = v60, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_cfpc[] = {0};
 
 /* /domain/features/sbbc */
 static const struct ds_field f_domain_features_sbbc[] = {
@@ -1713,11 +2098,15 @@ static const struct ds_field f_domain_features_sbbc[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_sbbc[] = {0};
+
 /* /domain/features/ibs */
 static const struct ds_field f_domain_features_ibs[] = {
 	{.key = "value", .kind = DS_ENUM, .xml = "@value", .values = v61, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_features_ibs[] = {0};
 
 /* /domain/features/tcg/tb-cache */
 static const struct ds_field f_domain_features_tcg_tb_cache[] = {
@@ -1726,42 +2115,48 @@ static const struct ds_field f_domain_features_tcg_tb_cache[] = {
 	{0},
 };
 
+static const uint16_t x_domain_features_tcg_tb_cache[] = {0};
+
 /* /domain/features/tcg */
 static const struct ds_field f_domain_features_tcg[] = {
-	{.key = "tb-cache", .kind = DS_MAP, .xml = "tb-cache", .shorthand = "value", .kids = f_domain_features_tcg_tb_cache},
+	{.key = "tb-cache", .kind = DS_MAP, .xml = "tb-cache", .shorthand = "value", .kids = f_domain_features_tcg_tb_cache, .by_xml = x_domain_features_tcg_tb_cache, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_features_tcg[] = {0};
 
 /* /domain/features */
 static const struct ds_field f_domain_features[] = {
 	{.key = "pae", .kind = DS_PRESENCE, .xml = "pae"},
-	{.key = "apic", .kind = DS_MAP, .xml = "apic", .kids = f_domain_features_apic, .empty_ok = true},
+	{.key = "apic", .kind = DS_MAP, .xml = "apic", .kids = f_domain_features_apic, .by_xml = x_domain_features_apic, .n_by_xml = 0, .empty_ok = true},
 	{.key = "acpi", .kind = DS_PRESENCE, .xml = "acpi"},
-	{.key = "hap", .kind = DS_MAP, .xml = "hap", .kids = f_domain_features_hap, .empty_ok = true},
-	{.key = "hyperv", .kind = DS_MAP, .xml = "hyperv", .kids = f_domain_features_hyperv, .empty_ok = true},
+	{.key = "hap", .kind = DS_MAP, .xml = "hap", .kids = f_domain_features_hap, .by_xml = x_domain_features_hap, .n_by_xml = 0, .empty_ok = true},
+	{.key = "hyperv", .kind = DS_MAP, .xml = "hyperv", .kids = f_domain_features_hyperv, .by_xml = x_domain_features_hyperv, .n_by_xml = 15, .empty_ok = true},
 	{.key = "viridian", .kind = DS_PRESENCE, .xml = "viridian"},
-	{.key = "kvm", .kind = DS_MAP, .xml = "kvm", .kids = f_domain_features_kvm, .empty_ok = true},
-	{.key = "xen", .kind = DS_MAP, .xml = "xen", .kids = f_domain_features_xen, .empty_ok = true},
+	{.key = "kvm", .kind = DS_MAP, .xml = "kvm", .kids = f_domain_features_kvm, .by_xml = x_domain_features_kvm, .n_by_xml = 5, .empty_ok = true},
+	{.key = "xen", .kind = DS_MAP, .xml = "xen", .kids = f_domain_features_xen, .by_xml = x_domain_features_xen, .n_by_xml = 2, .empty_ok = true},
 	{.key = "privnet", .kind = DS_PRESENCE, .xml = "privnet"},
-	{.key = "pvspinlock", .kind = DS_MAP, .xml = "pvspinlock", .kids = f_domain_features_pvspinlock, .empty_ok = true},
-	{.key = "capabilities", .kind = DS_MAP, .xml = "capabilities", .shorthand = "policy", .kids = f_domain_features_capabilities},
-	{.key = "pmu", .kind = DS_MAP, .xml = "pmu", .kids = f_domain_features_pmu, .empty_ok = true},
-	{.key = "vmport", .kind = DS_MAP, .xml = "vmport", .kids = f_domain_features_vmport, .empty_ok = true},
-	{.key = "gic", .kind = DS_MAP, .xml = "gic", .kids = f_domain_features_gic, .empty_ok = true},
-	{.key = "smm", .kind = DS_MAP, .xml = "smm", .kids = f_domain_features_smm, .empty_ok = true},
-	{.key = "ioapic", .kind = DS_MAP, .xml = "ioapic", .shorthand = "driver", .kids = f_domain_features_ioapic},
-	{.key = "hpt", .kind = DS_MAP, .xml = "hpt", .kids = f_domain_features_hpt, .empty_ok = true},
-	{.key = "vmcoreinfo", .kind = DS_MAP, .xml = "vmcoreinfo", .kids = f_domain_features_vmcoreinfo, .empty_ok = true},
-	{.key = "htm", .kind = DS_MAP, .xml = "htm", .shorthand = "state", .kids = f_domain_features_htm},
-	{.key = "nested-hv", .kind = DS_MAP, .xml = "nested-hv", .shorthand = "state", .kids = f_domain_features_nested_hv},
-	{.key = "msrs", .kind = DS_MAP, .xml = "msrs", .shorthand = "unknown", .kids = f_domain_features_msrs},
-	{.key = "ccf-assist", .kind = DS_MAP, .xml = "ccf-assist", .shorthand = "state", .kids = f_domain_features_ccf_assist},
-	{.key = "cfpc", .kind = DS_MAP, .xml = "cfpc", .shorthand = "value", .kids = f_domain_features_cfpc},
-	{.key = "sbbc", .kind = DS_MAP, .xml = "sbbc", .shorthand = "value", .kids = f_domain_features_sbbc},
-	{.key = "ibs", .kind = DS_MAP, .xml = "ibs", .shorthand = "value", .kids = f_domain_features_ibs},
-	{.key = "tcg", .kind = DS_MAP, .xml = "tcg", .kids = f_domain_features_tcg, .empty_ok = true},
+	{.key = "pvspinlock", .kind = DS_MAP, .xml = "pvspinlock", .kids = f_domain_features_pvspinlock, .by_xml = x_domain_features_pvspinlock, .n_by_xml = 0, .empty_ok = true},
+	{.key = "capabilities", .kind = DS_MAP, .xml = "capabilities", .shorthand = "policy", .kids = f_domain_features_capabilities, .by_xml = x_domain_features_capabilities, .n_by_xml = 37},
+	{.key = "pmu", .kind = DS_MAP, .xml = "pmu", .kids = f_domain_features_pmu, .by_xml = x_domain_features_pmu, .n_by_xml = 0, .empty_ok = true},
+	{.key = "vmport", .kind = DS_MAP, .xml = "vmport", .kids = f_domain_features_vmport, .by_xml = x_domain_features_vmport, .n_by_xml = 0, .empty_ok = true},
+	{.key = "gic", .kind = DS_MAP, .xml = "gic", .kids = f_domain_features_gic, .by_xml = x_domain_features_gic, .n_by_xml = 0, .empty_ok = true},
+	{.key = "smm", .kind = DS_MAP, .xml = "smm", .kids = f_domain_features_smm, .by_xml = x_domain_features_smm, .n_by_xml = 1, .empty_ok = true},
+	{.key = "ioapic", .kind = DS_MAP, .xml = "ioapic", .shorthand = "driver", .kids = f_domain_features_ioapic, .by_xml = x_domain_features_ioapic, .n_by_xml = 0},
+	{.key = "hpt", .kind = DS_MAP, .xml = "hpt", .kids = f_domain_features_hpt, .by_xml = x_domain_features_hpt, .n_by_xml = 1, .empty_ok = true},
+	{.key = "vmcoreinfo", .kind = DS_MAP, .xml = "vmcoreinfo", .kids = f_domain_features_vmcoreinfo, .by_xml = x_domain_features_vmcoreinfo, .n_by_xml = 0, .empty_ok = true},
+	{.key = "htm", .kind = DS_MAP, .xml = "htm", .shorthand = "state", .kids = f_domain_features_htm, .by_xml = x_domain_features_htm, .n_by_xml = 0},
+	{.key = "nested-hv", .kind = DS_MAP, .xml = "nested-hv", .shorthand = "state", .kids = f_domain_features_nested_hv, .by_xml = x_domain_features_nested_hv, .n_by_xml = 0},
+	{.key = "msrs", .kind = DS_MAP, .xml = "msrs", .shorthand = "unknown", .kids = f_domain_features_msrs, .by_xml = x_domain_features_msrs, .n_by_xml = 0},
+	{.key = "ccf-assist", .kind = DS_MAP, .xml = "ccf-assist", .shorthand = "state", .kids = f_domain_features_ccf_assist, .by_xml = x_domain_features_ccf_assist, .n_by_xml = 0},
+	{.key = "cfpc", .kind = DS_MAP, .xml = "cfpc", .shorthand = "value", .kids = f_domain_features_cfpc, .by_xml = x_domain_features_cfpc, .n_by_xml = 0},
+	{.key = "sbbc", .kind = DS_MAP, .xml = "sbbc", .shorthand = "value", .kids = f_domain_features_sbbc, .by_xml = x_domain_features_sbbc, .n_by_xml = 0},
+	{.key = "ibs", .kind = DS_MAP, .xml = "ibs", .shorthand = "value", .kids = f_domain_features_ibs, .by_xml = x_domain_features_ibs, .n_by_xml = 0},
+	{.key = "tcg", .kind = DS_MAP, .xml = "tcg", .kids = f_domain_features_tcg, .by_xml = x_domain_features_tcg, .n_by_xml = 1, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_features[] = {2, 1, 10, 21, 22, 13, 3, 16, 18, 4, 24, 15, 6, 20, 19, 0, 11, 8, 9, 23, 14, 25, 5, 17, 12, 7};
 
 /* /domain/pm/suspend-to-mem */
 static const struct ds_field f_domain_pm_suspend_to_mem[] = {
@@ -1769,18 +2164,24 @@ static const struct ds_field f_domain_pm_suspend_to_mem[] = {
 	{0},
 };
 
+static const uint16_t x_domain_pm_suspend_to_mem[] = {0};
+
 /* /domain/pm/suspend-to-disk */
 static const struct ds_field f_domain_pm_suspend_to_disk[] = {
 	{.key = "enabled", .kind = DS_BOOL, .xml = "@enabled", .values = v8},
 	{0},
 };
 
+static const uint16_t x_domain_pm_suspend_to_disk[] = {0};
+
 /* /domain/pm */
 static const struct ds_field f_domain_pm[] = {
-	{.key = "suspend-to-mem", .kind = DS_MAP, .xml = "suspend-to-mem", .kids = f_domain_pm_suspend_to_mem, .empty_ok = true},
-	{.key = "suspend-to-disk", .kind = DS_MAP, .xml = "suspend-to-disk", .kids = f_domain_pm_suspend_to_disk, .empty_ok = true},
+	{.key = "suspend-to-mem", .kind = DS_MAP, .xml = "suspend-to-mem", .kids = f_domain_pm_suspend_to_mem, .by_xml = x_domain_pm_suspend_to_mem, .n_by_xml = 0, .empty_ok = true},
+	{.key = "suspend-to-disk", .kind = DS_MAP, .xml = "suspend-to-disk", .kids = f_domain_pm_suspend_to_disk, .by_xml = x_domain_pm_suspend_to_disk, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_pm[] = {1, 0};
 
 /* /domain/perf/event */
 static const struct ds_field f_domain_perf_event[] = {
@@ -1789,13 +2190,17 @@ static const struct ds_field f_domain_perf_event[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_perf_event[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_perf_event}};
+static const uint16_t x_domain_perf_event[] = {0};
+
+static const struct ds_field i_domain_perf_event[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_perf_event, .by_xml = x_domain_perf_event, .n_by_xml = 0}};
 
 /* /domain/perf */
 static const struct ds_field f_domain_perf[] = {
 	{.key = "event", .kind = DS_LIST, .xml = "event", .kids = i_domain_perf_event},
 	{0},
 };
+
+static const uint16_t x_domain_perf[] = {0};
 
 /* /domain/idmap/uid */
 static const struct ds_field f_domain_idmap_uid[] = {
@@ -1805,7 +2210,9 @@ static const struct ds_field f_domain_idmap_uid[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_idmap_uid[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_idmap_uid}};
+static const uint16_t x_domain_idmap_uid[] = {0};
+
+static const struct ds_field i_domain_idmap_uid[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_idmap_uid, .by_xml = x_domain_idmap_uid, .n_by_xml = 0}};
 
 /* /domain/idmap/gid */
 static const struct ds_field f_domain_idmap_gid[] = {
@@ -1815,7 +2222,9 @@ static const struct ds_field f_domain_idmap_gid[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_idmap_gid[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_idmap_gid}};
+static const uint16_t x_domain_idmap_gid[] = {0};
+
+static const struct ds_field i_domain_idmap_gid[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_idmap_gid, .by_xml = x_domain_idmap_gid, .n_by_xml = 0}};
 
 /* /domain/idmap */
 static const struct ds_field f_domain_idmap[] = {
@@ -1823,6 +2232,8 @@ static const struct ds_field f_domain_idmap[] = {
 	{.key = "gid", .kind = DS_LIST, .xml = "gid", .kids = i_domain_idmap_gid},
 	{0},
 };
+
+static const uint16_t x_domain_idmap[] = {1, 0};
 
 /* /domain/devices/disk/source/slices/slice */
 static const struct ds_field f_domain_devices_disk_source_slices_slice[] = {
@@ -1832,11 +2243,15 @@ static const struct ds_field f_domain_devices_disk_source_slices_slice[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_source_slices_slice[] = {0};
+
 /* /domain/devices/disk/source/slices */
 static const struct ds_field f_domain_devices_disk_source_slices[] = {
-	{.key = "slice", .kind = DS_MAP, .xml = "slice", .kids = f_domain_devices_disk_source_slices_slice, .required = true},
+	{.key = "slice", .kind = DS_MAP, .xml = "slice", .kids = f_domain_devices_disk_source_slices_slice, .by_xml = x_domain_devices_disk_source_slices_slice, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_slices[] = {0};
 
 /* /domain/devices/disk/source/encryption/secret */
 static const struct ds_field f_domain_devices_disk_source_encryption_secret[] = {
@@ -1845,6 +2260,8 @@ static const struct ds_field f_domain_devices_disk_source_encryption_secret[] = 
 	{.key = "usage", .kind = DS_STR, .xml = "@usage", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_encryption_secret[] = {0};
 
 /* /domain/devices/disk/source/encryption/cipher */
 static const struct ds_field f_domain_devices_disk_source_encryption_cipher[] = {
@@ -1855,6 +2272,8 @@ static const struct ds_field f_domain_devices_disk_source_encryption_cipher[] = 
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_source_encryption_cipher[] = {0};
+
 /* /domain/devices/disk/source/encryption/ivgen */
 static const struct ds_field f_domain_devices_disk_source_encryption_ivgen[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
@@ -1862,22 +2281,28 @@ static const struct ds_field f_domain_devices_disk_source_encryption_ivgen[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_source_encryption_ivgen[] = {0};
+
 /* /domain/devices/disk/source/encryption */
 static const struct ds_field f_domain_devices_disk_source_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
 	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_source_encryption_secret},
-	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_source_encryption_cipher},
-	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_source_encryption_ivgen},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_source_encryption_secret, .by_xml = x_domain_devices_disk_source_encryption_secret, .n_by_xml = 0},
+	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_source_encryption_cipher, .by_xml = x_domain_devices_disk_source_encryption_cipher, .n_by_xml = 0},
+	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_source_encryption_ivgen, .by_xml = x_domain_devices_disk_source_encryption_ivgen, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_encryption[] = {3, 4, 2};
 
 /* /domain/devices/disk/source/seclabel/label */
 static const struct ds_field f_domain_devices_disk_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_source_seclabel_label}};
+static const uint16_t x_domain_devices_disk_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_disk_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_source_seclabel_label, .by_xml = x_domain_devices_disk_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/disk/source/seclabel */
 static const struct ds_field f_domain_devices_disk_source_seclabel[] = {
@@ -1888,7 +2313,9 @@ static const struct ds_field f_domain_devices_disk_source_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_source_seclabel}};
+static const uint16_t x_domain_devices_disk_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_disk_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_source_seclabel, .by_xml = x_domain_devices_disk_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/disk/source/reservations/source/reconnect */
 static const struct ds_field f_domain_devices_disk_source_reservations_source_reconnect[] = {
@@ -1897,21 +2324,27 @@ static const struct ds_field f_domain_devices_disk_source_reservations_source_re
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_source_reservations_source_reconnect[] = {0};
+
 /* /domain/devices/disk/source/reservations/source */
 static const struct ds_field f_domain_devices_disk_source_reservations_source[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v35, .required = true},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH, .required = true},
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_source_reservations_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_source_reservations_source_reconnect, .by_xml = x_domain_devices_disk_source_reservations_source_reconnect, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_reservations_source[] = {3};
 
 /* /domain/devices/disk/source/reservations */
 static const struct ds_field f_domain_devices_disk_source_reservations[] = {
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_source_reservations_source},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_source_reservations_source, .by_xml = x_domain_devices_disk_source_reservations_source, .n_by_xml = 1},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_reservations[] = {1};
 
 /* /domain/devices/disk/source/host */
 static const struct ds_field f_domain_devices_disk_source_host[] = {
@@ -1922,7 +2355,9 @@ static const struct ds_field f_domain_devices_disk_source_host[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_source_host}};
+static const uint16_t x_domain_devices_disk_source_host[] = {0};
+
+static const struct ds_field i_domain_devices_disk_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_source_host, .by_xml = x_domain_devices_disk_source_host, .n_by_xml = 0}};
 
 /* /domain/devices/disk/source/snapshot */
 static const struct ds_field f_domain_devices_disk_source_snapshot[] = {
@@ -1930,11 +2365,15 @@ static const struct ds_field f_domain_devices_disk_source_snapshot[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_source_snapshot[] = {0};
+
 /* /domain/devices/disk/source/config */
 static const struct ds_field f_domain_devices_disk_source_config[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_config[] = {0};
 
 /* /domain/devices/disk/source/auth/secret */
 static const struct ds_field f_domain_devices_disk_source_auth_secret[] = {
@@ -1944,12 +2383,16 @@ static const struct ds_field f_domain_devices_disk_source_auth_secret[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_source_auth_secret[] = {0};
+
 /* /domain/devices/disk/source/auth */
 static const struct ds_field f_domain_devices_disk_source_auth[] = {
 	{.key = "username", .kind = DS_STR, .xml = "@username", .check = DS_CHECK_LINE, .required = true},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_source_auth_secret, .required = true},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_source_auth_secret, .by_xml = x_domain_devices_disk_source_auth_secret, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_auth[] = {1};
 
 /* /domain/devices/disk/source/initiator/iqn */
 static const struct ds_field f_domain_devices_disk_source_initiator_iqn[] = {
@@ -1957,11 +2400,15 @@ static const struct ds_field f_domain_devices_disk_source_initiator_iqn[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_source_initiator_iqn[] = {0};
+
 /* /domain/devices/disk/source/initiator */
 static const struct ds_field f_domain_devices_disk_source_initiator[] = {
-	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_devices_disk_source_initiator_iqn, .required = true},
+	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_devices_disk_source_initiator_iqn, .by_xml = x_domain_devices_disk_source_initiator_iqn, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_initiator[] = {0};
 
 /* /domain/devices/disk/source/cookies/cookie */
 static const struct ds_field f_domain_devices_disk_source_cookies_cookie[] = {
@@ -1970,7 +2417,9 @@ static const struct ds_field f_domain_devices_disk_source_cookies_cookie[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_source_cookies_cookie[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_source_cookies_cookie}};
+static const uint16_t x_domain_devices_disk_source_cookies_cookie[] = {0};
+
+static const struct ds_field i_domain_devices_disk_source_cookies_cookie[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_source_cookies_cookie, .by_xml = x_domain_devices_disk_source_cookies_cookie, .n_by_xml = 0}};
 
 /* /domain/devices/disk/source/cookies */
 static const struct ds_field f_domain_devices_disk_source_cookies[] = {
@@ -1978,11 +2427,15 @@ static const struct ds_field f_domain_devices_disk_source_cookies[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_source_cookies[] = {0};
+
 /* /domain/devices/disk/source/readahead */
 static const struct ds_field f_domain_devices_disk_source_readahead[] = {
 	{.key = "size", .kind = DS_UINT, .xml = "@size", .min = 1, .max = INT64_MAX, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_readahead[] = {0};
 
 /* /domain/devices/disk/source/timeout */
 static const struct ds_field f_domain_devices_disk_source_timeout[] = {
@@ -1990,11 +2443,15 @@ static const struct ds_field f_domain_devices_disk_source_timeout[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_source_timeout[] = {0};
+
 /* /domain/devices/disk/source/ssl */
 static const struct ds_field f_domain_devices_disk_source_ssl[] = {
 	{.key = "verify", .kind = DS_BOOL, .xml = "@verify", .values = v8, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_ssl[] = {0};
 
 /* /domain/devices/disk/source/identity */
 static const struct ds_field f_domain_devices_disk_source_identity[] = {
@@ -2002,6 +2459,8 @@ static const struct ds_field f_domain_devices_disk_source_identity[] = {
 	{.key = "group", .kind = DS_STR, .xml = "@group", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_identity[] = {0};
 
 /* /domain/devices/disk/source/address */
 static const struct ds_field f_domain_devices_disk_source_address[] = {
@@ -2013,12 +2472,16 @@ static const struct ds_field f_domain_devices_disk_source_address[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_source_address[] = {0};
+
 /* /domain/devices/disk/source/reconnect */
 static const struct ds_field f_domain_devices_disk_source_reconnect[] = {
 	{.key = "enabled", .kind = DS_BOOL, .xml = "@enabled", .values = v8, .required = true},
 	{.key = "timeout", .kind = DS_UINT, .xml = "@timeout", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source_reconnect[] = {0};
 
 /* /domain/devices/disk/source */
 static const struct ds_field f_domain_devices_disk_source[] = {
@@ -2040,24 +2503,26 @@ static const struct ds_field f_domain_devices_disk_source[] = {
 	{.key = "namespace", .kind = DS_STR, .xml = "@namespace", .check = DS_CHECK_LINE},
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH},
-	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_source_slices},
-	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_source_encryption},
+	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_source_slices, .by_xml = x_domain_devices_disk_source_slices, .n_by_xml = 1},
+	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_source_encryption, .by_xml = x_domain_devices_disk_source_encryption, .n_by_xml = 3},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_disk_source_seclabel},
-	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_source_reservations, .empty_ok = true},
+	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_source_reservations, .by_xml = x_domain_devices_disk_source_reservations, .n_by_xml = 1, .empty_ok = true},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_devices_disk_source_host},
-	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_source_snapshot},
-	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_source_config},
-	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_source_auth},
-	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_disk_source_initiator},
-	{.key = "cookies", .kind = DS_MAP, .xml = "cookies", .kids = f_domain_devices_disk_source_cookies},
-	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_source_readahead},
-	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_source_timeout},
-	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_source_ssl},
-	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_source_identity, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_source_address, .empty_ok = true},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_source_reconnect},
+	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_source_snapshot, .by_xml = x_domain_devices_disk_source_snapshot, .n_by_xml = 0},
+	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_source_config, .by_xml = x_domain_devices_disk_source_config, .n_by_xml = 0},
+	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_source_auth, .by_xml = x_domain_devices_disk_source_auth, .n_by_xml = 1},
+	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_disk_source_initiator, .by_xml = x_domain_devices_disk_source_initiator, .n_by_xml = 1},
+	{.key = "cookies", .kind = DS_MAP, .xml = "cookies", .kids = f_domain_devices_disk_source_cookies, .by_xml = x_domain_devices_disk_source_cookies, .n_by_xml = 1},
+	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_source_readahead, .by_xml = x_domain_devices_disk_source_readahead, .n_by_xml = 0},
+	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_source_timeout, .by_xml = x_domain_devices_disk_source_timeout, .n_by_xml = 0},
+	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_source_ssl, .by_xml = x_domain_devices_disk_source_ssl, .n_by_xml = 0},
+	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_source_identity, .by_xml = x_domain_devices_disk_source_identity, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_source_address, .by_xml = x_domain_devices_disk_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_source_reconnect, .by_xml = x_domain_devices_disk_source_reconnect, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_source[] = {32, 25, 24, 27, 19, 22, 31, 26, 28, 33, 21, 20, 18, 23, 30, 29};
 
 /* /domain/devices/disk/driver/metadata_cache/max_size */
 static const struct ds_field f_domain_devices_disk_driver_metadata_cache_max_size[] = {
@@ -2066,11 +2531,15 @@ static const struct ds_field f_domain_devices_disk_driver_metadata_cache_max_siz
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_driver_metadata_cache_max_size[] = {0};
+
 /* /domain/devices/disk/driver/metadata_cache */
 static const struct ds_field f_domain_devices_disk_driver_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_driver_metadata_cache_max_size},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_driver_metadata_cache_max_size, .by_xml = x_domain_devices_disk_driver_metadata_cache_max_size, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_driver_metadata_cache[] = {0};
 
 /* /domain/devices/disk/driver */
 static const struct ds_field f_domain_devices_disk_driver[] = {
@@ -2092,9 +2561,11 @@ static const struct ds_field f_domain_devices_disk_driver[] = {
 	{.key = "ats", .kind = DS_BOOL, .xml = "@ats", .values = v4},
 	{.key = "packed", .kind = DS_BOOL, .xml = "@packed", .values = v4},
 	{.key = "page_per_vq", .kind = DS_BOOL, .xml = "@page_per_vq", .values = v4},
-	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_driver_metadata_cache, .empty_ok = true},
+	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_driver_metadata_cache, .by_xml = x_domain_devices_disk_driver_metadata_cache, .n_by_xml = 1, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_driver[] = {18};
 
 /* /domain/devices/disk/mirror/source/slices/slice */
 static const struct ds_field f_domain_devices_disk_mirror_source_slices_slice[] = {
@@ -2104,11 +2575,15 @@ static const struct ds_field f_domain_devices_disk_mirror_source_slices_slice[] 
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_source_slices_slice[] = {0};
+
 /* /domain/devices/disk/mirror/source/slices */
 static const struct ds_field f_domain_devices_disk_mirror_source_slices[] = {
-	{.key = "slice", .kind = DS_MAP, .xml = "slice", .kids = f_domain_devices_disk_mirror_source_slices_slice, .required = true},
+	{.key = "slice", .kind = DS_MAP, .xml = "slice", .kids = f_domain_devices_disk_mirror_source_slices_slice, .by_xml = x_domain_devices_disk_mirror_source_slices_slice, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_slices[] = {0};
 
 /* /domain/devices/disk/mirror/source/encryption/secret */
 static const struct ds_field f_domain_devices_disk_mirror_source_encryption_secret[] = {
@@ -2117,6 +2592,8 @@ static const struct ds_field f_domain_devices_disk_mirror_source_encryption_secr
 	{.key = "usage", .kind = DS_STR, .xml = "@usage", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_encryption_secret[] = {0};
 
 /* /domain/devices/disk/mirror/source/encryption/cipher */
 static const struct ds_field f_domain_devices_disk_mirror_source_encryption_cipher[] = {
@@ -2127,6 +2604,8 @@ static const struct ds_field f_domain_devices_disk_mirror_source_encryption_ciph
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_source_encryption_cipher[] = {0};
+
 /* /domain/devices/disk/mirror/source/encryption/ivgen */
 static const struct ds_field f_domain_devices_disk_mirror_source_encryption_ivgen[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
@@ -2134,22 +2613,28 @@ static const struct ds_field f_domain_devices_disk_mirror_source_encryption_ivge
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_source_encryption_ivgen[] = {0};
+
 /* /domain/devices/disk/mirror/source/encryption */
 static const struct ds_field f_domain_devices_disk_mirror_source_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
 	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_mirror_source_encryption_secret},
-	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_mirror_source_encryption_cipher},
-	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_mirror_source_encryption_ivgen},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_mirror_source_encryption_secret, .by_xml = x_domain_devices_disk_mirror_source_encryption_secret, .n_by_xml = 0},
+	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_mirror_source_encryption_cipher, .by_xml = x_domain_devices_disk_mirror_source_encryption_cipher, .n_by_xml = 0},
+	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_mirror_source_encryption_ivgen, .by_xml = x_domain_devices_disk_mirror_source_encryption_ivgen, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_encryption[] = {3, 4, 2};
 
 /* /domain/devices/disk/mirror/source/seclabel/label */
 static const struct ds_field f_domain_devices_disk_mirror_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_mirror_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_mirror_source_seclabel_label}};
+static const uint16_t x_domain_devices_disk_mirror_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_disk_mirror_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_mirror_source_seclabel_label, .by_xml = x_domain_devices_disk_mirror_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/disk/mirror/source/seclabel */
 static const struct ds_field f_domain_devices_disk_mirror_source_seclabel[] = {
@@ -2160,7 +2645,9 @@ static const struct ds_field f_domain_devices_disk_mirror_source_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_mirror_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_mirror_source_seclabel}};
+static const uint16_t x_domain_devices_disk_mirror_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_disk_mirror_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_mirror_source_seclabel, .by_xml = x_domain_devices_disk_mirror_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/disk/mirror/source/reservations/source/reconnect */
 static const struct ds_field f_domain_devices_disk_mirror_source_reservations_source_reconnect[] = {
@@ -2169,21 +2656,27 @@ static const struct ds_field f_domain_devices_disk_mirror_source_reservations_so
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_source_reservations_source_reconnect[] = {0};
+
 /* /domain/devices/disk/mirror/source/reservations/source */
 static const struct ds_field f_domain_devices_disk_mirror_source_reservations_source[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v35, .required = true},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH, .required = true},
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_mirror_source_reservations_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_mirror_source_reservations_source_reconnect, .by_xml = x_domain_devices_disk_mirror_source_reservations_source_reconnect, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_reservations_source[] = {3};
 
 /* /domain/devices/disk/mirror/source/reservations */
 static const struct ds_field f_domain_devices_disk_mirror_source_reservations[] = {
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_source_reservations_source},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_source_reservations_source, .by_xml = x_domain_devices_disk_mirror_source_reservations_source, .n_by_xml = 1},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_reservations[] = {1};
 
 /* /domain/devices/disk/mirror/source/host */
 static const struct ds_field f_domain_devices_disk_mirror_source_host[] = {
@@ -2194,7 +2687,9 @@ static const struct ds_field f_domain_devices_disk_mirror_source_host[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_mirror_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_mirror_source_host}};
+static const uint16_t x_domain_devices_disk_mirror_source_host[] = {0};
+
+static const struct ds_field i_domain_devices_disk_mirror_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_mirror_source_host, .by_xml = x_domain_devices_disk_mirror_source_host, .n_by_xml = 0}};
 
 /* /domain/devices/disk/mirror/source/snapshot */
 static const struct ds_field f_domain_devices_disk_mirror_source_snapshot[] = {
@@ -2202,11 +2697,15 @@ static const struct ds_field f_domain_devices_disk_mirror_source_snapshot[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_source_snapshot[] = {0};
+
 /* /domain/devices/disk/mirror/source/config */
 static const struct ds_field f_domain_devices_disk_mirror_source_config[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_config[] = {0};
 
 /* /domain/devices/disk/mirror/source/auth/secret */
 static const struct ds_field f_domain_devices_disk_mirror_source_auth_secret[] = {
@@ -2216,12 +2715,16 @@ static const struct ds_field f_domain_devices_disk_mirror_source_auth_secret[] =
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_source_auth_secret[] = {0};
+
 /* /domain/devices/disk/mirror/source/auth */
 static const struct ds_field f_domain_devices_disk_mirror_source_auth[] = {
 	{.key = "username", .kind = DS_STR, .xml = "@username", .check = DS_CHECK_LINE, .required = true},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_mirror_source_auth_secret, .required = true},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_mirror_source_auth_secret, .by_xml = x_domain_devices_disk_mirror_source_auth_secret, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_auth[] = {1};
 
 /* /domain/devices/disk/mirror/source/initiator/iqn */
 static const struct ds_field f_domain_devices_disk_mirror_source_initiator_iqn[] = {
@@ -2229,11 +2732,15 @@ static const struct ds_field f_domain_devices_disk_mirror_source_initiator_iqn[]
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_source_initiator_iqn[] = {0};
+
 /* /domain/devices/disk/mirror/source/initiator */
 static const struct ds_field f_domain_devices_disk_mirror_source_initiator[] = {
-	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_devices_disk_mirror_source_initiator_iqn, .required = true},
+	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_devices_disk_mirror_source_initiator_iqn, .by_xml = x_domain_devices_disk_mirror_source_initiator_iqn, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_initiator[] = {0};
 
 /* /domain/devices/disk/mirror/source/cookies/cookie */
 static const struct ds_field f_domain_devices_disk_mirror_source_cookies_cookie[] = {
@@ -2242,7 +2749,9 @@ static const struct ds_field f_domain_devices_disk_mirror_source_cookies_cookie[
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_mirror_source_cookies_cookie[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_mirror_source_cookies_cookie}};
+static const uint16_t x_domain_devices_disk_mirror_source_cookies_cookie[] = {0};
+
+static const struct ds_field i_domain_devices_disk_mirror_source_cookies_cookie[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_mirror_source_cookies_cookie, .by_xml = x_domain_devices_disk_mirror_source_cookies_cookie, .n_by_xml = 0}};
 
 /* /domain/devices/disk/mirror/source/cookies */
 static const struct ds_field f_domain_devices_disk_mirror_source_cookies[] = {
@@ -2250,11 +2759,15 @@ static const struct ds_field f_domain_devices_disk_mirror_source_cookies[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_source_cookies[] = {0};
+
 /* /domain/devices/disk/mirror/source/readahead */
 static const struct ds_field f_domain_devices_disk_mirror_source_readahead[] = {
 	{.key = "size", .kind = DS_UINT, .xml = "@size", .min = 1, .max = INT64_MAX, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_readahead[] = {0};
 
 /* /domain/devices/disk/mirror/source/timeout */
 static const struct ds_field f_domain_devices_disk_mirror_source_timeout[] = {
@@ -2262,11 +2775,15 @@ static const struct ds_field f_domain_devices_disk_mirror_source_timeout[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_source_timeout[] = {0};
+
 /* /domain/devices/disk/mirror/source/ssl */
 static const struct ds_field f_domain_devices_disk_mirror_source_ssl[] = {
 	{.key = "verify", .kind = DS_BOOL, .xml = "@verify", .values = v8, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_ssl[] = {0};
 
 /* /domain/devices/disk/mirror/source/identity */
 static const struct ds_field f_domain_devices_disk_mirror_source_identity[] = {
@@ -2274,6 +2791,8 @@ static const struct ds_field f_domain_devices_disk_mirror_source_identity[] = {
 	{.key = "group", .kind = DS_STR, .xml = "@group", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_identity[] = {0};
 
 /* /domain/devices/disk/mirror/source/address */
 static const struct ds_field f_domain_devices_disk_mirror_source_address[] = {
@@ -2285,12 +2804,16 @@ static const struct ds_field f_domain_devices_disk_mirror_source_address[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_source_address[] = {0};
+
 /* /domain/devices/disk/mirror/source/reconnect */
 static const struct ds_field f_domain_devices_disk_mirror_source_reconnect[] = {
 	{.key = "enabled", .kind = DS_BOOL, .xml = "@enabled", .values = v8, .required = true},
 	{.key = "timeout", .kind = DS_UINT, .xml = "@timeout", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source_reconnect[] = {0};
 
 /* /domain/devices/disk/mirror/source */
 static const struct ds_field f_domain_devices_disk_mirror_source[] = {
@@ -2312,24 +2835,26 @@ static const struct ds_field f_domain_devices_disk_mirror_source[] = {
 	{.key = "namespace", .kind = DS_STR, .xml = "@namespace", .check = DS_CHECK_LINE},
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH},
-	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_mirror_source_slices},
-	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_mirror_source_encryption},
+	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_mirror_source_slices, .by_xml = x_domain_devices_disk_mirror_source_slices, .n_by_xml = 1},
+	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_mirror_source_encryption, .by_xml = x_domain_devices_disk_mirror_source_encryption, .n_by_xml = 3},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_disk_mirror_source_seclabel},
-	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_mirror_source_reservations, .empty_ok = true},
+	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_mirror_source_reservations, .by_xml = x_domain_devices_disk_mirror_source_reservations, .n_by_xml = 1, .empty_ok = true},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_devices_disk_mirror_source_host},
-	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_mirror_source_snapshot},
-	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_mirror_source_config},
-	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_mirror_source_auth},
-	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_disk_mirror_source_initiator},
-	{.key = "cookies", .kind = DS_MAP, .xml = "cookies", .kids = f_domain_devices_disk_mirror_source_cookies},
-	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_mirror_source_readahead},
-	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_mirror_source_timeout},
-	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_mirror_source_ssl},
-	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_mirror_source_identity, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_mirror_source_address, .empty_ok = true},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_mirror_source_reconnect},
+	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_mirror_source_snapshot, .by_xml = x_domain_devices_disk_mirror_source_snapshot, .n_by_xml = 0},
+	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_mirror_source_config, .by_xml = x_domain_devices_disk_mirror_source_config, .n_by_xml = 0},
+	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_mirror_source_auth, .by_xml = x_domain_devices_disk_mirror_source_auth, .n_by_xml = 1},
+	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_disk_mirror_source_initiator, .by_xml = x_domain_devices_disk_mirror_source_initiator, .n_by_xml = 1},
+	{.key = "cookies", .kind = DS_MAP, .xml = "cookies", .kids = f_domain_devices_disk_mirror_source_cookies, .by_xml = x_domain_devices_disk_mirror_source_cookies, .n_by_xml = 1},
+	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_mirror_source_readahead, .by_xml = x_domain_devices_disk_mirror_source_readahead, .n_by_xml = 0},
+	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_mirror_source_timeout, .by_xml = x_domain_devices_disk_mirror_source_timeout, .n_by_xml = 0},
+	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_mirror_source_ssl, .by_xml = x_domain_devices_disk_mirror_source_ssl, .n_by_xml = 0},
+	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_mirror_source_identity, .by_xml = x_domain_devices_disk_mirror_source_identity, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_mirror_source_address, .by_xml = x_domain_devices_disk_mirror_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_mirror_source_reconnect, .by_xml = x_domain_devices_disk_mirror_source_reconnect, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_source[] = {32, 25, 24, 27, 19, 22, 31, 26, 28, 33, 21, 20, 18, 23, 30, 29};
 
 /* /domain/devices/disk/mirror/format/metadata_cache/max_size */
 static const struct ds_field f_domain_devices_disk_mirror_format_metadata_cache_max_size[] = {
@@ -2338,18 +2863,24 @@ static const struct ds_field f_domain_devices_disk_mirror_format_metadata_cache_
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_format_metadata_cache_max_size[] = {0};
+
 /* /domain/devices/disk/mirror/format/metadata_cache */
 static const struct ds_field f_domain_devices_disk_mirror_format_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_format_metadata_cache_max_size},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_mirror_format_metadata_cache_max_size, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_format_metadata_cache[] = {0};
 
 /* /domain/devices/disk/mirror/format */
 static const struct ds_field f_domain_devices_disk_mirror_format[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v77, .required = true},
-	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_mirror_format_metadata_cache, .empty_ok = true},
+	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_mirror_format_metadata_cache, .by_xml = x_domain_devices_disk_mirror_format_metadata_cache, .n_by_xml = 1, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_format[] = {1};
 
 /* /domain/devices/disk/mirror/backingStore/source/slices/slice */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_slices_slice[] = {
@@ -2359,11 +2890,15 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_sl
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_slices_slice[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/source/slices */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_slices[] = {
-	{.key = "slice", .kind = DS_MAP, .xml = "slice", .kids = f_domain_devices_disk_mirror_backingStore_source_slices_slice, .required = true},
+	{.key = "slice", .kind = DS_MAP, .xml = "slice", .kids = f_domain_devices_disk_mirror_backingStore_source_slices_slice, .by_xml = x_domain_devices_disk_mirror_backingStore_source_slices_slice, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_slices[] = {0};
 
 /* /domain/devices/disk/mirror/backingStore/source/encryption/secret */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_encryption_secret[] = {
@@ -2372,6 +2907,8 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_en
 	{.key = "usage", .kind = DS_STR, .xml = "@usage", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_encryption_secret[] = {0};
 
 /* /domain/devices/disk/mirror/backingStore/source/encryption/cipher */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_encryption_cipher[] = {
@@ -2382,6 +2919,8 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_en
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_encryption_cipher[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/source/encryption/ivgen */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_encryption_ivgen[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
@@ -2389,22 +2928,28 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_en
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_encryption_ivgen[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/source/encryption */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
 	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption_secret},
-	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption_cipher},
-	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption_ivgen},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption_secret, .by_xml = x_domain_devices_disk_mirror_backingStore_source_encryption_secret, .n_by_xml = 0},
+	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption_cipher, .by_xml = x_domain_devices_disk_mirror_backingStore_source_encryption_cipher, .n_by_xml = 0},
+	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption_ivgen, .by_xml = x_domain_devices_disk_mirror_backingStore_source_encryption_ivgen, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_encryption[] = {3, 4, 2};
 
 /* /domain/devices/disk/mirror/backingStore/source/seclabel/label */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_mirror_backingStore_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_mirror_backingStore_source_seclabel_label}};
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_disk_mirror_backingStore_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_mirror_backingStore_source_seclabel_label, .by_xml = x_domain_devices_disk_mirror_backingStore_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/disk/mirror/backingStore/source/seclabel */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_seclabel[] = {
@@ -2415,7 +2960,9 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_se
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_mirror_backingStore_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_mirror_backingStore_source_seclabel}};
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_disk_mirror_backingStore_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_mirror_backingStore_source_seclabel, .by_xml = x_domain_devices_disk_mirror_backingStore_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/disk/mirror/backingStore/source/reservations/source/reconnect */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_reservations_source_reconnect[] = {
@@ -2424,21 +2971,27 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_re
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_reservations_source_reconnect[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/source/reservations/source */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_reservations_source[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v35, .required = true},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH, .required = true},
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_mirror_backingStore_source_reservations_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_mirror_backingStore_source_reservations_source_reconnect, .by_xml = x_domain_devices_disk_mirror_backingStore_source_reservations_source_reconnect, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_reservations_source[] = {3};
 
 /* /domain/devices/disk/mirror/backingStore/source/reservations */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_reservations[] = {
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_backingStore_source_reservations_source},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_backingStore_source_reservations_source, .by_xml = x_domain_devices_disk_mirror_backingStore_source_reservations_source, .n_by_xml = 1},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_reservations[] = {1};
 
 /* /domain/devices/disk/mirror/backingStore/source/host */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_host[] = {
@@ -2449,7 +3002,9 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_ho
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_mirror_backingStore_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_mirror_backingStore_source_host}};
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_host[] = {0};
+
+static const struct ds_field i_domain_devices_disk_mirror_backingStore_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_mirror_backingStore_source_host, .by_xml = x_domain_devices_disk_mirror_backingStore_source_host, .n_by_xml = 0}};
 
 /* /domain/devices/disk/mirror/backingStore/source/snapshot */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_snapshot[] = {
@@ -2457,11 +3012,15 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_sn
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_snapshot[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/source/config */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_config[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_config[] = {0};
 
 /* /domain/devices/disk/mirror/backingStore/source/auth/secret */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_auth_secret[] = {
@@ -2471,12 +3030,16 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_au
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_auth_secret[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/source/auth */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_auth[] = {
 	{.key = "username", .kind = DS_STR, .xml = "@username", .check = DS_CHECK_LINE, .required = true},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_mirror_backingStore_source_auth_secret, .required = true},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_mirror_backingStore_source_auth_secret, .by_xml = x_domain_devices_disk_mirror_backingStore_source_auth_secret, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_auth[] = {1};
 
 /* /domain/devices/disk/mirror/backingStore/source/initiator/iqn */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_initiator_iqn[] = {
@@ -2484,11 +3047,15 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_in
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_initiator_iqn[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/source/initiator */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_initiator[] = {
-	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_devices_disk_mirror_backingStore_source_initiator_iqn, .required = true},
+	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_devices_disk_mirror_backingStore_source_initiator_iqn, .by_xml = x_domain_devices_disk_mirror_backingStore_source_initiator_iqn, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_initiator[] = {0};
 
 /* /domain/devices/disk/mirror/backingStore/source/cookies/cookie */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_cookies_cookie[] = {
@@ -2497,7 +3064,9 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_co
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_mirror_backingStore_source_cookies_cookie[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_mirror_backingStore_source_cookies_cookie}};
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_cookies_cookie[] = {0};
+
+static const struct ds_field i_domain_devices_disk_mirror_backingStore_source_cookies_cookie[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_mirror_backingStore_source_cookies_cookie, .by_xml = x_domain_devices_disk_mirror_backingStore_source_cookies_cookie, .n_by_xml = 0}};
 
 /* /domain/devices/disk/mirror/backingStore/source/cookies */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_cookies[] = {
@@ -2505,11 +3074,15 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_co
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_cookies[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/source/readahead */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_readahead[] = {
 	{.key = "size", .kind = DS_UINT, .xml = "@size", .min = 1, .max = INT64_MAX, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_readahead[] = {0};
 
 /* /domain/devices/disk/mirror/backingStore/source/timeout */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_timeout[] = {
@@ -2517,11 +3090,15 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_ti
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_timeout[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/source/ssl */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_ssl[] = {
 	{.key = "verify", .kind = DS_BOOL, .xml = "@verify", .values = v8, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_ssl[] = {0};
 
 /* /domain/devices/disk/mirror/backingStore/source/identity */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_identity[] = {
@@ -2529,6 +3106,8 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_id
 	{.key = "group", .kind = DS_STR, .xml = "@group", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_identity[] = {0};
 
 /* /domain/devices/disk/mirror/backingStore/source/address */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_address[] = {
@@ -2540,12 +3119,16 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_ad
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_address[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/source/reconnect */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_reconnect[] = {
 	{.key = "enabled", .kind = DS_BOOL, .xml = "@enabled", .values = v8, .required = true},
 	{.key = "timeout", .kind = DS_UINT, .xml = "@timeout", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source_reconnect[] = {0};
 
 /* /domain/devices/disk/mirror/backingStore/source */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source[] = {
@@ -2567,24 +3150,26 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source[] 
 	{.key = "namespace", .kind = DS_STR, .xml = "@namespace", .check = DS_CHECK_LINE},
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH},
-	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_mirror_backingStore_source_slices},
-	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption},
+	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_mirror_backingStore_source_slices, .by_xml = x_domain_devices_disk_mirror_backingStore_source_slices, .n_by_xml = 1},
+	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption, .by_xml = x_domain_devices_disk_mirror_backingStore_source_encryption, .n_by_xml = 3},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_disk_mirror_backingStore_source_seclabel},
-	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_mirror_backingStore_source_reservations, .empty_ok = true},
+	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_mirror_backingStore_source_reservations, .by_xml = x_domain_devices_disk_mirror_backingStore_source_reservations, .n_by_xml = 1, .empty_ok = true},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_devices_disk_mirror_backingStore_source_host},
-	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_mirror_backingStore_source_snapshot},
-	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_mirror_backingStore_source_config},
-	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_mirror_backingStore_source_auth},
-	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_disk_mirror_backingStore_source_initiator},
-	{.key = "cookies", .kind = DS_MAP, .xml = "cookies", .kids = f_domain_devices_disk_mirror_backingStore_source_cookies},
-	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_mirror_backingStore_source_readahead},
-	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_mirror_backingStore_source_timeout},
-	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_mirror_backingStore_source_ssl},
-	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_mirror_backingStore_source_identity, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_mirror_backingStore_source_address, .empty_ok = true},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_mirror_backingStore_source_reconnect},
+	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_mirror_backingStore_source_snapshot, .by_xml = x_domain_devices_disk_mirror_backingStore_source_snapshot, .n_by_xml = 0},
+	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_mirror_backingStore_source_config, .by_xml = x_domain_devices_disk_mirror_backingStore_source_config, .n_by_xml = 0},
+	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_mirror_backingStore_source_auth, .by_xml = x_domain_devices_disk_mirror_backingStore_source_auth, .n_by_xml = 1},
+	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_disk_mirror_backingStore_source_initiator, .by_xml = x_domain_devices_disk_mirror_backingStore_source_initiator, .n_by_xml = 1},
+	{.key = "cookies", .kind = DS_MAP, .xml = "cookies", .kids = f_domain_devices_disk_mirror_backingStore_source_cookies, .by_xml = x_domain_devices_disk_mirror_backingStore_source_cookies, .n_by_xml = 1},
+	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_mirror_backingStore_source_readahead, .by_xml = x_domain_devices_disk_mirror_backingStore_source_readahead, .n_by_xml = 0},
+	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_mirror_backingStore_source_timeout, .by_xml = x_domain_devices_disk_mirror_backingStore_source_timeout, .n_by_xml = 0},
+	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_mirror_backingStore_source_ssl, .by_xml = x_domain_devices_disk_mirror_backingStore_source_ssl, .n_by_xml = 0},
+	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_mirror_backingStore_source_identity, .by_xml = x_domain_devices_disk_mirror_backingStore_source_identity, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_mirror_backingStore_source_address, .by_xml = x_domain_devices_disk_mirror_backingStore_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_mirror_backingStore_source_reconnect, .by_xml = x_domain_devices_disk_mirror_backingStore_source_reconnect, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_source[] = {32, 25, 24, 27, 19, 22, 31, 26, 28, 33, 21, 20, 18, 23, 30, 29};
 
 /* /domain/devices/disk/mirror/backingStore/format/metadata_cache/max_size */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size[] = {
@@ -2593,28 +3178,36 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_format_me
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size[] = {0};
+
 /* /domain/devices/disk/mirror/backingStore/format/metadata_cache */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_format_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_format_metadata_cache[] = {0};
 
 /* /domain/devices/disk/mirror/backingStore/format */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_format[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v77, .required = true},
-	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_mirror_backingStore_format_metadata_cache, .empty_ok = true},
+	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_mirror_backingStore_format_metadata_cache, .by_xml = x_domain_devices_disk_mirror_backingStore_format_metadata_cache, .n_by_xml = 1, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore_format[] = {1};
 
 /* /domain/devices/disk/mirror/backingStore */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v25},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_backingStore_source, .empty_ok = true},
-	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_mirror_backingStore},
-	{.key = "format", .kind = DS_MAP, .xml = "format", .shorthand = "type", .kids = f_domain_devices_disk_mirror_backingStore_format},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_backingStore_source, .by_xml = x_domain_devices_disk_mirror_backingStore_source, .n_by_xml = 16, .empty_ok = true},
+	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_mirror_backingStore, .by_xml = x_domain_devices_disk_mirror_backingStore, .n_by_xml = 3},
+	{.key = "format", .kind = DS_MAP, .xml = "format", .shorthand = "type", .kids = f_domain_devices_disk_mirror_backingStore_format, .by_xml = x_domain_devices_disk_mirror_backingStore_format, .n_by_xml = 1},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror_backingStore[] = {3, 4, 2};
 
 /* /domain/devices/disk/mirror */
 static const struct ds_field f_domain_devices_disk_mirror[] = {
@@ -2623,11 +3216,13 @@ static const struct ds_field f_domain_devices_disk_mirror[] = {
 	{.key = "job", .kind = DS_ENUM, .xml = "@job", .values = v78},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v25},
 	{.key = "ready", .kind = DS_ENUM, .xml = "@ready", .values = v79},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_source, .empty_ok = true},
-	{.key = "format_element", .kind = DS_MAP, .xml = "format", .shorthand = "type", .kids = f_domain_devices_disk_mirror_format},
-	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_mirror_backingStore, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_source, .by_xml = x_domain_devices_disk_mirror_source, .n_by_xml = 16, .empty_ok = true},
+	{.key = "format_element", .kind = DS_MAP, .xml = "format", .shorthand = "type", .kids = f_domain_devices_disk_mirror_format, .by_xml = x_domain_devices_disk_mirror_format, .n_by_xml = 1},
+	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_mirror_backingStore, .by_xml = x_domain_devices_disk_mirror_backingStore, .n_by_xml = 3, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_mirror[] = {7, 6, 5};
 
 /* /domain/devices/disk/auth/secret */
 static const struct ds_field f_domain_devices_disk_auth_secret[] = {
@@ -2637,12 +3232,16 @@ static const struct ds_field f_domain_devices_disk_auth_secret[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_auth_secret[] = {0};
+
 /* /domain/devices/disk/auth */
 static const struct ds_field f_domain_devices_disk_auth[] = {
 	{.key = "username", .kind = DS_STR, .xml = "@username", .check = DS_CHECK_LINE, .required = true},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_auth_secret, .required = true},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_auth_secret, .by_xml = x_domain_devices_disk_auth_secret, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_auth[] = {1};
 
 /* /domain/devices/disk/target */
 static const struct ds_field f_domain_devices_disk_target[] = {
@@ -2654,6 +3253,8 @@ static const struct ds_field f_domain_devices_disk_target[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_target[] = {0};
+
 /* /domain/devices/disk/boot */
 static const struct ds_field f_domain_devices_disk_boot[] = {
 	{.key = "order", .kind = DS_UINT, .xml = "@order", .min = 1, .max = 65535, .required = true},
@@ -2661,17 +3262,23 @@ static const struct ds_field f_domain_devices_disk_boot[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_boot[] = {0};
+
 /* /domain/devices/disk/backenddomain */
 static const struct ds_field f_domain_devices_disk_backenddomain[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backenddomain[] = {0};
+
 /* /domain/devices/disk/transient */
 static const struct ds_field f_domain_devices_disk_transient[] = {
 	{.key = "shareBacking", .kind = DS_BOOL, .xml = "@shareBacking", .values = v8},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_transient[] = {0};
 
 /* /domain/devices/disk/encryption/secret */
 static const struct ds_field f_domain_devices_disk_encryption_secret[] = {
@@ -2680,6 +3287,8 @@ static const struct ds_field f_domain_devices_disk_encryption_secret[] = {
 	{.key = "usage", .kind = DS_STR, .xml = "@usage", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_encryption_secret[] = {0};
 
 /* /domain/devices/disk/encryption/cipher */
 static const struct ds_field f_domain_devices_disk_encryption_cipher[] = {
@@ -2690,6 +3299,8 @@ static const struct ds_field f_domain_devices_disk_encryption_cipher[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_encryption_cipher[] = {0};
+
 /* /domain/devices/disk/encryption/ivgen */
 static const struct ds_field f_domain_devices_disk_encryption_ivgen[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
@@ -2697,15 +3308,19 @@ static const struct ds_field f_domain_devices_disk_encryption_ivgen[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_encryption_ivgen[] = {0};
+
 /* /domain/devices/disk/encryption */
 static const struct ds_field f_domain_devices_disk_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
 	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_encryption_secret},
-	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_encryption_cipher},
-	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_encryption_ivgen},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_encryption_secret, .by_xml = x_domain_devices_disk_encryption_secret, .n_by_xml = 0},
+	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_encryption_cipher, .by_xml = x_domain_devices_disk_encryption_cipher, .n_by_xml = 0},
+	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_encryption_ivgen, .by_xml = x_domain_devices_disk_encryption_ivgen, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_encryption[] = {3, 4, 2};
 
 /* /domain/devices/disk/iotune */
 static const struct ds_field f_domain_devices_disk_iotune[] = {
@@ -2732,11 +3347,15 @@ static const struct ds_field f_domain_devices_disk_iotune[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_iotune[] = {13, 1, 7, 15, 4, 10, 18, 12, 0, 6, 14, 3, 9, 17, 2, 8, 16, 5, 11, 19};
+
 /* /domain/devices/disk/alias */
 static const struct ds_field f_domain_devices_disk_alias[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_alias[] = {0};
 
 /* /domain/devices/disk/acpi */
 static const struct ds_field f_domain_devices_disk_acpi[] = {
@@ -2744,12 +3363,16 @@ static const struct ds_field f_domain_devices_disk_acpi[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_acpi[] = {0};
+
 /* /domain/devices/disk/address/zpci */
 static const struct ds_field f_domain_devices_disk_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_address_zpci[] = {0};
 
 /* /domain/devices/disk/address */
 static const struct ds_field f_domain_devices_disk_address[] = {
@@ -2770,9 +3393,11 @@ static const struct ds_field f_domain_devices_disk_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_disk_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_disk_address_zpci, .by_xml = x_domain_devices_disk_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_address[] = {17};
 
 /* /domain/devices/disk/geometry */
 static const struct ds_field f_domain_devices_disk_geometry[] = {
@@ -2783,12 +3408,16 @@ static const struct ds_field f_domain_devices_disk_geometry[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_geometry[] = {0};
+
 /* /domain/devices/disk/blockio */
 static const struct ds_field f_domain_devices_disk_blockio[] = {
 	{.key = "logical_block_size", .kind = DS_INT, .xml = "@logical_block_size", .min = INT64_MIN, .max = INT64_MAX},
 	{.key = "physical_block_size", .kind = DS_INT, .xml = "@physical_block_size", .min = INT64_MIN, .max = INT64_MAX},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_blockio[] = {0};
 
 /* /domain/devices/disk/backingStore/source/slices/slice */
 static const struct ds_field f_domain_devices_disk_backingStore_source_slices_slice[] = {
@@ -2798,11 +3427,15 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_slices_sl
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_source_slices_slice[] = {0};
+
 /* /domain/devices/disk/backingStore/source/slices */
 static const struct ds_field f_domain_devices_disk_backingStore_source_slices[] = {
-	{.key = "slice", .kind = DS_MAP, .xml = "slice", .kids = f_domain_devices_disk_backingStore_source_slices_slice, .required = true},
+	{.key = "slice", .kind = DS_MAP, .xml = "slice", .kids = f_domain_devices_disk_backingStore_source_slices_slice, .by_xml = x_domain_devices_disk_backingStore_source_slices_slice, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_slices[] = {0};
 
 /* /domain/devices/disk/backingStore/source/encryption/secret */
 static const struct ds_field f_domain_devices_disk_backingStore_source_encryption_secret[] = {
@@ -2811,6 +3444,8 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_encryptio
 	{.key = "usage", .kind = DS_STR, .xml = "@usage", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_encryption_secret[] = {0};
 
 /* /domain/devices/disk/backingStore/source/encryption/cipher */
 static const struct ds_field f_domain_devices_disk_backingStore_source_encryption_cipher[] = {
@@ -2821,6 +3456,8 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_encryptio
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_source_encryption_cipher[] = {0};
+
 /* /domain/devices/disk/backingStore/source/encryption/ivgen */
 static const struct ds_field f_domain_devices_disk_backingStore_source_encryption_ivgen[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
@@ -2828,22 +3465,28 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_encryptio
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_source_encryption_ivgen[] = {0};
+
 /* /domain/devices/disk/backingStore/source/encryption */
 static const struct ds_field f_domain_devices_disk_backingStore_source_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
 	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_backingStore_source_encryption_secret},
-	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_backingStore_source_encryption_cipher},
-	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_backingStore_source_encryption_ivgen},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_backingStore_source_encryption_secret, .by_xml = x_domain_devices_disk_backingStore_source_encryption_secret, .n_by_xml = 0},
+	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_backingStore_source_encryption_cipher, .by_xml = x_domain_devices_disk_backingStore_source_encryption_cipher, .n_by_xml = 0},
+	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_backingStore_source_encryption_ivgen, .by_xml = x_domain_devices_disk_backingStore_source_encryption_ivgen, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_encryption[] = {3, 4, 2};
 
 /* /domain/devices/disk/backingStore/source/seclabel/label */
 static const struct ds_field f_domain_devices_disk_backingStore_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_backingStore_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_backingStore_source_seclabel_label}};
+static const uint16_t x_domain_devices_disk_backingStore_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_disk_backingStore_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_backingStore_source_seclabel_label, .by_xml = x_domain_devices_disk_backingStore_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/disk/backingStore/source/seclabel */
 static const struct ds_field f_domain_devices_disk_backingStore_source_seclabel[] = {
@@ -2854,7 +3497,9 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_seclabel[
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_backingStore_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_backingStore_source_seclabel}};
+static const uint16_t x_domain_devices_disk_backingStore_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_disk_backingStore_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_backingStore_source_seclabel, .by_xml = x_domain_devices_disk_backingStore_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/disk/backingStore/source/reservations/source/reconnect */
 static const struct ds_field f_domain_devices_disk_backingStore_source_reservations_source_reconnect[] = {
@@ -2863,21 +3508,27 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_reservati
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_source_reservations_source_reconnect[] = {0};
+
 /* /domain/devices/disk/backingStore/source/reservations/source */
 static const struct ds_field f_domain_devices_disk_backingStore_source_reservations_source[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v35, .required = true},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH, .required = true},
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_backingStore_source_reservations_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_backingStore_source_reservations_source_reconnect, .by_xml = x_domain_devices_disk_backingStore_source_reservations_source_reconnect, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_reservations_source[] = {3};
 
 /* /domain/devices/disk/backingStore/source/reservations */
 static const struct ds_field f_domain_devices_disk_backingStore_source_reservations[] = {
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_backingStore_source_reservations_source},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_backingStore_source_reservations_source, .by_xml = x_domain_devices_disk_backingStore_source_reservations_source, .n_by_xml = 1},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_reservations[] = {1};
 
 /* /domain/devices/disk/backingStore/source/host */
 static const struct ds_field f_domain_devices_disk_backingStore_source_host[] = {
@@ -2888,7 +3539,9 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_host[] = 
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_backingStore_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_backingStore_source_host}};
+static const uint16_t x_domain_devices_disk_backingStore_source_host[] = {0};
+
+static const struct ds_field i_domain_devices_disk_backingStore_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk_backingStore_source_host, .by_xml = x_domain_devices_disk_backingStore_source_host, .n_by_xml = 0}};
 
 /* /domain/devices/disk/backingStore/source/snapshot */
 static const struct ds_field f_domain_devices_disk_backingStore_source_snapshot[] = {
@@ -2896,11 +3549,15 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_snapshot[
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_source_snapshot[] = {0};
+
 /* /domain/devices/disk/backingStore/source/config */
 static const struct ds_field f_domain_devices_disk_backingStore_source_config[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_config[] = {0};
 
 /* /domain/devices/disk/backingStore/source/auth/secret */
 static const struct ds_field f_domain_devices_disk_backingStore_source_auth_secret[] = {
@@ -2910,12 +3567,16 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_auth_secr
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_source_auth_secret[] = {0};
+
 /* /domain/devices/disk/backingStore/source/auth */
 static const struct ds_field f_domain_devices_disk_backingStore_source_auth[] = {
 	{.key = "username", .kind = DS_STR, .xml = "@username", .check = DS_CHECK_LINE, .required = true},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_backingStore_source_auth_secret, .required = true},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_backingStore_source_auth_secret, .by_xml = x_domain_devices_disk_backingStore_source_auth_secret, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_auth[] = {1};
 
 /* /domain/devices/disk/backingStore/source/initiator/iqn */
 static const struct ds_field f_domain_devices_disk_backingStore_source_initiator_iqn[] = {
@@ -2923,11 +3584,15 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_initiator
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_source_initiator_iqn[] = {0};
+
 /* /domain/devices/disk/backingStore/source/initiator */
 static const struct ds_field f_domain_devices_disk_backingStore_source_initiator[] = {
-	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_devices_disk_backingStore_source_initiator_iqn, .required = true},
+	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_devices_disk_backingStore_source_initiator_iqn, .by_xml = x_domain_devices_disk_backingStore_source_initiator_iqn, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_initiator[] = {0};
 
 /* /domain/devices/disk/backingStore/source/cookies/cookie */
 static const struct ds_field f_domain_devices_disk_backingStore_source_cookies_cookie[] = {
@@ -2936,7 +3601,9 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_cookies_c
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk_backingStore_source_cookies_cookie[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_backingStore_source_cookies_cookie}};
+static const uint16_t x_domain_devices_disk_backingStore_source_cookies_cookie[] = {0};
+
+static const struct ds_field i_domain_devices_disk_backingStore_source_cookies_cookie[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_disk_backingStore_source_cookies_cookie, .by_xml = x_domain_devices_disk_backingStore_source_cookies_cookie, .n_by_xml = 0}};
 
 /* /domain/devices/disk/backingStore/source/cookies */
 static const struct ds_field f_domain_devices_disk_backingStore_source_cookies[] = {
@@ -2944,11 +3611,15 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_cookies[]
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_source_cookies[] = {0};
+
 /* /domain/devices/disk/backingStore/source/readahead */
 static const struct ds_field f_domain_devices_disk_backingStore_source_readahead[] = {
 	{.key = "size", .kind = DS_UINT, .xml = "@size", .min = 1, .max = INT64_MAX, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_readahead[] = {0};
 
 /* /domain/devices/disk/backingStore/source/timeout */
 static const struct ds_field f_domain_devices_disk_backingStore_source_timeout[] = {
@@ -2956,11 +3627,15 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_timeout[]
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_source_timeout[] = {0};
+
 /* /domain/devices/disk/backingStore/source/ssl */
 static const struct ds_field f_domain_devices_disk_backingStore_source_ssl[] = {
 	{.key = "verify", .kind = DS_BOOL, .xml = "@verify", .values = v8, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_ssl[] = {0};
 
 /* /domain/devices/disk/backingStore/source/identity */
 static const struct ds_field f_domain_devices_disk_backingStore_source_identity[] = {
@@ -2968,6 +3643,8 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_identity[
 	{.key = "group", .kind = DS_STR, .xml = "@group", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_identity[] = {0};
 
 /* /domain/devices/disk/backingStore/source/address */
 static const struct ds_field f_domain_devices_disk_backingStore_source_address[] = {
@@ -2979,12 +3656,16 @@ static const struct ds_field f_domain_devices_disk_backingStore_source_address[]
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_source_address[] = {0};
+
 /* /domain/devices/disk/backingStore/source/reconnect */
 static const struct ds_field f_domain_devices_disk_backingStore_source_reconnect[] = {
 	{.key = "enabled", .kind = DS_BOOL, .xml = "@enabled", .values = v8, .required = true},
 	{.key = "timeout", .kind = DS_UINT, .xml = "@timeout", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source_reconnect[] = {0};
 
 /* /domain/devices/disk/backingStore/source */
 static const struct ds_field f_domain_devices_disk_backingStore_source[] = {
@@ -3006,24 +3687,26 @@ static const struct ds_field f_domain_devices_disk_backingStore_source[] = {
 	{.key = "namespace", .kind = DS_STR, .xml = "@namespace", .check = DS_CHECK_LINE},
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH},
-	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_backingStore_source_slices},
-	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_backingStore_source_encryption},
+	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_backingStore_source_slices, .by_xml = x_domain_devices_disk_backingStore_source_slices, .n_by_xml = 1},
+	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_backingStore_source_encryption, .by_xml = x_domain_devices_disk_backingStore_source_encryption, .n_by_xml = 3},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_disk_backingStore_source_seclabel},
-	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_backingStore_source_reservations, .empty_ok = true},
+	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_backingStore_source_reservations, .by_xml = x_domain_devices_disk_backingStore_source_reservations, .n_by_xml = 1, .empty_ok = true},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_devices_disk_backingStore_source_host},
-	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_backingStore_source_snapshot},
-	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_backingStore_source_config},
-	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_backingStore_source_auth},
-	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_disk_backingStore_source_initiator},
-	{.key = "cookies", .kind = DS_MAP, .xml = "cookies", .kids = f_domain_devices_disk_backingStore_source_cookies},
-	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_backingStore_source_readahead},
-	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_backingStore_source_timeout},
-	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_backingStore_source_ssl},
-	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_backingStore_source_identity, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_backingStore_source_address, .empty_ok = true},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_backingStore_source_reconnect},
+	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_backingStore_source_snapshot, .by_xml = x_domain_devices_disk_backingStore_source_snapshot, .n_by_xml = 0},
+	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_backingStore_source_config, .by_xml = x_domain_devices_disk_backingStore_source_config, .n_by_xml = 0},
+	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_backingStore_source_auth, .by_xml = x_domain_devices_disk_backingStore_source_auth, .n_by_xml = 1},
+	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_disk_backingStore_source_initiator, .by_xml = x_domain_devices_disk_backingStore_source_initiator, .n_by_xml = 1},
+	{.key = "cookies", .kind = DS_MAP, .xml = "cookies", .kids = f_domain_devices_disk_backingStore_source_cookies, .by_xml = x_domain_devices_disk_backingStore_source_cookies, .n_by_xml = 1},
+	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_backingStore_source_readahead, .by_xml = x_domain_devices_disk_backingStore_source_readahead, .n_by_xml = 0},
+	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_backingStore_source_timeout, .by_xml = x_domain_devices_disk_backingStore_source_timeout, .n_by_xml = 0},
+	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_backingStore_source_ssl, .by_xml = x_domain_devices_disk_backingStore_source_ssl, .n_by_xml = 0},
+	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_backingStore_source_identity, .by_xml = x_domain_devices_disk_backingStore_source_identity, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_backingStore_source_address, .by_xml = x_domain_devices_disk_backingStore_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_backingStore_source_reconnect, .by_xml = x_domain_devices_disk_backingStore_source_reconnect, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_source[] = {32, 25, 24, 27, 19, 22, 31, 26, 28, 33, 21, 20, 18, 23, 30, 29};
 
 /* /domain/devices/disk/backingStore/format/metadata_cache/max_size */
 static const struct ds_field f_domain_devices_disk_backingStore_format_metadata_cache_max_size[] = {
@@ -3032,28 +3715,36 @@ static const struct ds_field f_domain_devices_disk_backingStore_format_metadata_
 	{0},
 };
 
+static const uint16_t x_domain_devices_disk_backingStore_format_metadata_cache_max_size[] = {0};
+
 /* /domain/devices/disk/backingStore/format/metadata_cache */
 static const struct ds_field f_domain_devices_disk_backingStore_format_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_backingStore_format_metadata_cache_max_size},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_backingStore_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_backingStore_format_metadata_cache_max_size, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_format_metadata_cache[] = {0};
 
 /* /domain/devices/disk/backingStore/format */
 static const struct ds_field f_domain_devices_disk_backingStore_format[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v77, .required = true},
-	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_backingStore_format_metadata_cache, .empty_ok = true},
+	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_backingStore_format_metadata_cache, .by_xml = x_domain_devices_disk_backingStore_format_metadata_cache, .n_by_xml = 1, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore_format[] = {1};
 
 /* /domain/devices/disk/backingStore */
 static const struct ds_field f_domain_devices_disk_backingStore[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v25},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_backingStore_source, .empty_ok = true},
-	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_backingStore},
-	{.key = "format", .kind = DS_MAP, .xml = "format", .shorthand = "type", .kids = f_domain_devices_disk_backingStore_format},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_backingStore_source, .by_xml = x_domain_devices_disk_backingStore_source, .n_by_xml = 16, .empty_ok = true},
+	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_backingStore, .by_xml = x_domain_devices_disk_backingStore, .n_by_xml = 3},
+	{.key = "format", .kind = DS_MAP, .xml = "format", .shorthand = "type", .kids = f_domain_devices_disk_backingStore_format, .by_xml = x_domain_devices_disk_backingStore_format, .n_by_xml = 1},
 	{0},
 };
+
+static const uint16_t x_domain_devices_disk_backingStore[] = {3, 4, 2};
 
 /* /domain/devices/disk */
 static const struct ds_field f_domain_devices_disk[] = {
@@ -3063,32 +3754,34 @@ static const struct ds_field f_domain_devices_disk[] = {
 	{.key = "sgio", .kind = DS_ENUM, .xml = "@sgio", .values = v67},
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68},
 	{.key = "snapshot", .kind = DS_ENUM, .xml = "@snapshot", .values = v69},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_source, .empty_ok = true},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .shorthand = "name", .kids = f_domain_devices_disk_driver, .empty_ok = true, .filled = true},
-	{.key = "mirror", .kind = DS_MAP, .xml = "mirror", .kids = f_domain_devices_disk_mirror, .empty_ok = true},
-	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_auth},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dev", .kids = f_domain_devices_disk_target, .required = true},
-	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_disk_boot},
-	{.key = "backenddomain", .kind = DS_MAP, .xml = "backenddomain", .shorthand = "name", .kids = f_domain_devices_disk_backenddomain},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_source, .by_xml = x_domain_devices_disk_source, .n_by_xml = 16, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .shorthand = "name", .kids = f_domain_devices_disk_driver, .by_xml = x_domain_devices_disk_driver, .n_by_xml = 1, .empty_ok = true, .filled = true},
+	{.key = "mirror", .kind = DS_MAP, .xml = "mirror", .kids = f_domain_devices_disk_mirror, .by_xml = x_domain_devices_disk_mirror, .n_by_xml = 3, .empty_ok = true},
+	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_auth, .by_xml = x_domain_devices_disk_auth, .n_by_xml = 1},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dev", .kids = f_domain_devices_disk_target, .by_xml = x_domain_devices_disk_target, .n_by_xml = 0, .required = true},
+	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_disk_boot, .by_xml = x_domain_devices_disk_boot, .n_by_xml = 0},
+	{.key = "backenddomain", .kind = DS_MAP, .xml = "backenddomain", .shorthand = "name", .kids = f_domain_devices_disk_backenddomain, .by_xml = x_domain_devices_disk_backenddomain, .n_by_xml = 0},
 	{.key = "readonly", .kind = DS_PRESENCE, .xml = "readonly"},
 	{.key = "shareable", .kind = DS_PRESENCE, .xml = "shareable"},
-	{.key = "transient", .kind = DS_MAP, .xml = "transient", .kids = f_domain_devices_disk_transient, .empty_ok = true},
+	{.key = "transient", .kind = DS_MAP, .xml = "transient", .kids = f_domain_devices_disk_transient, .by_xml = x_domain_devices_disk_transient, .n_by_xml = 0, .empty_ok = true},
 	{.key = "serial", .kind = DS_STR, .xml = "serial", .check = DS_CHECK_SERIAL},
-	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_encryption},
-	{.key = "iotune", .kind = DS_MAP, .xml = "iotune", .kids = f_domain_devices_disk_iotune, .empty_ok = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_disk_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_disk_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_disk_address, .generated = true, .filled = true},
-	{.key = "geometry", .kind = DS_MAP, .xml = "geometry", .kids = f_domain_devices_disk_geometry},
-	{.key = "blockio", .kind = DS_MAP, .xml = "blockio", .kids = f_domain_devices_disk_blockio, .empty_ok = true},
+	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_encryption, .by_xml = x_domain_devices_disk_encryption, .n_by_xml = 3},
+	{.key = "iotune", .kind = DS_MAP, .xml = "iotune", .kids = f_domain_devices_disk_iotune, .by_xml = x_domain_devices_disk_iotune, .n_by_xml = 20, .empty_ok = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_disk_alias, .by_xml = x_domain_devices_disk_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_disk_acpi, .by_xml = x_domain_devices_disk_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_disk_address, .by_xml = x_domain_devices_disk_address, .n_by_xml = 1, .generated = true, .filled = true},
+	{.key = "geometry", .kind = DS_MAP, .xml = "geometry", .kids = f_domain_devices_disk_geometry, .by_xml = x_domain_devices_disk_geometry, .n_by_xml = 0},
+	{.key = "blockio", .kind = DS_MAP, .xml = "blockio", .kids = f_domain_devices_disk_blockio, .by_xml = x_domain_devices_disk_blockio, .n_by_xml = 0, .empty_ok = true},
 	{.key = "wwn", .kind = DS_STR, .xml = "wwn", .check = DS_CHECK_NONE},
 	{.key = "vendor", .kind = DS_STR, .xml = "vendor", .check = DS_CHECK_NONE},
 	{.key = "product", .kind = DS_STR, .xml = "product", .check = DS_CHECK_NONE},
-	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_backingStore, .empty_ok = true, .filled = true},
+	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_backingStore, .by_xml = x_domain_devices_disk_backingStore, .n_by_xml = 3, .empty_ok = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_disk[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk}};
+static const uint16_t x_domain_devices_disk[] = {20, 21, 19, 9, 12, 27, 23, 11, 7, 17, 22, 18, 8, 26, 13, 16, 14, 6, 10, 15, 25, 24};
+
+static const struct ds_field i_domain_devices_disk[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_disk, .by_xml = x_domain_devices_disk, .n_by_xml = 22}};
 
 /* /domain/devices/controller/alias */
 static const struct ds_field f_domain_devices_controller_alias[] = {
@@ -3096,11 +3789,15 @@ static const struct ds_field f_domain_devices_controller_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_controller_alias[] = {0};
+
 /* /domain/devices/controller/acpi */
 static const struct ds_field f_domain_devices_controller_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_controller_acpi[] = {0};
 
 /* /domain/devices/controller/address/zpci */
 static const struct ds_field f_domain_devices_controller_address_zpci[] = {
@@ -3108,6 +3805,8 @@ static const struct ds_field f_domain_devices_controller_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_controller_address_zpci[] = {0};
 
 /* /domain/devices/controller/address */
 static const struct ds_field f_domain_devices_controller_address[] = {
@@ -3128,9 +3827,11 @@ static const struct ds_field f_domain_devices_controller_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_controller_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_controller_address_zpci, .by_xml = x_domain_devices_controller_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_controller_address[] = {17};
 
 /* /domain/devices/controller/master */
 static const struct ds_field f_domain_devices_controller_master[] = {
@@ -3138,11 +3839,15 @@ static const struct ds_field f_domain_devices_controller_master[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_controller_master[] = {0};
+
 /* /domain/devices/controller/model */
 static const struct ds_field f_domain_devices_controller_model[] = {
 	{.key = "name", .kind = DS_ENUM, .xml = "@name", .values = v86, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_controller_model[] = {0};
 
 /* /domain/devices/controller/target */
 static const struct ds_field f_domain_devices_controller_target[] = {
@@ -3156,12 +3861,16 @@ static const struct ds_field f_domain_devices_controller_target[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_controller_target[] = {6};
+
 /* /domain/devices/controller/pcihole64 */
 static const struct ds_field f_domain_devices_controller_pcihole64[] = {
 	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
 	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_controller_pcihole64[] = {0};
 
 /* /domain/devices/controller/driver */
 static const struct ds_field f_domain_devices_controller_driver[] = {
@@ -3177,6 +3886,8 @@ static const struct ds_field f_domain_devices_controller_driver[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_controller_driver[] = {0};
+
 /* /domain/devices/controller */
 static const struct ds_field f_domain_devices_controller[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295, .filled = true},
@@ -3186,18 +3897,20 @@ static const struct ds_field f_domain_devices_controller[] = {
 	{.key = "vectors", .kind = DS_UINT, .xml = "@vectors", .min = 0, .max = 4294967295},
 	{.key = "maxGrantFrames", .kind = DS_UINT, .xml = "@maxGrantFrames", .min = 0, .max = 4294967295},
 	{.key = "maxEventChannels", .kind = DS_UINT, .xml = "@maxEventChannels", .min = 0, .max = 4294967295},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_controller_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_controller_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_controller_address, .generated = true, .filled = true},
-	{.key = "master", .kind = DS_MAP, .xml = "master", .shorthand = "startport", .kids = f_domain_devices_controller_master},
-	{.key = "model_element", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_controller_model},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_controller_target, .empty_ok = true},
-	{.key = "pcihole64", .kind = DS_MAP, .xml = "pcihole64", .shorthand = "value", .kids = f_domain_devices_controller_pcihole64},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_controller_driver, .empty_ok = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_controller_alias, .by_xml = x_domain_devices_controller_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_controller_acpi, .by_xml = x_domain_devices_controller_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_controller_address, .by_xml = x_domain_devices_controller_address, .n_by_xml = 1, .generated = true, .filled = true},
+	{.key = "master", .kind = DS_MAP, .xml = "master", .shorthand = "startport", .kids = f_domain_devices_controller_master, .by_xml = x_domain_devices_controller_master, .n_by_xml = 0},
+	{.key = "model_element", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_controller_model, .by_xml = x_domain_devices_controller_model, .n_by_xml = 0},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_controller_target, .by_xml = x_domain_devices_controller_target, .n_by_xml = 1, .empty_ok = true},
+	{.key = "pcihole64", .kind = DS_MAP, .xml = "pcihole64", .shorthand = "value", .kids = f_domain_devices_controller_pcihole64, .by_xml = x_domain_devices_controller_pcihole64, .n_by_xml = 0},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_controller_driver, .by_xml = x_domain_devices_controller_driver, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_controller[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_controller}};
+static const uint16_t x_domain_devices_controller[] = {8, 9, 7, 14, 10, 11, 13, 12};
+
+static const struct ds_field i_domain_devices_controller[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_controller, .by_xml = x_domain_devices_controller, .n_by_xml = 8}};
 
 /* /domain/devices/lease/target */
 static const struct ds_field f_domain_devices_lease_target[] = {
@@ -3206,15 +3919,19 @@ static const struct ds_field f_domain_devices_lease_target[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_lease_target[] = {0};
+
 /* /domain/devices/lease */
 static const struct ds_field f_domain_devices_lease[] = {
 	{.key = "lockspace", .kind = DS_STR, .xml = "lockspace", .check = DS_CHECK_NONE, .required = true},
 	{.key = "key", .kind = DS_STR, .xml = "key", .check = DS_CHECK_NONE, .required = true},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "path", .kids = f_domain_devices_lease_target, .required = true},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "path", .kids = f_domain_devices_lease_target, .by_xml = x_domain_devices_lease_target, .n_by_xml = 0, .required = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_lease[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_lease}};
+static const uint16_t x_domain_devices_lease[] = {1, 0, 2};
+
+static const struct ds_field i_domain_devices_lease[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_lease, .by_xml = x_domain_devices_lease, .n_by_xml = 3}};
 
 /* /domain/devices/filesystem/driver */
 static const struct ds_field f_domain_devices_filesystem_driver[] = {
@@ -3229,6 +3946,8 @@ static const struct ds_field f_domain_devices_filesystem_driver[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_filesystem_driver[] = {0};
+
 /* /domain/devices/filesystem/source */
 static const struct ds_field f_domain_devices_filesystem_source[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH},
@@ -3241,11 +3960,15 @@ static const struct ds_field f_domain_devices_filesystem_source[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_filesystem_source[] = {0};
+
 /* /domain/devices/filesystem/target */
 static const struct ds_field f_domain_devices_filesystem_target[] = {
 	{.key = "dir", .kind = DS_STR, .xml = "@dir", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_filesystem_target[] = {0};
 
 /* /domain/devices/filesystem/boot */
 static const struct ds_field f_domain_devices_filesystem_boot[] = {
@@ -3254,11 +3977,15 @@ static const struct ds_field f_domain_devices_filesystem_boot[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_filesystem_boot[] = {0};
+
 /* /domain/devices/filesystem/alias */
 static const struct ds_field f_domain_devices_filesystem_alias[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_filesystem_alias[] = {0};
 
 /* /domain/devices/filesystem/acpi */
 static const struct ds_field f_domain_devices_filesystem_acpi[] = {
@@ -3266,12 +3993,16 @@ static const struct ds_field f_domain_devices_filesystem_acpi[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_filesystem_acpi[] = {0};
+
 /* /domain/devices/filesystem/address/zpci */
 static const struct ds_field f_domain_devices_filesystem_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_filesystem_address_zpci[] = {0};
 
 /* /domain/devices/filesystem/address */
 static const struct ds_field f_domain_devices_filesystem_address[] = {
@@ -3292,9 +4023,11 @@ static const struct ds_field f_domain_devices_filesystem_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_filesystem_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_filesystem_address_zpci, .by_xml = x_domain_devices_filesystem_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_filesystem_address[] = {17};
 
 /* /domain/devices/filesystem/space_hard_limit */
 static const struct ds_field f_domain_devices_filesystem_space_hard_limit[] = {
@@ -3303,6 +4036,8 @@ static const struct ds_field f_domain_devices_filesystem_space_hard_limit[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_filesystem_space_hard_limit[] = {0};
+
 /* /domain/devices/filesystem/space_soft_limit */
 static const struct ds_field f_domain_devices_filesystem_space_soft_limit[] = {
 	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
@@ -3310,17 +4045,23 @@ static const struct ds_field f_domain_devices_filesystem_space_soft_limit[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_filesystem_space_soft_limit[] = {0};
+
 /* /domain/devices/filesystem/binary/cache */
 static const struct ds_field f_domain_devices_filesystem_binary_cache[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v92},
 	{0},
 };
 
+static const uint16_t x_domain_devices_filesystem_binary_cache[] = {0};
+
 /* /domain/devices/filesystem/binary/sandbox */
 static const struct ds_field f_domain_devices_filesystem_binary_sandbox[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v93},
 	{0},
 };
+
+static const uint16_t x_domain_devices_filesystem_binary_sandbox[] = {0};
 
 /* /domain/devices/filesystem/binary/lock */
 static const struct ds_field f_domain_devices_filesystem_binary_lock[] = {
@@ -3329,22 +4070,28 @@ static const struct ds_field f_domain_devices_filesystem_binary_lock[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_filesystem_binary_lock[] = {0};
+
 /* /domain/devices/filesystem/binary/thread_pool */
 static const struct ds_field f_domain_devices_filesystem_binary_thread_pool[] = {
 	{.key = "size", .kind = DS_INT, .xml = "@size", .min = INT64_MIN, .max = INT64_MAX},
 	{0},
 };
 
+static const uint16_t x_domain_devices_filesystem_binary_thread_pool[] = {0};
+
 /* /domain/devices/filesystem/binary */
 static const struct ds_field f_domain_devices_filesystem_binary[] = {
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH},
 	{.key = "xattr", .kind = DS_BOOL, .xml = "@xattr", .values = v4},
-	{.key = "cache", .kind = DS_MAP, .xml = "cache", .kids = f_domain_devices_filesystem_binary_cache, .empty_ok = true},
-	{.key = "sandbox", .kind = DS_MAP, .xml = "sandbox", .kids = f_domain_devices_filesystem_binary_sandbox, .empty_ok = true},
-	{.key = "lock", .kind = DS_MAP, .xml = "lock", .kids = f_domain_devices_filesystem_binary_lock, .empty_ok = true},
-	{.key = "thread_pool", .kind = DS_MAP, .xml = "thread_pool", .kids = f_domain_devices_filesystem_binary_thread_pool, .empty_ok = true},
+	{.key = "cache", .kind = DS_MAP, .xml = "cache", .kids = f_domain_devices_filesystem_binary_cache, .by_xml = x_domain_devices_filesystem_binary_cache, .n_by_xml = 0, .empty_ok = true},
+	{.key = "sandbox", .kind = DS_MAP, .xml = "sandbox", .kids = f_domain_devices_filesystem_binary_sandbox, .by_xml = x_domain_devices_filesystem_binary_sandbox, .n_by_xml = 0, .empty_ok = true},
+	{.key = "lock", .kind = DS_MAP, .xml = "lock", .kids = f_domain_devices_filesystem_binary_lock, .by_xml = x_domain_devices_filesystem_binary_lock, .n_by_xml = 0, .empty_ok = true},
+	{.key = "thread_pool", .kind = DS_MAP, .xml = "thread_pool", .kids = f_domain_devices_filesystem_binary_thread_pool, .by_xml = x_domain_devices_filesystem_binary_thread_pool, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_filesystem_binary[] = {2, 4, 3, 5};
 
 /* /domain/devices/filesystem */
 static const struct ds_field f_domain_devices_filesystem[] = {
@@ -3354,21 +4101,23 @@ static const struct ds_field f_domain_devices_filesystem[] = {
 	{.key = "multidevs", .kind = DS_ENUM, .xml = "@multidevs", .values = v89},
 	{.key = "fmode", .kind = DS_UINT, .xml = "@fmode", .min = 0, .max = 4294967295},
 	{.key = "dmode", .kind = DS_UINT, .xml = "@dmode", .min = 0, .max = 4294967295},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_filesystem_driver, .empty_ok = true},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_filesystem_source, .required = true, .empty_ok = true},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dir", .kids = f_domain_devices_filesystem_target, .required = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_filesystem_driver, .by_xml = x_domain_devices_filesystem_driver, .n_by_xml = 0, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_filesystem_source, .by_xml = x_domain_devices_filesystem_source, .n_by_xml = 0, .required = true, .empty_ok = true},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dir", .kids = f_domain_devices_filesystem_target, .by_xml = x_domain_devices_filesystem_target, .n_by_xml = 0, .required = true},
 	{.key = "readonly", .kind = DS_PRESENCE, .xml = "readonly"},
-	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_filesystem_boot},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_filesystem_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_filesystem_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_filesystem_address, .generated = true, .filled = true},
-	{.key = "space_hard_limit", .kind = DS_MAP, .xml = "space_hard_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_hard_limit},
-	{.key = "space_soft_limit", .kind = DS_MAP, .xml = "space_soft_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_soft_limit},
-	{.key = "binary", .kind = DS_MAP, .xml = "binary", .kids = f_domain_devices_filesystem_binary, .empty_ok = true},
+	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_filesystem_boot, .by_xml = x_domain_devices_filesystem_boot, .n_by_xml = 0},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_filesystem_alias, .by_xml = x_domain_devices_filesystem_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_filesystem_acpi, .by_xml = x_domain_devices_filesystem_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_filesystem_address, .by_xml = x_domain_devices_filesystem_address, .n_by_xml = 1, .generated = true, .filled = true},
+	{.key = "space_hard_limit", .kind = DS_MAP, .xml = "space_hard_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_hard_limit, .by_xml = x_domain_devices_filesystem_space_hard_limit, .n_by_xml = 0},
+	{.key = "space_soft_limit", .kind = DS_MAP, .xml = "space_soft_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_soft_limit, .by_xml = x_domain_devices_filesystem_space_soft_limit, .n_by_xml = 0},
+	{.key = "binary", .kind = DS_MAP, .xml = "binary", .kids = f_domain_devices_filesystem_binary, .by_xml = x_domain_devices_filesystem_binary, .n_by_xml = 4, .empty_ok = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_filesystem[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_filesystem}};
+static const uint16_t x_domain_devices_filesystem[] = {12, 13, 11, 16, 10, 6, 9, 7, 14, 15, 8};
+
+static const struct ds_field i_domain_devices_filesystem[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_filesystem, .by_xml = x_domain_devices_filesystem, .n_by_xml = 11}};
 
 /* /domain/devices/interface/source/ip */
 static const struct ds_field f_domain_devices_interface_source_ip[] = {
@@ -3379,7 +4128,9 @@ static const struct ds_field f_domain_devices_interface_source_ip[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_interface_source_ip[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "address", .kids = f_domain_devices_interface_source_ip}};
+static const uint16_t x_domain_devices_interface_source_ip[] = {0};
+
+static const struct ds_field i_domain_devices_interface_source_ip[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "address", .kids = f_domain_devices_interface_source_ip, .by_xml = x_domain_devices_interface_source_ip, .n_by_xml = 0}};
 
 /* /domain/devices/interface/source/route */
 static const struct ds_field f_domain_devices_interface_source_route[] = {
@@ -3392,7 +4143,9 @@ static const struct ds_field f_domain_devices_interface_source_route[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_interface_source_route[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_interface_source_route}};
+static const uint16_t x_domain_devices_interface_source_route[] = {0};
+
+static const struct ds_field i_domain_devices_interface_source_route[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_interface_source_route, .by_xml = x_domain_devices_interface_source_route, .n_by_xml = 0}};
 
 /* /domain/devices/interface/source/reconnect */
 static const struct ds_field f_domain_devices_interface_source_reconnect[] = {
@@ -3401,6 +4154,8 @@ static const struct ds_field f_domain_devices_interface_source_reconnect[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_source_reconnect[] = {0};
+
 /* /domain/devices/interface/source/local */
 static const struct ds_field f_domain_devices_interface_source_local[] = {
 	{.key = "address", .kind = DS_STR, .xml = "@address", .check = DS_CHECK_LINE, .required = true},
@@ -3408,17 +4163,23 @@ static const struct ds_field f_domain_devices_interface_source_local[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_source_local[] = {0};
+
 /* /domain/devices/interface/source/vendor */
 static const struct ds_field f_domain_devices_interface_source_vendor[] = {
 	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_source_vendor[] = {0};
+
 /* /domain/devices/interface/source/product */
 static const struct ds_field f_domain_devices_interface_source_product[] = {
 	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_source_product[] = {0};
 
 /* /domain/devices/interface/source/address */
 static const struct ds_field f_domain_devices_interface_source_address[] = {
@@ -3431,6 +4192,8 @@ static const struct ds_field f_domain_devices_interface_source_address[] = {
 	{.key = "multifunction", .kind = DS_BOOL, .xml = "@multifunction", .values = v4},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_source_address[] = {0};
 
 /* /domain/devices/interface/source */
 static const struct ds_field f_domain_devices_interface_source[] = {
@@ -3452,13 +4215,15 @@ static const struct ds_field f_domain_devices_interface_source[] = {
 	{.key = "connectionid", .kind = DS_INT, .xml = "@connectionid", .min = INT64_MIN, .max = 9223372036854775807},
 	{.key = "ip", .kind = DS_LIST, .xml = "ip", .kids = i_domain_devices_interface_source_ip},
 	{.key = "route", .kind = DS_LIST, .xml = "route", .kids = i_domain_devices_interface_source_route},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_interface_source_reconnect},
-	{.key = "local", .kind = DS_MAP, .xml = "local", .kids = f_domain_devices_interface_source_local},
-	{.key = "vendor", .kind = DS_MAP, .xml = "vendor", .shorthand = "id", .kids = f_domain_devices_interface_source_vendor},
-	{.key = "product", .kind = DS_MAP, .xml = "product", .shorthand = "id", .kids = f_domain_devices_interface_source_product},
-	{.key = "address_element", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_interface_source_address, .empty_ok = true},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_interface_source_reconnect, .by_xml = x_domain_devices_interface_source_reconnect, .n_by_xml = 0},
+	{.key = "local", .kind = DS_MAP, .xml = "local", .kids = f_domain_devices_interface_source_local, .by_xml = x_domain_devices_interface_source_local, .n_by_xml = 0},
+	{.key = "vendor", .kind = DS_MAP, .xml = "vendor", .shorthand = "id", .kids = f_domain_devices_interface_source_vendor, .by_xml = x_domain_devices_interface_source_vendor, .n_by_xml = 0},
+	{.key = "product", .kind = DS_MAP, .xml = "product", .shorthand = "id", .kids = f_domain_devices_interface_source_product, .by_xml = x_domain_devices_interface_source_product, .n_by_xml = 0},
+	{.key = "address_element", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_interface_source_address, .by_xml = x_domain_devices_interface_source_address, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_source[] = {22, 16, 19, 21, 18, 17, 20};
 
 /* /domain/devices/interface/virtualport/parameters */
 static const struct ds_field f_domain_devices_interface_virtualport_parameters[] = {
@@ -3471,12 +4236,16 @@ static const struct ds_field f_domain_devices_interface_virtualport_parameters[]
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_virtualport_parameters[] = {0};
+
 /* /domain/devices/interface/virtualport */
 static const struct ds_field f_domain_devices_interface_virtualport[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v97},
-	{.key = "parameters", .kind = DS_MAP, .xml = "parameters", .kids = f_domain_devices_interface_virtualport_parameters, .empty_ok = true},
+	{.key = "parameters", .kind = DS_MAP, .xml = "parameters", .kids = f_domain_devices_interface_virtualport_parameters, .by_xml = x_domain_devices_interface_virtualport_parameters, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_virtualport[] = {1};
 
 /* /domain/devices/interface/link */
 static const struct ds_field f_domain_devices_interface_link[] = {
@@ -3484,11 +4253,15 @@ static const struct ds_field f_domain_devices_interface_link[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_link[] = {0};
+
 /* /domain/devices/interface/mtu */
 static const struct ds_field f_domain_devices_interface_mtu[] = {
 	{.key = "size", .kind = DS_UINT, .xml = "@size", .min = 0, .max = 65535, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_mtu[] = {0};
 
 /* /domain/devices/interface/coalesce/rx/frames */
 static const struct ds_field f_domain_devices_interface_coalesce_rx_frames[] = {
@@ -3496,17 +4269,23 @@ static const struct ds_field f_domain_devices_interface_coalesce_rx_frames[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_coalesce_rx_frames[] = {0};
+
 /* /domain/devices/interface/coalesce/rx */
 static const struct ds_field f_domain_devices_interface_coalesce_rx[] = {
-	{.key = "frames", .kind = DS_MAP, .xml = "frames", .kids = f_domain_devices_interface_coalesce_rx_frames, .empty_ok = true},
+	{.key = "frames", .kind = DS_MAP, .xml = "frames", .kids = f_domain_devices_interface_coalesce_rx_frames, .by_xml = x_domain_devices_interface_coalesce_rx_frames, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_coalesce_rx[] = {0};
+
 /* /domain/devices/interface/coalesce */
 static const struct ds_field f_domain_devices_interface_coalesce[] = {
-	{.key = "rx", .kind = DS_MAP, .xml = "rx", .kids = f_domain_devices_interface_coalesce_rx, .empty_ok = true},
+	{.key = "rx", .kind = DS_MAP, .xml = "rx", .kids = f_domain_devices_interface_coalesce_rx, .by_xml = x_domain_devices_interface_coalesce_rx, .n_by_xml = 1, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_coalesce[] = {0};
 
 /* /domain/devices/interface/target */
 static const struct ds_field f_domain_devices_interface_target[] = {
@@ -3515,12 +4294,16 @@ static const struct ds_field f_domain_devices_interface_target[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_target[] = {0};
+
 /* /domain/devices/interface/guest */
 static const struct ds_field f_domain_devices_interface_guest[] = {
 	{.key = "dev", .kind = DS_STR, .xml = "@dev", .check = DS_CHECK_LINE},
 	{.key = "actual", .kind = DS_STR, .xml = "@actual", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_guest[] = {0};
 
 /* /domain/devices/interface/mac */
 static const struct ds_field f_domain_devices_interface_mac[] = {
@@ -3529,6 +4312,8 @@ static const struct ds_field f_domain_devices_interface_mac[] = {
 	{.key = "check", .kind = DS_BOOL, .xml = "@check", .values = v8},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_mac[] = {0};
 
 /* /domain/devices/interface/ip */
 static const struct ds_field f_domain_devices_interface_ip[] = {
@@ -3539,7 +4324,9 @@ static const struct ds_field f_domain_devices_interface_ip[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_interface_ip[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "address", .kids = f_domain_devices_interface_ip}};
+static const uint16_t x_domain_devices_interface_ip[] = {0};
+
+static const struct ds_field i_domain_devices_interface_ip[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "address", .kids = f_domain_devices_interface_ip, .by_xml = x_domain_devices_interface_ip, .n_by_xml = 0}};
 
 /* /domain/devices/interface/route */
 static const struct ds_field f_domain_devices_interface_route[] = {
@@ -3552,7 +4339,9 @@ static const struct ds_field f_domain_devices_interface_route[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_interface_route[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_interface_route}};
+static const uint16_t x_domain_devices_interface_route[] = {0};
+
+static const struct ds_field i_domain_devices_interface_route[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_interface_route, .by_xml = x_domain_devices_interface_route, .n_by_xml = 0}};
 
 /* /domain/devices/interface/portForward/range */
 static const struct ds_field f_domain_devices_interface_portForward_range[] = {
@@ -3563,7 +4352,9 @@ static const struct ds_field f_domain_devices_interface_portForward_range[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_interface_portForward_range[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "start", .kids = f_domain_devices_interface_portForward_range}};
+static const uint16_t x_domain_devices_interface_portForward_range[] = {0};
+
+static const struct ds_field i_domain_devices_interface_portForward_range[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "start", .kids = f_domain_devices_interface_portForward_range, .by_xml = x_domain_devices_interface_portForward_range, .n_by_xml = 0}};
 
 /* /domain/devices/interface/portForward */
 static const struct ds_field f_domain_devices_interface_portForward[] = {
@@ -3574,7 +4365,9 @@ static const struct ds_field f_domain_devices_interface_portForward[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_interface_portForward[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "proto", .kids = f_domain_devices_interface_portForward}};
+static const uint16_t x_domain_devices_interface_portForward[] = {3};
+
+static const struct ds_field i_domain_devices_interface_portForward[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "proto", .kids = f_domain_devices_interface_portForward, .by_xml = x_domain_devices_interface_portForward, .n_by_xml = 1}};
 
 /* /domain/devices/interface/script */
 static const struct ds_field f_domain_devices_interface_script[] = {
@@ -3582,11 +4375,15 @@ static const struct ds_field f_domain_devices_interface_script[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_script[] = {0};
+
 /* /domain/devices/interface/downscript */
 static const struct ds_field f_domain_devices_interface_downscript[] = {
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_downscript[] = {0};
 
 /* /domain/devices/interface/backenddomain */
 static const struct ds_field f_domain_devices_interface_backenddomain[] = {
@@ -3594,11 +4391,15 @@ static const struct ds_field f_domain_devices_interface_backenddomain[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_backenddomain[] = {0};
+
 /* /domain/devices/interface/model */
 static const struct ds_field f_domain_devices_interface_model[] = {
 	{.key = "type", .kind = DS_STR, .xml = "@type", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_model[] = {0};
 
 /* /domain/devices/interface/backend */
 static const struct ds_field f_domain_devices_interface_backend[] = {
@@ -3608,6 +4409,8 @@ static const struct ds_field f_domain_devices_interface_backend[] = {
 	{.key = "logFile", .kind = DS_STR, .xml = "@logFile", .check = DS_CHECK_PATH},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_backend[] = {0};
 
 /* /domain/devices/interface/driver/host */
 static const struct ds_field f_domain_devices_interface_driver_host[] = {
@@ -3621,6 +4424,8 @@ static const struct ds_field f_domain_devices_interface_driver_host[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_driver_host[] = {0};
+
 /* /domain/devices/interface/driver/guest */
 static const struct ds_field f_domain_devices_interface_driver_guest[] = {
 	{.key = "csum", .kind = DS_BOOL, .xml = "@csum", .values = v4},
@@ -3630,6 +4435,8 @@ static const struct ds_field f_domain_devices_interface_driver_guest[] = {
 	{.key = "ufo", .kind = DS_BOOL, .xml = "@ufo", .values = v4},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_driver_guest[] = {0};
 
 /* /domain/devices/interface/driver */
 static const struct ds_field f_domain_devices_interface_driver[] = {
@@ -3646,10 +4453,12 @@ static const struct ds_field f_domain_devices_interface_driver[] = {
 	{.key = "page_per_vq", .kind = DS_BOOL, .xml = "@page_per_vq", .values = v4},
 	{.key = "rss", .kind = DS_BOOL, .xml = "@rss", .values = v4},
 	{.key = "rss_hash_report", .kind = DS_BOOL, .xml = "@rss_hash_report", .values = v4},
-	{.key = "host", .kind = DS_MAP, .xml = "host", .kids = f_domain_devices_interface_driver_host, .empty_ok = true},
-	{.key = "guest", .kind = DS_MAP, .xml = "guest", .kids = f_domain_devices_interface_driver_guest, .empty_ok = true},
+	{.key = "host", .kind = DS_MAP, .xml = "host", .kids = f_domain_devices_interface_driver_host, .by_xml = x_domain_devices_interface_driver_host, .n_by_xml = 0, .empty_ok = true},
+	{.key = "guest", .kind = DS_MAP, .xml = "guest", .kids = f_domain_devices_interface_driver_guest, .by_xml = x_domain_devices_interface_driver_guest, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_driver[] = {14, 13};
 
 /* /domain/devices/interface/alias */
 static const struct ds_field f_domain_devices_interface_alias[] = {
@@ -3657,11 +4466,15 @@ static const struct ds_field f_domain_devices_interface_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_alias[] = {0};
+
 /* /domain/devices/interface/acpi */
 static const struct ds_field f_domain_devices_interface_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_acpi[] = {0};
 
 /* /domain/devices/interface/address/zpci */
 static const struct ds_field f_domain_devices_interface_address_zpci[] = {
@@ -3669,6 +4482,8 @@ static const struct ds_field f_domain_devices_interface_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_address_zpci[] = {0};
 
 /* /domain/devices/interface/address */
 static const struct ds_field f_domain_devices_interface_address[] = {
@@ -3689,9 +4504,11 @@ static const struct ds_field f_domain_devices_interface_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_interface_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_interface_address_zpci, .by_xml = x_domain_devices_interface_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_address[] = {17};
 
 /* /domain/devices/interface/filterref/parameter */
 static const struct ds_field f_domain_devices_interface_filterref_parameter[] = {
@@ -3700,7 +4517,9 @@ static const struct ds_field f_domain_devices_interface_filterref_parameter[] = 
 	{0},
 };
 
-static const struct ds_field i_domain_devices_interface_filterref_parameter[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_interface_filterref_parameter}};
+static const uint16_t x_domain_devices_interface_filterref_parameter[] = {0};
+
+static const struct ds_field i_domain_devices_interface_filterref_parameter[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_interface_filterref_parameter, .by_xml = x_domain_devices_interface_filterref_parameter, .n_by_xml = 0}};
 
 /* /domain/devices/interface/filterref */
 static const struct ds_field f_domain_devices_interface_filterref[] = {
@@ -3709,11 +4528,15 @@ static const struct ds_field f_domain_devices_interface_filterref[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_filterref[] = {1};
+
 /* /domain/devices/interface/tune */
 static const struct ds_field f_domain_devices_interface_tune[] = {
 	{.key = "sndbuf", .kind = DS_UINT, .xml = "sndbuf", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_tune[] = {0};
 
 /* /domain/devices/interface/boot */
 static const struct ds_field f_domain_devices_interface_boot[] = {
@@ -3722,6 +4545,8 @@ static const struct ds_field f_domain_devices_interface_boot[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_boot[] = {0};
+
 /* /domain/devices/interface/rom */
 static const struct ds_field f_domain_devices_interface_rom[] = {
 	{.key = "enabled", .kind = DS_BOOL, .xml = "@enabled", .values = v8},
@@ -3729,6 +4554,8 @@ static const struct ds_field f_domain_devices_interface_rom[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_rom[] = {0};
 
 /* /domain/devices/interface/bandwidth/inbound */
 static const struct ds_field f_domain_devices_interface_bandwidth_inbound[] = {
@@ -3739,6 +4566,8 @@ static const struct ds_field f_domain_devices_interface_bandwidth_inbound[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_bandwidth_inbound[] = {0};
+
 /* /domain/devices/interface/bandwidth/outbound */
 static const struct ds_field f_domain_devices_interface_bandwidth_outbound[] = {
 	{.key = "average", .kind = DS_UINT, .xml = "@average", .min = 1, .max = 4294967295},
@@ -3748,13 +4577,17 @@ static const struct ds_field f_domain_devices_interface_bandwidth_outbound[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_bandwidth_outbound[] = {0};
+
 /* /domain/devices/interface/bandwidth */
 static const struct ds_field f_domain_devices_interface_bandwidth[] = {
 	{.key = "classID", .kind = DS_UINT, .xml = "@classID", .min = 1, .max = INT64_MAX},
-	{.key = "inbound", .kind = DS_MAP, .xml = "inbound", .kids = f_domain_devices_interface_bandwidth_inbound, .empty_ok = true},
-	{.key = "outbound", .kind = DS_MAP, .xml = "outbound", .kids = f_domain_devices_interface_bandwidth_outbound, .empty_ok = true},
+	{.key = "inbound", .kind = DS_MAP, .xml = "inbound", .kids = f_domain_devices_interface_bandwidth_inbound, .by_xml = x_domain_devices_interface_bandwidth_inbound, .n_by_xml = 0, .empty_ok = true},
+	{.key = "outbound", .kind = DS_MAP, .xml = "outbound", .kids = f_domain_devices_interface_bandwidth_outbound, .by_xml = x_domain_devices_interface_bandwidth_outbound, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_bandwidth[] = {1, 2};
 
 /* /domain/devices/interface/vlan/tag */
 static const struct ds_field f_domain_devices_interface_vlan_tag[] = {
@@ -3763,7 +4596,9 @@ static const struct ds_field f_domain_devices_interface_vlan_tag[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_interface_vlan_tag[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "id", .kids = f_domain_devices_interface_vlan_tag}};
+static const uint16_t x_domain_devices_interface_vlan_tag[] = {0};
+
+static const struct ds_field i_domain_devices_interface_vlan_tag[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "id", .kids = f_domain_devices_interface_vlan_tag, .by_xml = x_domain_devices_interface_vlan_tag, .n_by_xml = 0}};
 
 /* /domain/devices/interface/vlan */
 static const struct ds_field f_domain_devices_interface_vlan[] = {
@@ -3772,11 +4607,15 @@ static const struct ds_field f_domain_devices_interface_vlan[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_vlan[] = {1};
+
 /* /domain/devices/interface/port */
 static const struct ds_field f_domain_devices_interface_port[] = {
 	{.key = "isolated", .kind = DS_BOOL, .xml = "@isolated", .values = v8},
 	{0},
 };
+
+static const uint16_t x_domain_devices_interface_port[] = {0};
 
 /* /domain/devices/interface/teaming */
 static const struct ds_field f_domain_devices_interface_teaming[] = {
@@ -3785,43 +4624,47 @@ static const struct ds_field f_domain_devices_interface_teaming[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_interface_teaming[] = {0};
+
 /* /domain/devices/interface */
 static const struct ds_field f_domain_devices_interface[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v94, .required = true},
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
 	{.key = "trustGuestRxFilters", .kind = DS_BOOL, .xml = "@trustGuestRxFilters", .values = v8},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_interface_source, .empty_ok = true},
-	{.key = "virtualport", .kind = DS_MAP, .xml = "virtualport", .kids = f_domain_devices_interface_virtualport, .empty_ok = true},
-	{.key = "link", .kind = DS_MAP, .xml = "link", .shorthand = "state", .kids = f_domain_devices_interface_link},
-	{.key = "mtu", .kind = DS_MAP, .xml = "mtu", .shorthand = "size", .kids = f_domain_devices_interface_mtu},
-	{.key = "coalesce", .kind = DS_MAP, .xml = "coalesce", .kids = f_domain_devices_interface_coalesce, .empty_ok = true},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dev", .kids = f_domain_devices_interface_target, .filled = true},
-	{.key = "guest", .kind = DS_MAP, .xml = "guest", .kids = f_domain_devices_interface_guest, .empty_ok = true},
-	{.key = "mac", .kind = DS_MAP, .xml = "mac", .shorthand = "address", .kids = f_domain_devices_interface_mac, .filled = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_interface_source, .by_xml = x_domain_devices_interface_source, .n_by_xml = 7, .empty_ok = true},
+	{.key = "virtualport", .kind = DS_MAP, .xml = "virtualport", .kids = f_domain_devices_interface_virtualport, .by_xml = x_domain_devices_interface_virtualport, .n_by_xml = 1, .empty_ok = true},
+	{.key = "link", .kind = DS_MAP, .xml = "link", .shorthand = "state", .kids = f_domain_devices_interface_link, .by_xml = x_domain_devices_interface_link, .n_by_xml = 0},
+	{.key = "mtu", .kind = DS_MAP, .xml = "mtu", .shorthand = "size", .kids = f_domain_devices_interface_mtu, .by_xml = x_domain_devices_interface_mtu, .n_by_xml = 0},
+	{.key = "coalesce", .kind = DS_MAP, .xml = "coalesce", .kids = f_domain_devices_interface_coalesce, .by_xml = x_domain_devices_interface_coalesce, .n_by_xml = 1, .empty_ok = true},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dev", .kids = f_domain_devices_interface_target, .by_xml = x_domain_devices_interface_target, .n_by_xml = 0, .filled = true},
+	{.key = "guest", .kind = DS_MAP, .xml = "guest", .kids = f_domain_devices_interface_guest, .by_xml = x_domain_devices_interface_guest, .n_by_xml = 0, .empty_ok = true},
+	{.key = "mac", .kind = DS_MAP, .xml = "mac", .shorthand = "address", .kids = f_domain_devices_interface_mac, .by_xml = x_domain_devices_interface_mac, .n_by_xml = 0, .filled = true},
 	{.key = "ip", .kind = DS_LIST, .xml = "ip", .kids = i_domain_devices_interface_ip},
 	{.key = "route", .kind = DS_LIST, .xml = "route", .kids = i_domain_devices_interface_route},
 	{.key = "portForward", .kind = DS_LIST, .xml = "portForward", .kids = i_domain_devices_interface_portForward},
-	{.key = "script", .kind = DS_MAP, .xml = "script", .shorthand = "path", .kids = f_domain_devices_interface_script},
-	{.key = "downscript", .kind = DS_MAP, .xml = "downscript", .shorthand = "path", .kids = f_domain_devices_interface_downscript},
-	{.key = "backenddomain", .kind = DS_MAP, .xml = "backenddomain", .shorthand = "name", .kids = f_domain_devices_interface_backenddomain},
-	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_interface_model, .filled = true},
-	{.key = "backend", .kind = DS_MAP, .xml = "backend", .kids = f_domain_devices_interface_backend, .empty_ok = true},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_interface_driver, .empty_ok = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_interface_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_interface_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_interface_address, .generated = true, .filled = true},
-	{.key = "filterref", .kind = DS_MAP, .xml = "filterref", .shorthand = "filter", .kids = f_domain_devices_interface_filterref},
-	{.key = "tune", .kind = DS_MAP, .xml = "tune", .kids = f_domain_devices_interface_tune, .empty_ok = true},
-	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_interface_boot},
-	{.key = "rom", .kind = DS_MAP, .xml = "rom", .kids = f_domain_devices_interface_rom, .empty_ok = true},
-	{.key = "bandwidth", .kind = DS_MAP, .xml = "bandwidth", .kids = f_domain_devices_interface_bandwidth, .empty_ok = true},
-	{.key = "vlan", .kind = DS_MAP, .xml = "vlan", .kids = f_domain_devices_interface_vlan},
-	{.key = "port", .kind = DS_MAP, .xml = "port", .kids = f_domain_devices_interface_port, .empty_ok = true},
-	{.key = "teaming", .kind = DS_MAP, .xml = "teaming", .shorthand = "type", .kids = f_domain_devices_interface_teaming},
+	{.key = "script", .kind = DS_MAP, .xml = "script", .shorthand = "path", .kids = f_domain_devices_interface_script, .by_xml = x_domain_devices_interface_script, .n_by_xml = 0},
+	{.key = "downscript", .kind = DS_MAP, .xml = "downscript", .shorthand = "path", .kids = f_domain_devices_interface_downscript, .by_xml = x_domain_devices_interface_downscript, .n_by_xml = 0},
+	{.key = "backenddomain", .kind = DS_MAP, .xml = "backenddomain", .shorthand = "name", .kids = f_domain_devices_interface_backenddomain, .by_xml = x_domain_devices_interface_backenddomain, .n_by_xml = 0},
+	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_interface_model, .by_xml = x_domain_devices_interface_model, .n_by_xml = 0, .filled = true},
+	{.key = "backend", .kind = DS_MAP, .xml = "backend", .kids = f_domain_devices_interface_backend, .by_xml = x_domain_devices_interface_backend, .n_by_xml = 0, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_interface_driver, .by_xml = x_domain_devices_interface_driver, .n_by_xml = 2, .empty_ok = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_interface_alias, .by_xml = x_domain_devices_interface_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_interface_acpi, .by_xml = x_domain_devices_interface_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_interface_address, .by_xml = x_domain_devices_interface_address, .n_by_xml = 1, .generated = true, .filled = true},
+	{.key = "filterref", .kind = DS_MAP, .xml = "filterref", .shorthand = "filter", .kids = f_domain_devices_interface_filterref, .by_xml = x_domain_devices_interface_filterref, .n_by_xml = 1},
+	{.key = "tune", .kind = DS_MAP, .xml = "tune", .kids = f_domain_devices_interface_tune, .by_xml = x_domain_devices_interface_tune, .n_by_xml = 1, .empty_ok = true},
+	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_interface_boot, .by_xml = x_domain_devices_interface_boot, .n_by_xml = 0},
+	{.key = "rom", .kind = DS_MAP, .xml = "rom", .kids = f_domain_devices_interface_rom, .by_xml = x_domain_devices_interface_rom, .n_by_xml = 0, .empty_ok = true},
+	{.key = "bandwidth", .kind = DS_MAP, .xml = "bandwidth", .kids = f_domain_devices_interface_bandwidth, .by_xml = x_domain_devices_interface_bandwidth, .n_by_xml = 2, .empty_ok = true},
+	{.key = "vlan", .kind = DS_MAP, .xml = "vlan", .kids = f_domain_devices_interface_vlan, .by_xml = x_domain_devices_interface_vlan, .n_by_xml = 1},
+	{.key = "port", .kind = DS_MAP, .xml = "port", .kids = f_domain_devices_interface_port, .by_xml = x_domain_devices_interface_port, .n_by_xml = 0, .empty_ok = true},
+	{.key = "teaming", .kind = DS_MAP, .xml = "teaming", .shorthand = "type", .kids = f_domain_devices_interface_teaming, .by_xml = x_domain_devices_interface_teaming, .n_by_xml = 0},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_interface[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_interface}};
+static const uint16_t x_domain_devices_interface[] = {21, 22, 20, 18, 16, 27, 25, 7, 15, 19, 23, 9, 11, 5, 10, 17, 6, 29, 13, 26, 12, 14, 3, 8, 30, 24, 4, 28};
+
+static const struct ds_field i_domain_devices_interface[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_interface, .by_xml = x_domain_devices_interface, .n_by_xml = 28}};
 
 /* /domain/devices/input/driver */
 static const struct ds_field f_domain_devices_input_driver[] = {
@@ -3831,6 +4674,8 @@ static const struct ds_field f_domain_devices_input_driver[] = {
 	{.key = "page_per_vq", .kind = DS_BOOL, .xml = "@page_per_vq", .values = v4},
 	{0},
 };
+
+static const uint16_t x_domain_devices_input_driver[] = {0};
 
 /* /domain/devices/input/source */
 static const struct ds_field f_domain_devices_input_source[] = {
@@ -3842,11 +4687,15 @@ static const struct ds_field f_domain_devices_input_source[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_input_source[] = {0};
+
 /* /domain/devices/input/alias */
 static const struct ds_field f_domain_devices_input_alias[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_input_alias[] = {0};
 
 /* /domain/devices/input/acpi */
 static const struct ds_field f_domain_devices_input_acpi[] = {
@@ -3854,12 +4703,16 @@ static const struct ds_field f_domain_devices_input_acpi[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_input_acpi[] = {0};
+
 /* /domain/devices/input/address/zpci */
 static const struct ds_field f_domain_devices_input_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_input_address_zpci[] = {0};
 
 /* /domain/devices/input/address */
 static const struct ds_field f_domain_devices_input_address[] = {
@@ -3880,24 +4733,28 @@ static const struct ds_field f_domain_devices_input_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_input_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_input_address_zpci, .by_xml = x_domain_devices_input_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_input_address[] = {17};
 
 /* /domain/devices/input */
 static const struct ds_field f_domain_devices_input[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v106, .required = true},
 	{.key = "bus", .kind = DS_ENUM, .xml = "@bus", .values = v107},
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_input_driver, .empty_ok = true},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_input_source, .empty_ok = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_input_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_input_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_input_address, .generated = true, .filled = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_input_driver, .by_xml = x_domain_devices_input_driver, .n_by_xml = 0, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_input_source, .by_xml = x_domain_devices_input_source, .n_by_xml = 0, .empty_ok = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_input_alias, .by_xml = x_domain_devices_input_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_input_acpi, .by_xml = x_domain_devices_input_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_input_address, .by_xml = x_domain_devices_input_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_input[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_input}};
+static const uint16_t x_domain_devices_input[] = {6, 7, 5, 3, 4};
+
+static const struct ds_field i_domain_devices_input[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_input, .by_xml = x_domain_devices_input, .n_by_xml = 5}};
 
 /* /domain/devices/sound/alias */
 static const struct ds_field f_domain_devices_sound_alias[] = {
@@ -3905,11 +4762,15 @@ static const struct ds_field f_domain_devices_sound_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_sound_alias[] = {0};
+
 /* /domain/devices/sound/acpi */
 static const struct ds_field f_domain_devices_sound_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_sound_acpi[] = {0};
 
 /* /domain/devices/sound/address/zpci */
 static const struct ds_field f_domain_devices_sound_address_zpci[] = {
@@ -3917,6 +4778,8 @@ static const struct ds_field f_domain_devices_sound_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_sound_address_zpci[] = {0};
 
 /* /domain/devices/sound/address */
 static const struct ds_field f_domain_devices_sound_address[] = {
@@ -3937,9 +4800,11 @@ static const struct ds_field f_domain_devices_sound_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_sound_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_sound_address_zpci, .by_xml = x_domain_devices_sound_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_sound_address[] = {17};
 
 /* /domain/devices/sound/audio */
 static const struct ds_field f_domain_devices_sound_audio[] = {
@@ -3947,26 +4812,32 @@ static const struct ds_field f_domain_devices_sound_audio[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_sound_audio[] = {0};
+
 /* /domain/devices/sound/codec */
 static const struct ds_field f_domain_devices_sound_codec[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v111, .required = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_sound_codec[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_sound_codec}};
+static const uint16_t x_domain_devices_sound_codec[] = {0};
+
+static const struct ds_field i_domain_devices_sound_codec[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_sound_codec, .by_xml = x_domain_devices_sound_codec, .n_by_xml = 0}};
 
 /* /domain/devices/sound */
 static const struct ds_field f_domain_devices_sound[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v110, .required = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_sound_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_sound_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_sound_address, .generated = true, .filled = true},
-	{.key = "audio", .kind = DS_MAP, .xml = "audio", .shorthand = "id", .kids = f_domain_devices_sound_audio},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_sound_alias, .by_xml = x_domain_devices_sound_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_sound_acpi, .by_xml = x_domain_devices_sound_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_sound_address, .by_xml = x_domain_devices_sound_address, .n_by_xml = 1, .generated = true, .filled = true},
+	{.key = "audio", .kind = DS_MAP, .xml = "audio", .shorthand = "id", .kids = f_domain_devices_sound_audio, .by_xml = x_domain_devices_sound_audio, .n_by_xml = 0},
 	{.key = "codec", .kind = DS_LIST, .xml = "codec", .kids = i_domain_devices_sound_codec},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_sound[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "model", .kids = f_domain_devices_sound}};
+static const uint16_t x_domain_devices_sound[] = {2, 3, 1, 4, 5};
+
+static const struct ds_field i_domain_devices_sound[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "model", .kids = f_domain_devices_sound, .by_xml = x_domain_devices_sound, .n_by_xml = 5}};
 
 /* /domain/devices/audio/input/settings */
 static const struct ds_field f_domain_devices_audio_input_settings[] = {
@@ -3975,6 +4846,8 @@ static const struct ds_field f_domain_devices_audio_input_settings[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v114},
 	{0},
 };
+
+static const uint16_t x_domain_devices_audio_input_settings[] = {0};
 
 /* /domain/devices/audio/input */
 static const struct ds_field f_domain_devices_audio_input[] = {
@@ -3992,9 +4865,11 @@ static const struct ds_field f_domain_devices_audio_input[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
 	{.key = "streamName", .kind = DS_STR, .xml = "@streamName", .check = DS_CHECK_LINE},
 	{.key = "latency", .kind = DS_STR, .xml = "@latency", .check = DS_CHECK_LINE},
-	{.key = "settings", .kind = DS_MAP, .xml = "settings", .kids = f_domain_devices_audio_input_settings, .empty_ok = true},
+	{.key = "settings", .kind = DS_MAP, .xml = "settings", .kids = f_domain_devices_audio_input_settings, .by_xml = x_domain_devices_audio_input_settings, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_audio_input[] = {14};
 
 /* /domain/devices/audio/output/settings */
 static const struct ds_field f_domain_devices_audio_output_settings[] = {
@@ -4003,6 +4878,8 @@ static const struct ds_field f_domain_devices_audio_output_settings[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v114},
 	{0},
 };
+
+static const uint16_t x_domain_devices_audio_output_settings[] = {0};
 
 /* /domain/devices/audio/output */
 static const struct ds_field f_domain_devices_audio_output[] = {
@@ -4020,9 +4897,11 @@ static const struct ds_field f_domain_devices_audio_output[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
 	{.key = "streamName", .kind = DS_STR, .xml = "@streamName", .check = DS_CHECK_LINE},
 	{.key = "latency", .kind = DS_STR, .xml = "@latency", .check = DS_CHECK_LINE},
-	{.key = "settings", .kind = DS_MAP, .xml = "settings", .kids = f_domain_devices_audio_output_settings, .empty_ok = true},
+	{.key = "settings", .kind = DS_MAP, .xml = "settings", .kids = f_domain_devices_audio_output_settings, .by_xml = x_domain_devices_audio_output_settings, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_audio_output[] = {14};
 
 /* /domain/devices/audio */
 static const struct ds_field f_domain_devices_audio[] = {
@@ -4035,12 +4914,14 @@ static const struct ds_field f_domain_devices_audio[] = {
 	{.key = "serverName", .kind = DS_STR, .xml = "@serverName", .check = DS_CHECK_LINE},
 	{.key = "driver", .kind = DS_ENUM, .xml = "@driver", .values = v113},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_LINE},
-	{.key = "input", .kind = DS_MAP, .xml = "input", .kids = f_domain_devices_audio_input, .empty_ok = true},
-	{.key = "output", .kind = DS_MAP, .xml = "output", .kids = f_domain_devices_audio_output, .empty_ok = true},
+	{.key = "input", .kind = DS_MAP, .xml = "input", .kids = f_domain_devices_audio_input, .by_xml = x_domain_devices_audio_input, .n_by_xml = 1, .empty_ok = true},
+	{.key = "output", .kind = DS_MAP, .xml = "output", .kids = f_domain_devices_audio_output, .by_xml = x_domain_devices_audio_output, .n_by_xml = 1, .empty_ok = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_audio[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_audio}};
+static const uint16_t x_domain_devices_audio[] = {9, 10};
+
+static const struct ds_field i_domain_devices_audio[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_audio, .by_xml = x_domain_devices_audio, .n_by_xml = 2}};
 
 /* /domain/devices/hostdev/driver */
 static const struct ds_field f_domain_devices_hostdev_driver[] = {
@@ -4048,12 +4929,16 @@ static const struct ds_field f_domain_devices_hostdev_driver[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_hostdev_driver[] = {0};
+
 /* /domain/devices/hostdev/teaming */
 static const struct ds_field f_domain_devices_hostdev_teaming[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v105, .required = true},
 	{.key = "persistent", .kind = DS_STR, .xml = "@persistent", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_teaming[] = {0};
 
 /* /domain/devices/hostdev/source/address */
 static const struct ds_field f_domain_devices_hostdev_source_address[] = {
@@ -4069,17 +4954,23 @@ static const struct ds_field f_domain_devices_hostdev_source_address[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_hostdev_source_address[] = {0};
+
 /* /domain/devices/hostdev/source/vendor */
 static const struct ds_field f_domain_devices_hostdev_source_vendor[] = {
 	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
 
+static const uint16_t x_domain_devices_hostdev_source_vendor[] = {0};
+
 /* /domain/devices/hostdev/source/product */
 static const struct ds_field f_domain_devices_hostdev_source_product[] = {
 	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_source_product[] = {0};
 
 /* /domain/devices/hostdev/source/adapter/parentaddr/address */
 static const struct ds_field f_domain_devices_hostdev_source_adapter_parentaddr_address[] = {
@@ -4091,12 +4982,16 @@ static const struct ds_field f_domain_devices_hostdev_source_adapter_parentaddr_
 	{0},
 };
 
+static const uint16_t x_domain_devices_hostdev_source_adapter_parentaddr_address[] = {0};
+
 /* /domain/devices/hostdev/source/adapter/parentaddr */
 static const struct ds_field f_domain_devices_hostdev_source_adapter_parentaddr[] = {
 	{.key = "unique_id", .kind = DS_UINT, .xml = "@unique_id", .min = 1, .max = INT64_MAX},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_hostdev_source_adapter_parentaddr_address, .required = true, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_hostdev_source_adapter_parentaddr_address, .by_xml = x_domain_devices_hostdev_source_adapter_parentaddr_address, .n_by_xml = 0, .required = true, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_source_adapter_parentaddr[] = {1};
 
 /* /domain/devices/hostdev/source/adapter */
 static const struct ds_field f_domain_devices_hostdev_source_adapter[] = {
@@ -4109,9 +5004,11 @@ static const struct ds_field f_domain_devices_hostdev_source_adapter[] = {
 	{.key = "parent_fabric_wwn", .kind = DS_STR, .xml = "@parent_fabric_wwn", .check = DS_CHECK_LINE},
 	{.key = "wwnn", .kind = DS_STR, .xml = "@wwnn", .check = DS_CHECK_LINE},
 	{.key = "wwpn", .kind = DS_STR, .xml = "@wwpn", .check = DS_CHECK_LINE},
-	{.key = "parentaddr", .kind = DS_MAP, .xml = "parentaddr", .kids = f_domain_devices_hostdev_source_adapter_parentaddr},
+	{.key = "parentaddr", .kind = DS_MAP, .xml = "parentaddr", .kids = f_domain_devices_hostdev_source_adapter_parentaddr, .by_xml = x_domain_devices_hostdev_source_adapter_parentaddr, .n_by_xml = 1},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_source_adapter[] = {9};
 
 /* /domain/devices/hostdev/source/host */
 static const struct ds_field f_domain_devices_hostdev_source_host[] = {
@@ -4120,7 +5017,9 @@ static const struct ds_field f_domain_devices_hostdev_source_host[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_hostdev_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "name", .kids = f_domain_devices_hostdev_source_host}};
+static const uint16_t x_domain_devices_hostdev_source_host[] = {0};
+
+static const struct ds_field i_domain_devices_hostdev_source_host[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "name", .kids = f_domain_devices_hostdev_source_host, .by_xml = x_domain_devices_hostdev_source_host, .n_by_xml = 0}};
 
 /* /domain/devices/hostdev/source/auth/secret */
 static const struct ds_field f_domain_devices_hostdev_source_auth_secret[] = {
@@ -4130,12 +5029,16 @@ static const struct ds_field f_domain_devices_hostdev_source_auth_secret[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_hostdev_source_auth_secret[] = {0};
+
 /* /domain/devices/hostdev/source/auth */
 static const struct ds_field f_domain_devices_hostdev_source_auth[] = {
 	{.key = "username", .kind = DS_STR, .xml = "@username", .check = DS_CHECK_LINE, .required = true},
-	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_hostdev_source_auth_secret, .required = true},
+	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_hostdev_source_auth_secret, .by_xml = x_domain_devices_hostdev_source_auth_secret, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_source_auth[] = {1};
 
 /* /domain/devices/hostdev/source/initiator/iqn */
 static const struct ds_field f_domain_devices_hostdev_source_initiator_iqn[] = {
@@ -4143,11 +5046,15 @@ static const struct ds_field f_domain_devices_hostdev_source_initiator_iqn[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_hostdev_source_initiator_iqn[] = {0};
+
 /* /domain/devices/hostdev/source/initiator */
 static const struct ds_field f_domain_devices_hostdev_source_initiator[] = {
-	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_devices_hostdev_source_initiator_iqn, .required = true},
+	{.key = "iqn", .kind = DS_MAP, .xml = "iqn", .shorthand = "name", .kids = f_domain_devices_hostdev_source_initiator_iqn, .by_xml = x_domain_devices_hostdev_source_initiator_iqn, .n_by_xml = 0, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_source_initiator[] = {0};
 
 /* /domain/devices/hostdev/source */
 static const struct ds_field f_domain_devices_hostdev_source[] = {
@@ -4157,18 +5064,20 @@ static const struct ds_field f_domain_devices_hostdev_source[] = {
 	{.key = "protocol", .kind = DS_ENUM, .xml = "@protocol", .values = v120},
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
 	{.key = "wwpn", .kind = DS_STR, .xml = "@wwpn", .check = DS_CHECK_LINE},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_hostdev_source_address, .empty_ok = true},
-	{.key = "vendor", .kind = DS_MAP, .xml = "vendor", .shorthand = "id", .kids = f_domain_devices_hostdev_source_vendor},
-	{.key = "product", .kind = DS_MAP, .xml = "product", .shorthand = "id", .kids = f_domain_devices_hostdev_source_product},
-	{.key = "adapter", .kind = DS_MAP, .xml = "adapter", .kids = f_domain_devices_hostdev_source_adapter, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_hostdev_source_address, .by_xml = x_domain_devices_hostdev_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "vendor", .kind = DS_MAP, .xml = "vendor", .shorthand = "id", .kids = f_domain_devices_hostdev_source_vendor, .by_xml = x_domain_devices_hostdev_source_vendor, .n_by_xml = 0},
+	{.key = "product", .kind = DS_MAP, .xml = "product", .shorthand = "id", .kids = f_domain_devices_hostdev_source_product, .by_xml = x_domain_devices_hostdev_source_product, .n_by_xml = 0},
+	{.key = "adapter", .kind = DS_MAP, .xml = "adapter", .kids = f_domain_devices_hostdev_source_adapter, .by_xml = x_domain_devices_hostdev_source_adapter, .n_by_xml = 1, .empty_ok = true},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_devices_hostdev_source_host},
-	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_hostdev_source_auth},
-	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_hostdev_source_initiator},
+	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_hostdev_source_auth, .by_xml = x_domain_devices_hostdev_source_auth, .n_by_xml = 1},
+	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_hostdev_source_initiator, .by_xml = x_domain_devices_hostdev_source_initiator, .n_by_xml = 1},
 	{.key = "block", .kind = DS_STR, .xml = "block", .check = DS_CHECK_PATH},
 	{.key = "char", .kind = DS_STR, .xml = "char", .check = DS_CHECK_PATH},
 	{.key = "interface", .kind = DS_STR, .xml = "interface", .check = DS_CHECK_NONE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_source[] = {9, 6, 11, 13, 14, 10, 12, 15, 8, 7};
 
 /* /domain/devices/hostdev/ip */
 static const struct ds_field f_domain_devices_hostdev_ip[] = {
@@ -4179,7 +5088,9 @@ static const struct ds_field f_domain_devices_hostdev_ip[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_hostdev_ip[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "address", .kids = f_domain_devices_hostdev_ip}};
+static const uint16_t x_domain_devices_hostdev_ip[] = {0};
+
+static const struct ds_field i_domain_devices_hostdev_ip[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "address", .kids = f_domain_devices_hostdev_ip, .by_xml = x_domain_devices_hostdev_ip, .n_by_xml = 0}};
 
 /* /domain/devices/hostdev/route */
 static const struct ds_field f_domain_devices_hostdev_route[] = {
@@ -4192,7 +5103,9 @@ static const struct ds_field f_domain_devices_hostdev_route[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_hostdev_route[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_hostdev_route}};
+static const uint16_t x_domain_devices_hostdev_route[] = {0};
+
+static const struct ds_field i_domain_devices_hostdev_route[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_hostdev_route, .by_xml = x_domain_devices_hostdev_route, .n_by_xml = 0}};
 
 /* /domain/devices/hostdev/alias */
 static const struct ds_field f_domain_devices_hostdev_alias[] = {
@@ -4200,11 +5113,15 @@ static const struct ds_field f_domain_devices_hostdev_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_hostdev_alias[] = {0};
+
 /* /domain/devices/hostdev/acpi */
 static const struct ds_field f_domain_devices_hostdev_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_acpi[] = {0};
 
 /* /domain/devices/hostdev/boot */
 static const struct ds_field f_domain_devices_hostdev_boot[] = {
@@ -4212,6 +5129,8 @@ static const struct ds_field f_domain_devices_hostdev_boot[] = {
 	{.key = "loadparm", .kind = DS_STR, .xml = "@loadparm", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_boot[] = {0};
 
 /* /domain/devices/hostdev/rom */
 static const struct ds_field f_domain_devices_hostdev_rom[] = {
@@ -4221,12 +5140,16 @@ static const struct ds_field f_domain_devices_hostdev_rom[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_hostdev_rom[] = {0};
+
 /* /domain/devices/hostdev/address/zpci */
 static const struct ds_field f_domain_devices_hostdev_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_address_zpci[] = {0};
 
 /* /domain/devices/hostdev/address */
 static const struct ds_field f_domain_devices_hostdev_address[] = {
@@ -4247,9 +5170,11 @@ static const struct ds_field f_domain_devices_hostdev_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_hostdev_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_hostdev_address_zpci, .by_xml = x_domain_devices_hostdev_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hostdev_address[] = {17};
 
 /* /domain/devices/hostdev */
 static const struct ds_field f_domain_devices_hostdev[] = {
@@ -4261,22 +5186,24 @@ static const struct ds_field f_domain_devices_hostdev[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v117},
 	{.key = "ramfb", .kind = DS_BOOL, .xml = "@ramfb", .values = v4},
 	{.key = "display", .kind = DS_BOOL, .xml = "@display", .values = v4},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .shorthand = "name", .kids = f_domain_devices_hostdev_driver},
-	{.key = "teaming", .kind = DS_MAP, .xml = "teaming", .shorthand = "type", .kids = f_domain_devices_hostdev_teaming},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_hostdev_source, .required = true, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .shorthand = "name", .kids = f_domain_devices_hostdev_driver, .by_xml = x_domain_devices_hostdev_driver, .n_by_xml = 0},
+	{.key = "teaming", .kind = DS_MAP, .xml = "teaming", .shorthand = "type", .kids = f_domain_devices_hostdev_teaming, .by_xml = x_domain_devices_hostdev_teaming, .n_by_xml = 0},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_hostdev_source, .by_xml = x_domain_devices_hostdev_source, .n_by_xml = 10, .required = true, .empty_ok = true},
 	{.key = "ip", .kind = DS_LIST, .xml = "ip", .kids = i_domain_devices_hostdev_ip},
 	{.key = "route", .kind = DS_LIST, .xml = "route", .kids = i_domain_devices_hostdev_route},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_hostdev_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_hostdev_acpi, .empty_ok = true},
-	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_hostdev_boot},
-	{.key = "rom", .kind = DS_MAP, .xml = "rom", .kids = f_domain_devices_hostdev_rom, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_hostdev_address, .generated = true, .filled = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_hostdev_alias, .by_xml = x_domain_devices_hostdev_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_hostdev_acpi, .by_xml = x_domain_devices_hostdev_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_hostdev_boot, .by_xml = x_domain_devices_hostdev_boot, .n_by_xml = 0},
+	{.key = "rom", .kind = DS_MAP, .xml = "rom", .kids = f_domain_devices_hostdev_rom, .by_xml = x_domain_devices_hostdev_rom, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_hostdev_address, .by_xml = x_domain_devices_hostdev_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "readonly", .kind = DS_PRESENCE, .xml = "readonly"},
 	{.key = "shareable", .kind = DS_PRESENCE, .xml = "shareable"},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_hostdev[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_hostdev}};
+static const uint16_t x_domain_devices_hostdev[] = {14, 17, 13, 15, 8, 11, 18, 16, 12, 19, 10, 9};
+
+static const struct ds_field i_domain_devices_hostdev[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_hostdev, .by_xml = x_domain_devices_hostdev, .n_by_xml = 12}};
 
 /* /domain/devices/graphics/gl */
 static const struct ds_field f_domain_devices_graphics_gl[] = {
@@ -4285,11 +5212,15 @@ static const struct ds_field f_domain_devices_graphics_gl[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_graphics_gl[] = {0};
+
 /* /domain/devices/graphics/audio */
 static const struct ds_field f_domain_devices_graphics_audio[] = {
 	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_graphics_audio[] = {0};
 
 /* /domain/devices/graphics/listen */
 static const struct ds_field f_domain_devices_graphics_listen[] = {
@@ -4300,7 +5231,9 @@ static const struct ds_field f_domain_devices_graphics_listen[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_graphics_listen[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_graphics_listen}};
+static const uint16_t x_domain_devices_graphics_listen[] = {0};
+
+static const struct ds_field i_domain_devices_graphics_listen[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_graphics_listen, .by_xml = x_domain_devices_graphics_listen, .n_by_xml = 0}};
 
 /* /domain/devices/graphics/channel */
 static const struct ds_field f_domain_devices_graphics_channel[] = {
@@ -4309,7 +5242,9 @@ static const struct ds_field f_domain_devices_graphics_channel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_graphics_channel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_graphics_channel}};
+static const uint16_t x_domain_devices_graphics_channel[] = {0};
+
+static const struct ds_field i_domain_devices_graphics_channel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_graphics_channel, .by_xml = x_domain_devices_graphics_channel, .n_by_xml = 0}};
 
 /* /domain/devices/graphics/image */
 static const struct ds_field f_domain_devices_graphics_image[] = {
@@ -4317,11 +5252,15 @@ static const struct ds_field f_domain_devices_graphics_image[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_graphics_image[] = {0};
+
 /* /domain/devices/graphics/jpeg */
 static const struct ds_field f_domain_devices_graphics_jpeg[] = {
 	{.key = "compression", .kind = DS_ENUM, .xml = "@compression", .values = v129, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_graphics_jpeg[] = {0};
 
 /* /domain/devices/graphics/zlib */
 static const struct ds_field f_domain_devices_graphics_zlib[] = {
@@ -4329,11 +5268,15 @@ static const struct ds_field f_domain_devices_graphics_zlib[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_graphics_zlib[] = {0};
+
 /* /domain/devices/graphics/playback */
 static const struct ds_field f_domain_devices_graphics_playback[] = {
 	{.key = "compression", .kind = DS_BOOL, .xml = "@compression", .values = v4, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_graphics_playback[] = {0};
 
 /* /domain/devices/graphics/streaming */
 static const struct ds_field f_domain_devices_graphics_streaming[] = {
@@ -4341,11 +5284,15 @@ static const struct ds_field f_domain_devices_graphics_streaming[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_graphics_streaming[] = {0};
+
 /* /domain/devices/graphics/clipboard */
 static const struct ds_field f_domain_devices_graphics_clipboard[] = {
 	{.key = "copypaste", .kind = DS_BOOL, .xml = "@copypaste", .values = v8, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_graphics_clipboard[] = {0};
 
 /* /domain/devices/graphics/mouse */
 static const struct ds_field f_domain_devices_graphics_mouse[] = {
@@ -4353,11 +5300,15 @@ static const struct ds_field f_domain_devices_graphics_mouse[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_graphics_mouse[] = {0};
+
 /* /domain/devices/graphics/filetransfer */
 static const struct ds_field f_domain_devices_graphics_filetransfer[] = {
 	{.key = "enable", .kind = DS_BOOL, .xml = "@enable", .values = v8, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_graphics_filetransfer[] = {0};
 
 /* /domain/devices/graphics */
 static const struct ds_field f_domain_devices_graphics[] = {
@@ -4382,22 +5333,24 @@ static const struct ds_field f_domain_devices_graphics[] = {
 	{.key = "p2p", .kind = DS_BOOL, .xml = "@p2p", .values = v8},
 	{.key = "replaceUser", .kind = DS_BOOL, .xml = "@replaceUser", .values = v8},
 	{.key = "multiUser", .kind = DS_BOOL, .xml = "@multiUser", .values = v8},
-	{.key = "gl", .kind = DS_MAP, .xml = "gl", .kids = f_domain_devices_graphics_gl, .empty_ok = true},
-	{.key = "audio", .kind = DS_MAP, .xml = "audio", .shorthand = "id", .kids = f_domain_devices_graphics_audio},
+	{.key = "gl", .kind = DS_MAP, .xml = "gl", .kids = f_domain_devices_graphics_gl, .by_xml = x_domain_devices_graphics_gl, .n_by_xml = 0, .empty_ok = true},
+	{.key = "audio", .kind = DS_MAP, .xml = "audio", .shorthand = "id", .kids = f_domain_devices_graphics_audio, .by_xml = x_domain_devices_graphics_audio, .n_by_xml = 0},
 	{.key = "listen_element", .kind = DS_LIST, .xml = "listen", .kids = i_domain_devices_graphics_listen, .filled = true},
 	{.key = "channel", .kind = DS_LIST, .xml = "channel", .kids = i_domain_devices_graphics_channel},
-	{.key = "image", .kind = DS_MAP, .xml = "image", .shorthand = "compression", .kids = f_domain_devices_graphics_image},
-	{.key = "jpeg", .kind = DS_MAP, .xml = "jpeg", .shorthand = "compression", .kids = f_domain_devices_graphics_jpeg},
-	{.key = "zlib", .kind = DS_MAP, .xml = "zlib", .shorthand = "compression", .kids = f_domain_devices_graphics_zlib},
-	{.key = "playback", .kind = DS_MAP, .xml = "playback", .shorthand = "compression", .kids = f_domain_devices_graphics_playback},
-	{.key = "streaming", .kind = DS_MAP, .xml = "streaming", .shorthand = "mode", .kids = f_domain_devices_graphics_streaming},
-	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_graphics_clipboard},
-	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_graphics_mouse},
-	{.key = "filetransfer", .kind = DS_MAP, .xml = "filetransfer", .shorthand = "enable", .kids = f_domain_devices_graphics_filetransfer},
+	{.key = "image", .kind = DS_MAP, .xml = "image", .shorthand = "compression", .kids = f_domain_devices_graphics_image, .by_xml = x_domain_devices_graphics_image, .n_by_xml = 0},
+	{.key = "jpeg", .kind = DS_MAP, .xml = "jpeg", .shorthand = "compression", .kids = f_domain_devices_graphics_jpeg, .by_xml = x_domain_devices_graphics_jpeg, .n_by_xml = 0},
+	{.key = "zlib", .kind = DS_MAP, .xml = "zlib", .shorthand = "compression", .kids = f_domain_devices_graphics_zlib, .by_xml = x_domain_devices_graphics_zlib, .n_by_xml = 0},
+	{.key = "playback", .kind = DS_MAP, .xml = "playback", .shorthand = "compression", .kids = f_domain_devices_graphics_playback, .by_xml = x_domain_devices_graphics_playback, .n_by_xml = 0},
+	{.key = "streaming", .kind = DS_MAP, .xml = "streaming", .shorthand = "mode", .kids = f_domain_devices_graphics_streaming, .by_xml = x_domain_devices_graphics_streaming, .n_by_xml = 0},
+	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_graphics_clipboard, .by_xml = x_domain_devices_graphics_clipboard, .n_by_xml = 0},
+	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_graphics_mouse, .by_xml = x_domain_devices_graphics_mouse, .n_by_xml = 0},
+	{.key = "filetransfer", .kind = DS_MAP, .xml = "filetransfer", .shorthand = "enable", .kids = f_domain_devices_graphics_filetransfer, .by_xml = x_domain_devices_graphics_filetransfer, .n_by_xml = 0},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_graphics[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_graphics}};
+static const uint16_t x_domain_devices_graphics[] = {22, 24, 30, 32, 21, 25, 26, 23, 31, 28, 29, 27};
+
+static const struct ds_field i_domain_devices_graphics[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_graphics, .by_xml = x_domain_devices_graphics, .n_by_xml = 12}};
 
 /* /domain/devices/video/driver */
 static const struct ds_field f_domain_devices_video_driver[] = {
@@ -4410,6 +5363,8 @@ static const struct ds_field f_domain_devices_video_driver[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_video_driver[] = {0};
+
 /* /domain/devices/video/model/acceleration */
 static const struct ds_field f_domain_devices_video_model_acceleration[] = {
 	{.key = "accel3d", .kind = DS_BOOL, .xml = "@accel3d", .values = v8},
@@ -4418,12 +5373,16 @@ static const struct ds_field f_domain_devices_video_model_acceleration[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_video_model_acceleration[] = {0};
+
 /* /domain/devices/video/model/resolution */
 static const struct ds_field f_domain_devices_video_model_resolution[] = {
 	{.key = "x", .kind = DS_UINT, .xml = "@x", .min = 0, .max = 4294967295, .required = true},
 	{.key = "y", .kind = DS_UINT, .xml = "@y", .min = 0, .max = 4294967295, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_video_model_resolution[] = {0};
 
 /* /domain/devices/video/model */
 static const struct ds_field f_domain_devices_video_model[] = {
@@ -4434,10 +5393,12 @@ static const struct ds_field f_domain_devices_video_model[] = {
 	{.key = "vram", .kind = DS_UINT, .xml = "@vram", .min = 0, .max = 4294967295},
 	{.key = "heads", .kind = DS_UINT, .xml = "@heads", .min = 0, .max = 4294967295},
 	{.key = "primary", .kind = DS_BOOL, .xml = "@primary", .values = v8},
-	{.key = "acceleration", .kind = DS_MAP, .xml = "acceleration", .kids = f_domain_devices_video_model_acceleration, .empty_ok = true},
-	{.key = "resolution", .kind = DS_MAP, .xml = "resolution", .kids = f_domain_devices_video_model_resolution},
+	{.key = "acceleration", .kind = DS_MAP, .xml = "acceleration", .kids = f_domain_devices_video_model_acceleration, .by_xml = x_domain_devices_video_model_acceleration, .n_by_xml = 0, .empty_ok = true},
+	{.key = "resolution", .kind = DS_MAP, .xml = "resolution", .kids = f_domain_devices_video_model_resolution, .by_xml = x_domain_devices_video_model_resolution, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_video_model[] = {7, 8};
 
 /* /domain/devices/video/alias */
 static const struct ds_field f_domain_devices_video_alias[] = {
@@ -4445,11 +5406,15 @@ static const struct ds_field f_domain_devices_video_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_video_alias[] = {0};
+
 /* /domain/devices/video/acpi */
 static const struct ds_field f_domain_devices_video_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_video_acpi[] = {0};
 
 /* /domain/devices/video/address/zpci */
 static const struct ds_field f_domain_devices_video_address_zpci[] = {
@@ -4457,6 +5422,8 @@ static const struct ds_field f_domain_devices_video_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_video_address_zpci[] = {0};
 
 /* /domain/devices/video/address */
 static const struct ds_field f_domain_devices_video_address[] = {
@@ -4477,21 +5444,25 @@ static const struct ds_field f_domain_devices_video_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_video_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_video_address_zpci, .by_xml = x_domain_devices_video_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_video_address[] = {17};
 
 /* /domain/devices/video */
 static const struct ds_field f_domain_devices_video[] = {
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_video_driver, .empty_ok = true},
-	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_video_model},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_video_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_video_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_video_address, .generated = true, .filled = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_video_driver, .by_xml = x_domain_devices_video_driver, .n_by_xml = 0, .empty_ok = true},
+	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_video_model, .by_xml = x_domain_devices_video_model, .n_by_xml = 2},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_video_alias, .by_xml = x_domain_devices_video_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_video_acpi, .by_xml = x_domain_devices_video_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_video_address, .by_xml = x_domain_devices_video_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_video[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_video}};
+static const uint16_t x_domain_devices_video[] = {3, 4, 2, 0, 1};
+
+static const struct ds_field i_domain_devices_video[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_video, .by_xml = x_domain_devices_video, .n_by_xml = 5}};
 
 /* /domain/devices/console/source/reconnect */
 static const struct ds_field f_domain_devices_console_source_reconnect[] = {
@@ -4500,12 +5471,16 @@ static const struct ds_field f_domain_devices_console_source_reconnect[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_console_source_reconnect[] = {0};
+
 /* /domain/devices/console/source/seclabel/label */
 static const struct ds_field f_domain_devices_console_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_console_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_console_source_seclabel_label}};
+static const uint16_t x_domain_devices_console_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_console_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_console_source_seclabel_label, .by_xml = x_domain_devices_console_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/console/source/seclabel */
 static const struct ds_field f_domain_devices_console_source_seclabel[] = {
@@ -4516,7 +5491,9 @@ static const struct ds_field f_domain_devices_console_source_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_console_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_console_source_seclabel}};
+static const uint16_t x_domain_devices_console_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_console_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_console_source_seclabel, .by_xml = x_domain_devices_console_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/console/source/clipboard */
 static const struct ds_field f_domain_devices_console_source_clipboard[] = {
@@ -4524,11 +5501,15 @@ static const struct ds_field f_domain_devices_console_source_clipboard[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_console_source_clipboard[] = {0};
+
 /* /domain/devices/console/source/mouse */
 static const struct ds_field f_domain_devices_console_source_mouse[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_console_source_mouse[] = {0};
 
 /* /domain/devices/console/source */
 static const struct ds_field f_domain_devices_console_source[] = {
@@ -4541,20 +5522,24 @@ static const struct ds_field f_domain_devices_console_source[] = {
 	{.key = "slave", .kind = DS_STR, .xml = "@slave", .check = DS_CHECK_LINE},
 	{.key = "append", .kind = DS_BOOL, .xml = "@append", .values = v4},
 	{.key = "tls", .kind = DS_BOOL, .xml = "@tls", .values = v8},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_console_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_console_source_reconnect, .by_xml = x_domain_devices_console_source_reconnect, .n_by_xml = 0},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_console_source_seclabel},
-	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_console_source_clipboard},
-	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_console_source_mouse},
+	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_console_source_clipboard, .by_xml = x_domain_devices_console_source_clipboard, .n_by_xml = 0},
+	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_console_source_mouse, .by_xml = x_domain_devices_console_source_mouse, .n_by_xml = 0},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_console_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_console_source}};
+static const uint16_t x_domain_devices_console_source[] = {11, 12, 9, 10};
+
+static const struct ds_field i_domain_devices_console_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_console_source, .by_xml = x_domain_devices_console_source, .n_by_xml = 4}};
 
 /* /domain/devices/console/protocol */
 static const struct ds_field f_domain_devices_console_protocol[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v135},
 	{0},
 };
+
+static const uint16_t x_domain_devices_console_protocol[] = {0};
 
 /* /domain/devices/console/log */
 static const struct ds_field f_domain_devices_console_log[] = {
@@ -4563,19 +5548,25 @@ static const struct ds_field f_domain_devices_console_log[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_console_log[] = {0};
+
 /* /domain/devices/console/target/model */
 static const struct ds_field f_domain_devices_console_target_model[] = {
 	{.key = "name", .kind = DS_ENUM, .xml = "@name", .values = v137, .required = true},
 	{0},
 };
 
+static const uint16_t x_domain_devices_console_target_model[] = {0};
+
 /* /domain/devices/console/target */
 static const struct ds_field f_domain_devices_console_target[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v136, .filled = true},
 	{.key = "port", .kind = DS_UINT, .xml = "@port", .filled = true, .min = 0, .max = 65535},
-	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_console_target_model},
+	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_console_target_model, .by_xml = x_domain_devices_console_target_model, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_console_target[] = {2};
 
 /* /domain/devices/console/alias */
 static const struct ds_field f_domain_devices_console_alias[] = {
@@ -4583,11 +5574,15 @@ static const struct ds_field f_domain_devices_console_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_console_alias[] = {0};
+
 /* /domain/devices/console/acpi */
 static const struct ds_field f_domain_devices_console_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_console_acpi[] = {0};
 
 /* /domain/devices/console/address/zpci */
 static const struct ds_field f_domain_devices_console_address_zpci[] = {
@@ -4595,6 +5590,8 @@ static const struct ds_field f_domain_devices_console_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_console_address_zpci[] = {0};
 
 /* /domain/devices/console/address */
 static const struct ds_field f_domain_devices_console_address[] = {
@@ -4615,25 +5612,29 @@ static const struct ds_field f_domain_devices_console_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_console_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_console_address_zpci, .by_xml = x_domain_devices_console_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_console_address[] = {17};
 
 /* /domain/devices/console */
 static const struct ds_field f_domain_devices_console[] = {
 	{.key = "tty", .kind = DS_STR, .xml = "@tty", .check = DS_CHECK_PATH},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_console_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_console_protocol, .empty_ok = true},
-	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_console_log},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "type", .kids = f_domain_devices_console_target, .empty_ok = true, .filled = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_console_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_console_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_console_address, .generated = true, .filled = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_console_protocol, .by_xml = x_domain_devices_console_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_console_log, .by_xml = x_domain_devices_console_log, .n_by_xml = 0},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "type", .kids = f_domain_devices_console_target, .by_xml = x_domain_devices_console_target, .n_by_xml = 1, .empty_ok = true, .filled = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_console_alias, .by_xml = x_domain_devices_console_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_console_acpi, .by_xml = x_domain_devices_console_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_console_address, .by_xml = x_domain_devices_console_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_console[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_console}};
+static const uint16_t x_domain_devices_console[] = {7, 8, 6, 4, 3, 2, 5};
+
+static const struct ds_field i_domain_devices_console[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_console, .by_xml = x_domain_devices_console, .n_by_xml = 7}};
 
 /* /domain/devices/parallel/source/reconnect */
 static const struct ds_field f_domain_devices_parallel_source_reconnect[] = {
@@ -4642,12 +5643,16 @@ static const struct ds_field f_domain_devices_parallel_source_reconnect[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_parallel_source_reconnect[] = {0};
+
 /* /domain/devices/parallel/source/seclabel/label */
 static const struct ds_field f_domain_devices_parallel_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_parallel_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_parallel_source_seclabel_label}};
+static const uint16_t x_domain_devices_parallel_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_parallel_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_parallel_source_seclabel_label, .by_xml = x_domain_devices_parallel_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/parallel/source/seclabel */
 static const struct ds_field f_domain_devices_parallel_source_seclabel[] = {
@@ -4658,7 +5663,9 @@ static const struct ds_field f_domain_devices_parallel_source_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_parallel_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_parallel_source_seclabel}};
+static const uint16_t x_domain_devices_parallel_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_parallel_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_parallel_source_seclabel, .by_xml = x_domain_devices_parallel_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/parallel/source/clipboard */
 static const struct ds_field f_domain_devices_parallel_source_clipboard[] = {
@@ -4666,11 +5673,15 @@ static const struct ds_field f_domain_devices_parallel_source_clipboard[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_parallel_source_clipboard[] = {0};
+
 /* /domain/devices/parallel/source/mouse */
 static const struct ds_field f_domain_devices_parallel_source_mouse[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_parallel_source_mouse[] = {0};
 
 /* /domain/devices/parallel/source */
 static const struct ds_field f_domain_devices_parallel_source[] = {
@@ -4683,20 +5694,24 @@ static const struct ds_field f_domain_devices_parallel_source[] = {
 	{.key = "slave", .kind = DS_STR, .xml = "@slave", .check = DS_CHECK_LINE},
 	{.key = "append", .kind = DS_BOOL, .xml = "@append", .values = v4},
 	{.key = "tls", .kind = DS_BOOL, .xml = "@tls", .values = v8},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_parallel_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_parallel_source_reconnect, .by_xml = x_domain_devices_parallel_source_reconnect, .n_by_xml = 0},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_parallel_source_seclabel},
-	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_parallel_source_clipboard},
-	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_parallel_source_mouse},
+	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_parallel_source_clipboard, .by_xml = x_domain_devices_parallel_source_clipboard, .n_by_xml = 0},
+	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_parallel_source_mouse, .by_xml = x_domain_devices_parallel_source_mouse, .n_by_xml = 0},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_parallel_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_parallel_source}};
+static const uint16_t x_domain_devices_parallel_source[] = {11, 12, 9, 10};
+
+static const struct ds_field i_domain_devices_parallel_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_parallel_source, .by_xml = x_domain_devices_parallel_source, .n_by_xml = 4}};
 
 /* /domain/devices/parallel/protocol */
 static const struct ds_field f_domain_devices_parallel_protocol[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v135},
 	{0},
 };
+
+static const uint16_t x_domain_devices_parallel_protocol[] = {0};
 
 /* /domain/devices/parallel/log */
 static const struct ds_field f_domain_devices_parallel_log[] = {
@@ -4705,19 +5720,25 @@ static const struct ds_field f_domain_devices_parallel_log[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_parallel_log[] = {0};
+
 /* /domain/devices/parallel/target/model */
 static const struct ds_field f_domain_devices_parallel_target_model[] = {
 	{.key = "name", .kind = DS_ENUM, .xml = "@name", .values = v137, .required = true},
 	{0},
 };
 
+static const uint16_t x_domain_devices_parallel_target_model[] = {0};
+
 /* /domain/devices/parallel/target */
 static const struct ds_field f_domain_devices_parallel_target[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v136},
 	{.key = "port", .kind = DS_STR, .xml = "@port", .check = DS_CHECK_LINE},
-	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_parallel_target_model},
+	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_parallel_target_model, .by_xml = x_domain_devices_parallel_target_model, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_parallel_target[] = {2};
 
 /* /domain/devices/parallel/alias */
 static const struct ds_field f_domain_devices_parallel_alias[] = {
@@ -4725,11 +5746,15 @@ static const struct ds_field f_domain_devices_parallel_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_parallel_alias[] = {0};
+
 /* /domain/devices/parallel/acpi */
 static const struct ds_field f_domain_devices_parallel_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_parallel_acpi[] = {0};
 
 /* /domain/devices/parallel/address/zpci */
 static const struct ds_field f_domain_devices_parallel_address_zpci[] = {
@@ -4737,6 +5762,8 @@ static const struct ds_field f_domain_devices_parallel_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_parallel_address_zpci[] = {0};
 
 /* /domain/devices/parallel/address */
 static const struct ds_field f_domain_devices_parallel_address[] = {
@@ -4757,25 +5784,29 @@ static const struct ds_field f_domain_devices_parallel_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_parallel_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_parallel_address_zpci, .by_xml = x_domain_devices_parallel_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_parallel_address[] = {17};
 
 /* /domain/devices/parallel */
 static const struct ds_field f_domain_devices_parallel[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134, .required = true},
 	{.key = "tty", .kind = DS_STR, .xml = "@tty", .check = DS_CHECK_PATH},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_parallel_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_parallel_protocol, .empty_ok = true},
-	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_parallel_log},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_parallel_target, .empty_ok = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_parallel_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_parallel_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_parallel_address, .generated = true, .filled = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_parallel_protocol, .by_xml = x_domain_devices_parallel_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_parallel_log, .by_xml = x_domain_devices_parallel_log, .n_by_xml = 0},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_parallel_target, .by_xml = x_domain_devices_parallel_target, .n_by_xml = 1, .empty_ok = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_parallel_alias, .by_xml = x_domain_devices_parallel_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_parallel_acpi, .by_xml = x_domain_devices_parallel_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_parallel_address, .by_xml = x_domain_devices_parallel_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_parallel[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_parallel}};
+static const uint16_t x_domain_devices_parallel[] = {7, 8, 6, 4, 3, 2, 5};
+
+static const struct ds_field i_domain_devices_parallel[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_parallel, .by_xml = x_domain_devices_parallel, .n_by_xml = 7}};
 
 /* /domain/devices/serial/source/reconnect */
 static const struct ds_field f_domain_devices_serial_source_reconnect[] = {
@@ -4784,12 +5815,16 @@ static const struct ds_field f_domain_devices_serial_source_reconnect[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_serial_source_reconnect[] = {0};
+
 /* /domain/devices/serial/source/seclabel/label */
 static const struct ds_field f_domain_devices_serial_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_serial_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_serial_source_seclabel_label}};
+static const uint16_t x_domain_devices_serial_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_serial_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_serial_source_seclabel_label, .by_xml = x_domain_devices_serial_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/serial/source/seclabel */
 static const struct ds_field f_domain_devices_serial_source_seclabel[] = {
@@ -4800,7 +5835,9 @@ static const struct ds_field f_domain_devices_serial_source_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_serial_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_serial_source_seclabel}};
+static const uint16_t x_domain_devices_serial_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_serial_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_serial_source_seclabel, .by_xml = x_domain_devices_serial_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/serial/source/clipboard */
 static const struct ds_field f_domain_devices_serial_source_clipboard[] = {
@@ -4808,11 +5845,15 @@ static const struct ds_field f_domain_devices_serial_source_clipboard[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_serial_source_clipboard[] = {0};
+
 /* /domain/devices/serial/source/mouse */
 static const struct ds_field f_domain_devices_serial_source_mouse[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_serial_source_mouse[] = {0};
 
 /* /domain/devices/serial/source */
 static const struct ds_field f_domain_devices_serial_source[] = {
@@ -4825,20 +5866,24 @@ static const struct ds_field f_domain_devices_serial_source[] = {
 	{.key = "slave", .kind = DS_STR, .xml = "@slave", .check = DS_CHECK_LINE},
 	{.key = "append", .kind = DS_BOOL, .xml = "@append", .values = v4},
 	{.key = "tls", .kind = DS_BOOL, .xml = "@tls", .values = v8},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_serial_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_serial_source_reconnect, .by_xml = x_domain_devices_serial_source_reconnect, .n_by_xml = 0},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_serial_source_seclabel},
-	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_serial_source_clipboard},
-	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_serial_source_mouse},
+	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_serial_source_clipboard, .by_xml = x_domain_devices_serial_source_clipboard, .n_by_xml = 0},
+	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_serial_source_mouse, .by_xml = x_domain_devices_serial_source_mouse, .n_by_xml = 0},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_serial_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_serial_source}};
+static const uint16_t x_domain_devices_serial_source[] = {11, 12, 9, 10};
+
+static const struct ds_field i_domain_devices_serial_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_serial_source, .by_xml = x_domain_devices_serial_source, .n_by_xml = 4}};
 
 /* /domain/devices/serial/protocol */
 static const struct ds_field f_domain_devices_serial_protocol[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v135},
 	{0},
 };
+
+static const uint16_t x_domain_devices_serial_protocol[] = {0};
 
 /* /domain/devices/serial/log */
 static const struct ds_field f_domain_devices_serial_log[] = {
@@ -4847,19 +5892,25 @@ static const struct ds_field f_domain_devices_serial_log[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_serial_log[] = {0};
+
 /* /domain/devices/serial/target/model */
 static const struct ds_field f_domain_devices_serial_target_model[] = {
 	{.key = "name", .kind = DS_ENUM, .xml = "@name", .values = v137, .required = true},
 	{0},
 };
 
+static const uint16_t x_domain_devices_serial_target_model[] = {0};
+
 /* /domain/devices/serial/target */
 static const struct ds_field f_domain_devices_serial_target[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v136, .filled = true},
 	{.key = "port", .kind = DS_UINT, .xml = "@port", .filled = true, .min = 0, .max = 65535},
-	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_serial_target_model, .filled = true},
+	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_serial_target_model, .by_xml = x_domain_devices_serial_target_model, .n_by_xml = 0, .filled = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_serial_target[] = {2};
 
 /* /domain/devices/serial/alias */
 static const struct ds_field f_domain_devices_serial_alias[] = {
@@ -4867,11 +5918,15 @@ static const struct ds_field f_domain_devices_serial_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_serial_alias[] = {0};
+
 /* /domain/devices/serial/acpi */
 static const struct ds_field f_domain_devices_serial_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_serial_acpi[] = {0};
 
 /* /domain/devices/serial/address/zpci */
 static const struct ds_field f_domain_devices_serial_address_zpci[] = {
@@ -4879,6 +5934,8 @@ static const struct ds_field f_domain_devices_serial_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_serial_address_zpci[] = {0};
 
 /* /domain/devices/serial/address */
 static const struct ds_field f_domain_devices_serial_address[] = {
@@ -4899,25 +5956,29 @@ static const struct ds_field f_domain_devices_serial_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_serial_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_serial_address_zpci, .by_xml = x_domain_devices_serial_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_serial_address[] = {17};
 
 /* /domain/devices/serial */
 static const struct ds_field f_domain_devices_serial[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134, .required = true},
 	{.key = "tty", .kind = DS_STR, .xml = "@tty", .check = DS_CHECK_PATH},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_serial_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_serial_protocol, .empty_ok = true},
-	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_serial_log},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "port", .kids = f_domain_devices_serial_target, .empty_ok = true, .filled = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_serial_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_serial_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_serial_address, .generated = true, .filled = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_serial_protocol, .by_xml = x_domain_devices_serial_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_serial_log, .by_xml = x_domain_devices_serial_log, .n_by_xml = 0},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "port", .kids = f_domain_devices_serial_target, .by_xml = x_domain_devices_serial_target, .n_by_xml = 1, .empty_ok = true, .filled = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_serial_alias, .by_xml = x_domain_devices_serial_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_serial_acpi, .by_xml = x_domain_devices_serial_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_serial_address, .by_xml = x_domain_devices_serial_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_serial[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_serial}};
+static const uint16_t x_domain_devices_serial[] = {7, 8, 6, 4, 3, 2, 5};
+
+static const struct ds_field i_domain_devices_serial[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_serial, .by_xml = x_domain_devices_serial, .n_by_xml = 7}};
 
 /* /domain/devices/channel/source/reconnect */
 static const struct ds_field f_domain_devices_channel_source_reconnect[] = {
@@ -4926,12 +5987,16 @@ static const struct ds_field f_domain_devices_channel_source_reconnect[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_channel_source_reconnect[] = {0};
+
 /* /domain/devices/channel/source/seclabel/label */
 static const struct ds_field f_domain_devices_channel_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_channel_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_channel_source_seclabel_label}};
+static const uint16_t x_domain_devices_channel_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_channel_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_channel_source_seclabel_label, .by_xml = x_domain_devices_channel_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/channel/source/seclabel */
 static const struct ds_field f_domain_devices_channel_source_seclabel[] = {
@@ -4942,7 +6007,9 @@ static const struct ds_field f_domain_devices_channel_source_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_channel_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_channel_source_seclabel}};
+static const uint16_t x_domain_devices_channel_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_channel_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_channel_source_seclabel, .by_xml = x_domain_devices_channel_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/channel/source/clipboard */
 static const struct ds_field f_domain_devices_channel_source_clipboard[] = {
@@ -4950,11 +6017,15 @@ static const struct ds_field f_domain_devices_channel_source_clipboard[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_channel_source_clipboard[] = {0};
+
 /* /domain/devices/channel/source/mouse */
 static const struct ds_field f_domain_devices_channel_source_mouse[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_channel_source_mouse[] = {0};
 
 /* /domain/devices/channel/source */
 static const struct ds_field f_domain_devices_channel_source[] = {
@@ -4967,14 +6038,16 @@ static const struct ds_field f_domain_devices_channel_source[] = {
 	{.key = "slave", .kind = DS_STR, .xml = "@slave", .check = DS_CHECK_LINE},
 	{.key = "append", .kind = DS_BOOL, .xml = "@append", .values = v4},
 	{.key = "tls", .kind = DS_BOOL, .xml = "@tls", .values = v8},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_channel_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_channel_source_reconnect, .by_xml = x_domain_devices_channel_source_reconnect, .n_by_xml = 0},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_channel_source_seclabel},
-	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_channel_source_clipboard},
-	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_channel_source_mouse},
+	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_channel_source_clipboard, .by_xml = x_domain_devices_channel_source_clipboard, .n_by_xml = 0},
+	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_channel_source_mouse, .by_xml = x_domain_devices_channel_source_mouse, .n_by_xml = 0},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_channel_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_channel_source}};
+static const uint16_t x_domain_devices_channel_source[] = {11, 12, 9, 10};
+
+static const struct ds_field i_domain_devices_channel_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_channel_source, .by_xml = x_domain_devices_channel_source, .n_by_xml = 4}};
 
 /* /domain/devices/channel/protocol */
 static const struct ds_field f_domain_devices_channel_protocol[] = {
@@ -4982,12 +6055,16 @@ static const struct ds_field f_domain_devices_channel_protocol[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_channel_protocol[] = {0};
+
 /* /domain/devices/channel/log */
 static const struct ds_field f_domain_devices_channel_log[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH, .required = true},
 	{.key = "append", .kind = DS_BOOL, .xml = "@append", .values = v4},
 	{0},
 };
+
+static const uint16_t x_domain_devices_channel_log[] = {0};
 
 /* /domain/devices/channel/target */
 static const struct ds_field f_domain_devices_channel_target[] = {
@@ -4999,11 +6076,15 @@ static const struct ds_field f_domain_devices_channel_target[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_channel_target[] = {0};
+
 /* /domain/devices/channel/alias */
 static const struct ds_field f_domain_devices_channel_alias[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_channel_alias[] = {0};
 
 /* /domain/devices/channel/address/zpci */
 static const struct ds_field f_domain_devices_channel_address_zpci[] = {
@@ -5011,6 +6092,8 @@ static const struct ds_field f_domain_devices_channel_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_channel_address_zpci[] = {0};
 
 /* /domain/devices/channel/address */
 static const struct ds_field f_domain_devices_channel_address[] = {
@@ -5031,30 +6114,36 @@ static const struct ds_field f_domain_devices_channel_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_channel_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_channel_address_zpci, .by_xml = x_domain_devices_channel_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_channel_address[] = {17};
 
 /* /domain/devices/channel */
 static const struct ds_field f_domain_devices_channel[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134, .required = true},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_channel_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_channel_protocol, .empty_ok = true},
-	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_channel_log},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "type", .kids = f_domain_devices_channel_target, .required = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_channel_alias, .generated = true, .filled = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_channel_address, .generated = true, .filled = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_channel_protocol, .by_xml = x_domain_devices_channel_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_channel_log, .by_xml = x_domain_devices_channel_log, .n_by_xml = 0},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "type", .kids = f_domain_devices_channel_target, .by_xml = x_domain_devices_channel_target, .n_by_xml = 0, .required = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_channel_alias, .by_xml = x_domain_devices_channel_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_channel_address, .by_xml = x_domain_devices_channel_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_channel[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_channel}};
+static const uint16_t x_domain_devices_channel[] = {6, 5, 3, 2, 1, 4};
+
+static const struct ds_field i_domain_devices_channel[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_channel, .by_xml = x_domain_devices_channel, .n_by_xml = 6}};
 
 /* /domain/devices/smartcard/certificate */
 static const struct ds_field f_domain_devices_smartcard_certificate[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_smartcard_certificate[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_smartcard_certificate}};
+static const uint16_t x_domain_devices_smartcard_certificate[] = {0};
+
+static const struct ds_field i_domain_devices_smartcard_certificate[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_smartcard_certificate, .by_xml = x_domain_devices_smartcard_certificate, .n_by_xml = 0}};
 
 /* /domain/devices/smartcard/source/reconnect */
 static const struct ds_field f_domain_devices_smartcard_source_reconnect[] = {
@@ -5063,12 +6152,16 @@ static const struct ds_field f_domain_devices_smartcard_source_reconnect[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_smartcard_source_reconnect[] = {0};
+
 /* /domain/devices/smartcard/source/seclabel/label */
 static const struct ds_field f_domain_devices_smartcard_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_smartcard_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_smartcard_source_seclabel_label}};
+static const uint16_t x_domain_devices_smartcard_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_smartcard_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_smartcard_source_seclabel_label, .by_xml = x_domain_devices_smartcard_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/smartcard/source/seclabel */
 static const struct ds_field f_domain_devices_smartcard_source_seclabel[] = {
@@ -5079,7 +6172,9 @@ static const struct ds_field f_domain_devices_smartcard_source_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_smartcard_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_smartcard_source_seclabel}};
+static const uint16_t x_domain_devices_smartcard_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_smartcard_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_smartcard_source_seclabel, .by_xml = x_domain_devices_smartcard_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/smartcard/source/clipboard */
 static const struct ds_field f_domain_devices_smartcard_source_clipboard[] = {
@@ -5087,11 +6182,15 @@ static const struct ds_field f_domain_devices_smartcard_source_clipboard[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_smartcard_source_clipboard[] = {0};
+
 /* /domain/devices/smartcard/source/mouse */
 static const struct ds_field f_domain_devices_smartcard_source_mouse[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_smartcard_source_mouse[] = {0};
 
 /* /domain/devices/smartcard/source */
 static const struct ds_field f_domain_devices_smartcard_source[] = {
@@ -5104,20 +6203,24 @@ static const struct ds_field f_domain_devices_smartcard_source[] = {
 	{.key = "slave", .kind = DS_STR, .xml = "@slave", .check = DS_CHECK_LINE},
 	{.key = "append", .kind = DS_BOOL, .xml = "@append", .values = v4},
 	{.key = "tls", .kind = DS_BOOL, .xml = "@tls", .values = v8},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_smartcard_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_smartcard_source_reconnect, .by_xml = x_domain_devices_smartcard_source_reconnect, .n_by_xml = 0},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_smartcard_source_seclabel},
-	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_smartcard_source_clipboard},
-	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_smartcard_source_mouse},
+	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_smartcard_source_clipboard, .by_xml = x_domain_devices_smartcard_source_clipboard, .n_by_xml = 0},
+	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_smartcard_source_mouse, .by_xml = x_domain_devices_smartcard_source_mouse, .n_by_xml = 0},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_smartcard_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_smartcard_source}};
+static const uint16_t x_domain_devices_smartcard_source[] = {11, 12, 9, 10};
+
+static const struct ds_field i_domain_devices_smartcard_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_smartcard_source, .by_xml = x_domain_devices_smartcard_source, .n_by_xml = 4}};
 
 /* /domain/devices/smartcard/protocol */
 static const struct ds_field f_domain_devices_smartcard_protocol[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v135},
 	{0},
 };
+
+static const uint16_t x_domain_devices_smartcard_protocol[] = {0};
 
 /* /domain/devices/smartcard/log */
 static const struct ds_field f_domain_devices_smartcard_log[] = {
@@ -5126,19 +6229,25 @@ static const struct ds_field f_domain_devices_smartcard_log[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_smartcard_log[] = {0};
+
 /* /domain/devices/smartcard/target/model */
 static const struct ds_field f_domain_devices_smartcard_target_model[] = {
 	{.key = "name", .kind = DS_ENUM, .xml = "@name", .values = v137, .required = true},
 	{0},
 };
 
+static const uint16_t x_domain_devices_smartcard_target_model[] = {0};
+
 /* /domain/devices/smartcard/target */
 static const struct ds_field f_domain_devices_smartcard_target[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v136},
 	{.key = "port", .kind = DS_STR, .xml = "@port", .check = DS_CHECK_LINE},
-	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_smartcard_target_model},
+	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_smartcard_target_model, .by_xml = x_domain_devices_smartcard_target_model, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_smartcard_target[] = {2};
 
 /* /domain/devices/smartcard/acpi */
 static const struct ds_field f_domain_devices_smartcard_acpi[] = {
@@ -5146,12 +6255,16 @@ static const struct ds_field f_domain_devices_smartcard_acpi[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_smartcard_acpi[] = {0};
+
 /* /domain/devices/smartcard/address/zpci */
 static const struct ds_field f_domain_devices_smartcard_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_smartcard_address_zpci[] = {0};
 
 /* /domain/devices/smartcard/address */
 static const struct ds_field f_domain_devices_smartcard_address[] = {
@@ -5172,9 +6285,11 @@ static const struct ds_field f_domain_devices_smartcard_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_smartcard_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_smartcard_address_zpci, .by_xml = x_domain_devices_smartcard_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_smartcard_address[] = {17};
 
 /* /domain/devices/smartcard */
 static const struct ds_field f_domain_devices_smartcard[] = {
@@ -5183,15 +6298,17 @@ static const struct ds_field f_domain_devices_smartcard[] = {
 	{.key = "certificate", .kind = DS_LIST, .xml = "certificate", .kids = i_domain_devices_smartcard_certificate},
 	{.key = "database", .kind = DS_STR, .xml = "database", .check = DS_CHECK_NONE},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_smartcard_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_smartcard_protocol, .empty_ok = true},
-	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_smartcard_log},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_smartcard_target, .empty_ok = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_smartcard_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_smartcard_address, .generated = true, .filled = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_smartcard_protocol, .by_xml = x_domain_devices_smartcard_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_smartcard_log, .by_xml = x_domain_devices_smartcard_log, .n_by_xml = 0},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_smartcard_target, .by_xml = x_domain_devices_smartcard_target, .n_by_xml = 1, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_smartcard_acpi, .by_xml = x_domain_devices_smartcard_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_smartcard_address, .by_xml = x_domain_devices_smartcard_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_smartcard[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "mode", .kids = f_domain_devices_smartcard}};
+static const uint16_t x_domain_devices_smartcard[] = {8, 9, 2, 3, 6, 5, 4, 7};
+
+static const struct ds_field i_domain_devices_smartcard[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "mode", .kids = f_domain_devices_smartcard, .by_xml = x_domain_devices_smartcard, .n_by_xml = 8}};
 
 /* /domain/devices/hub/alias */
 static const struct ds_field f_domain_devices_hub_alias[] = {
@@ -5199,12 +6316,16 @@ static const struct ds_field f_domain_devices_hub_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_hub_alias[] = {0};
+
 /* /domain/devices/hub/address/zpci */
 static const struct ds_field f_domain_devices_hub_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hub_address_zpci[] = {0};
 
 /* /domain/devices/hub/address */
 static const struct ds_field f_domain_devices_hub_address[] = {
@@ -5225,19 +6346,23 @@ static const struct ds_field f_domain_devices_hub_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_hub_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_hub_address_zpci, .by_xml = x_domain_devices_hub_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_hub_address[] = {17};
 
 /* /domain/devices/hub */
 static const struct ds_field f_domain_devices_hub[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v141, .required = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_hub_alias, .generated = true, .filled = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_hub_address, .generated = true, .filled = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_hub_alias, .by_xml = x_domain_devices_hub_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_hub_address, .by_xml = x_domain_devices_hub_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_hub[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_hub}};
+static const uint16_t x_domain_devices_hub[] = {2, 1};
+
+static const struct ds_field i_domain_devices_hub[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "type", .kids = f_domain_devices_hub, .by_xml = x_domain_devices_hub, .n_by_xml = 2}};
 
 /* /domain/devices/redirdev/source/reconnect */
 static const struct ds_field f_domain_devices_redirdev_source_reconnect[] = {
@@ -5246,12 +6371,16 @@ static const struct ds_field f_domain_devices_redirdev_source_reconnect[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_redirdev_source_reconnect[] = {0};
+
 /* /domain/devices/redirdev/source/seclabel/label */
 static const struct ds_field f_domain_devices_redirdev_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_redirdev_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_redirdev_source_seclabel_label}};
+static const uint16_t x_domain_devices_redirdev_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_redirdev_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_redirdev_source_seclabel_label, .by_xml = x_domain_devices_redirdev_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/redirdev/source/seclabel */
 static const struct ds_field f_domain_devices_redirdev_source_seclabel[] = {
@@ -5262,7 +6391,9 @@ static const struct ds_field f_domain_devices_redirdev_source_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_redirdev_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_redirdev_source_seclabel}};
+static const uint16_t x_domain_devices_redirdev_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_redirdev_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_redirdev_source_seclabel, .by_xml = x_domain_devices_redirdev_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/redirdev/source/clipboard */
 static const struct ds_field f_domain_devices_redirdev_source_clipboard[] = {
@@ -5270,11 +6401,15 @@ static const struct ds_field f_domain_devices_redirdev_source_clipboard[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_redirdev_source_clipboard[] = {0};
+
 /* /domain/devices/redirdev/source/mouse */
 static const struct ds_field f_domain_devices_redirdev_source_mouse[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_redirdev_source_mouse[] = {0};
 
 /* /domain/devices/redirdev/source */
 static const struct ds_field f_domain_devices_redirdev_source[] = {
@@ -5287,20 +6422,24 @@ static const struct ds_field f_domain_devices_redirdev_source[] = {
 	{.key = "slave", .kind = DS_STR, .xml = "@slave", .check = DS_CHECK_LINE},
 	{.key = "append", .kind = DS_BOOL, .xml = "@append", .values = v4},
 	{.key = "tls", .kind = DS_BOOL, .xml = "@tls", .values = v8},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_redirdev_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_redirdev_source_reconnect, .by_xml = x_domain_devices_redirdev_source_reconnect, .n_by_xml = 0},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_redirdev_source_seclabel},
-	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_redirdev_source_clipboard},
-	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_redirdev_source_mouse},
+	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_redirdev_source_clipboard, .by_xml = x_domain_devices_redirdev_source_clipboard, .n_by_xml = 0},
+	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_redirdev_source_mouse, .by_xml = x_domain_devices_redirdev_source_mouse, .n_by_xml = 0},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_redirdev_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_redirdev_source}};
+static const uint16_t x_domain_devices_redirdev_source[] = {11, 12, 9, 10};
+
+static const struct ds_field i_domain_devices_redirdev_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_redirdev_source, .by_xml = x_domain_devices_redirdev_source, .n_by_xml = 4}};
 
 /* /domain/devices/redirdev/protocol */
 static const struct ds_field f_domain_devices_redirdev_protocol[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v135},
 	{0},
 };
+
+static const uint16_t x_domain_devices_redirdev_protocol[] = {0};
 
 /* /domain/devices/redirdev/log */
 static const struct ds_field f_domain_devices_redirdev_log[] = {
@@ -5309,11 +6448,15 @@ static const struct ds_field f_domain_devices_redirdev_log[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_redirdev_log[] = {0};
+
 /* /domain/devices/redirdev/alias */
 static const struct ds_field f_domain_devices_redirdev_alias[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_redirdev_alias[] = {0};
 
 /* /domain/devices/redirdev/address/zpci */
 static const struct ds_field f_domain_devices_redirdev_address_zpci[] = {
@@ -5321,6 +6464,8 @@ static const struct ds_field f_domain_devices_redirdev_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_redirdev_address_zpci[] = {0};
 
 /* /domain/devices/redirdev/address */
 static const struct ds_field f_domain_devices_redirdev_address[] = {
@@ -5341,9 +6486,11 @@ static const struct ds_field f_domain_devices_redirdev_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_redirdev_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_redirdev_address_zpci, .by_xml = x_domain_devices_redirdev_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_redirdev_address[] = {17};
 
 /* /domain/devices/redirdev/boot */
 static const struct ds_field f_domain_devices_redirdev_boot[] = {
@@ -5352,20 +6499,24 @@ static const struct ds_field f_domain_devices_redirdev_boot[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_redirdev_boot[] = {0};
+
 /* /domain/devices/redirdev */
 static const struct ds_field f_domain_devices_redirdev[] = {
 	{.key = "bus", .kind = DS_ENUM, .xml = "@bus", .values = v141, .required = true},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134, .required = true},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_redirdev_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_redirdev_protocol, .empty_ok = true},
-	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_redirdev_log},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_redirdev_alias, .generated = true, .filled = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_redirdev_address, .generated = true, .filled = true},
-	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_redirdev_boot},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_redirdev_protocol, .by_xml = x_domain_devices_redirdev_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_redirdev_log, .by_xml = x_domain_devices_redirdev_log, .n_by_xml = 0},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_redirdev_alias, .by_xml = x_domain_devices_redirdev_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_redirdev_address, .by_xml = x_domain_devices_redirdev_address, .n_by_xml = 1, .generated = true, .filled = true},
+	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_redirdev_boot, .by_xml = x_domain_devices_redirdev_boot, .n_by_xml = 0},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_redirdev[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_redirdev}};
+static const uint16_t x_domain_devices_redirdev[] = {6, 5, 7, 4, 3, 2};
+
+static const struct ds_field i_domain_devices_redirdev[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_redirdev, .by_xml = x_domain_devices_redirdev, .n_by_xml = 6}};
 
 /* /domain/devices/redirfilter/usbdev */
 static const struct ds_field f_domain_devices_redirfilter_usbdev[] = {
@@ -5377,7 +6528,9 @@ static const struct ds_field f_domain_devices_redirfilter_usbdev[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_redirfilter_usbdev[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "allow", .kids = f_domain_devices_redirfilter_usbdev}};
+static const uint16_t x_domain_devices_redirfilter_usbdev[] = {0};
+
+static const struct ds_field i_domain_devices_redirfilter_usbdev[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "allow", .kids = f_domain_devices_redirfilter_usbdev, .by_xml = x_domain_devices_redirfilter_usbdev, .n_by_xml = 0}};
 
 /* /domain/devices/redirfilter */
 static const struct ds_field f_domain_devices_redirfilter[] = {
@@ -5385,7 +6538,9 @@ static const struct ds_field f_domain_devices_redirfilter[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_redirfilter[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_redirfilter}};
+static const uint16_t x_domain_devices_redirfilter[] = {0};
+
+static const struct ds_field i_domain_devices_redirfilter[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_redirfilter, .by_xml = x_domain_devices_redirfilter, .n_by_xml = 1}};
 
 /* /domain/devices/rng/backend/source/reconnect */
 static const struct ds_field f_domain_devices_rng_backend_source_reconnect[] = {
@@ -5394,12 +6549,16 @@ static const struct ds_field f_domain_devices_rng_backend_source_reconnect[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_rng_backend_source_reconnect[] = {0};
+
 /* /domain/devices/rng/backend/source/seclabel/label */
 static const struct ds_field f_domain_devices_rng_backend_source_seclabel_label[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_rng_backend_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_rng_backend_source_seclabel_label}};
+static const uint16_t x_domain_devices_rng_backend_source_seclabel_label[] = {0};
+
+static const struct ds_field i_domain_devices_rng_backend_source_seclabel_label[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_devices_rng_backend_source_seclabel_label, .by_xml = x_domain_devices_rng_backend_source_seclabel_label, .n_by_xml = 0}};
 
 /* /domain/devices/rng/backend/source/seclabel */
 static const struct ds_field f_domain_devices_rng_backend_source_seclabel[] = {
@@ -5410,7 +6569,9 @@ static const struct ds_field f_domain_devices_rng_backend_source_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_devices_rng_backend_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_rng_backend_source_seclabel}};
+static const uint16_t x_domain_devices_rng_backend_source_seclabel[] = {3};
+
+static const struct ds_field i_domain_devices_rng_backend_source_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_rng_backend_source_seclabel, .by_xml = x_domain_devices_rng_backend_source_seclabel, .n_by_xml = 1}};
 
 /* /domain/devices/rng/backend/source/clipboard */
 static const struct ds_field f_domain_devices_rng_backend_source_clipboard[] = {
@@ -5418,11 +6579,15 @@ static const struct ds_field f_domain_devices_rng_backend_source_clipboard[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_rng_backend_source_clipboard[] = {0};
+
 /* /domain/devices/rng/backend/source/mouse */
 static const struct ds_field f_domain_devices_rng_backend_source_mouse[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v36, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_rng_backend_source_mouse[] = {0};
 
 /* /domain/devices/rng/backend/source */
 static const struct ds_field f_domain_devices_rng_backend_source[] = {
@@ -5435,20 +6600,24 @@ static const struct ds_field f_domain_devices_rng_backend_source[] = {
 	{.key = "slave", .kind = DS_STR, .xml = "@slave", .check = DS_CHECK_LINE},
 	{.key = "append", .kind = DS_BOOL, .xml = "@append", .values = v4},
 	{.key = "tls", .kind = DS_BOOL, .xml = "@tls", .values = v8},
-	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_rng_backend_source_reconnect},
+	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_rng_backend_source_reconnect, .by_xml = x_domain_devices_rng_backend_source_reconnect, .n_by_xml = 0},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_rng_backend_source_seclabel},
-	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_rng_backend_source_clipboard},
-	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_rng_backend_source_mouse},
+	{.key = "clipboard", .kind = DS_MAP, .xml = "clipboard", .shorthand = "copypaste", .kids = f_domain_devices_rng_backend_source_clipboard, .by_xml = x_domain_devices_rng_backend_source_clipboard, .n_by_xml = 0},
+	{.key = "mouse", .kind = DS_MAP, .xml = "mouse", .shorthand = "mode", .kids = f_domain_devices_rng_backend_source_mouse, .by_xml = x_domain_devices_rng_backend_source_mouse, .n_by_xml = 0},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_rng_backend_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_rng_backend_source}};
+static const uint16_t x_domain_devices_rng_backend_source[] = {11, 12, 9, 10};
+
+static const struct ds_field i_domain_devices_rng_backend_source[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_rng_backend_source, .by_xml = x_domain_devices_rng_backend_source, .n_by_xml = 4}};
 
 /* /domain/devices/rng/backend/protocol */
 static const struct ds_field f_domain_devices_rng_backend_protocol[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v135},
 	{0},
 };
+
+static const uint16_t x_domain_devices_rng_backend_protocol[] = {0};
 
 /* /domain/devices/rng/backend/log */
 static const struct ds_field f_domain_devices_rng_backend_log[] = {
@@ -5457,16 +6626,20 @@ static const struct ds_field f_domain_devices_rng_backend_log[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_rng_backend_log[] = {0};
+
 /* /domain/devices/rng/backend */
 static const struct ds_field f_domain_devices_rng_backend[] = {
 	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_PATH},
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v142, .required = true},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_rng_backend_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_rng_backend_protocol, .empty_ok = true},
-	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_rng_backend_log},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_rng_backend_protocol, .by_xml = x_domain_devices_rng_backend_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_rng_backend_log, .by_xml = x_domain_devices_rng_backend_log, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_rng_backend[] = {5, 4, 3};
 
 /* /domain/devices/rng/driver */
 static const struct ds_field f_domain_devices_rng_driver[] = {
@@ -5477,6 +6650,8 @@ static const struct ds_field f_domain_devices_rng_driver[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_rng_driver[] = {0};
+
 /* /domain/devices/rng/rate */
 static const struct ds_field f_domain_devices_rng_rate[] = {
 	{.key = "bytes", .kind = DS_UINT, .xml = "@bytes", .min = 1, .max = INT64_MAX, .required = true},
@@ -5484,11 +6659,15 @@ static const struct ds_field f_domain_devices_rng_rate[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_rng_rate[] = {0};
+
 /* /domain/devices/rng/alias */
 static const struct ds_field f_domain_devices_rng_alias[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_rng_alias[] = {0};
 
 /* /domain/devices/rng/acpi */
 static const struct ds_field f_domain_devices_rng_acpi[] = {
@@ -5496,12 +6675,16 @@ static const struct ds_field f_domain_devices_rng_acpi[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_rng_acpi[] = {0};
+
 /* /domain/devices/rng/address/zpci */
 static const struct ds_field f_domain_devices_rng_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_rng_address_zpci[] = {0};
 
 /* /domain/devices/rng/address */
 static const struct ds_field f_domain_devices_rng_address[] = {
@@ -5522,23 +6705,27 @@ static const struct ds_field f_domain_devices_rng_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_rng_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_rng_address_zpci, .by_xml = x_domain_devices_rng_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_rng_address[] = {17};
 
 /* /domain/devices/rng */
 static const struct ds_field f_domain_devices_rng[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68, .required = true},
-	{.key = "backend", .kind = DS_MAP, .xml = "backend", .shorthand = "value", .kids = f_domain_devices_rng_backend, .required = true},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_rng_driver, .empty_ok = true},
-	{.key = "rate", .kind = DS_MAP, .xml = "rate", .shorthand = "bytes", .kids = f_domain_devices_rng_rate},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_rng_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_rng_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_rng_address, .generated = true, .filled = true},
+	{.key = "backend", .kind = DS_MAP, .xml = "backend", .shorthand = "value", .kids = f_domain_devices_rng_backend, .by_xml = x_domain_devices_rng_backend, .n_by_xml = 3, .required = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_rng_driver, .by_xml = x_domain_devices_rng_driver, .n_by_xml = 0, .empty_ok = true},
+	{.key = "rate", .kind = DS_MAP, .xml = "rate", .shorthand = "bytes", .kids = f_domain_devices_rng_rate, .by_xml = x_domain_devices_rng_rate, .n_by_xml = 0},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_rng_alias, .by_xml = x_domain_devices_rng_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_rng_acpi, .by_xml = x_domain_devices_rng_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_rng_address, .by_xml = x_domain_devices_rng_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_rng[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "model", .kids = f_domain_devices_rng}};
+static const uint16_t x_domain_devices_rng[] = {5, 6, 4, 1, 2, 3};
+
+static const struct ds_field i_domain_devices_rng[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "model", .kids = f_domain_devices_rng, .by_xml = x_domain_devices_rng, .n_by_xml = 6}};
 
 /* /domain/devices/tpm/backend/device */
 static const struct ds_field f_domain_devices_tpm_backend_device[] = {
@@ -5546,11 +6733,15 @@ static const struct ds_field f_domain_devices_tpm_backend_device[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_tpm_backend_device[] = {0};
+
 /* /domain/devices/tpm/backend/encryption */
 static const struct ds_field f_domain_devices_tpm_backend_encryption[] = {
 	{.key = "secret", .kind = DS_STR, .xml = "@secret", .check = DS_CHECK_UUID, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_tpm_backend_encryption[] = {0};
 
 /* /domain/devices/tpm/backend/active_pcr_banks */
 static const struct ds_field f_domain_devices_tpm_backend_active_pcr_banks[] = {
@@ -5561,6 +6752,8 @@ static const struct ds_field f_domain_devices_tpm_backend_active_pcr_banks[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_tpm_backend_active_pcr_banks[] = {0, 1, 2, 3};
+
 /* /domain/devices/tpm/backend/source */
 static const struct ds_field f_domain_devices_tpm_backend_source[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v35, .required = true},
@@ -5569,17 +6762,21 @@ static const struct ds_field f_domain_devices_tpm_backend_source[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_tpm_backend_source[] = {0};
+
 /* /domain/devices/tpm/backend */
 static const struct ds_field f_domain_devices_tpm_backend[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v144, .required = true},
 	{.key = "persistent_state", .kind = DS_BOOL, .xml = "@persistent_state", .values = v8},
 	{.key = "version", .kind = DS_ENUM, .xml = "@version", .values = v145},
-	{.key = "device", .kind = DS_MAP, .xml = "device", .kids = f_domain_devices_tpm_backend_device, .empty_ok = true},
-	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "secret", .kids = f_domain_devices_tpm_backend_encryption},
-	{.key = "active_pcr_banks", .kind = DS_MAP, .xml = "active_pcr_banks", .kids = f_domain_devices_tpm_backend_active_pcr_banks, .empty_ok = true},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_tpm_backend_source},
+	{.key = "device", .kind = DS_MAP, .xml = "device", .kids = f_domain_devices_tpm_backend_device, .by_xml = x_domain_devices_tpm_backend_device, .n_by_xml = 0, .empty_ok = true},
+	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "secret", .kids = f_domain_devices_tpm_backend_encryption, .by_xml = x_domain_devices_tpm_backend_encryption, .n_by_xml = 0},
+	{.key = "active_pcr_banks", .kind = DS_MAP, .xml = "active_pcr_banks", .kids = f_domain_devices_tpm_backend_active_pcr_banks, .by_xml = x_domain_devices_tpm_backend_active_pcr_banks, .n_by_xml = 4, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_tpm_backend_source, .by_xml = x_domain_devices_tpm_backend_source, .n_by_xml = 0},
 	{0},
 };
+
+static const uint16_t x_domain_devices_tpm_backend[] = {5, 3, 4, 6};
 
 /* /domain/devices/tpm/alias */
 static const struct ds_field f_domain_devices_tpm_alias[] = {
@@ -5587,12 +6784,16 @@ static const struct ds_field f_domain_devices_tpm_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_tpm_alias[] = {0};
+
 /* /domain/devices/tpm/address/zpci */
 static const struct ds_field f_domain_devices_tpm_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_tpm_address_zpci[] = {0};
 
 /* /domain/devices/tpm/address */
 static const struct ds_field f_domain_devices_tpm_address[] = {
@@ -5613,26 +6814,32 @@ static const struct ds_field f_domain_devices_tpm_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_tpm_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_tpm_address_zpci, .by_xml = x_domain_devices_tpm_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_tpm_address[] = {17};
 
 /* /domain/devices/tpm */
 static const struct ds_field f_domain_devices_tpm[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v143},
-	{.key = "backend", .kind = DS_MAP, .xml = "backend", .shorthand = "type", .kids = f_domain_devices_tpm_backend, .required = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_tpm_alias, .generated = true, .filled = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_tpm_address, .generated = true, .filled = true},
+	{.key = "backend", .kind = DS_MAP, .xml = "backend", .shorthand = "type", .kids = f_domain_devices_tpm_backend, .by_xml = x_domain_devices_tpm_backend, .n_by_xml = 4, .required = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_tpm_alias, .by_xml = x_domain_devices_tpm_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_tpm_address, .by_xml = x_domain_devices_tpm_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_tpm[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_tpm}};
+static const uint16_t x_domain_devices_tpm[] = {3, 2, 1};
+
+static const struct ds_field i_domain_devices_tpm[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_tpm, .by_xml = x_domain_devices_tpm, .n_by_xml = 3}};
 
 /* /domain/devices/shmem/model */
 static const struct ds_field f_domain_devices_shmem_model[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v148, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_shmem_model[] = {0};
 
 /* /domain/devices/shmem/size */
 static const struct ds_field f_domain_devices_shmem_size[] = {
@@ -5641,11 +6848,15 @@ static const struct ds_field f_domain_devices_shmem_size[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_shmem_size[] = {0};
+
 /* /domain/devices/shmem/server */
 static const struct ds_field f_domain_devices_shmem_server[] = {
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH},
 	{0},
 };
+
+static const uint16_t x_domain_devices_shmem_server[] = {0};
 
 /* /domain/devices/shmem/msi */
 static const struct ds_field f_domain_devices_shmem_msi[] = {
@@ -5654,11 +6865,15 @@ static const struct ds_field f_domain_devices_shmem_msi[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_shmem_msi[] = {0};
+
 /* /domain/devices/shmem/alias */
 static const struct ds_field f_domain_devices_shmem_alias[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_shmem_alias[] = {0};
 
 /* /domain/devices/shmem/acpi */
 static const struct ds_field f_domain_devices_shmem_acpi[] = {
@@ -5666,12 +6881,16 @@ static const struct ds_field f_domain_devices_shmem_acpi[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_shmem_acpi[] = {0};
+
 /* /domain/devices/shmem/address/zpci */
 static const struct ds_field f_domain_devices_shmem_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_shmem_address_zpci[] = {0};
 
 /* /domain/devices/shmem/address */
 static const struct ds_field f_domain_devices_shmem_address[] = {
@@ -5692,25 +6911,29 @@ static const struct ds_field f_domain_devices_shmem_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_shmem_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_shmem_address_zpci, .by_xml = x_domain_devices_shmem_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_shmem_address[] = {17};
 
 /* /domain/devices/shmem */
 static const struct ds_field f_domain_devices_shmem[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{.key = "role", .kind = DS_ENUM, .xml = "@role", .values = v147},
-	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_shmem_model},
-	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_shmem_size},
-	{.key = "server", .kind = DS_MAP, .xml = "server", .kids = f_domain_devices_shmem_server, .empty_ok = true},
-	{.key = "msi", .kind = DS_MAP, .xml = "msi", .kids = f_domain_devices_shmem_msi, .empty_ok = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_shmem_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_shmem_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_shmem_address, .generated = true, .filled = true},
+	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_shmem_model, .by_xml = x_domain_devices_shmem_model, .n_by_xml = 0},
+	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_shmem_size, .by_xml = x_domain_devices_shmem_size, .n_by_xml = 0},
+	{.key = "server", .kind = DS_MAP, .xml = "server", .kids = f_domain_devices_shmem_server, .by_xml = x_domain_devices_shmem_server, .n_by_xml = 0, .empty_ok = true},
+	{.key = "msi", .kind = DS_MAP, .xml = "msi", .kids = f_domain_devices_shmem_msi, .by_xml = x_domain_devices_shmem_msi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_shmem_alias, .by_xml = x_domain_devices_shmem_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_shmem_acpi, .by_xml = x_domain_devices_shmem_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_shmem_address, .by_xml = x_domain_devices_shmem_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_shmem[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "name", .kids = f_domain_devices_shmem}};
+static const uint16_t x_domain_devices_shmem[] = {7, 8, 6, 2, 5, 4, 3};
+
+static const struct ds_field i_domain_devices_shmem[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "name", .kids = f_domain_devices_shmem, .by_xml = x_domain_devices_shmem, .n_by_xml = 7}};
 
 /* /domain/devices/memory/source/pagesize */
 static const struct ds_field f_domain_devices_memory_source_pagesize[] = {
@@ -5719,6 +6942,8 @@ static const struct ds_field f_domain_devices_memory_source_pagesize[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_memory_source_pagesize[] = {0};
+
 /* /domain/devices/memory/source/alignsize */
 static const struct ds_field f_domain_devices_memory_source_alignsize[] = {
 	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
@@ -5726,15 +6951,19 @@ static const struct ds_field f_domain_devices_memory_source_alignsize[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_memory_source_alignsize[] = {0};
+
 /* /domain/devices/memory/source */
 static const struct ds_field f_domain_devices_memory_source[] = {
-	{.key = "pagesize", .kind = DS_MAP, .xml = "pagesize", .shorthand = "value", .kids = f_domain_devices_memory_source_pagesize},
+	{.key = "pagesize", .kind = DS_MAP, .xml = "pagesize", .shorthand = "value", .kids = f_domain_devices_memory_source_pagesize, .by_xml = x_domain_devices_memory_source_pagesize, .n_by_xml = 0},
 	{.key = "nodemask", .kind = DS_STR, .xml = "nodemask", .check = DS_CHECK_CPUSET},
 	{.key = "path", .kind = DS_STR, .xml = "path", .check = DS_CHECK_PATH},
-	{.key = "alignsize", .kind = DS_MAP, .xml = "alignsize", .shorthand = "value", .kids = f_domain_devices_memory_source_alignsize},
+	{.key = "alignsize", .kind = DS_MAP, .xml = "alignsize", .shorthand = "value", .kids = f_domain_devices_memory_source_alignsize, .by_xml = x_domain_devices_memory_source_alignsize, .n_by_xml = 0},
 	{.key = "pmem", .kind = DS_PRESENCE, .xml = "pmem"},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memory_source[] = {3, 1, 0, 2, 4};
 
 /* /domain/devices/memory/target/size */
 static const struct ds_field f_domain_devices_memory_target_size[] = {
@@ -5743,12 +6972,16 @@ static const struct ds_field f_domain_devices_memory_target_size[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_memory_target_size[] = {0};
+
 /* /domain/devices/memory/target/block */
 static const struct ds_field f_domain_devices_memory_target_block[] = {
 	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
 	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memory_target_block[] = {0};
 
 /* /domain/devices/memory/target/requested */
 static const struct ds_field f_domain_devices_memory_target_requested[] = {
@@ -5757,12 +6990,16 @@ static const struct ds_field f_domain_devices_memory_target_requested[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_memory_target_requested[] = {0};
+
 /* /domain/devices/memory/target/current */
 static const struct ds_field f_domain_devices_memory_target_current[] = {
 	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
 	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memory_target_current[] = {0};
 
 /* /domain/devices/memory/target/label/size */
 static const struct ds_field f_domain_devices_memory_target_label_size[] = {
@@ -5771,23 +7008,29 @@ static const struct ds_field f_domain_devices_memory_target_label_size[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_memory_target_label_size[] = {0};
+
 /* /domain/devices/memory/target/label */
 static const struct ds_field f_domain_devices_memory_target_label[] = {
-	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_memory_target_label_size, .required = true},
+	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_memory_target_label_size, .by_xml = x_domain_devices_memory_target_label_size, .n_by_xml = 0, .required = true},
 	{0},
 };
 
+static const uint16_t x_domain_devices_memory_target_label[] = {0};
+
 /* /domain/devices/memory/target */
 static const struct ds_field f_domain_devices_memory_target[] = {
-	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_memory_target_size, .required = true},
+	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_memory_target_size, .by_xml = x_domain_devices_memory_target_size, .n_by_xml = 0, .required = true},
 	{.key = "node", .kind = DS_UINT, .xml = "node", .min = 0, .max = 4294967295},
-	{.key = "block", .kind = DS_MAP, .xml = "block", .shorthand = "value", .kids = f_domain_devices_memory_target_block},
-	{.key = "requested", .kind = DS_MAP, .xml = "requested", .shorthand = "value", .kids = f_domain_devices_memory_target_requested},
-	{.key = "current", .kind = DS_MAP, .xml = "current", .shorthand = "value", .kids = f_domain_devices_memory_target_current},
-	{.key = "label", .kind = DS_MAP, .xml = "label", .kids = f_domain_devices_memory_target_label},
+	{.key = "block", .kind = DS_MAP, .xml = "block", .shorthand = "value", .kids = f_domain_devices_memory_target_block, .by_xml = x_domain_devices_memory_target_block, .n_by_xml = 0},
+	{.key = "requested", .kind = DS_MAP, .xml = "requested", .shorthand = "value", .kids = f_domain_devices_memory_target_requested, .by_xml = x_domain_devices_memory_target_requested, .n_by_xml = 0},
+	{.key = "current", .kind = DS_MAP, .xml = "current", .shorthand = "value", .kids = f_domain_devices_memory_target_current, .by_xml = x_domain_devices_memory_target_current, .n_by_xml = 0},
+	{.key = "label", .kind = DS_MAP, .xml = "label", .kids = f_domain_devices_memory_target_label, .by_xml = x_domain_devices_memory_target_label, .n_by_xml = 1},
 	{.key = "readonly", .kind = DS_PRESENCE, .xml = "readonly"},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memory_target[] = {2, 4, 5, 1, 6, 3, 0};
 
 /* /domain/devices/memory/address/zpci */
 static const struct ds_field f_domain_devices_memory_address_zpci[] = {
@@ -5795,6 +7038,8 @@ static const struct ds_field f_domain_devices_memory_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memory_address_zpci[] = {0};
 
 /* /domain/devices/memory/address */
 static const struct ds_field f_domain_devices_memory_address[] = {
@@ -5815,9 +7060,11 @@ static const struct ds_field f_domain_devices_memory_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_memory_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_memory_address_zpci, .by_xml = x_domain_devices_memory_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memory_address[] = {17};
 
 /* /domain/devices/memory/alias */
 static const struct ds_field f_domain_devices_memory_alias[] = {
@@ -5825,11 +7072,15 @@ static const struct ds_field f_domain_devices_memory_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_memory_alias[] = {0};
+
 /* /domain/devices/memory/acpi */
 static const struct ds_field f_domain_devices_memory_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memory_acpi[] = {0};
 
 /* /domain/devices/memory */
 static const struct ds_field f_domain_devices_memory[] = {
@@ -5837,15 +7088,17 @@ static const struct ds_field f_domain_devices_memory[] = {
 	{.key = "access", .kind = DS_ENUM, .xml = "@access", .values = v7},
 	{.key = "discard", .kind = DS_BOOL, .xml = "@discard", .values = v8},
 	{.key = "uuid", .kind = DS_STR, .xml = "uuid", .check = DS_CHECK_UUID},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_memory_source, .empty_ok = true},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_memory_target, .required = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_memory_address, .generated = true, .filled = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_memory_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_memory_acpi, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_memory_source, .by_xml = x_domain_devices_memory_source, .n_by_xml = 5, .empty_ok = true},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_memory_target, .by_xml = x_domain_devices_memory_target, .n_by_xml = 7, .required = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_memory_address, .by_xml = x_domain_devices_memory_address, .n_by_xml = 1, .generated = true, .filled = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_memory_alias, .by_xml = x_domain_devices_memory_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_memory_acpi, .by_xml = x_domain_devices_memory_acpi, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_memory[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "model", .kids = f_domain_devices_memory}};
+static const uint16_t x_domain_devices_memory[] = {8, 6, 7, 4, 5, 3};
+
+static const struct ds_field i_domain_devices_memory[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "model", .kids = f_domain_devices_memory, .by_xml = x_domain_devices_memory, .n_by_xml = 6}};
 
 /* /domain/devices/watchdog/alias */
 static const struct ds_field f_domain_devices_watchdog_alias[] = {
@@ -5853,11 +7106,15 @@ static const struct ds_field f_domain_devices_watchdog_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_watchdog_alias[] = {0};
+
 /* /domain/devices/watchdog/acpi */
 static const struct ds_field f_domain_devices_watchdog_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_watchdog_acpi[] = {0};
 
 /* /domain/devices/watchdog/address/zpci */
 static const struct ds_field f_domain_devices_watchdog_address_zpci[] = {
@@ -5865,6 +7122,8 @@ static const struct ds_field f_domain_devices_watchdog_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_watchdog_address_zpci[] = {0};
 
 /* /domain/devices/watchdog/address */
 static const struct ds_field f_domain_devices_watchdog_address[] = {
@@ -5885,19 +7144,23 @@ static const struct ds_field f_domain_devices_watchdog_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_watchdog_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_watchdog_address_zpci, .by_xml = x_domain_devices_watchdog_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_watchdog_address[] = {17};
 
 /* /domain/devices/watchdog */
 static const struct ds_field f_domain_devices_watchdog[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v150, .required = true},
 	{.key = "action", .kind = DS_ENUM, .xml = "@action", .values = v151},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_watchdog_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_watchdog_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_watchdog_address, .generated = true, .filled = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_watchdog_alias, .by_xml = x_domain_devices_watchdog_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_watchdog_acpi, .by_xml = x_domain_devices_watchdog_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_watchdog_address, .by_xml = x_domain_devices_watchdog_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_watchdog[] = {3, 4, 2};
 
 /* /domain/devices/memballoon/alias */
 static const struct ds_field f_domain_devices_memballoon_alias[] = {
@@ -5905,11 +7168,15 @@ static const struct ds_field f_domain_devices_memballoon_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_memballoon_alias[] = {0};
+
 /* /domain/devices/memballoon/acpi */
 static const struct ds_field f_domain_devices_memballoon_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memballoon_acpi[] = {0};
 
 /* /domain/devices/memballoon/address/zpci */
 static const struct ds_field f_domain_devices_memballoon_address_zpci[] = {
@@ -5917,6 +7184,8 @@ static const struct ds_field f_domain_devices_memballoon_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memballoon_address_zpci[] = {0};
 
 /* /domain/devices/memballoon/address */
 static const struct ds_field f_domain_devices_memballoon_address[] = {
@@ -5937,15 +7206,19 @@ static const struct ds_field f_domain_devices_memballoon_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_memballoon_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_memballoon_address_zpci, .by_xml = x_domain_devices_memballoon_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memballoon_address[] = {17};
 
 /* /domain/devices/memballoon/stats */
 static const struct ds_field f_domain_devices_memballoon_stats[] = {
 	{.key = "period", .kind = DS_UINT, .xml = "@period", .min = 1, .max = INT64_MAX, .required = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memballoon_stats[] = {0};
 
 /* /domain/devices/memballoon/driver */
 static const struct ds_field f_domain_devices_memballoon_driver[] = {
@@ -5956,18 +7229,22 @@ static const struct ds_field f_domain_devices_memballoon_driver[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_memballoon_driver[] = {0};
+
 /* /domain/devices/memballoon */
 static const struct ds_field f_domain_devices_memballoon[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v152, .required = true},
 	{.key = "autodeflate", .kind = DS_BOOL, .xml = "@autodeflate", .values = v4},
 	{.key = "freePageReporting", .kind = DS_BOOL, .xml = "@freePageReporting", .values = v4},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_memballoon_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_memballoon_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_memballoon_address, .generated = true, .filled = true},
-	{.key = "stats", .kind = DS_MAP, .xml = "stats", .shorthand = "period", .kids = f_domain_devices_memballoon_stats},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_memballoon_driver, .empty_ok = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_memballoon_alias, .by_xml = x_domain_devices_memballoon_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_memballoon_acpi, .by_xml = x_domain_devices_memballoon_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_memballoon_address, .by_xml = x_domain_devices_memballoon_address, .n_by_xml = 1, .generated = true, .filled = true},
+	{.key = "stats", .kind = DS_MAP, .xml = "stats", .shorthand = "period", .kids = f_domain_devices_memballoon_stats, .by_xml = x_domain_devices_memballoon_stats, .n_by_xml = 0},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_memballoon_driver, .by_xml = x_domain_devices_memballoon_driver, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_memballoon[] = {4, 5, 3, 7, 6};
 
 /* /domain/devices/nvram/address/zpci */
 static const struct ds_field f_domain_devices_nvram_address_zpci[] = {
@@ -5975,6 +7252,8 @@ static const struct ds_field f_domain_devices_nvram_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_nvram_address_zpci[] = {0};
 
 /* /domain/devices/nvram/address */
 static const struct ds_field f_domain_devices_nvram_address[] = {
@@ -5995,15 +7274,19 @@ static const struct ds_field f_domain_devices_nvram_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_nvram_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_nvram_address_zpci, .by_xml = x_domain_devices_nvram_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
 
+static const uint16_t x_domain_devices_nvram_address[] = {17};
+
 /* /domain/devices/nvram */
 static const struct ds_field f_domain_devices_nvram[] = {
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_nvram_address, .generated = true, .filled = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_nvram_address, .by_xml = x_domain_devices_nvram_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_nvram[] = {0};
 
 /* /domain/devices/panic/alias */
 static const struct ds_field f_domain_devices_panic_alias[] = {
@@ -6011,12 +7294,16 @@ static const struct ds_field f_domain_devices_panic_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_panic_alias[] = {0};
+
 /* /domain/devices/panic/address/zpci */
 static const struct ds_field f_domain_devices_panic_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_panic_address_zpci[] = {0};
 
 /* /domain/devices/panic/address */
 static const struct ds_field f_domain_devices_panic_address[] = {
@@ -6037,19 +7324,23 @@ static const struct ds_field f_domain_devices_panic_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_panic_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_panic_address_zpci, .by_xml = x_domain_devices_panic_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_panic_address[] = {17};
 
 /* /domain/devices/panic */
 static const struct ds_field f_domain_devices_panic[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v153},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_panic_alias, .generated = true, .filled = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_panic_address, .generated = true, .filled = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_panic_alias, .by_xml = x_domain_devices_panic_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_panic_address, .by_xml = x_domain_devices_panic_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
 
-static const struct ds_field i_domain_devices_panic[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_panic}};
+static const uint16_t x_domain_devices_panic[] = {2, 1};
+
+static const struct ds_field i_domain_devices_panic[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_devices_panic, .by_xml = x_domain_devices_panic, .n_by_xml = 2}};
 
 /* /domain/devices/iommu/driver */
 static const struct ds_field f_domain_devices_iommu_driver[] = {
@@ -6061,11 +7352,15 @@ static const struct ds_field f_domain_devices_iommu_driver[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_iommu_driver[] = {0};
+
 /* /domain/devices/iommu/acpi */
 static const struct ds_field f_domain_devices_iommu_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_iommu_acpi[] = {0};
 
 /* /domain/devices/iommu/address/zpci */
 static const struct ds_field f_domain_devices_iommu_address_zpci[] = {
@@ -6073,6 +7368,8 @@ static const struct ds_field f_domain_devices_iommu_address_zpci[] = {
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_iommu_address_zpci[] = {0};
 
 /* /domain/devices/iommu/address */
 static const struct ds_field f_domain_devices_iommu_address[] = {
@@ -6093,9 +7390,11 @@ static const struct ds_field f_domain_devices_iommu_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_iommu_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_iommu_address_zpci, .by_xml = x_domain_devices_iommu_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_iommu_address[] = {17};
 
 /* /domain/devices/iommu/alias */
 static const struct ds_field f_domain_devices_iommu_alias[] = {
@@ -6103,15 +7402,19 @@ static const struct ds_field f_domain_devices_iommu_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_iommu_alias[] = {0};
+
 /* /domain/devices/iommu */
 static const struct ds_field f_domain_devices_iommu[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v154, .required = true},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_iommu_driver, .empty_ok = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_iommu_acpi, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_iommu_address, .generated = true, .filled = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_iommu_alias, .generated = true, .filled = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_iommu_driver, .by_xml = x_domain_devices_iommu_driver, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_iommu_acpi, .by_xml = x_domain_devices_iommu_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_iommu_address, .by_xml = x_domain_devices_iommu_address, .n_by_xml = 1, .generated = true, .filled = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_iommu_alias, .by_xml = x_domain_devices_iommu_alias, .n_by_xml = 0, .generated = true, .filled = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_iommu[] = {2, 3, 4, 1};
 
 /* /domain/devices/vsock/cid */
 static const struct ds_field f_domain_devices_vsock_cid[] = {
@@ -6120,12 +7423,16 @@ static const struct ds_field f_domain_devices_vsock_cid[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_vsock_cid[] = {0};
+
 /* /domain/devices/vsock/address/zpci */
 static const struct ds_field f_domain_devices_vsock_address_zpci[] = {
 	{.key = "uid", .kind = DS_STR, .xml = "@uid", .check = DS_CHECK_LINE},
 	{.key = "fid", .kind = DS_STR, .xml = "@fid", .check = DS_CHECK_LINE},
 	{0},
 };
+
+static const uint16_t x_domain_devices_vsock_address_zpci[] = {0};
 
 /* /domain/devices/vsock/address */
 static const struct ds_field f_domain_devices_vsock_address[] = {
@@ -6146,9 +7453,11 @@ static const struct ds_field f_domain_devices_vsock_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_vsock_address_zpci, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_vsock_address_zpci, .by_xml = x_domain_devices_vsock_address_zpci, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_vsock_address[] = {17};
 
 /* /domain/devices/vsock/alias */
 static const struct ds_field f_domain_devices_vsock_alias[] = {
@@ -6156,11 +7465,15 @@ static const struct ds_field f_domain_devices_vsock_alias[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_vsock_alias[] = {0};
+
 /* /domain/devices/vsock/acpi */
 static const struct ds_field f_domain_devices_vsock_acpi[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295},
 	{0},
 };
+
+static const uint16_t x_domain_devices_vsock_acpi[] = {0};
 
 /* /domain/devices/vsock/driver */
 static const struct ds_field f_domain_devices_vsock_driver[] = {
@@ -6171,16 +7484,20 @@ static const struct ds_field f_domain_devices_vsock_driver[] = {
 	{0},
 };
 
+static const uint16_t x_domain_devices_vsock_driver[] = {0};
+
 /* /domain/devices/vsock */
 static const struct ds_field f_domain_devices_vsock[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68},
-	{.key = "cid", .kind = DS_MAP, .xml = "cid", .kids = f_domain_devices_vsock_cid, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_vsock_address, .generated = true, .filled = true},
-	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_vsock_alias, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_vsock_acpi, .empty_ok = true},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_vsock_driver, .empty_ok = true},
+	{.key = "cid", .kind = DS_MAP, .xml = "cid", .kids = f_domain_devices_vsock_cid, .by_xml = x_domain_devices_vsock_cid, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_vsock_address, .by_xml = x_domain_devices_vsock_address, .n_by_xml = 1, .generated = true, .filled = true},
+	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_vsock_alias, .by_xml = x_domain_devices_vsock_alias, .n_by_xml = 0, .generated = true, .filled = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_vsock_acpi, .by_xml = x_domain_devices_vsock_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_vsock_driver, .by_xml = x_domain_devices_vsock_driver, .n_by_xml = 0, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices_vsock[] = {4, 2, 3, 1, 5};
 
 /* /domain/devices */
 static const struct ds_field f_domain_devices[] = {
@@ -6208,14 +7525,16 @@ static const struct ds_field f_domain_devices[] = {
 	{.key = "tpm", .kind = DS_LIST, .xml = "tpm", .kids = i_domain_devices_tpm},
 	{.key = "shmem", .kind = DS_LIST, .xml = "shmem", .kids = i_domain_devices_shmem},
 	{.key = "memory", .kind = DS_LIST, .xml = "memory", .kids = i_domain_devices_memory},
-	{.key = "watchdog", .kind = DS_MAP, .xml = "watchdog", .shorthand = "model", .kids = f_domain_devices_watchdog},
-	{.key = "memballoon", .kind = DS_MAP, .xml = "memballoon", .shorthand = "model", .kids = f_domain_devices_memballoon},
-	{.key = "nvram", .kind = DS_MAP, .xml = "nvram", .kids = f_domain_devices_nvram, .empty_ok = true},
+	{.key = "watchdog", .kind = DS_MAP, .xml = "watchdog", .shorthand = "model", .kids = f_domain_devices_watchdog, .by_xml = x_domain_devices_watchdog, .n_by_xml = 3},
+	{.key = "memballoon", .kind = DS_MAP, .xml = "memballoon", .shorthand = "model", .kids = f_domain_devices_memballoon, .by_xml = x_domain_devices_memballoon, .n_by_xml = 5},
+	{.key = "nvram", .kind = DS_MAP, .xml = "nvram", .kids = f_domain_devices_nvram, .by_xml = x_domain_devices_nvram, .n_by_xml = 1, .empty_ok = true},
 	{.key = "panic", .kind = DS_LIST, .xml = "panic", .kids = i_domain_devices_panic},
-	{.key = "iommu", .kind = DS_MAP, .xml = "iommu", .shorthand = "model", .kids = f_domain_devices_iommu},
-	{.key = "vsock", .kind = DS_MAP, .xml = "vsock", .kids = f_domain_devices_vsock, .empty_ok = true},
+	{.key = "iommu", .kind = DS_MAP, .xml = "iommu", .shorthand = "model", .kids = f_domain_devices_iommu, .by_xml = x_domain_devices_iommu, .n_by_xml = 4},
+	{.key = "vsock", .kind = DS_MAP, .xml = "vsock", .kids = f_domain_devices_vsock, .by_xml = x_domain_devices_vsock, .n_by_xml = 5, .empty_ok = true},
 	{0},
 };
+
+static const uint16_t x_domain_devices[] = {8, 15, 12, 2, 1, 0, 4, 10, 9, 17, 6, 5, 28, 3, 25, 23, 26, 27, 13, 18, 19, 20, 14, 22, 16, 7, 21, 11, 29, 24};
 
 /* /domain/seclabel */
 static const struct ds_field f_domain_seclabel[] = {
@@ -6228,7 +7547,9 @@ static const struct ds_field f_domain_seclabel[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_seclabel}};
+static const uint16_t x_domain_seclabel[] = {5, 4, 3};
+
+static const struct ds_field i_domain_seclabel[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_seclabel, .by_xml = x_domain_seclabel, .n_by_xml = 3}};
 
 /* /domain/keywrap/cipher */
 static const struct ds_field f_domain_keywrap_cipher[] = {
@@ -6237,13 +7558,17 @@ static const struct ds_field f_domain_keywrap_cipher[] = {
 	{0},
 };
 
-static const struct ds_field i_domain_keywrap_cipher[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_keywrap_cipher}};
+static const uint16_t x_domain_keywrap_cipher[] = {0};
+
+static const struct ds_field i_domain_keywrap_cipher[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_keywrap_cipher, .by_xml = x_domain_keywrap_cipher, .n_by_xml = 0}};
 
 /* /domain/keywrap */
 static const struct ds_field f_domain_keywrap[] = {
 	{.key = "cipher", .kind = DS_LIST, .xml = "cipher", .kids = i_domain_keywrap_cipher},
 	{0},
 };
+
+static const uint16_t x_domain_keywrap[] = {0};
 
 /* /domain/launchSecurity */
 static const struct ds_field f_domain_launchSecurity[] = {
@@ -6258,11 +7583,15 @@ static const struct ds_field f_domain_launchSecurity[] = {
 	{0},
 };
 
+static const uint16_t x_domain_launchSecurity[] = {2, 6, 5, 4, 3, 7};
+
 static const struct ds_field f_escape[] = {
 	{.key = "devices", .kind = DS_XML, .xml = ""},
 	{.key = "domain", .kind = DS_XML, .xml = ""},
 	{0},
 };
+
+static const uint16_t x_escape[] = {0};
 
 /* /domain */
 static const struct ds_field f_domain[] = {
@@ -6275,40 +7604,42 @@ static const struct ds_field f_domain[] = {
 	{.key = "genid", .kind = DS_STR, .xml = "genid", .check = DS_CHECK_UUID},
 	{.key = "title", .kind = DS_STR, .xml = "title", .check = DS_CHECK_LINE, .none = ""},
 	{.key = "description", .kind = DS_STR, .xml = "description", .check = DS_CHECK_NONE, .none = ""},
-	{.key = "cpu", .kind = DS_MAP, .xml = "cpu", .shorthand = "mode", .kids = f_domain_cpu, .empty_ok = true},
+	{.key = "cpu", .kind = DS_MAP, .xml = "cpu", .shorthand = "mode", .kids = f_domain_cpu, .by_xml = x_domain_cpu, .n_by_xml = 7, .empty_ok = true},
 	{.key = "sysinfo", .kind = DS_LIST, .xml = "sysinfo", .kids = i_domain_sysinfo},
 	{.key = "bootloader", .kind = DS_STR, .xml = "bootloader", .check = DS_CHECK_NONE},
 	{.key = "bootloader_args", .kind = DS_STR, .xml = "bootloader_args", .check = DS_CHECK_NONE},
-	{.key = "os", .kind = DS_MAP, .xml = "os", .shorthand = "type", .kids = f_domain_os},
-	{.key = "clock", .kind = DS_MAP, .xml = "clock", .shorthand = "offset", .kids = f_domain_clock},
-	{.key = "memory", .kind = DS_MAP, .xml = "memory", .shorthand = "value", .kids = f_domain_memory, .required = true},
-	{.key = "maxMemory", .kind = DS_MAP, .xml = "maxMemory", .shorthand = "value", .kids = f_domain_maxMemory},
+	{.key = "os", .kind = DS_MAP, .xml = "os", .shorthand = "type", .kids = f_domain_os, .by_xml = x_domain_os, .n_by_xml = 22},
+	{.key = "clock", .kind = DS_MAP, .xml = "clock", .shorthand = "offset", .kids = f_domain_clock, .by_xml = x_domain_clock, .n_by_xml = 1},
+	{.key = "memory", .kind = DS_MAP, .xml = "memory", .shorthand = "value", .kids = f_domain_memory, .by_xml = x_domain_memory, .n_by_xml = 0, .required = true},
+	{.key = "maxMemory", .kind = DS_MAP, .xml = "maxMemory", .shorthand = "value", .kids = f_domain_maxMemory, .by_xml = x_domain_maxMemory, .n_by_xml = 0},
 	{.key = "currentMemory", .kind = DS_SIZE, .xml = "currentMemory"},
-	{.key = "memoryBacking", .kind = DS_MAP, .xml = "memoryBacking", .kids = f_domain_memoryBacking, .empty_ok = true},
-	{.key = "vcpu", .kind = DS_MAP, .xml = "vcpu", .shorthand = "value", .kids = f_domain_vcpu},
-	{.key = "vcpus", .kind = DS_MAP, .xml = "vcpus", .kids = f_domain_vcpus, .empty_ok = true},
+	{.key = "memoryBacking", .kind = DS_MAP, .xml = "memoryBacking", .kids = f_domain_memoryBacking, .by_xml = x_domain_memoryBacking, .n_by_xml = 7, .empty_ok = true},
+	{.key = "vcpu", .kind = DS_MAP, .xml = "vcpu", .shorthand = "value", .kids = f_domain_vcpu, .by_xml = x_domain_vcpu, .n_by_xml = 0},
+	{.key = "vcpus", .kind = DS_MAP, .xml = "vcpus", .kids = f_domain_vcpus, .by_xml = x_domain_vcpus, .n_by_xml = 1, .empty_ok = true},
 	{.key = "iothreads", .kind = DS_UINT, .xml = "iothreads", .min = 0, .max = 4294967295},
-	{.key = "iothreadids", .kind = DS_MAP, .xml = "iothreadids", .kids = f_domain_iothreadids, .empty_ok = true},
-	{.key = "defaultiothread", .kind = DS_MAP, .xml = "defaultiothread", .kids = f_domain_defaultiothread, .empty_ok = true},
-	{.key = "blkiotune", .kind = DS_MAP, .xml = "blkiotune", .kids = f_domain_blkiotune, .empty_ok = true},
-	{.key = "memtune", .kind = DS_MAP, .xml = "memtune", .kids = f_domain_memtune, .empty_ok = true},
-	{.key = "cputune", .kind = DS_MAP, .xml = "cputune", .kids = f_domain_cputune, .empty_ok = true},
-	{.key = "numatune", .kind = DS_MAP, .xml = "numatune", .kids = f_domain_numatune, .empty_ok = true},
-	{.key = "resource", .kind = DS_MAP, .xml = "resource", .kids = f_domain_resource, .empty_ok = true},
-	{.key = "features", .kind = DS_MAP, .xml = "features", .kids = f_domain_features, .empty_ok = true, .whole = true},
+	{.key = "iothreadids", .kind = DS_MAP, .xml = "iothreadids", .kids = f_domain_iothreadids, .by_xml = x_domain_iothreadids, .n_by_xml = 1, .empty_ok = true},
+	{.key = "defaultiothread", .kind = DS_MAP, .xml = "defaultiothread", .kids = f_domain_defaultiothread, .by_xml = x_domain_defaultiothread, .n_by_xml = 0, .empty_ok = true},
+	{.key = "blkiotune", .kind = DS_MAP, .xml = "blkiotune", .kids = f_domain_blkiotune, .by_xml = x_domain_blkiotune, .n_by_xml = 2, .empty_ok = true},
+	{.key = "memtune", .kind = DS_MAP, .xml = "memtune", .kids = f_domain_memtune, .by_xml = x_domain_memtune, .n_by_xml = 4, .empty_ok = true},
+	{.key = "cputune", .kind = DS_MAP, .xml = "cputune", .kids = f_domain_cputune, .by_xml = x_domain_cputune, .n_by_xml = 17, .empty_ok = true},
+	{.key = "numatune", .kind = DS_MAP, .xml = "numatune", .kids = f_domain_numatune, .by_xml = x_domain_numatune, .n_by_xml = 2, .empty_ok = true},
+	{.key = "resource", .kind = DS_MAP, .xml = "resource", .kids = f_domain_resource, .by_xml = x_domain_resource, .n_by_xml = 2, .empty_ok = true},
+	{.key = "features", .kind = DS_MAP, .xml = "features", .kids = f_domain_features, .by_xml = x_domain_features, .n_by_xml = 26, .empty_ok = true, .whole = true},
 	{.key = "on_reboot", .kind = DS_ENUM, .xml = "on_reboot", .values = v62},
 	{.key = "on_poweroff", .kind = DS_ENUM, .xml = "on_poweroff", .values = v62},
 	{.key = "on_crash", .kind = DS_ENUM, .xml = "on_crash", .values = v63},
 	{.key = "on_lockfailure", .kind = DS_ENUM, .xml = "on_lockfailure", .values = v64},
-	{.key = "pm", .kind = DS_MAP, .xml = "pm", .kids = f_domain_pm, .empty_ok = true},
-	{.key = "perf", .kind = DS_MAP, .xml = "perf", .kids = f_domain_perf},
-	{.key = "idmap", .kind = DS_MAP, .xml = "idmap", .kids = f_domain_idmap, .empty_ok = true},
-	{.key = "devices", .kind = DS_MAP, .xml = "devices", .kids = f_domain_devices, .empty_ok = true},
+	{.key = "pm", .kind = DS_MAP, .xml = "pm", .kids = f_domain_pm, .by_xml = x_domain_pm, .n_by_xml = 2, .empty_ok = true},
+	{.key = "perf", .kind = DS_MAP, .xml = "perf", .kids = f_domain_perf, .by_xml = x_domain_perf, .n_by_xml = 1},
+	{.key = "idmap", .kind = DS_MAP, .xml = "idmap", .kids = f_domain_idmap, .by_xml = x_domain_idmap, .n_by_xml = 2, .empty_ok = true},
+	{.key = "devices", .kind = DS_MAP, .xml = "devices", .kids = f_domain_devices, .by_xml = x_domain_devices, .n_by_xml = 30, .empty_ok = true},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_seclabel},
-	{.key = "keywrap", .kind = DS_MAP, .xml = "keywrap", .kids = f_domain_keywrap},
-	{.key = "launchSecurity", .kind = DS_MAP, .xml = "launchSecurity", .shorthand = "type", .kids = f_domain_launchSecurity},
-	{.key = "xml", .kind = DS_MAP, .xml = NULL, .kids = f_escape},
+	{.key = "keywrap", .kind = DS_MAP, .xml = "keywrap", .kids = f_domain_keywrap, .by_xml = x_domain_keywrap, .n_by_xml = 1},
+	{.key = "launchSecurity", .kind = DS_MAP, .xml = "launchSecurity", .shorthand = "type", .kids = f_domain_launchSecurity, .by_xml = x_domain_launchSecurity, .n_by_xml = 6},
+	{.key = "xml", .kind = DS_MAP, .xml = NULL, .kids = f_escape, .by_xml = x_escape, .n_by_xml = 0},
 	{0},
 };
 
-const struct ds_field ds_schema_domain = {.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain};
+static const uint16_t x_domain[] = {24, 11, 12, 14, 9, 26, 17, 23, 8, 37, 29, 6, 36, 22, 21, 39, 40, 16, 15, 18, 25, 1, 27, 32, 33, 31, 30, 13, 35, 34, 28, 38, 10, 7, 2, 19, 20};
+
+const struct ds_field ds_schema_domain = {.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain, .by_xml = x_domain, .n_by_xml = 37};

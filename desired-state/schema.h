@@ -79,6 +79,10 @@ struct ds_field {
 	const char *alias;    /* an older key, still read, with a note */
 	const char *unit_default; /* DS_SIZE: libvirt's unit when the XML
 				     gives none; NULL is KiB */
+	/* DS_MAP: the kids held by child elements, as indices into kids,
+	 * sorted by element name (for bsearch) */
+	const uint16_t *by_xml;
+	uint16_t n_by_xml;
 };
 
 /* The root of the format: the fields of a desired-state file. */

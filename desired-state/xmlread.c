@@ -181,12 +181,71 @@ static int read_field(const struct ds_xel *el, const struct ds_field *f,
 	return 0;
 }
 
+/* The element name a kid's xml starts with ("type" of "type@arch"). */
+static int elem_cmp(const char *name, const char *xml)
+{
+	size_t len = strcspn(xml, "@/");
+	int c = strncmp(name, xml, len);
+
+	return c ? c : (unsigned char)name[len];
+}
+
+struct by_xml_key {
+	const char *name;
+	const struct ds_field *kids;
+};
+
+static int by_xml_cmp(const void *key, const void *elem)
+{
+	const struct by_xml_key *k = key;
+
+	return elem_cmp(k->name, k->kids[*(const uint16_t *)elem].xml);
+}
+
+/* Marks in present the kids of f held by child elements el has: each
+ * child found with bsearch in f's index, rather than each of f's many
+ * kids looked for among el's children. */
+static void mark_present(const struct ds_xel *el, const struct ds_field *f,
+			 uint64_t *present)
+{
+	for (const struct ds_xel *c = el->kids; c; c = c->next) {
+		struct by_xml_key key = {c->name, f->kids};
+		const uint16_t *hit;
+		if (!c->name || c->ns)
+			continue;
+		hit = bsearch(&key, f->by_xml, f->n_by_xml, sizeof(*hit),
+			      by_xml_cmp);
+		if (!hit)
+			continue;
+		/* kids sharing the element (os.type, os.arch, os.machine) */
+		const uint16_t *lo = hit, *hi = hit;
+		while (lo > f->by_xml && !by_xml_cmp(&key, lo - 1))
+			lo--;
+		while (hi + 1 < f->by_xml + f->n_by_xml &&
+		       !by_xml_cmp(&key, hi + 1))
+			hi++;
+		for (const uint16_t *i = lo; i <= hi; i++)
+			present[*i / 64] |= UINT64_C(1) << (*i % 64);
+	}
+}
+
 static int read_map(const struct ds_xel *el, const struct ds_field *f,
 		    struct ds_node *map)
 {
-	for (const struct ds_field *k = f->kids; k->key; k++)
+	uint64_t present[4] = {0};
+	bool indexed = f->by_xml != NULL;
+	size_t i = 0;
+
+	if (indexed)
+		mark_present(el, f, present);
+	for (const struct ds_field *k = f->kids; k->key; k++, i++) {
+		bool own = !k->xml || !*k->xml || *k->xml == '@';
+		if (indexed && !own && i < 256 &&
+		    !(present[i / 64] & (UINT64_C(1) << (i % 64))))
+			continue; /* no child element holds it */
 		if (read_field(el, k, map) < 0)
 			return -ENOMEM;
+	}
 	return 0;
 }
 

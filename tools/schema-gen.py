@@ -663,6 +663,7 @@ class Emitter:
         self.values = OrderedDict()
         self.arrays = {}     # element path -> C name (for recursion)
         self.sizes = {}
+        self.index = {}
         self.renamed = []
         self.skipped = []
         self.paths = 0
@@ -839,7 +840,25 @@ class Emitter:
         body += [f"\t{r.c()}," for r in rows]
         body += ["\t{0},", "};", ""]
         self.out.append("\n".join(body))
+        # the fields held by child elements, by element name: the reader
+        # finds an element's field with bsearch
+        byname = sorted(
+            (i for i, r in enumerate(rows)
+             if r["xml"] not in ("NULL", '""') and
+             not r["xml"].startswith('"@')),
+            key=lambda i: (rows[i]["xml"].strip('"').split("@")[0], i))
+        self.index[name] = ("x_" + name[2:], len(byname))
+        self.out.append(
+            f"static const uint16_t x_{name[2:]}[] = {{" +
+            ", ".join(str(i) for i in byname or [0]) + "};\n")
         return name
+
+    def with_index(self, r, kids):
+        """A map row with its kids' index."""
+        ix, n = self.index.get(kids, ("x_" + kids[2:], None))
+        r["by_xml"] = ix
+        r["n_by_xml"] = str(n) if n is not None else f"N_{kids}"
+        return r
 
     def shorthand(self, e, path):
         ov = self.ov.get(path)
@@ -858,7 +877,9 @@ class Emitter:
         if "recursion" in ce:
             name = "f_" + cname(ce["recursion"])
             self.decls.append(ce["recursion"])
-            r = Row(key=cstr(c), kind="DS_MAP", xml=cstr(c), kids=name)
+            r = self.with_index(
+                Row(key=cstr(c), kind="DS_MAP", xml=cstr(c), kids=name),
+                name)
         elif ce.get("raw_xml"):
             self.skipped.append(cpath)
             r = None
@@ -884,6 +905,7 @@ class Emitter:
                 if sh:
                     item["shorthand"] = cstr(sh)
                 item["kids"] = kids
+                self.with_index(item, kids)
                 if req and rep != "list":
                     item["required"] = True
                 if not any(v["required"] for v in ce["attributes"].values()) \
@@ -918,6 +940,10 @@ class Emitter:
                 if vrow is not None:
                     item["shorthand"] = '"value"'
                 item["kids"] = arr
+                self.index[arr] = ("x_" + arr[2:], 0)
+                self.out.append(f"static const uint16_t x_{arr[2:]}[] = "
+                                "{0};\n")
+                self.with_index(item, arr)
                 self.out.append(f"static const struct ds_field {iname}[] = "
                                 f"{{{item.c()}}};\n")
                 r = Row(key=cstr(c), kind="DS_LIST", xml=cstr(c), kids=iname)
@@ -941,7 +967,9 @@ class Emitter:
                             ".xml = \"\"},\n" for v in vals) +
                     "\t{0},\n};\n")
                 rows.append(Row(key=cstr(key), kind="DS_MAP", xml="NULL",
-                                kids="f_escape"))
+                                kids="f_escape", by_xml="x_escape",
+                                n_by_xml="0"))
+                self.out.append("static const uint16_t x_escape[] = {0};\n")
             else:
                 sys.exit(f"overlay: agent key {key}: unknown kind {kind}")
         return rows
@@ -982,11 +1010,19 @@ def generate(schema, overlay_path):
     for p in sorted(set(em.decls)):
         n = "f_" + cname(p)
         lines.append(f"static const struct ds_field {n}[{em.sizes[n]}];")
+        ix, cnt = em.index[n]
+        lines.append(f"static const uint16_t {ix}[{max(cnt, 1)}];")
+    lines.append("")
     lines.append("")
     lines += em.out
+    ix, cnt = em.index[root]
     lines.append("const struct ds_field ds_schema_domain = {.key = \"\", "
-                 f".kind = DS_MAP, .xml = \"\", .kids = {root}}};")
+                 f".kind = DS_MAP, .xml = \"\", .kids = {root}, "
+                 f".by_xml = {ix}, .n_by_xml = {cnt}}};")
     text = "\n".join(lines) + "\n"
+    # the index sizes of maps that refer to an ancestor (backingStore)
+    for kids, (ix, cnt) in em.index.items():
+        text = text.replace(f"N_{kids}", str(cnt))
     return text, em, b
 
 
