@@ -532,6 +532,26 @@ done
 for f in ps2 ras async-teardown; do
 	refused "feature-$f" "unknown key '$f' in 'features'" <<<"features: [$f]"
 done
+# ---------------------------------------------------------------- everyday guests
+# The examples of a Linux cloud guest and a Windows 11 guest, as
+# virt-install and virt-manager make them, without xml:
+echo "# everyday guests (at $(($(date +%s) - START)) s)"
+for ex in cloud01 win11; do
+	mkdir -p "$WORK/$ex"
+	sed "s/^name: .*/name: vrfid-$ex/" "$HERE/../../contrib/examples/$ex.yaml" \
+		>"$WORK/$ex/vrfid-$ex.yaml"
+	converges "$ex"
+done
+check_eq "vrfid-cloud01: the guest agent's channel" org.qemu.guest_agent.0 \
+	"$(xpc cloud01 /domain/devices/channel/target/@name)"
+check_eq "vrfid-cloud01: the RNG's source" /dev/urandom \
+	"$(xpc cloud01 /domain/devices/rng/backend)"
+check_eq "vrfid-win11: the TPM" tpm-crb "$(xpc win11 /domain/devices/tpm/@model)"
+check_eq "vrfid-win11: secure boot asked for" yes \
+	"$(xpc win11 "/domain/os/firmware/feature[@name='secure-boot']/@enabled")"
+check_eq "vrfid-win11: Hyper-V's spinlocks" 8191 \
+	"$(xpc win11 /domain/features/hyperv/spinlocks/@retries)"
+
 # ---------------------------------------------------------------- summary
 
 echo "# took $(($(date +%s) - START)) s"
