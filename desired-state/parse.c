@@ -478,8 +478,11 @@ static bool bare_bool(struct ds_node *n, bool *value)
 {
 	if (n->kind != DS_NODE_SCALAR || !n->plain)
 		return false;
-	if (!strcmp(n->str, "true") || !strcmp(n->str, "false")) {
-		*value = n->str[0] == 't';
+	static const char *const t[] = {"true", "True", "TRUE", NULL};
+	static const char *const f[] = {"false", "False", "FALSE", NULL};
+
+	if (ds_enum_index(t, n->str) >= 0 || ds_enum_index(f, n->str) >= 0) {
+		*value = ds_enum_index(t, n->str) >= 0;
 		return true;
 	}
 	return false;

@@ -323,7 +323,7 @@ static const uint16_t x_domain_cpu_numa_interconnects[] = {1, 0};
 /* /domain/cpu/numa */
 static const struct ds_field f_domain_cpu_numa[] = {
 	{.key = "cell", .kind = DS_LIST, .xml = "cell", .kids = i_domain_cpu_numa_cell, .identity = "@id"},
-	{.key = "interconnects", .kind = DS_MAP, .xml = "interconnects", .kids = f_domain_cpu_numa_interconnects, .by_xml = x_domain_cpu_numa_interconnects, .n_by_xml = 2, .empty_ok = true},
+	{.key = "interconnects", .kind = DS_MAP, .xml = "interconnects", .kids = f_domain_cpu_numa_interconnects, .by_xml = x_domain_cpu_numa_interconnects, .n_by_xml = 2},
 	{0},
 };
 
@@ -790,7 +790,7 @@ static const struct ds_field f_domain_os_nvram_source[] = {
 	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_os_nvram_source_slices, .by_xml = x_domain_os_nvram_source_slices, .n_by_xml = 1},
 	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_os_nvram_source_encryption, .by_xml = x_domain_os_nvram_source_encryption, .n_by_xml = 3},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_os_nvram_source_seclabel},
-	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_os_nvram_source_reservations, .by_xml = x_domain_os_nvram_source_reservations, .n_by_xml = 1, .empty_ok = true},
+	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_os_nvram_source_reservations, .by_xml = x_domain_os_nvram_source_reservations, .n_by_xml = 1},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_os_nvram_source_host},
 	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_os_nvram_source_snapshot, .by_xml = x_domain_os_nvram_source_snapshot, .n_by_xml = 0},
 	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_os_nvram_source_config, .by_xml = x_domain_os_nvram_source_config, .n_by_xml = 0},
@@ -800,8 +800,8 @@ static const struct ds_field f_domain_os_nvram_source[] = {
 	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_os_nvram_source_readahead, .by_xml = x_domain_os_nvram_source_readahead, .n_by_xml = 0},
 	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_os_nvram_source_timeout, .by_xml = x_domain_os_nvram_source_timeout, .n_by_xml = 0},
 	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_os_nvram_source_ssl, .by_xml = x_domain_os_nvram_source_ssl, .n_by_xml = 0},
-	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_os_nvram_source_identity, .by_xml = x_domain_os_nvram_source_identity, .n_by_xml = 0, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_os_nvram_source_address, .by_xml = x_domain_os_nvram_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_os_nvram_source_identity, .by_xml = x_domain_os_nvram_source_identity, .n_by_xml = 0},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_os_nvram_source_address, .by_xml = x_domain_os_nvram_source_address, .n_by_xml = 0},
 	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_os_nvram_source_reconnect, .by_xml = x_domain_os_nvram_source_reconnect, .n_by_xml = 0},
 	{0},
 };
@@ -813,7 +813,7 @@ static const struct ds_field f_domain_os_nvram[] = {
 	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_PATH},
 	{.key = "template", .kind = DS_STR, .xml = "@template", .check = DS_CHECK_PATH},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v25},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_os_nvram_source, .by_xml = x_domain_os_nvram_source, .n_by_xml = 16, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_os_nvram_source, .by_xml = x_domain_os_nvram_source, .n_by_xml = 16},
 	{0},
 };
 
@@ -911,8 +911,8 @@ static const struct ds_field f_domain_os[] = {
 	{.key = "boot", .kind = DS_LIST, .xml = "boot", .kids = i_domain_os_boot, .ordered = true},
 	{.key = "bootmenu", .kind = DS_MAP, .xml = "bootmenu", .shorthand = "enable", .kids = f_domain_os_bootmenu, .by_xml = x_domain_os_bootmenu, .n_by_xml = 0},
 	{.key = "smbios", .kind = DS_MAP, .xml = "smbios", .shorthand = "mode", .kids = f_domain_os_smbios, .by_xml = x_domain_os_smbios, .n_by_xml = 0},
-	{.key = "bios", .kind = DS_MAP, .xml = "bios", .kids = f_domain_os_bios, .by_xml = x_domain_os_bios, .n_by_xml = 0, .empty_ok = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_os_acpi, .by_xml = x_domain_os_acpi, .n_by_xml = 1, .empty_ok = true},
+	{.key = "bios", .kind = DS_MAP, .xml = "bios", .kids = f_domain_os_bios, .by_xml = x_domain_os_bios, .n_by_xml = 0},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_os_acpi, .by_xml = x_domain_os_acpi, .n_by_xml = 1},
 	{.key = "init", .kind = DS_STR, .xml = "init", .check = DS_CHECK_PATH},
 	{.key = "initarg", .kind = DS_LIST, .xml = "initarg", .kids = i_domain_os_initarg},
 	{.key = "initenv", .kind = DS_LIST, .xml = "initenv", .kids = i_domain_os_initenv},
@@ -942,7 +942,7 @@ static const struct ds_field f_domain_clock_timer[] = {
 	{.key = "frequency", .kind = DS_UINT, .xml = "@frequency", .min = 0, .max = INT64_MAX},
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v47},
 	{.key = "present", .kind = DS_BOOL, .xml = "@present", .values = v8},
-	{.key = "catchup", .kind = DS_MAP, .xml = "catchup", .kids = f_domain_clock_timer_catchup, .by_xml = x_domain_clock_timer_catchup, .n_by_xml = 0, .empty_ok = true},
+	{.key = "catchup", .kind = DS_MAP, .xml = "catchup", .kids = f_domain_clock_timer_catchup, .by_xml = x_domain_clock_timer_catchup, .n_by_xml = 0},
 	{0},
 };
 
@@ -1028,12 +1028,12 @@ static const uint16_t x_domain_memoryBacking_allocation[] = {0};
 
 /* /domain/memoryBacking */
 static const struct ds_field f_domain_memoryBacking[] = {
-	{.key = "hugepages", .kind = DS_MAP, .xml = "hugepages", .kids = f_domain_memoryBacking_hugepages, .by_xml = x_domain_memoryBacking_hugepages, .n_by_xml = 1, .empty_ok = true},
+	{.key = "hugepages", .kind = DS_MAP, .xml = "hugepages", .kids = f_domain_memoryBacking_hugepages, .by_xml = x_domain_memoryBacking_hugepages, .n_by_xml = 1},
 	{.key = "nosharepages", .kind = DS_PRESENCE, .xml = "nosharepages"},
 	{.key = "locked", .kind = DS_PRESENCE, .xml = "locked"},
 	{.key = "source", .kind = DS_MAP, .xml = "source", .shorthand = "type", .kids = f_domain_memoryBacking_source, .by_xml = x_domain_memoryBacking_source, .n_by_xml = 0},
 	{.key = "access", .kind = DS_MAP, .xml = "access", .shorthand = "mode", .kids = f_domain_memoryBacking_access, .by_xml = x_domain_memoryBacking_access, .n_by_xml = 0},
-	{.key = "allocation", .kind = DS_MAP, .xml = "allocation", .kids = f_domain_memoryBacking_allocation, .by_xml = x_domain_memoryBacking_allocation, .n_by_xml = 0, .empty_ok = true},
+	{.key = "allocation", .kind = DS_MAP, .xml = "allocation", .kids = f_domain_memoryBacking_allocation, .by_xml = x_domain_memoryBacking_allocation, .n_by_xml = 0},
 	{.key = "discard", .kind = DS_PRESENCE, .xml = "discard"},
 	{0},
 };
@@ -1354,7 +1354,7 @@ static const struct ds_field i_domain_numatune_memnode[] = {{.key = "", .kind = 
 
 /* /domain/numatune */
 static const struct ds_field f_domain_numatune[] = {
-	{.key = "memory", .kind = DS_MAP, .xml = "memory", .kids = f_domain_numatune_memory, .by_xml = x_domain_numatune_memory, .n_by_xml = 0, .empty_ok = true},
+	{.key = "memory", .kind = DS_MAP, .xml = "memory", .kids = f_domain_numatune_memory, .by_xml = x_domain_numatune_memory, .n_by_xml = 0},
 	{.key = "memnode", .kind = DS_LIST, .xml = "memnode", .kids = i_domain_numatune_memnode},
 	{0},
 };
@@ -1388,7 +1388,7 @@ static const uint16_t x_domain_features_apic[] = {0};
 
 /* /domain/features/hap */
 static const struct ds_field f_domain_features_hap[] = {
-	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4},
+	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .filled = true},
 	{0},
 };
 
@@ -1527,14 +1527,14 @@ static const uint16_t x_domain_features_hyperv_avic[] = {0};
 
 /* /domain/features/hyperv */
 static const struct ds_field f_domain_features_hyperv[] = {
-	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v54},
+	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v54, .filled = true},
 	{.key = "relaxed", .kind = DS_MAP, .xml = "relaxed", .shorthand = "state", .kids = f_domain_features_hyperv_relaxed, .by_xml = x_domain_features_hyperv_relaxed, .n_by_xml = 0},
 	{.key = "vapic", .kind = DS_MAP, .xml = "vapic", .shorthand = "state", .kids = f_domain_features_hyperv_vapic, .by_xml = x_domain_features_hyperv_vapic, .n_by_xml = 0},
 	{.key = "spinlocks", .kind = DS_MAP, .xml = "spinlocks", .shorthand = "state", .kids = f_domain_features_hyperv_spinlocks, .by_xml = x_domain_features_hyperv_spinlocks, .n_by_xml = 0},
 	{.key = "vpindex", .kind = DS_MAP, .xml = "vpindex", .shorthand = "state", .kids = f_domain_features_hyperv_vpindex, .by_xml = x_domain_features_hyperv_vpindex, .n_by_xml = 0},
 	{.key = "runtime", .kind = DS_MAP, .xml = "runtime", .shorthand = "state", .kids = f_domain_features_hyperv_runtime, .by_xml = x_domain_features_hyperv_runtime, .n_by_xml = 0},
 	{.key = "synic", .kind = DS_MAP, .xml = "synic", .shorthand = "state", .kids = f_domain_features_hyperv_synic, .by_xml = x_domain_features_hyperv_synic, .n_by_xml = 0},
-	{.key = "stimer", .kind = DS_MAP, .xml = "stimer", .kids = f_domain_features_hyperv_stimer, .by_xml = x_domain_features_hyperv_stimer, .n_by_xml = 1, .empty_ok = true},
+	{.key = "stimer", .kind = DS_MAP, .xml = "stimer", .kids = f_domain_features_hyperv_stimer, .by_xml = x_domain_features_hyperv_stimer, .n_by_xml = 1},
 	{.key = "reset", .kind = DS_MAP, .xml = "reset", .shorthand = "state", .kids = f_domain_features_hyperv_reset, .by_xml = x_domain_features_hyperv_reset, .n_by_xml = 0},
 	{.key = "vendor_id", .kind = DS_MAP, .xml = "vendor_id", .shorthand = "state", .kids = f_domain_features_hyperv_vendor_id, .by_xml = x_domain_features_hyperv_vendor_id, .n_by_xml = 0},
 	{.key = "frequencies", .kind = DS_MAP, .xml = "frequencies", .shorthand = "state", .kids = f_domain_features_hyperv_frequencies, .by_xml = x_domain_features_hyperv_frequencies, .n_by_xml = 0},
@@ -1629,7 +1629,7 @@ static const uint16_t x_domain_features_xen[] = {0, 1};
 
 /* /domain/features/pvspinlock */
 static const struct ds_field f_domain_features_pvspinlock[] = {
-	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4},
+	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .filled = true},
 	{0},
 };
 
@@ -1978,7 +1978,7 @@ static const uint16_t x_domain_features_capabilities[] = {1, 2, 3, 4, 5, 6, 7, 8
 
 /* /domain/features/pmu */
 static const struct ds_field f_domain_features_pmu[] = {
-	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4},
+	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .filled = true},
 	{0},
 };
 
@@ -1986,7 +1986,7 @@ static const uint16_t x_domain_features_pmu[] = {0};
 
 /* /domain/features/vmport */
 static const struct ds_field f_domain_features_vmport[] = {
-	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4},
+	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .filled = true},
 	{0},
 };
 
@@ -2011,7 +2011,7 @@ static const uint16_t x_domain_features_smm_tseg[] = {0};
 
 /* /domain/features/smm */
 static const struct ds_field f_domain_features_smm[] = {
-	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4},
+	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .filled = true},
 	{.key = "tseg", .kind = DS_MAP, .xml = "tseg", .shorthand = "value", .kids = f_domain_features_smm_tseg, .by_xml = x_domain_features_smm_tseg, .n_by_xml = 0},
 	{0},
 };
@@ -2046,7 +2046,7 @@ static const uint16_t x_domain_features_hpt[] = {1};
 
 /* /domain/features/vmcoreinfo */
 static const struct ds_field f_domain_features_vmcoreinfo[] = {
-	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4},
+	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .filled = true},
 	{0},
 };
 
@@ -2054,7 +2054,7 @@ static const uint16_t x_domain_features_vmcoreinfo[] = {0};
 
 /* /domain/features/htm */
 static const struct ds_field f_domain_features_htm[] = {
-	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
+	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true, .filled = true},
 	{0},
 };
 
@@ -2062,7 +2062,7 @@ static const uint16_t x_domain_features_htm[] = {0};
 
 /* /domain/features/nested-hv */
 static const struct ds_field f_domain_features_nested_hv[] = {
-	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
+	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true, .filled = true},
 	{0},
 };
 
@@ -2078,7 +2078,7 @@ static const uint16_t x_domain_features_msrs[] = {0};
 
 /* /domain/features/ccf-assist */
 static const struct ds_field f_domain_features_ccf_assist[] = {
-	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true},
+	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .required = true, .filled = true},
 	{0},
 };
 
@@ -2127,31 +2127,31 @@ static const uint16_t x_domain_features_tcg[] = {0};
 
 /* /domain/features */
 static const struct ds_field f_domain_features[] = {
-	{.key = "pae", .kind = DS_PRESENCE, .xml = "pae"},
+	{.key = "pae", .kind = DS_PRESENCE, .xml = "pae", .empty_ok = true},
 	{.key = "apic", .kind = DS_MAP, .xml = "apic", .kids = f_domain_features_apic, .by_xml = x_domain_features_apic, .n_by_xml = 0, .empty_ok = true},
-	{.key = "acpi", .kind = DS_PRESENCE, .xml = "acpi"},
+	{.key = "acpi", .kind = DS_PRESENCE, .xml = "acpi", .empty_ok = true},
 	{.key = "hap", .kind = DS_MAP, .xml = "hap", .kids = f_domain_features_hap, .by_xml = x_domain_features_hap, .n_by_xml = 0, .empty_ok = true},
 	{.key = "hyperv", .kind = DS_MAP, .xml = "hyperv", .kids = f_domain_features_hyperv, .by_xml = x_domain_features_hyperv, .n_by_xml = 15, .empty_ok = true},
-	{.key = "viridian", .kind = DS_PRESENCE, .xml = "viridian"},
+	{.key = "viridian", .kind = DS_PRESENCE, .xml = "viridian", .empty_ok = true},
 	{.key = "kvm", .kind = DS_MAP, .xml = "kvm", .kids = f_domain_features_kvm, .by_xml = x_domain_features_kvm, .n_by_xml = 5, .empty_ok = true},
 	{.key = "xen", .kind = DS_MAP, .xml = "xen", .kids = f_domain_features_xen, .by_xml = x_domain_features_xen, .n_by_xml = 2, .empty_ok = true},
-	{.key = "privnet", .kind = DS_PRESENCE, .xml = "privnet"},
+	{.key = "privnet", .kind = DS_PRESENCE, .xml = "privnet", .empty_ok = true},
 	{.key = "pvspinlock", .kind = DS_MAP, .xml = "pvspinlock", .kids = f_domain_features_pvspinlock, .by_xml = x_domain_features_pvspinlock, .n_by_xml = 0, .empty_ok = true},
-	{.key = "capabilities", .kind = DS_MAP, .xml = "capabilities", .shorthand = "policy", .kids = f_domain_features_capabilities, .by_xml = x_domain_features_capabilities, .n_by_xml = 37},
+	{.key = "capabilities", .kind = DS_MAP, .xml = "capabilities", .shorthand = "policy", .kids = f_domain_features_capabilities, .by_xml = x_domain_features_capabilities, .n_by_xml = 37, .empty_ok = true},
 	{.key = "pmu", .kind = DS_MAP, .xml = "pmu", .kids = f_domain_features_pmu, .by_xml = x_domain_features_pmu, .n_by_xml = 0, .empty_ok = true},
 	{.key = "vmport", .kind = DS_MAP, .xml = "vmport", .kids = f_domain_features_vmport, .by_xml = x_domain_features_vmport, .n_by_xml = 0, .empty_ok = true},
 	{.key = "gic", .kind = DS_MAP, .xml = "gic", .kids = f_domain_features_gic, .by_xml = x_domain_features_gic, .n_by_xml = 0, .empty_ok = true},
 	{.key = "smm", .kind = DS_MAP, .xml = "smm", .kids = f_domain_features_smm, .by_xml = x_domain_features_smm, .n_by_xml = 1, .empty_ok = true},
-	{.key = "ioapic", .kind = DS_MAP, .xml = "ioapic", .shorthand = "driver", .kids = f_domain_features_ioapic, .by_xml = x_domain_features_ioapic, .n_by_xml = 0},
+	{.key = "ioapic", .kind = DS_MAP, .xml = "ioapic", .shorthand = "driver", .kids = f_domain_features_ioapic, .by_xml = x_domain_features_ioapic, .n_by_xml = 0, .empty_ok = true},
 	{.key = "hpt", .kind = DS_MAP, .xml = "hpt", .kids = f_domain_features_hpt, .by_xml = x_domain_features_hpt, .n_by_xml = 1, .empty_ok = true},
 	{.key = "vmcoreinfo", .kind = DS_MAP, .xml = "vmcoreinfo", .kids = f_domain_features_vmcoreinfo, .by_xml = x_domain_features_vmcoreinfo, .n_by_xml = 0, .empty_ok = true},
-	{.key = "htm", .kind = DS_MAP, .xml = "htm", .shorthand = "state", .kids = f_domain_features_htm, .by_xml = x_domain_features_htm, .n_by_xml = 0},
-	{.key = "nested-hv", .kind = DS_MAP, .xml = "nested-hv", .shorthand = "state", .kids = f_domain_features_nested_hv, .by_xml = x_domain_features_nested_hv, .n_by_xml = 0},
-	{.key = "msrs", .kind = DS_MAP, .xml = "msrs", .shorthand = "unknown", .kids = f_domain_features_msrs, .by_xml = x_domain_features_msrs, .n_by_xml = 0},
-	{.key = "ccf-assist", .kind = DS_MAP, .xml = "ccf-assist", .shorthand = "state", .kids = f_domain_features_ccf_assist, .by_xml = x_domain_features_ccf_assist, .n_by_xml = 0},
-	{.key = "cfpc", .kind = DS_MAP, .xml = "cfpc", .shorthand = "value", .kids = f_domain_features_cfpc, .by_xml = x_domain_features_cfpc, .n_by_xml = 0},
-	{.key = "sbbc", .kind = DS_MAP, .xml = "sbbc", .shorthand = "value", .kids = f_domain_features_sbbc, .by_xml = x_domain_features_sbbc, .n_by_xml = 0},
-	{.key = "ibs", .kind = DS_MAP, .xml = "ibs", .shorthand = "value", .kids = f_domain_features_ibs, .by_xml = x_domain_features_ibs, .n_by_xml = 0},
+	{.key = "htm", .kind = DS_MAP, .xml = "htm", .shorthand = "state", .kids = f_domain_features_htm, .by_xml = x_domain_features_htm, .n_by_xml = 0, .empty_ok = true},
+	{.key = "nested-hv", .kind = DS_MAP, .xml = "nested-hv", .shorthand = "state", .kids = f_domain_features_nested_hv, .by_xml = x_domain_features_nested_hv, .n_by_xml = 0, .empty_ok = true},
+	{.key = "msrs", .kind = DS_MAP, .xml = "msrs", .shorthand = "unknown", .kids = f_domain_features_msrs, .by_xml = x_domain_features_msrs, .n_by_xml = 0, .empty_ok = true},
+	{.key = "ccf-assist", .kind = DS_MAP, .xml = "ccf-assist", .shorthand = "state", .kids = f_domain_features_ccf_assist, .by_xml = x_domain_features_ccf_assist, .n_by_xml = 0, .empty_ok = true},
+	{.key = "cfpc", .kind = DS_MAP, .xml = "cfpc", .shorthand = "value", .kids = f_domain_features_cfpc, .by_xml = x_domain_features_cfpc, .n_by_xml = 0, .empty_ok = true},
+	{.key = "sbbc", .kind = DS_MAP, .xml = "sbbc", .shorthand = "value", .kids = f_domain_features_sbbc, .by_xml = x_domain_features_sbbc, .n_by_xml = 0, .empty_ok = true},
+	{.key = "ibs", .kind = DS_MAP, .xml = "ibs", .shorthand = "value", .kids = f_domain_features_ibs, .by_xml = x_domain_features_ibs, .n_by_xml = 0, .empty_ok = true},
 	{.key = "tcg", .kind = DS_MAP, .xml = "tcg", .kids = f_domain_features_tcg, .by_xml = x_domain_features_tcg, .n_by_xml = 1, .empty_ok = true},
 	{0},
 };
@@ -2176,8 +2176,8 @@ static const uint16_t x_domain_pm_suspend_to_disk[] = {0};
 
 /* /domain/pm */
 static const struct ds_field f_domain_pm[] = {
-	{.key = "suspend-to-mem", .kind = DS_MAP, .xml = "suspend-to-mem", .kids = f_domain_pm_suspend_to_mem, .by_xml = x_domain_pm_suspend_to_mem, .n_by_xml = 0, .empty_ok = true},
-	{.key = "suspend-to-disk", .kind = DS_MAP, .xml = "suspend-to-disk", .kids = f_domain_pm_suspend_to_disk, .by_xml = x_domain_pm_suspend_to_disk, .n_by_xml = 0, .empty_ok = true},
+	{.key = "suspend-to-mem", .kind = DS_MAP, .xml = "suspend-to-mem", .kids = f_domain_pm_suspend_to_mem, .by_xml = x_domain_pm_suspend_to_mem, .n_by_xml = 0},
+	{.key = "suspend-to-disk", .kind = DS_MAP, .xml = "suspend-to-disk", .kids = f_domain_pm_suspend_to_disk, .by_xml = x_domain_pm_suspend_to_disk, .n_by_xml = 0},
 	{0},
 };
 
@@ -2506,7 +2506,7 @@ static const struct ds_field f_domain_devices_disk_source[] = {
 	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_source_slices, .by_xml = x_domain_devices_disk_source_slices, .n_by_xml = 1},
 	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_source_encryption, .by_xml = x_domain_devices_disk_source_encryption, .n_by_xml = 3},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_disk_source_seclabel},
-	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_source_reservations, .by_xml = x_domain_devices_disk_source_reservations, .n_by_xml = 1, .empty_ok = true},
+	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_source_reservations, .by_xml = x_domain_devices_disk_source_reservations, .n_by_xml = 1},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_devices_disk_source_host},
 	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_source_snapshot, .by_xml = x_domain_devices_disk_source_snapshot, .n_by_xml = 0},
 	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_source_config, .by_xml = x_domain_devices_disk_source_config, .n_by_xml = 0},
@@ -2516,8 +2516,8 @@ static const struct ds_field f_domain_devices_disk_source[] = {
 	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_source_readahead, .by_xml = x_domain_devices_disk_source_readahead, .n_by_xml = 0},
 	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_source_timeout, .by_xml = x_domain_devices_disk_source_timeout, .n_by_xml = 0},
 	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_source_ssl, .by_xml = x_domain_devices_disk_source_ssl, .n_by_xml = 0},
-	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_source_identity, .by_xml = x_domain_devices_disk_source_identity, .n_by_xml = 0, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_source_address, .by_xml = x_domain_devices_disk_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_source_identity, .by_xml = x_domain_devices_disk_source_identity, .n_by_xml = 0},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_source_address, .by_xml = x_domain_devices_disk_source_address, .n_by_xml = 0},
 	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_source_reconnect, .by_xml = x_domain_devices_disk_source_reconnect, .n_by_xml = 0},
 	{0},
 };
@@ -2561,7 +2561,7 @@ static const struct ds_field f_domain_devices_disk_driver[] = {
 	{.key = "ats", .kind = DS_BOOL, .xml = "@ats", .values = v4},
 	{.key = "packed", .kind = DS_BOOL, .xml = "@packed", .values = v4},
 	{.key = "page_per_vq", .kind = DS_BOOL, .xml = "@page_per_vq", .values = v4},
-	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_driver_metadata_cache, .by_xml = x_domain_devices_disk_driver_metadata_cache, .n_by_xml = 1, .empty_ok = true},
+	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_driver_metadata_cache, .by_xml = x_domain_devices_disk_driver_metadata_cache, .n_by_xml = 1},
 	{0},
 };
 
@@ -2838,7 +2838,7 @@ static const struct ds_field f_domain_devices_disk_mirror_source[] = {
 	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_mirror_source_slices, .by_xml = x_domain_devices_disk_mirror_source_slices, .n_by_xml = 1},
 	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_mirror_source_encryption, .by_xml = x_domain_devices_disk_mirror_source_encryption, .n_by_xml = 3},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_disk_mirror_source_seclabel},
-	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_mirror_source_reservations, .by_xml = x_domain_devices_disk_mirror_source_reservations, .n_by_xml = 1, .empty_ok = true},
+	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_mirror_source_reservations, .by_xml = x_domain_devices_disk_mirror_source_reservations, .n_by_xml = 1},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_devices_disk_mirror_source_host},
 	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_mirror_source_snapshot, .by_xml = x_domain_devices_disk_mirror_source_snapshot, .n_by_xml = 0},
 	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_mirror_source_config, .by_xml = x_domain_devices_disk_mirror_source_config, .n_by_xml = 0},
@@ -2848,8 +2848,8 @@ static const struct ds_field f_domain_devices_disk_mirror_source[] = {
 	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_mirror_source_readahead, .by_xml = x_domain_devices_disk_mirror_source_readahead, .n_by_xml = 0},
 	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_mirror_source_timeout, .by_xml = x_domain_devices_disk_mirror_source_timeout, .n_by_xml = 0},
 	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_mirror_source_ssl, .by_xml = x_domain_devices_disk_mirror_source_ssl, .n_by_xml = 0},
-	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_mirror_source_identity, .by_xml = x_domain_devices_disk_mirror_source_identity, .n_by_xml = 0, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_mirror_source_address, .by_xml = x_domain_devices_disk_mirror_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_mirror_source_identity, .by_xml = x_domain_devices_disk_mirror_source_identity, .n_by_xml = 0},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_mirror_source_address, .by_xml = x_domain_devices_disk_mirror_source_address, .n_by_xml = 0},
 	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_mirror_source_reconnect, .by_xml = x_domain_devices_disk_mirror_source_reconnect, .n_by_xml = 0},
 	{0},
 };
@@ -2876,7 +2876,7 @@ static const uint16_t x_domain_devices_disk_mirror_format_metadata_cache[] = {0}
 /* /domain/devices/disk/mirror/format */
 static const struct ds_field f_domain_devices_disk_mirror_format[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v77, .required = true},
-	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_mirror_format_metadata_cache, .by_xml = x_domain_devices_disk_mirror_format_metadata_cache, .n_by_xml = 1, .empty_ok = true},
+	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_mirror_format_metadata_cache, .by_xml = x_domain_devices_disk_mirror_format_metadata_cache, .n_by_xml = 1},
 	{0},
 };
 
@@ -3153,7 +3153,7 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source[] 
 	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_mirror_backingStore_source_slices, .by_xml = x_domain_devices_disk_mirror_backingStore_source_slices, .n_by_xml = 1},
 	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption, .by_xml = x_domain_devices_disk_mirror_backingStore_source_encryption, .n_by_xml = 3},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_disk_mirror_backingStore_source_seclabel},
-	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_mirror_backingStore_source_reservations, .by_xml = x_domain_devices_disk_mirror_backingStore_source_reservations, .n_by_xml = 1, .empty_ok = true},
+	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_mirror_backingStore_source_reservations, .by_xml = x_domain_devices_disk_mirror_backingStore_source_reservations, .n_by_xml = 1},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_devices_disk_mirror_backingStore_source_host},
 	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_mirror_backingStore_source_snapshot, .by_xml = x_domain_devices_disk_mirror_backingStore_source_snapshot, .n_by_xml = 0},
 	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_mirror_backingStore_source_config, .by_xml = x_domain_devices_disk_mirror_backingStore_source_config, .n_by_xml = 0},
@@ -3163,8 +3163,8 @@ static const struct ds_field f_domain_devices_disk_mirror_backingStore_source[] 
 	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_mirror_backingStore_source_readahead, .by_xml = x_domain_devices_disk_mirror_backingStore_source_readahead, .n_by_xml = 0},
 	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_mirror_backingStore_source_timeout, .by_xml = x_domain_devices_disk_mirror_backingStore_source_timeout, .n_by_xml = 0},
 	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_mirror_backingStore_source_ssl, .by_xml = x_domain_devices_disk_mirror_backingStore_source_ssl, .n_by_xml = 0},
-	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_mirror_backingStore_source_identity, .by_xml = x_domain_devices_disk_mirror_backingStore_source_identity, .n_by_xml = 0, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_mirror_backingStore_source_address, .by_xml = x_domain_devices_disk_mirror_backingStore_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_mirror_backingStore_source_identity, .by_xml = x_domain_devices_disk_mirror_backingStore_source_identity, .n_by_xml = 0},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_mirror_backingStore_source_address, .by_xml = x_domain_devices_disk_mirror_backingStore_source_address, .n_by_xml = 0},
 	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_mirror_backingStore_source_reconnect, .by_xml = x_domain_devices_disk_mirror_backingStore_source_reconnect, .n_by_xml = 0},
 	{0},
 };
@@ -3191,7 +3191,7 @@ static const uint16_t x_domain_devices_disk_mirror_backingStore_format_metadata_
 /* /domain/devices/disk/mirror/backingStore/format */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_format[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v77, .required = true},
-	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_mirror_backingStore_format_metadata_cache, .by_xml = x_domain_devices_disk_mirror_backingStore_format_metadata_cache, .n_by_xml = 1, .empty_ok = true},
+	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_mirror_backingStore_format_metadata_cache, .by_xml = x_domain_devices_disk_mirror_backingStore_format_metadata_cache, .n_by_xml = 1},
 	{0},
 };
 
@@ -3201,7 +3201,7 @@ static const uint16_t x_domain_devices_disk_mirror_backingStore_format[] = {1};
 static const struct ds_field f_domain_devices_disk_mirror_backingStore[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v25},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_backingStore_source, .by_xml = x_domain_devices_disk_mirror_backingStore_source, .n_by_xml = 16, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_backingStore_source, .by_xml = x_domain_devices_disk_mirror_backingStore_source, .n_by_xml = 16},
 	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_mirror_backingStore, .by_xml = x_domain_devices_disk_mirror_backingStore, .n_by_xml = 3},
 	{.key = "format", .kind = DS_MAP, .xml = "format", .shorthand = "type", .kids = f_domain_devices_disk_mirror_backingStore_format, .by_xml = x_domain_devices_disk_mirror_backingStore_format, .n_by_xml = 1},
 	{0},
@@ -3216,9 +3216,9 @@ static const struct ds_field f_domain_devices_disk_mirror[] = {
 	{.key = "job", .kind = DS_ENUM, .xml = "@job", .values = v78},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v25},
 	{.key = "ready", .kind = DS_ENUM, .xml = "@ready", .values = v79},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_source, .by_xml = x_domain_devices_disk_mirror_source, .n_by_xml = 16, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_source, .by_xml = x_domain_devices_disk_mirror_source, .n_by_xml = 16},
 	{.key = "format_element", .kind = DS_MAP, .xml = "format", .shorthand = "type", .kids = f_domain_devices_disk_mirror_format, .by_xml = x_domain_devices_disk_mirror_format, .n_by_xml = 1},
-	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_mirror_backingStore, .by_xml = x_domain_devices_disk_mirror_backingStore, .n_by_xml = 3, .empty_ok = true},
+	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_mirror_backingStore, .by_xml = x_domain_devices_disk_mirror_backingStore, .n_by_xml = 3},
 	{0},
 };
 
@@ -3393,7 +3393,7 @@ static const struct ds_field f_domain_devices_disk_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_disk_address_zpci, .by_xml = x_domain_devices_disk_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_disk_address_zpci, .by_xml = x_domain_devices_disk_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -3690,7 +3690,7 @@ static const struct ds_field f_domain_devices_disk_backingStore_source[] = {
 	{.key = "slices", .kind = DS_MAP, .xml = "slices", .kids = f_domain_devices_disk_backingStore_source_slices, .by_xml = x_domain_devices_disk_backingStore_source_slices, .n_by_xml = 1},
 	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_backingStore_source_encryption, .by_xml = x_domain_devices_disk_backingStore_source_encryption, .n_by_xml = 3},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_devices_disk_backingStore_source_seclabel},
-	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_backingStore_source_reservations, .by_xml = x_domain_devices_disk_backingStore_source_reservations, .n_by_xml = 1, .empty_ok = true},
+	{.key = "reservations", .kind = DS_MAP, .xml = "reservations", .kids = f_domain_devices_disk_backingStore_source_reservations, .by_xml = x_domain_devices_disk_backingStore_source_reservations, .n_by_xml = 1},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_devices_disk_backingStore_source_host},
 	{.key = "snapshot", .kind = DS_MAP, .xml = "snapshot", .shorthand = "name", .kids = f_domain_devices_disk_backingStore_source_snapshot, .by_xml = x_domain_devices_disk_backingStore_source_snapshot, .n_by_xml = 0},
 	{.key = "config", .kind = DS_MAP, .xml = "config", .shorthand = "file", .kids = f_domain_devices_disk_backingStore_source_config, .by_xml = x_domain_devices_disk_backingStore_source_config, .n_by_xml = 0},
@@ -3700,8 +3700,8 @@ static const struct ds_field f_domain_devices_disk_backingStore_source[] = {
 	{.key = "readahead", .kind = DS_MAP, .xml = "readahead", .shorthand = "size", .kids = f_domain_devices_disk_backingStore_source_readahead, .by_xml = x_domain_devices_disk_backingStore_source_readahead, .n_by_xml = 0},
 	{.key = "timeout", .kind = DS_MAP, .xml = "timeout", .shorthand = "seconds", .kids = f_domain_devices_disk_backingStore_source_timeout, .by_xml = x_domain_devices_disk_backingStore_source_timeout, .n_by_xml = 0},
 	{.key = "ssl", .kind = DS_MAP, .xml = "ssl", .shorthand = "verify", .kids = f_domain_devices_disk_backingStore_source_ssl, .by_xml = x_domain_devices_disk_backingStore_source_ssl, .n_by_xml = 0},
-	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_backingStore_source_identity, .by_xml = x_domain_devices_disk_backingStore_source_identity, .n_by_xml = 0, .empty_ok = true},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_backingStore_source_address, .by_xml = x_domain_devices_disk_backingStore_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "identity", .kind = DS_MAP, .xml = "identity", .kids = f_domain_devices_disk_backingStore_source_identity, .by_xml = x_domain_devices_disk_backingStore_source_identity, .n_by_xml = 0},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_disk_backingStore_source_address, .by_xml = x_domain_devices_disk_backingStore_source_address, .n_by_xml = 0},
 	{.key = "reconnect", .kind = DS_MAP, .xml = "reconnect", .shorthand = "enabled", .kids = f_domain_devices_disk_backingStore_source_reconnect, .by_xml = x_domain_devices_disk_backingStore_source_reconnect, .n_by_xml = 0},
 	{0},
 };
@@ -3728,7 +3728,7 @@ static const uint16_t x_domain_devices_disk_backingStore_format_metadata_cache[]
 /* /domain/devices/disk/backingStore/format */
 static const struct ds_field f_domain_devices_disk_backingStore_format[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v77, .required = true},
-	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_backingStore_format_metadata_cache, .by_xml = x_domain_devices_disk_backingStore_format_metadata_cache, .n_by_xml = 1, .empty_ok = true},
+	{.key = "metadata_cache", .kind = DS_MAP, .xml = "metadata_cache", .kids = f_domain_devices_disk_backingStore_format_metadata_cache, .by_xml = x_domain_devices_disk_backingStore_format_metadata_cache, .n_by_xml = 1},
 	{0},
 };
 
@@ -3738,7 +3738,7 @@ static const uint16_t x_domain_devices_disk_backingStore_format[] = {1};
 static const struct ds_field f_domain_devices_disk_backingStore[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v25},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_backingStore_source, .by_xml = x_domain_devices_disk_backingStore_source, .n_by_xml = 16, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_backingStore_source, .by_xml = x_domain_devices_disk_backingStore_source, .n_by_xml = 16},
 	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_backingStore, .by_xml = x_domain_devices_disk_backingStore, .n_by_xml = 3},
 	{.key = "format", .kind = DS_MAP, .xml = "format", .shorthand = "type", .kids = f_domain_devices_disk_backingStore_format, .by_xml = x_domain_devices_disk_backingStore_format, .n_by_xml = 1},
 	{0},
@@ -3754,28 +3754,28 @@ static const struct ds_field f_domain_devices_disk[] = {
 	{.key = "sgio", .kind = DS_ENUM, .xml = "@sgio", .values = v67},
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68},
 	{.key = "snapshot", .kind = DS_ENUM, .xml = "@snapshot", .values = v69},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_source, .by_xml = x_domain_devices_disk_source, .n_by_xml = 16, .empty_ok = true},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .shorthand = "name", .kids = f_domain_devices_disk_driver, .by_xml = x_domain_devices_disk_driver, .n_by_xml = 1, .empty_ok = true, .filled = true},
-	{.key = "mirror", .kind = DS_MAP, .xml = "mirror", .kids = f_domain_devices_disk_mirror, .by_xml = x_domain_devices_disk_mirror, .n_by_xml = 3, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_source, .by_xml = x_domain_devices_disk_source, .n_by_xml = 16},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .shorthand = "name", .kids = f_domain_devices_disk_driver, .by_xml = x_domain_devices_disk_driver, .n_by_xml = 1, .filled = true},
+	{.key = "mirror", .kind = DS_MAP, .xml = "mirror", .kids = f_domain_devices_disk_mirror, .by_xml = x_domain_devices_disk_mirror, .n_by_xml = 3},
 	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_auth, .by_xml = x_domain_devices_disk_auth, .n_by_xml = 1},
 	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dev", .kids = f_domain_devices_disk_target, .by_xml = x_domain_devices_disk_target, .n_by_xml = 0, .required = true},
 	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_disk_boot, .by_xml = x_domain_devices_disk_boot, .n_by_xml = 0},
 	{.key = "backenddomain", .kind = DS_MAP, .xml = "backenddomain", .shorthand = "name", .kids = f_domain_devices_disk_backenddomain, .by_xml = x_domain_devices_disk_backenddomain, .n_by_xml = 0},
 	{.key = "readonly", .kind = DS_PRESENCE, .xml = "readonly"},
 	{.key = "shareable", .kind = DS_PRESENCE, .xml = "shareable"},
-	{.key = "transient", .kind = DS_MAP, .xml = "transient", .kids = f_domain_devices_disk_transient, .by_xml = x_domain_devices_disk_transient, .n_by_xml = 0, .empty_ok = true},
+	{.key = "transient", .kind = DS_MAP, .xml = "transient", .kids = f_domain_devices_disk_transient, .by_xml = x_domain_devices_disk_transient, .n_by_xml = 0},
 	{.key = "serial", .kind = DS_STR, .xml = "serial", .check = DS_CHECK_SERIAL},
 	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "format", .kids = f_domain_devices_disk_encryption, .by_xml = x_domain_devices_disk_encryption, .n_by_xml = 3},
-	{.key = "iotune", .kind = DS_MAP, .xml = "iotune", .kids = f_domain_devices_disk_iotune, .by_xml = x_domain_devices_disk_iotune, .n_by_xml = 20, .empty_ok = true},
+	{.key = "iotune", .kind = DS_MAP, .xml = "iotune", .kids = f_domain_devices_disk_iotune, .by_xml = x_domain_devices_disk_iotune, .n_by_xml = 20},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_disk_alias, .by_xml = x_domain_devices_disk_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_disk_acpi, .by_xml = x_domain_devices_disk_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_disk_acpi, .by_xml = x_domain_devices_disk_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_disk_address, .by_xml = x_domain_devices_disk_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "geometry", .kind = DS_MAP, .xml = "geometry", .kids = f_domain_devices_disk_geometry, .by_xml = x_domain_devices_disk_geometry, .n_by_xml = 0},
-	{.key = "blockio", .kind = DS_MAP, .xml = "blockio", .kids = f_domain_devices_disk_blockio, .by_xml = x_domain_devices_disk_blockio, .n_by_xml = 0, .empty_ok = true},
+	{.key = "blockio", .kind = DS_MAP, .xml = "blockio", .kids = f_domain_devices_disk_blockio, .by_xml = x_domain_devices_disk_blockio, .n_by_xml = 0},
 	{.key = "wwn", .kind = DS_STR, .xml = "wwn", .check = DS_CHECK_NONE},
 	{.key = "vendor", .kind = DS_STR, .xml = "vendor", .check = DS_CHECK_NONE},
 	{.key = "product", .kind = DS_STR, .xml = "product", .check = DS_CHECK_NONE},
-	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_backingStore, .by_xml = x_domain_devices_disk_backingStore, .n_by_xml = 3, .empty_ok = true, .filled = true},
+	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_backingStore, .by_xml = x_domain_devices_disk_backingStore, .n_by_xml = 3, .filled = true},
 	{0},
 };
 
@@ -3827,7 +3827,7 @@ static const struct ds_field f_domain_devices_controller_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_controller_address_zpci, .by_xml = x_domain_devices_controller_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_controller_address_zpci, .by_xml = x_domain_devices_controller_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -3892,19 +3892,19 @@ static const uint16_t x_domain_devices_controller_driver[] = {0};
 static const struct ds_field f_domain_devices_controller[] = {
 	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 0, .max = 4294967295, .filled = true},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v84, .required = true},
-	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v85},
+	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v85, .filled = true},
 	{.key = "ports", .kind = DS_UINT, .xml = "@ports", .min = 0, .max = 4294967295},
 	{.key = "vectors", .kind = DS_UINT, .xml = "@vectors", .min = 0, .max = 4294967295},
 	{.key = "maxGrantFrames", .kind = DS_UINT, .xml = "@maxGrantFrames", .min = 0, .max = 4294967295},
 	{.key = "maxEventChannels", .kind = DS_UINT, .xml = "@maxEventChannels", .min = 0, .max = 4294967295},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_controller_alias, .by_xml = x_domain_devices_controller_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_controller_acpi, .by_xml = x_domain_devices_controller_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_controller_acpi, .by_xml = x_domain_devices_controller_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_controller_address, .by_xml = x_domain_devices_controller_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "master", .kind = DS_MAP, .xml = "master", .shorthand = "startport", .kids = f_domain_devices_controller_master, .by_xml = x_domain_devices_controller_master, .n_by_xml = 0},
 	{.key = "model_element", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_controller_model, .by_xml = x_domain_devices_controller_model, .n_by_xml = 0},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_controller_target, .by_xml = x_domain_devices_controller_target, .n_by_xml = 1, .empty_ok = true},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_controller_target, .by_xml = x_domain_devices_controller_target, .n_by_xml = 1},
 	{.key = "pcihole64", .kind = DS_MAP, .xml = "pcihole64", .shorthand = "value", .kids = f_domain_devices_controller_pcihole64, .by_xml = x_domain_devices_controller_pcihole64, .n_by_xml = 0},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_controller_driver, .by_xml = x_domain_devices_controller_driver, .n_by_xml = 0, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_controller_driver, .by_xml = x_domain_devices_controller_driver, .n_by_xml = 0},
 	{0},
 };
 
@@ -4023,7 +4023,7 @@ static const struct ds_field f_domain_devices_filesystem_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_filesystem_address_zpci, .by_xml = x_domain_devices_filesystem_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_filesystem_address_zpci, .by_xml = x_domain_devices_filesystem_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -4084,10 +4084,10 @@ static const uint16_t x_domain_devices_filesystem_binary_thread_pool[] = {0};
 static const struct ds_field f_domain_devices_filesystem_binary[] = {
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH},
 	{.key = "xattr", .kind = DS_BOOL, .xml = "@xattr", .values = v4},
-	{.key = "cache", .kind = DS_MAP, .xml = "cache", .kids = f_domain_devices_filesystem_binary_cache, .by_xml = x_domain_devices_filesystem_binary_cache, .n_by_xml = 0, .empty_ok = true},
-	{.key = "sandbox", .kind = DS_MAP, .xml = "sandbox", .kids = f_domain_devices_filesystem_binary_sandbox, .by_xml = x_domain_devices_filesystem_binary_sandbox, .n_by_xml = 0, .empty_ok = true},
-	{.key = "lock", .kind = DS_MAP, .xml = "lock", .kids = f_domain_devices_filesystem_binary_lock, .by_xml = x_domain_devices_filesystem_binary_lock, .n_by_xml = 0, .empty_ok = true},
-	{.key = "thread_pool", .kind = DS_MAP, .xml = "thread_pool", .kids = f_domain_devices_filesystem_binary_thread_pool, .by_xml = x_domain_devices_filesystem_binary_thread_pool, .n_by_xml = 0, .empty_ok = true},
+	{.key = "cache", .kind = DS_MAP, .xml = "cache", .kids = f_domain_devices_filesystem_binary_cache, .by_xml = x_domain_devices_filesystem_binary_cache, .n_by_xml = 0},
+	{.key = "sandbox", .kind = DS_MAP, .xml = "sandbox", .kids = f_domain_devices_filesystem_binary_sandbox, .by_xml = x_domain_devices_filesystem_binary_sandbox, .n_by_xml = 0},
+	{.key = "lock", .kind = DS_MAP, .xml = "lock", .kids = f_domain_devices_filesystem_binary_lock, .by_xml = x_domain_devices_filesystem_binary_lock, .n_by_xml = 0},
+	{.key = "thread_pool", .kind = DS_MAP, .xml = "thread_pool", .kids = f_domain_devices_filesystem_binary_thread_pool, .by_xml = x_domain_devices_filesystem_binary_thread_pool, .n_by_xml = 0},
 	{0},
 };
 
@@ -4101,17 +4101,17 @@ static const struct ds_field f_domain_devices_filesystem[] = {
 	{.key = "multidevs", .kind = DS_ENUM, .xml = "@multidevs", .values = v89},
 	{.key = "fmode", .kind = DS_UINT, .xml = "@fmode", .min = 0, .max = 4294967295},
 	{.key = "dmode", .kind = DS_UINT, .xml = "@dmode", .min = 0, .max = 4294967295},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_filesystem_driver, .by_xml = x_domain_devices_filesystem_driver, .n_by_xml = 0, .empty_ok = true},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_filesystem_source, .by_xml = x_domain_devices_filesystem_source, .n_by_xml = 0, .required = true, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_filesystem_driver, .by_xml = x_domain_devices_filesystem_driver, .n_by_xml = 0},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_filesystem_source, .by_xml = x_domain_devices_filesystem_source, .n_by_xml = 0, .required = true},
 	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dir", .kids = f_domain_devices_filesystem_target, .by_xml = x_domain_devices_filesystem_target, .n_by_xml = 0, .required = true},
 	{.key = "readonly", .kind = DS_PRESENCE, .xml = "readonly"},
 	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_filesystem_boot, .by_xml = x_domain_devices_filesystem_boot, .n_by_xml = 0},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_filesystem_alias, .by_xml = x_domain_devices_filesystem_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_filesystem_acpi, .by_xml = x_domain_devices_filesystem_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_filesystem_acpi, .by_xml = x_domain_devices_filesystem_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_filesystem_address, .by_xml = x_domain_devices_filesystem_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "space_hard_limit", .kind = DS_MAP, .xml = "space_hard_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_hard_limit, .by_xml = x_domain_devices_filesystem_space_hard_limit, .n_by_xml = 0},
 	{.key = "space_soft_limit", .kind = DS_MAP, .xml = "space_soft_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_soft_limit, .by_xml = x_domain_devices_filesystem_space_soft_limit, .n_by_xml = 0},
-	{.key = "binary", .kind = DS_MAP, .xml = "binary", .kids = f_domain_devices_filesystem_binary, .by_xml = x_domain_devices_filesystem_binary, .n_by_xml = 4, .empty_ok = true},
+	{.key = "binary", .kind = DS_MAP, .xml = "binary", .kids = f_domain_devices_filesystem_binary, .by_xml = x_domain_devices_filesystem_binary, .n_by_xml = 4},
 	{0},
 };
 
@@ -4219,7 +4219,7 @@ static const struct ds_field f_domain_devices_interface_source[] = {
 	{.key = "local", .kind = DS_MAP, .xml = "local", .kids = f_domain_devices_interface_source_local, .by_xml = x_domain_devices_interface_source_local, .n_by_xml = 0},
 	{.key = "vendor", .kind = DS_MAP, .xml = "vendor", .shorthand = "id", .kids = f_domain_devices_interface_source_vendor, .by_xml = x_domain_devices_interface_source_vendor, .n_by_xml = 0},
 	{.key = "product", .kind = DS_MAP, .xml = "product", .shorthand = "id", .kids = f_domain_devices_interface_source_product, .by_xml = x_domain_devices_interface_source_product, .n_by_xml = 0},
-	{.key = "address_element", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_interface_source_address, .by_xml = x_domain_devices_interface_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address_element", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_interface_source_address, .by_xml = x_domain_devices_interface_source_address, .n_by_xml = 0},
 	{0},
 };
 
@@ -4241,7 +4241,7 @@ static const uint16_t x_domain_devices_interface_virtualport_parameters[] = {0};
 /* /domain/devices/interface/virtualport */
 static const struct ds_field f_domain_devices_interface_virtualport[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v97},
-	{.key = "parameters", .kind = DS_MAP, .xml = "parameters", .kids = f_domain_devices_interface_virtualport_parameters, .by_xml = x_domain_devices_interface_virtualport_parameters, .n_by_xml = 0, .empty_ok = true},
+	{.key = "parameters", .kind = DS_MAP, .xml = "parameters", .kids = f_domain_devices_interface_virtualport_parameters, .by_xml = x_domain_devices_interface_virtualport_parameters, .n_by_xml = 0},
 	{0},
 };
 
@@ -4273,7 +4273,7 @@ static const uint16_t x_domain_devices_interface_coalesce_rx_frames[] = {0};
 
 /* /domain/devices/interface/coalesce/rx */
 static const struct ds_field f_domain_devices_interface_coalesce_rx[] = {
-	{.key = "frames", .kind = DS_MAP, .xml = "frames", .kids = f_domain_devices_interface_coalesce_rx_frames, .by_xml = x_domain_devices_interface_coalesce_rx_frames, .n_by_xml = 0, .empty_ok = true},
+	{.key = "frames", .kind = DS_MAP, .xml = "frames", .kids = f_domain_devices_interface_coalesce_rx_frames, .by_xml = x_domain_devices_interface_coalesce_rx_frames, .n_by_xml = 0},
 	{0},
 };
 
@@ -4281,7 +4281,7 @@ static const uint16_t x_domain_devices_interface_coalesce_rx[] = {0};
 
 /* /domain/devices/interface/coalesce */
 static const struct ds_field f_domain_devices_interface_coalesce[] = {
-	{.key = "rx", .kind = DS_MAP, .xml = "rx", .kids = f_domain_devices_interface_coalesce_rx, .by_xml = x_domain_devices_interface_coalesce_rx, .n_by_xml = 1, .empty_ok = true},
+	{.key = "rx", .kind = DS_MAP, .xml = "rx", .kids = f_domain_devices_interface_coalesce_rx, .by_xml = x_domain_devices_interface_coalesce_rx, .n_by_xml = 1},
 	{0},
 };
 
@@ -4453,8 +4453,8 @@ static const struct ds_field f_domain_devices_interface_driver[] = {
 	{.key = "page_per_vq", .kind = DS_BOOL, .xml = "@page_per_vq", .values = v4},
 	{.key = "rss", .kind = DS_BOOL, .xml = "@rss", .values = v4},
 	{.key = "rss_hash_report", .kind = DS_BOOL, .xml = "@rss_hash_report", .values = v4},
-	{.key = "host", .kind = DS_MAP, .xml = "host", .kids = f_domain_devices_interface_driver_host, .by_xml = x_domain_devices_interface_driver_host, .n_by_xml = 0, .empty_ok = true},
-	{.key = "guest", .kind = DS_MAP, .xml = "guest", .kids = f_domain_devices_interface_driver_guest, .by_xml = x_domain_devices_interface_driver_guest, .n_by_xml = 0, .empty_ok = true},
+	{.key = "host", .kind = DS_MAP, .xml = "host", .kids = f_domain_devices_interface_driver_host, .by_xml = x_domain_devices_interface_driver_host, .n_by_xml = 0},
+	{.key = "guest", .kind = DS_MAP, .xml = "guest", .kids = f_domain_devices_interface_driver_guest, .by_xml = x_domain_devices_interface_driver_guest, .n_by_xml = 0},
 	{0},
 };
 
@@ -4504,7 +4504,7 @@ static const struct ds_field f_domain_devices_interface_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_interface_address_zpci, .by_xml = x_domain_devices_interface_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_interface_address_zpci, .by_xml = x_domain_devices_interface_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -4582,8 +4582,8 @@ static const uint16_t x_domain_devices_interface_bandwidth_outbound[] = {0};
 /* /domain/devices/interface/bandwidth */
 static const struct ds_field f_domain_devices_interface_bandwidth[] = {
 	{.key = "classID", .kind = DS_UINT, .xml = "@classID", .min = 1, .max = INT64_MAX},
-	{.key = "inbound", .kind = DS_MAP, .xml = "inbound", .kids = f_domain_devices_interface_bandwidth_inbound, .by_xml = x_domain_devices_interface_bandwidth_inbound, .n_by_xml = 0, .empty_ok = true},
-	{.key = "outbound", .kind = DS_MAP, .xml = "outbound", .kids = f_domain_devices_interface_bandwidth_outbound, .by_xml = x_domain_devices_interface_bandwidth_outbound, .n_by_xml = 0, .empty_ok = true},
+	{.key = "inbound", .kind = DS_MAP, .xml = "inbound", .kids = f_domain_devices_interface_bandwidth_inbound, .by_xml = x_domain_devices_interface_bandwidth_inbound, .n_by_xml = 0},
+	{.key = "outbound", .kind = DS_MAP, .xml = "outbound", .kids = f_domain_devices_interface_bandwidth_outbound, .by_xml = x_domain_devices_interface_bandwidth_outbound, .n_by_xml = 0},
 	{0},
 };
 
@@ -4631,13 +4631,13 @@ static const struct ds_field f_domain_devices_interface[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v94, .required = true},
 	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
 	{.key = "trustGuestRxFilters", .kind = DS_BOOL, .xml = "@trustGuestRxFilters", .values = v8},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_interface_source, .by_xml = x_domain_devices_interface_source, .n_by_xml = 7, .empty_ok = true},
-	{.key = "virtualport", .kind = DS_MAP, .xml = "virtualport", .kids = f_domain_devices_interface_virtualport, .by_xml = x_domain_devices_interface_virtualport, .n_by_xml = 1, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_interface_source, .by_xml = x_domain_devices_interface_source, .n_by_xml = 7},
+	{.key = "virtualport", .kind = DS_MAP, .xml = "virtualport", .kids = f_domain_devices_interface_virtualport, .by_xml = x_domain_devices_interface_virtualport, .n_by_xml = 1},
 	{.key = "link", .kind = DS_MAP, .xml = "link", .shorthand = "state", .kids = f_domain_devices_interface_link, .by_xml = x_domain_devices_interface_link, .n_by_xml = 0},
 	{.key = "mtu", .kind = DS_MAP, .xml = "mtu", .shorthand = "size", .kids = f_domain_devices_interface_mtu, .by_xml = x_domain_devices_interface_mtu, .n_by_xml = 0},
-	{.key = "coalesce", .kind = DS_MAP, .xml = "coalesce", .kids = f_domain_devices_interface_coalesce, .by_xml = x_domain_devices_interface_coalesce, .n_by_xml = 1, .empty_ok = true},
+	{.key = "coalesce", .kind = DS_MAP, .xml = "coalesce", .kids = f_domain_devices_interface_coalesce, .by_xml = x_domain_devices_interface_coalesce, .n_by_xml = 1},
 	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dev", .kids = f_domain_devices_interface_target, .by_xml = x_domain_devices_interface_target, .n_by_xml = 0, .filled = true},
-	{.key = "guest", .kind = DS_MAP, .xml = "guest", .kids = f_domain_devices_interface_guest, .by_xml = x_domain_devices_interface_guest, .n_by_xml = 0, .empty_ok = true},
+	{.key = "guest", .kind = DS_MAP, .xml = "guest", .kids = f_domain_devices_interface_guest, .by_xml = x_domain_devices_interface_guest, .n_by_xml = 0},
 	{.key = "mac", .kind = DS_MAP, .xml = "mac", .shorthand = "address", .kids = f_domain_devices_interface_mac, .by_xml = x_domain_devices_interface_mac, .n_by_xml = 0, .filled = true},
 	{.key = "ip", .kind = DS_LIST, .xml = "ip", .kids = i_domain_devices_interface_ip},
 	{.key = "route", .kind = DS_LIST, .xml = "route", .kids = i_domain_devices_interface_route},
@@ -4646,18 +4646,18 @@ static const struct ds_field f_domain_devices_interface[] = {
 	{.key = "downscript", .kind = DS_MAP, .xml = "downscript", .shorthand = "path", .kids = f_domain_devices_interface_downscript, .by_xml = x_domain_devices_interface_downscript, .n_by_xml = 0},
 	{.key = "backenddomain", .kind = DS_MAP, .xml = "backenddomain", .shorthand = "name", .kids = f_domain_devices_interface_backenddomain, .by_xml = x_domain_devices_interface_backenddomain, .n_by_xml = 0},
 	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_interface_model, .by_xml = x_domain_devices_interface_model, .n_by_xml = 0, .filled = true},
-	{.key = "backend", .kind = DS_MAP, .xml = "backend", .kids = f_domain_devices_interface_backend, .by_xml = x_domain_devices_interface_backend, .n_by_xml = 0, .empty_ok = true},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_interface_driver, .by_xml = x_domain_devices_interface_driver, .n_by_xml = 2, .empty_ok = true},
+	{.key = "backend", .kind = DS_MAP, .xml = "backend", .kids = f_domain_devices_interface_backend, .by_xml = x_domain_devices_interface_backend, .n_by_xml = 0},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_interface_driver, .by_xml = x_domain_devices_interface_driver, .n_by_xml = 2},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_interface_alias, .by_xml = x_domain_devices_interface_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_interface_acpi, .by_xml = x_domain_devices_interface_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_interface_acpi, .by_xml = x_domain_devices_interface_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_interface_address, .by_xml = x_domain_devices_interface_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "filterref", .kind = DS_MAP, .xml = "filterref", .shorthand = "filter", .kids = f_domain_devices_interface_filterref, .by_xml = x_domain_devices_interface_filterref, .n_by_xml = 1},
-	{.key = "tune", .kind = DS_MAP, .xml = "tune", .kids = f_domain_devices_interface_tune, .by_xml = x_domain_devices_interface_tune, .n_by_xml = 1, .empty_ok = true},
+	{.key = "tune", .kind = DS_MAP, .xml = "tune", .kids = f_domain_devices_interface_tune, .by_xml = x_domain_devices_interface_tune, .n_by_xml = 1},
 	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_interface_boot, .by_xml = x_domain_devices_interface_boot, .n_by_xml = 0},
-	{.key = "rom", .kind = DS_MAP, .xml = "rom", .kids = f_domain_devices_interface_rom, .by_xml = x_domain_devices_interface_rom, .n_by_xml = 0, .empty_ok = true},
-	{.key = "bandwidth", .kind = DS_MAP, .xml = "bandwidth", .kids = f_domain_devices_interface_bandwidth, .by_xml = x_domain_devices_interface_bandwidth, .n_by_xml = 2, .empty_ok = true},
+	{.key = "rom", .kind = DS_MAP, .xml = "rom", .kids = f_domain_devices_interface_rom, .by_xml = x_domain_devices_interface_rom, .n_by_xml = 0},
+	{.key = "bandwidth", .kind = DS_MAP, .xml = "bandwidth", .kids = f_domain_devices_interface_bandwidth, .by_xml = x_domain_devices_interface_bandwidth, .n_by_xml = 2},
 	{.key = "vlan", .kind = DS_MAP, .xml = "vlan", .kids = f_domain_devices_interface_vlan, .by_xml = x_domain_devices_interface_vlan, .n_by_xml = 1},
-	{.key = "port", .kind = DS_MAP, .xml = "port", .kids = f_domain_devices_interface_port, .by_xml = x_domain_devices_interface_port, .n_by_xml = 0, .empty_ok = true},
+	{.key = "port", .kind = DS_MAP, .xml = "port", .kids = f_domain_devices_interface_port, .by_xml = x_domain_devices_interface_port, .n_by_xml = 0},
 	{.key = "teaming", .kind = DS_MAP, .xml = "teaming", .shorthand = "type", .kids = f_domain_devices_interface_teaming, .by_xml = x_domain_devices_interface_teaming, .n_by_xml = 0},
 	{0},
 };
@@ -4733,7 +4733,7 @@ static const struct ds_field f_domain_devices_input_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_input_address_zpci, .by_xml = x_domain_devices_input_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_input_address_zpci, .by_xml = x_domain_devices_input_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -4742,12 +4742,12 @@ static const uint16_t x_domain_devices_input_address[] = {17};
 /* /domain/devices/input */
 static const struct ds_field f_domain_devices_input[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v106, .required = true},
-	{.key = "bus", .kind = DS_ENUM, .xml = "@bus", .values = v107},
+	{.key = "bus", .kind = DS_ENUM, .xml = "@bus", .values = v107, .filled = true},
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_input_driver, .by_xml = x_domain_devices_input_driver, .n_by_xml = 0, .empty_ok = true},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_input_source, .by_xml = x_domain_devices_input_source, .n_by_xml = 0, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_input_driver, .by_xml = x_domain_devices_input_driver, .n_by_xml = 0},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_input_source, .by_xml = x_domain_devices_input_source, .n_by_xml = 0},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_input_alias, .by_xml = x_domain_devices_input_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_input_acpi, .by_xml = x_domain_devices_input_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_input_acpi, .by_xml = x_domain_devices_input_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_input_address, .by_xml = x_domain_devices_input_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
@@ -4800,7 +4800,7 @@ static const struct ds_field f_domain_devices_sound_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_sound_address_zpci, .by_xml = x_domain_devices_sound_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_sound_address_zpci, .by_xml = x_domain_devices_sound_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -4828,7 +4828,7 @@ static const struct ds_field i_domain_devices_sound_codec[] = {{.key = "", .kind
 static const struct ds_field f_domain_devices_sound[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v110, .required = true},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_sound_alias, .by_xml = x_domain_devices_sound_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_sound_acpi, .by_xml = x_domain_devices_sound_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_sound_acpi, .by_xml = x_domain_devices_sound_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_sound_address, .by_xml = x_domain_devices_sound_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "audio", .kind = DS_MAP, .xml = "audio", .shorthand = "id", .kids = f_domain_devices_sound_audio, .by_xml = x_domain_devices_sound_audio, .n_by_xml = 0},
 	{.key = "codec", .kind = DS_LIST, .xml = "codec", .kids = i_domain_devices_sound_codec},
@@ -4865,7 +4865,7 @@ static const struct ds_field f_domain_devices_audio_input[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
 	{.key = "streamName", .kind = DS_STR, .xml = "@streamName", .check = DS_CHECK_LINE},
 	{.key = "latency", .kind = DS_STR, .xml = "@latency", .check = DS_CHECK_LINE},
-	{.key = "settings", .kind = DS_MAP, .xml = "settings", .kids = f_domain_devices_audio_input_settings, .by_xml = x_domain_devices_audio_input_settings, .n_by_xml = 0, .empty_ok = true},
+	{.key = "settings", .kind = DS_MAP, .xml = "settings", .kids = f_domain_devices_audio_input_settings, .by_xml = x_domain_devices_audio_input_settings, .n_by_xml = 0},
 	{0},
 };
 
@@ -4897,7 +4897,7 @@ static const struct ds_field f_domain_devices_audio_output[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
 	{.key = "streamName", .kind = DS_STR, .xml = "@streamName", .check = DS_CHECK_LINE},
 	{.key = "latency", .kind = DS_STR, .xml = "@latency", .check = DS_CHECK_LINE},
-	{.key = "settings", .kind = DS_MAP, .xml = "settings", .kids = f_domain_devices_audio_output_settings, .by_xml = x_domain_devices_audio_output_settings, .n_by_xml = 0, .empty_ok = true},
+	{.key = "settings", .kind = DS_MAP, .xml = "settings", .kids = f_domain_devices_audio_output_settings, .by_xml = x_domain_devices_audio_output_settings, .n_by_xml = 0},
 	{0},
 };
 
@@ -4914,8 +4914,8 @@ static const struct ds_field f_domain_devices_audio[] = {
 	{.key = "serverName", .kind = DS_STR, .xml = "@serverName", .check = DS_CHECK_LINE},
 	{.key = "driver", .kind = DS_ENUM, .xml = "@driver", .values = v113},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_LINE},
-	{.key = "input", .kind = DS_MAP, .xml = "input", .kids = f_domain_devices_audio_input, .by_xml = x_domain_devices_audio_input, .n_by_xml = 1, .empty_ok = true},
-	{.key = "output", .kind = DS_MAP, .xml = "output", .kids = f_domain_devices_audio_output, .by_xml = x_domain_devices_audio_output, .n_by_xml = 1, .empty_ok = true},
+	{.key = "input", .kind = DS_MAP, .xml = "input", .kids = f_domain_devices_audio_input, .by_xml = x_domain_devices_audio_input, .n_by_xml = 1},
+	{.key = "output", .kind = DS_MAP, .xml = "output", .kids = f_domain_devices_audio_output, .by_xml = x_domain_devices_audio_output, .n_by_xml = 1},
 	{0},
 };
 
@@ -4987,7 +4987,7 @@ static const uint16_t x_domain_devices_hostdev_source_adapter_parentaddr_address
 /* /domain/devices/hostdev/source/adapter/parentaddr */
 static const struct ds_field f_domain_devices_hostdev_source_adapter_parentaddr[] = {
 	{.key = "unique_id", .kind = DS_UINT, .xml = "@unique_id", .min = 1, .max = INT64_MAX},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_hostdev_source_adapter_parentaddr_address, .by_xml = x_domain_devices_hostdev_source_adapter_parentaddr_address, .n_by_xml = 0, .required = true, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_hostdev_source_adapter_parentaddr_address, .by_xml = x_domain_devices_hostdev_source_adapter_parentaddr_address, .n_by_xml = 0, .required = true},
 	{0},
 };
 
@@ -5064,10 +5064,10 @@ static const struct ds_field f_domain_devices_hostdev_source[] = {
 	{.key = "protocol", .kind = DS_ENUM, .xml = "@protocol", .values = v120},
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
 	{.key = "wwpn", .kind = DS_STR, .xml = "@wwpn", .check = DS_CHECK_LINE},
-	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_hostdev_source_address, .by_xml = x_domain_devices_hostdev_source_address, .n_by_xml = 0, .empty_ok = true},
+	{.key = "address", .kind = DS_MAP, .xml = "address", .kids = f_domain_devices_hostdev_source_address, .by_xml = x_domain_devices_hostdev_source_address, .n_by_xml = 0},
 	{.key = "vendor", .kind = DS_MAP, .xml = "vendor", .shorthand = "id", .kids = f_domain_devices_hostdev_source_vendor, .by_xml = x_domain_devices_hostdev_source_vendor, .n_by_xml = 0},
 	{.key = "product", .kind = DS_MAP, .xml = "product", .shorthand = "id", .kids = f_domain_devices_hostdev_source_product, .by_xml = x_domain_devices_hostdev_source_product, .n_by_xml = 0},
-	{.key = "adapter", .kind = DS_MAP, .xml = "adapter", .kids = f_domain_devices_hostdev_source_adapter, .by_xml = x_domain_devices_hostdev_source_adapter, .n_by_xml = 1, .empty_ok = true},
+	{.key = "adapter", .kind = DS_MAP, .xml = "adapter", .kids = f_domain_devices_hostdev_source_adapter, .by_xml = x_domain_devices_hostdev_source_adapter, .n_by_xml = 1},
 	{.key = "host", .kind = DS_LIST, .xml = "host", .kids = i_domain_devices_hostdev_source_host},
 	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_hostdev_source_auth, .by_xml = x_domain_devices_hostdev_source_auth, .n_by_xml = 1},
 	{.key = "initiator", .kind = DS_MAP, .xml = "initiator", .kids = f_domain_devices_hostdev_source_initiator, .by_xml = x_domain_devices_hostdev_source_initiator, .n_by_xml = 1},
@@ -5170,7 +5170,7 @@ static const struct ds_field f_domain_devices_hostdev_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_hostdev_address_zpci, .by_xml = x_domain_devices_hostdev_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_hostdev_address_zpci, .by_xml = x_domain_devices_hostdev_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -5188,13 +5188,13 @@ static const struct ds_field f_domain_devices_hostdev[] = {
 	{.key = "display", .kind = DS_BOOL, .xml = "@display", .values = v4},
 	{.key = "driver", .kind = DS_MAP, .xml = "driver", .shorthand = "name", .kids = f_domain_devices_hostdev_driver, .by_xml = x_domain_devices_hostdev_driver, .n_by_xml = 0},
 	{.key = "teaming", .kind = DS_MAP, .xml = "teaming", .shorthand = "type", .kids = f_domain_devices_hostdev_teaming, .by_xml = x_domain_devices_hostdev_teaming, .n_by_xml = 0},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_hostdev_source, .by_xml = x_domain_devices_hostdev_source, .n_by_xml = 10, .required = true, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_hostdev_source, .by_xml = x_domain_devices_hostdev_source, .n_by_xml = 10, .required = true},
 	{.key = "ip", .kind = DS_LIST, .xml = "ip", .kids = i_domain_devices_hostdev_ip},
 	{.key = "route", .kind = DS_LIST, .xml = "route", .kids = i_domain_devices_hostdev_route},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_hostdev_alias, .by_xml = x_domain_devices_hostdev_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_hostdev_acpi, .by_xml = x_domain_devices_hostdev_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_hostdev_acpi, .by_xml = x_domain_devices_hostdev_acpi, .n_by_xml = 0},
 	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_hostdev_boot, .by_xml = x_domain_devices_hostdev_boot, .n_by_xml = 0},
-	{.key = "rom", .kind = DS_MAP, .xml = "rom", .kids = f_domain_devices_hostdev_rom, .by_xml = x_domain_devices_hostdev_rom, .n_by_xml = 0, .empty_ok = true},
+	{.key = "rom", .kind = DS_MAP, .xml = "rom", .kids = f_domain_devices_hostdev_rom, .by_xml = x_domain_devices_hostdev_rom, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_hostdev_address, .by_xml = x_domain_devices_hostdev_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "readonly", .kind = DS_PRESENCE, .xml = "readonly"},
 	{.key = "shareable", .kind = DS_PRESENCE, .xml = "shareable"},
@@ -5333,7 +5333,7 @@ static const struct ds_field f_domain_devices_graphics[] = {
 	{.key = "p2p", .kind = DS_BOOL, .xml = "@p2p", .values = v8},
 	{.key = "replaceUser", .kind = DS_BOOL, .xml = "@replaceUser", .values = v8},
 	{.key = "multiUser", .kind = DS_BOOL, .xml = "@multiUser", .values = v8},
-	{.key = "gl", .kind = DS_MAP, .xml = "gl", .kids = f_domain_devices_graphics_gl, .by_xml = x_domain_devices_graphics_gl, .n_by_xml = 0, .empty_ok = true},
+	{.key = "gl", .kind = DS_MAP, .xml = "gl", .kids = f_domain_devices_graphics_gl, .by_xml = x_domain_devices_graphics_gl, .n_by_xml = 0},
 	{.key = "audio", .kind = DS_MAP, .xml = "audio", .shorthand = "id", .kids = f_domain_devices_graphics_audio, .by_xml = x_domain_devices_graphics_audio, .n_by_xml = 0},
 	{.key = "listen_element", .kind = DS_LIST, .xml = "listen", .kids = i_domain_devices_graphics_listen, .filled = true},
 	{.key = "channel", .kind = DS_LIST, .xml = "channel", .kids = i_domain_devices_graphics_channel},
@@ -5387,13 +5387,13 @@ static const uint16_t x_domain_devices_video_model_resolution[] = {0};
 /* /domain/devices/video/model */
 static const struct ds_field f_domain_devices_video_model[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v133, .required = true},
-	{.key = "ram", .kind = DS_UINT, .xml = "@ram", .min = 0, .max = 4294967295},
-	{.key = "vgamem", .kind = DS_UINT, .xml = "@vgamem", .min = 0, .max = 4294967295},
+	{.key = "ram", .kind = DS_UINT, .xml = "@ram", .min = 0, .max = 4294967295, .filled = true},
+	{.key = "vgamem", .kind = DS_UINT, .xml = "@vgamem", .min = 0, .max = 4294967295, .filled = true},
 	{.key = "vram64", .kind = DS_UINT, .xml = "@vram64", .min = 0, .max = 4294967295},
-	{.key = "vram", .kind = DS_UINT, .xml = "@vram", .min = 0, .max = 4294967295},
-	{.key = "heads", .kind = DS_UINT, .xml = "@heads", .min = 0, .max = 4294967295},
-	{.key = "primary", .kind = DS_BOOL, .xml = "@primary", .values = v8},
-	{.key = "acceleration", .kind = DS_MAP, .xml = "acceleration", .kids = f_domain_devices_video_model_acceleration, .by_xml = x_domain_devices_video_model_acceleration, .n_by_xml = 0, .empty_ok = true},
+	{.key = "vram", .kind = DS_UINT, .xml = "@vram", .min = 0, .max = 4294967295, .filled = true},
+	{.key = "heads", .kind = DS_UINT, .xml = "@heads", .min = 0, .max = 4294967295, .filled = true},
+	{.key = "primary", .kind = DS_BOOL, .xml = "@primary", .values = v8, .filled = true},
+	{.key = "acceleration", .kind = DS_MAP, .xml = "acceleration", .kids = f_domain_devices_video_model_acceleration, .by_xml = x_domain_devices_video_model_acceleration, .n_by_xml = 0},
 	{.key = "resolution", .kind = DS_MAP, .xml = "resolution", .kids = f_domain_devices_video_model_resolution, .by_xml = x_domain_devices_video_model_resolution, .n_by_xml = 0},
 	{0},
 };
@@ -5444,7 +5444,7 @@ static const struct ds_field f_domain_devices_video_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_video_address_zpci, .by_xml = x_domain_devices_video_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_video_address_zpci, .by_xml = x_domain_devices_video_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -5452,10 +5452,10 @@ static const uint16_t x_domain_devices_video_address[] = {17};
 
 /* /domain/devices/video */
 static const struct ds_field f_domain_devices_video[] = {
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_video_driver, .by_xml = x_domain_devices_video_driver, .n_by_xml = 0, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_video_driver, .by_xml = x_domain_devices_video_driver, .n_by_xml = 0},
 	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_video_model, .by_xml = x_domain_devices_video_model, .n_by_xml = 2},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_video_alias, .by_xml = x_domain_devices_video_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_video_acpi, .by_xml = x_domain_devices_video_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_video_acpi, .by_xml = x_domain_devices_video_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_video_address, .by_xml = x_domain_devices_video_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
@@ -5612,7 +5612,7 @@ static const struct ds_field f_domain_devices_console_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_console_address_zpci, .by_xml = x_domain_devices_console_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_console_address_zpci, .by_xml = x_domain_devices_console_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -5623,11 +5623,11 @@ static const struct ds_field f_domain_devices_console[] = {
 	{.key = "tty", .kind = DS_STR, .xml = "@tty", .check = DS_CHECK_PATH},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_console_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_console_protocol, .by_xml = x_domain_devices_console_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_console_protocol, .by_xml = x_domain_devices_console_protocol, .n_by_xml = 0},
 	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_console_log, .by_xml = x_domain_devices_console_log, .n_by_xml = 0},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "type", .kids = f_domain_devices_console_target, .by_xml = x_domain_devices_console_target, .n_by_xml = 1, .empty_ok = true, .filled = true},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "type", .kids = f_domain_devices_console_target, .by_xml = x_domain_devices_console_target, .n_by_xml = 1, .filled = true},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_console_alias, .by_xml = x_domain_devices_console_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_console_acpi, .by_xml = x_domain_devices_console_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_console_acpi, .by_xml = x_domain_devices_console_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_console_address, .by_xml = x_domain_devices_console_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
@@ -5784,7 +5784,7 @@ static const struct ds_field f_domain_devices_parallel_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_parallel_address_zpci, .by_xml = x_domain_devices_parallel_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_parallel_address_zpci, .by_xml = x_domain_devices_parallel_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -5795,11 +5795,11 @@ static const struct ds_field f_domain_devices_parallel[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134, .required = true},
 	{.key = "tty", .kind = DS_STR, .xml = "@tty", .check = DS_CHECK_PATH},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_parallel_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_parallel_protocol, .by_xml = x_domain_devices_parallel_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_parallel_protocol, .by_xml = x_domain_devices_parallel_protocol, .n_by_xml = 0},
 	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_parallel_log, .by_xml = x_domain_devices_parallel_log, .n_by_xml = 0},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_parallel_target, .by_xml = x_domain_devices_parallel_target, .n_by_xml = 1, .empty_ok = true},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_parallel_target, .by_xml = x_domain_devices_parallel_target, .n_by_xml = 1},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_parallel_alias, .by_xml = x_domain_devices_parallel_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_parallel_acpi, .by_xml = x_domain_devices_parallel_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_parallel_acpi, .by_xml = x_domain_devices_parallel_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_parallel_address, .by_xml = x_domain_devices_parallel_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
@@ -5956,7 +5956,7 @@ static const struct ds_field f_domain_devices_serial_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_serial_address_zpci, .by_xml = x_domain_devices_serial_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_serial_address_zpci, .by_xml = x_domain_devices_serial_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -5967,11 +5967,11 @@ static const struct ds_field f_domain_devices_serial[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134, .required = true},
 	{.key = "tty", .kind = DS_STR, .xml = "@tty", .check = DS_CHECK_PATH},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_serial_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_serial_protocol, .by_xml = x_domain_devices_serial_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_serial_protocol, .by_xml = x_domain_devices_serial_protocol, .n_by_xml = 0},
 	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_serial_log, .by_xml = x_domain_devices_serial_log, .n_by_xml = 0},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "port", .kids = f_domain_devices_serial_target, .by_xml = x_domain_devices_serial_target, .n_by_xml = 1, .empty_ok = true, .filled = true},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "port", .kids = f_domain_devices_serial_target, .by_xml = x_domain_devices_serial_target, .n_by_xml = 1, .filled = true},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_serial_alias, .by_xml = x_domain_devices_serial_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_serial_acpi, .by_xml = x_domain_devices_serial_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_serial_acpi, .by_xml = x_domain_devices_serial_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_serial_address, .by_xml = x_domain_devices_serial_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
@@ -6114,7 +6114,7 @@ static const struct ds_field f_domain_devices_channel_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_channel_address_zpci, .by_xml = x_domain_devices_channel_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_channel_address_zpci, .by_xml = x_domain_devices_channel_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -6124,7 +6124,7 @@ static const uint16_t x_domain_devices_channel_address[] = {17};
 static const struct ds_field f_domain_devices_channel[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134, .required = true},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_channel_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_channel_protocol, .by_xml = x_domain_devices_channel_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_channel_protocol, .by_xml = x_domain_devices_channel_protocol, .n_by_xml = 0},
 	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_channel_log, .by_xml = x_domain_devices_channel_log, .n_by_xml = 0},
 	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "type", .kids = f_domain_devices_channel_target, .by_xml = x_domain_devices_channel_target, .n_by_xml = 0, .required = true},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_channel_alias, .by_xml = x_domain_devices_channel_alias, .n_by_xml = 0, .generated = true, .filled = true},
@@ -6285,7 +6285,7 @@ static const struct ds_field f_domain_devices_smartcard_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_smartcard_address_zpci, .by_xml = x_domain_devices_smartcard_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_smartcard_address_zpci, .by_xml = x_domain_devices_smartcard_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -6298,10 +6298,10 @@ static const struct ds_field f_domain_devices_smartcard[] = {
 	{.key = "certificate", .kind = DS_LIST, .xml = "certificate", .kids = i_domain_devices_smartcard_certificate},
 	{.key = "database", .kind = DS_STR, .xml = "database", .check = DS_CHECK_NONE},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_smartcard_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_smartcard_protocol, .by_xml = x_domain_devices_smartcard_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_smartcard_protocol, .by_xml = x_domain_devices_smartcard_protocol, .n_by_xml = 0},
 	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_smartcard_log, .by_xml = x_domain_devices_smartcard_log, .n_by_xml = 0},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_smartcard_target, .by_xml = x_domain_devices_smartcard_target, .n_by_xml = 1, .empty_ok = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_smartcard_acpi, .by_xml = x_domain_devices_smartcard_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_smartcard_target, .by_xml = x_domain_devices_smartcard_target, .n_by_xml = 1},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_smartcard_acpi, .by_xml = x_domain_devices_smartcard_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_smartcard_address, .by_xml = x_domain_devices_smartcard_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
@@ -6346,7 +6346,7 @@ static const struct ds_field f_domain_devices_hub_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_hub_address_zpci, .by_xml = x_domain_devices_hub_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_hub_address_zpci, .by_xml = x_domain_devices_hub_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -6486,7 +6486,7 @@ static const struct ds_field f_domain_devices_redirdev_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_redirdev_address_zpci, .by_xml = x_domain_devices_redirdev_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_redirdev_address_zpci, .by_xml = x_domain_devices_redirdev_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -6506,7 +6506,7 @@ static const struct ds_field f_domain_devices_redirdev[] = {
 	{.key = "bus", .kind = DS_ENUM, .xml = "@bus", .values = v141, .required = true},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134, .required = true},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_redirdev_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_redirdev_protocol, .by_xml = x_domain_devices_redirdev_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_redirdev_protocol, .by_xml = x_domain_devices_redirdev_protocol, .n_by_xml = 0},
 	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_redirdev_log, .by_xml = x_domain_devices_redirdev_log, .n_by_xml = 0},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_redirdev_alias, .by_xml = x_domain_devices_redirdev_alias, .n_by_xml = 0, .generated = true, .filled = true},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_redirdev_address, .by_xml = x_domain_devices_redirdev_address, .n_by_xml = 1, .generated = true, .filled = true},
@@ -6630,11 +6630,11 @@ static const uint16_t x_domain_devices_rng_backend_log[] = {0};
 
 /* /domain/devices/rng/backend */
 static const struct ds_field f_domain_devices_rng_backend[] = {
-	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_PATH},
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_PATH, .filled = true},
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v142, .required = true},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134},
 	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_rng_backend_source},
-	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_rng_backend_protocol, .by_xml = x_domain_devices_rng_backend_protocol, .n_by_xml = 0, .empty_ok = true},
+	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_rng_backend_protocol, .by_xml = x_domain_devices_rng_backend_protocol, .n_by_xml = 0},
 	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_rng_backend_log, .by_xml = x_domain_devices_rng_backend_log, .n_by_xml = 0},
 	{0},
 };
@@ -6705,7 +6705,7 @@ static const struct ds_field f_domain_devices_rng_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_rng_address_zpci, .by_xml = x_domain_devices_rng_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_rng_address_zpci, .by_xml = x_domain_devices_rng_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -6715,10 +6715,10 @@ static const uint16_t x_domain_devices_rng_address[] = {17};
 static const struct ds_field f_domain_devices_rng[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68, .required = true},
 	{.key = "backend", .kind = DS_MAP, .xml = "backend", .shorthand = "value", .kids = f_domain_devices_rng_backend, .by_xml = x_domain_devices_rng_backend, .n_by_xml = 3, .required = true},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_rng_driver, .by_xml = x_domain_devices_rng_driver, .n_by_xml = 0, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_rng_driver, .by_xml = x_domain_devices_rng_driver, .n_by_xml = 0},
 	{.key = "rate", .kind = DS_MAP, .xml = "rate", .shorthand = "bytes", .kids = f_domain_devices_rng_rate, .by_xml = x_domain_devices_rng_rate, .n_by_xml = 0},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_rng_alias, .by_xml = x_domain_devices_rng_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_rng_acpi, .by_xml = x_domain_devices_rng_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_rng_acpi, .by_xml = x_domain_devices_rng_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_rng_address, .by_xml = x_domain_devices_rng_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
@@ -6769,9 +6769,9 @@ static const struct ds_field f_domain_devices_tpm_backend[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v144, .required = true},
 	{.key = "persistent_state", .kind = DS_BOOL, .xml = "@persistent_state", .values = v8},
 	{.key = "version", .kind = DS_ENUM, .xml = "@version", .values = v145},
-	{.key = "device", .kind = DS_MAP, .xml = "device", .kids = f_domain_devices_tpm_backend_device, .by_xml = x_domain_devices_tpm_backend_device, .n_by_xml = 0, .empty_ok = true},
+	{.key = "device", .kind = DS_MAP, .xml = "device", .kids = f_domain_devices_tpm_backend_device, .by_xml = x_domain_devices_tpm_backend_device, .n_by_xml = 0},
 	{.key = "encryption", .kind = DS_MAP, .xml = "encryption", .shorthand = "secret", .kids = f_domain_devices_tpm_backend_encryption, .by_xml = x_domain_devices_tpm_backend_encryption, .n_by_xml = 0},
-	{.key = "active_pcr_banks", .kind = DS_MAP, .xml = "active_pcr_banks", .kids = f_domain_devices_tpm_backend_active_pcr_banks, .by_xml = x_domain_devices_tpm_backend_active_pcr_banks, .n_by_xml = 4, .empty_ok = true},
+	{.key = "active_pcr_banks", .kind = DS_MAP, .xml = "active_pcr_banks", .kids = f_domain_devices_tpm_backend_active_pcr_banks, .by_xml = x_domain_devices_tpm_backend_active_pcr_banks, .n_by_xml = 4},
 	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_tpm_backend_source, .by_xml = x_domain_devices_tpm_backend_source, .n_by_xml = 0},
 	{0},
 };
@@ -6814,7 +6814,7 @@ static const struct ds_field f_domain_devices_tpm_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_tpm_address_zpci, .by_xml = x_domain_devices_tpm_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_tpm_address_zpci, .by_xml = x_domain_devices_tpm_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -6911,7 +6911,7 @@ static const struct ds_field f_domain_devices_shmem_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_shmem_address_zpci, .by_xml = x_domain_devices_shmem_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_shmem_address_zpci, .by_xml = x_domain_devices_shmem_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -6923,10 +6923,10 @@ static const struct ds_field f_domain_devices_shmem[] = {
 	{.key = "role", .kind = DS_ENUM, .xml = "@role", .values = v147},
 	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_shmem_model, .by_xml = x_domain_devices_shmem_model, .n_by_xml = 0},
 	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_shmem_size, .by_xml = x_domain_devices_shmem_size, .n_by_xml = 0},
-	{.key = "server", .kind = DS_MAP, .xml = "server", .kids = f_domain_devices_shmem_server, .by_xml = x_domain_devices_shmem_server, .n_by_xml = 0, .empty_ok = true},
-	{.key = "msi", .kind = DS_MAP, .xml = "msi", .kids = f_domain_devices_shmem_msi, .by_xml = x_domain_devices_shmem_msi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "server", .kind = DS_MAP, .xml = "server", .kids = f_domain_devices_shmem_server, .by_xml = x_domain_devices_shmem_server, .n_by_xml = 0},
+	{.key = "msi", .kind = DS_MAP, .xml = "msi", .kids = f_domain_devices_shmem_msi, .by_xml = x_domain_devices_shmem_msi, .n_by_xml = 0},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_shmem_alias, .by_xml = x_domain_devices_shmem_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_shmem_acpi, .by_xml = x_domain_devices_shmem_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_shmem_acpi, .by_xml = x_domain_devices_shmem_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_shmem_address, .by_xml = x_domain_devices_shmem_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
@@ -7060,7 +7060,7 @@ static const struct ds_field f_domain_devices_memory_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_memory_address_zpci, .by_xml = x_domain_devices_memory_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_memory_address_zpci, .by_xml = x_domain_devices_memory_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -7088,11 +7088,11 @@ static const struct ds_field f_domain_devices_memory[] = {
 	{.key = "access", .kind = DS_ENUM, .xml = "@access", .values = v7},
 	{.key = "discard", .kind = DS_BOOL, .xml = "@discard", .values = v8},
 	{.key = "uuid", .kind = DS_STR, .xml = "uuid", .check = DS_CHECK_UUID},
-	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_memory_source, .by_xml = x_domain_devices_memory_source, .n_by_xml = 5, .empty_ok = true},
+	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_memory_source, .by_xml = x_domain_devices_memory_source, .n_by_xml = 5},
 	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_memory_target, .by_xml = x_domain_devices_memory_target, .n_by_xml = 7, .required = true},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_memory_address, .by_xml = x_domain_devices_memory_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_memory_alias, .by_xml = x_domain_devices_memory_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_memory_acpi, .by_xml = x_domain_devices_memory_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_memory_acpi, .by_xml = x_domain_devices_memory_acpi, .n_by_xml = 0},
 	{0},
 };
 
@@ -7144,7 +7144,7 @@ static const struct ds_field f_domain_devices_watchdog_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_watchdog_address_zpci, .by_xml = x_domain_devices_watchdog_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_watchdog_address_zpci, .by_xml = x_domain_devices_watchdog_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -7155,7 +7155,7 @@ static const struct ds_field f_domain_devices_watchdog[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v150, .required = true},
 	{.key = "action", .kind = DS_ENUM, .xml = "@action", .values = v151},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_watchdog_alias, .by_xml = x_domain_devices_watchdog_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_watchdog_acpi, .by_xml = x_domain_devices_watchdog_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_watchdog_acpi, .by_xml = x_domain_devices_watchdog_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_watchdog_address, .by_xml = x_domain_devices_watchdog_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
 };
@@ -7206,7 +7206,7 @@ static const struct ds_field f_domain_devices_memballoon_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_memballoon_address_zpci, .by_xml = x_domain_devices_memballoon_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_memballoon_address_zpci, .by_xml = x_domain_devices_memballoon_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -7237,10 +7237,10 @@ static const struct ds_field f_domain_devices_memballoon[] = {
 	{.key = "autodeflate", .kind = DS_BOOL, .xml = "@autodeflate", .values = v4},
 	{.key = "freePageReporting", .kind = DS_BOOL, .xml = "@freePageReporting", .values = v4},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_memballoon_alias, .by_xml = x_domain_devices_memballoon_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_memballoon_acpi, .by_xml = x_domain_devices_memballoon_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_memballoon_acpi, .by_xml = x_domain_devices_memballoon_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_memballoon_address, .by_xml = x_domain_devices_memballoon_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "stats", .kind = DS_MAP, .xml = "stats", .shorthand = "period", .kids = f_domain_devices_memballoon_stats, .by_xml = x_domain_devices_memballoon_stats, .n_by_xml = 0},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_memballoon_driver, .by_xml = x_domain_devices_memballoon_driver, .n_by_xml = 0, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_memballoon_driver, .by_xml = x_domain_devices_memballoon_driver, .n_by_xml = 0},
 	{0},
 };
 
@@ -7274,7 +7274,7 @@ static const struct ds_field f_domain_devices_nvram_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_nvram_address_zpci, .by_xml = x_domain_devices_nvram_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_nvram_address_zpci, .by_xml = x_domain_devices_nvram_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -7324,7 +7324,7 @@ static const struct ds_field f_domain_devices_panic_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_panic_address_zpci, .by_xml = x_domain_devices_panic_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_panic_address_zpci, .by_xml = x_domain_devices_panic_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -7390,7 +7390,7 @@ static const struct ds_field f_domain_devices_iommu_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_iommu_address_zpci, .by_xml = x_domain_devices_iommu_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_iommu_address_zpci, .by_xml = x_domain_devices_iommu_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -7407,8 +7407,8 @@ static const uint16_t x_domain_devices_iommu_alias[] = {0};
 /* /domain/devices/iommu */
 static const struct ds_field f_domain_devices_iommu[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v154, .required = true},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_iommu_driver, .by_xml = x_domain_devices_iommu_driver, .n_by_xml = 0, .empty_ok = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_iommu_acpi, .by_xml = x_domain_devices_iommu_acpi, .n_by_xml = 0, .empty_ok = true},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_iommu_driver, .by_xml = x_domain_devices_iommu_driver, .n_by_xml = 0},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_iommu_acpi, .by_xml = x_domain_devices_iommu_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_iommu_address, .by_xml = x_domain_devices_iommu_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_iommu_alias, .by_xml = x_domain_devices_iommu_alias, .n_by_xml = 0, .generated = true, .filled = true},
 	{0},
@@ -7453,7 +7453,7 @@ static const struct ds_field f_domain_devices_vsock_address[] = {
 	{.key = "iobase", .kind = DS_STR, .xml = "@iobase", .check = DS_CHECK_LINE},
 	{.key = "irq", .kind = DS_STR, .xml = "@irq", .check = DS_CHECK_LINE},
 	{.key = "base", .kind = DS_STR, .xml = "@base", .check = DS_CHECK_LINE},
-	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_vsock_address_zpci, .by_xml = x_domain_devices_vsock_address_zpci, .n_by_xml = 0, .empty_ok = true},
+	{.key = "zpci", .kind = DS_MAP, .xml = "zpci", .kids = f_domain_devices_vsock_address_zpci, .by_xml = x_domain_devices_vsock_address_zpci, .n_by_xml = 0},
 	{0},
 };
 
@@ -7489,11 +7489,11 @@ static const uint16_t x_domain_devices_vsock_driver[] = {0};
 /* /domain/devices/vsock */
 static const struct ds_field f_domain_devices_vsock[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68},
-	{.key = "cid", .kind = DS_MAP, .xml = "cid", .kids = f_domain_devices_vsock_cid, .by_xml = x_domain_devices_vsock_cid, .n_by_xml = 0, .empty_ok = true},
+	{.key = "cid", .kind = DS_MAP, .xml = "cid", .kids = f_domain_devices_vsock_cid, .by_xml = x_domain_devices_vsock_cid, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_vsock_address, .by_xml = x_domain_devices_vsock_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_vsock_alias, .by_xml = x_domain_devices_vsock_alias, .n_by_xml = 0, .generated = true, .filled = true},
-	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_vsock_acpi, .by_xml = x_domain_devices_vsock_acpi, .n_by_xml = 0, .empty_ok = true},
-	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_vsock_driver, .by_xml = x_domain_devices_vsock_driver, .n_by_xml = 0, .empty_ok = true},
+	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_vsock_acpi, .by_xml = x_domain_devices_vsock_acpi, .n_by_xml = 0},
+	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_vsock_driver, .by_xml = x_domain_devices_vsock_driver, .n_by_xml = 0},
 	{0},
 };
 
@@ -7527,10 +7527,10 @@ static const struct ds_field f_domain_devices[] = {
 	{.key = "memory", .kind = DS_LIST, .xml = "memory", .kids = i_domain_devices_memory},
 	{.key = "watchdog", .kind = DS_MAP, .xml = "watchdog", .shorthand = "model", .kids = f_domain_devices_watchdog, .by_xml = x_domain_devices_watchdog, .n_by_xml = 3},
 	{.key = "memballoon", .kind = DS_MAP, .xml = "memballoon", .shorthand = "model", .kids = f_domain_devices_memballoon, .by_xml = x_domain_devices_memballoon, .n_by_xml = 5},
-	{.key = "nvram", .kind = DS_MAP, .xml = "nvram", .kids = f_domain_devices_nvram, .by_xml = x_domain_devices_nvram, .n_by_xml = 1, .empty_ok = true},
+	{.key = "nvram", .kind = DS_MAP, .xml = "nvram", .kids = f_domain_devices_nvram, .by_xml = x_domain_devices_nvram, .n_by_xml = 1},
 	{.key = "panic", .kind = DS_LIST, .xml = "panic", .kids = i_domain_devices_panic},
 	{.key = "iommu", .kind = DS_MAP, .xml = "iommu", .shorthand = "model", .kids = f_domain_devices_iommu, .by_xml = x_domain_devices_iommu, .n_by_xml = 4},
-	{.key = "vsock", .kind = DS_MAP, .xml = "vsock", .kids = f_domain_devices_vsock, .by_xml = x_domain_devices_vsock, .n_by_xml = 5, .empty_ok = true},
+	{.key = "vsock", .kind = DS_MAP, .xml = "vsock", .kids = f_domain_devices_vsock, .by_xml = x_domain_devices_vsock, .n_by_xml = 5},
 	{0},
 };
 
@@ -7604,7 +7604,7 @@ static const struct ds_field f_domain[] = {
 	{.key = "genid", .kind = DS_STR, .xml = "genid", .check = DS_CHECK_UUID},
 	{.key = "title", .kind = DS_STR, .xml = "title", .check = DS_CHECK_LINE, .none = ""},
 	{.key = "description", .kind = DS_STR, .xml = "description", .check = DS_CHECK_NONE, .none = ""},
-	{.key = "cpu", .kind = DS_MAP, .xml = "cpu", .shorthand = "mode", .kids = f_domain_cpu, .by_xml = x_domain_cpu, .n_by_xml = 7, .empty_ok = true},
+	{.key = "cpu", .kind = DS_MAP, .xml = "cpu", .shorthand = "mode", .kids = f_domain_cpu, .by_xml = x_domain_cpu, .n_by_xml = 7},
 	{.key = "sysinfo", .kind = DS_LIST, .xml = "sysinfo", .kids = i_domain_sysinfo},
 	{.key = "bootloader", .kind = DS_STR, .xml = "bootloader", .check = DS_CHECK_NONE},
 	{.key = "bootloader_args", .kind = DS_STR, .xml = "bootloader_args", .check = DS_CHECK_NONE},
@@ -7613,26 +7613,26 @@ static const struct ds_field f_domain[] = {
 	{.key = "memory", .kind = DS_MAP, .xml = "memory", .shorthand = "value", .kids = f_domain_memory, .by_xml = x_domain_memory, .n_by_xml = 0, .required = true},
 	{.key = "maxMemory", .kind = DS_MAP, .xml = "maxMemory", .shorthand = "value", .kids = f_domain_maxMemory, .by_xml = x_domain_maxMemory, .n_by_xml = 0},
 	{.key = "currentMemory", .kind = DS_SIZE, .xml = "currentMemory"},
-	{.key = "memoryBacking", .kind = DS_MAP, .xml = "memoryBacking", .kids = f_domain_memoryBacking, .by_xml = x_domain_memoryBacking, .n_by_xml = 7, .empty_ok = true},
+	{.key = "memoryBacking", .kind = DS_MAP, .xml = "memoryBacking", .kids = f_domain_memoryBacking, .by_xml = x_domain_memoryBacking, .n_by_xml = 7},
 	{.key = "vcpu", .kind = DS_MAP, .xml = "vcpu", .shorthand = "value", .kids = f_domain_vcpu, .by_xml = x_domain_vcpu, .n_by_xml = 0},
-	{.key = "vcpus", .kind = DS_MAP, .xml = "vcpus", .kids = f_domain_vcpus, .by_xml = x_domain_vcpus, .n_by_xml = 1, .empty_ok = true},
-	{.key = "iothreads", .kind = DS_UINT, .xml = "iothreads", .min = 0, .max = 4294967295},
-	{.key = "iothreadids", .kind = DS_MAP, .xml = "iothreadids", .kids = f_domain_iothreadids, .by_xml = x_domain_iothreadids, .n_by_xml = 1, .empty_ok = true},
-	{.key = "defaultiothread", .kind = DS_MAP, .xml = "defaultiothread", .kids = f_domain_defaultiothread, .by_xml = x_domain_defaultiothread, .n_by_xml = 0, .empty_ok = true},
-	{.key = "blkiotune", .kind = DS_MAP, .xml = "blkiotune", .kids = f_domain_blkiotune, .by_xml = x_domain_blkiotune, .n_by_xml = 2, .empty_ok = true},
-	{.key = "memtune", .kind = DS_MAP, .xml = "memtune", .kids = f_domain_memtune, .by_xml = x_domain_memtune, .n_by_xml = 4, .empty_ok = true},
-	{.key = "cputune", .kind = DS_MAP, .xml = "cputune", .kids = f_domain_cputune, .by_xml = x_domain_cputune, .n_by_xml = 17, .empty_ok = true},
-	{.key = "numatune", .kind = DS_MAP, .xml = "numatune", .kids = f_domain_numatune, .by_xml = x_domain_numatune, .n_by_xml = 2, .empty_ok = true},
-	{.key = "resource", .kind = DS_MAP, .xml = "resource", .kids = f_domain_resource, .by_xml = x_domain_resource, .n_by_xml = 2, .empty_ok = true},
-	{.key = "features", .kind = DS_MAP, .xml = "features", .kids = f_domain_features, .by_xml = x_domain_features, .n_by_xml = 26, .empty_ok = true, .whole = true},
+	{.key = "vcpus", .kind = DS_MAP, .xml = "vcpus", .kids = f_domain_vcpus, .by_xml = x_domain_vcpus, .n_by_xml = 1},
+	{.key = "iothreads", .kind = DS_UINT, .xml = "iothreads", .min = 0, .max = 4294967295, .none = "0"},
+	{.key = "iothreadids", .kind = DS_MAP, .xml = "iothreadids", .kids = f_domain_iothreadids, .by_xml = x_domain_iothreadids, .n_by_xml = 1},
+	{.key = "defaultiothread", .kind = DS_MAP, .xml = "defaultiothread", .kids = f_domain_defaultiothread, .by_xml = x_domain_defaultiothread, .n_by_xml = 0},
+	{.key = "blkiotune", .kind = DS_MAP, .xml = "blkiotune", .kids = f_domain_blkiotune, .by_xml = x_domain_blkiotune, .n_by_xml = 2},
+	{.key = "memtune", .kind = DS_MAP, .xml = "memtune", .kids = f_domain_memtune, .by_xml = x_domain_memtune, .n_by_xml = 4},
+	{.key = "cputune", .kind = DS_MAP, .xml = "cputune", .kids = f_domain_cputune, .by_xml = x_domain_cputune, .n_by_xml = 17},
+	{.key = "numatune", .kind = DS_MAP, .xml = "numatune", .kids = f_domain_numatune, .by_xml = x_domain_numatune, .n_by_xml = 2},
+	{.key = "resource", .kind = DS_MAP, .xml = "resource", .kids = f_domain_resource, .by_xml = x_domain_resource, .n_by_xml = 2},
+	{.key = "features", .kind = DS_MAP, .xml = "features", .kids = f_domain_features, .by_xml = x_domain_features, .n_by_xml = 26, .whole = true},
 	{.key = "on_reboot", .kind = DS_ENUM, .xml = "on_reboot", .values = v62},
 	{.key = "on_poweroff", .kind = DS_ENUM, .xml = "on_poweroff", .values = v62},
 	{.key = "on_crash", .kind = DS_ENUM, .xml = "on_crash", .values = v63},
 	{.key = "on_lockfailure", .kind = DS_ENUM, .xml = "on_lockfailure", .values = v64},
-	{.key = "pm", .kind = DS_MAP, .xml = "pm", .kids = f_domain_pm, .by_xml = x_domain_pm, .n_by_xml = 2, .empty_ok = true},
+	{.key = "pm", .kind = DS_MAP, .xml = "pm", .kids = f_domain_pm, .by_xml = x_domain_pm, .n_by_xml = 2},
 	{.key = "perf", .kind = DS_MAP, .xml = "perf", .kids = f_domain_perf, .by_xml = x_domain_perf, .n_by_xml = 1},
-	{.key = "idmap", .kind = DS_MAP, .xml = "idmap", .kids = f_domain_idmap, .by_xml = x_domain_idmap, .n_by_xml = 2, .empty_ok = true},
-	{.key = "devices", .kind = DS_MAP, .xml = "devices", .kids = f_domain_devices, .by_xml = x_domain_devices, .n_by_xml = 30, .empty_ok = true},
+	{.key = "idmap", .kind = DS_MAP, .xml = "idmap", .kids = f_domain_idmap, .by_xml = x_domain_idmap, .n_by_xml = 2},
+	{.key = "devices", .kind = DS_MAP, .xml = "devices", .kids = f_domain_devices, .by_xml = x_domain_devices, .n_by_xml = 30},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_seclabel},
 	{.key = "keywrap", .kind = DS_MAP, .xml = "keywrap", .kids = f_domain_keywrap, .by_xml = x_domain_keywrap, .n_by_xml = 1},
 	{.key = "launchSecurity", .kind = DS_MAP, .xml = "launchSecurity", .shorthand = "type", .kids = f_domain_launchSecurity, .by_xml = x_domain_launchSecurity, .n_by_xml = 6},

@@ -93,6 +93,10 @@ static int read_scalar(const struct ds_xel *el, const struct ds_field *f,
 		n = new_node(DS_NODE_SCALAR, f->key, f);
 		if (!n || !(n->str = ds_xel_content(holder)))
 			return -ENOMEM;
+		/* an element's own empty text (<backend model='builtin'/>) is
+		 * no value */
+		if (!elen && !*n->str)
+			return 0;
 	}
 	if (!type_scalar(n, f, holder))
 		return 0;

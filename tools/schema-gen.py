@@ -908,11 +908,6 @@ class Emitter:
                 self.with_index(item, kids)
                 if req and rep != "list":
                     item["required"] = True
-                if not any(v["required"] for v in ce["attributes"].values()) \
-                        and "text" not in ce and rep != "list" and \
-                        not any(k.get("repeat") == "once" or k.get("min", 0)
-                                for k in ce["children"].values()):
-                    item["empty_ok"] = True
                 if rep == "list":
                     item = self.apply(item, cpath, without=self.LIST_KEYS)
                     iname = "i_" + cname(cpath)
