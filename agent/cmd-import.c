@@ -16,7 +16,7 @@
 #include "cli.h"
 #include "connect.h"
 #include "domain.h"
-#include "import.h"
+#include "import-domain.h"
 #include "observe.h"
 #include "render.h"
 #include "set.h"
@@ -369,39 +369,23 @@ static void import_files(struct import_run *run, int argc, char **argv)
 	}
 }
 
-/* Says when another directory's or this one's file manages dom already:
- * its file's adopt: true does not take it from there. */
-static void say_marked(virDomainPtr dom, const char *name)
-{
-	_cleanup_free_ char *xml =
-	    virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, RC_MARK_URI,
-				 VIR_DOMAIN_AFFECT_CONFIG);
-	struct rc_mark m = {0};
-
-	if (!xml || rc_mark_parse(xml, &m) < 0 || !m.present) {
-		rc_mark_finish(&m);
-		return;
-	}
-	fprintf(stderr,
-		"%s: %s: virt-reconcile manages it already, from %s (file "
-		"%s); an imported file does not take it from there\n",
-		AG_PROG, name, m.dir ? m.dir : "a directory",
-		m.file ? m.file : "?");
-	rc_mark_finish(&m);
-}
-
 /* Imports one of libvirt's domains; all: it came from the list of all. */
 static void import_domain(struct import_run *run, virDomainPtr dom,
 			  const char *name, bool all)
 {
 	_cleanup_free_ char *xml = NULL, *shown = ds_escape_name(name);
-	struct ds_import_opts io = {NULL, -1, RC_MARK_URI};
-	int active = virDomainIsActive(dom);
-	int persistent = virDomainIsPersistent(dom);
-	int autostart = 0;
+	struct ds_import_opts io;
+	struct rc_mark mark;
 	struct rc_err e;
+	int r = rc_import_read(dom, &xml, &io, &mark, &e);
 
-	if (persistent == 0) {
+	if (r < 0) {
+		fprintf(stderr, "%s: %s: %s\n", AG_PROG, shown ? shown : "?",
+			e.msg);
+		run->failed++;
+		return;
+	}
+	if (r > 0) {
 		fprintf(stderr,
 			"%s: %s: a transient domain; virt-reconcile manages "
 			"defined domains only, so it is not imported\n",
@@ -410,21 +394,16 @@ static void import_domain(struct import_run *run, virDomainPtr dom,
 			run->failed++;
 		return;
 	}
-	if (active < 0 || persistent < 0 ||
-	    !(xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE))) {
-		rc_err_libvirt(&e, active < 0       ? "virDomainIsActive"
-				   : persistent < 0 ? "virDomainIsPersistent"
-						    : "virDomainGetXMLDesc");
-		fprintf(stderr, "%s: %s: %s\n", AG_PROG, shown ? shown : "?",
-			e.msg);
-		run->failed++;
-		return;
-	}
-	/* a paused guest is running for the file: it is not to be started */
-	io.state = active ? "running" : "shutoff";
-	if (virDomainGetAutostart(dom, &autostart) == 0)
-		io.autostart = !!autostart;
-	say_marked(dom, shown ? shown : "?");
+	/* the file's adopt: true takes only a domain nobody manages */
+	if (mark.present)
+		fprintf(stderr,
+			"%s: %s: virt-reconcile manages it already, from %s "
+			"(file %s); a file imported from it does not take it "
+			"from there\n",
+			AG_PROG, shown ? shown : "?",
+			mark.dir ? mark.dir : "a directory",
+			mark.file ? mark.file : "?");
+	rc_mark_finish(&mark);
 	import_one(run, name, xml, strlen(xml), &io);
 }
 

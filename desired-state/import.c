@@ -508,9 +508,9 @@ static bool add_raw(struct importer *im, const struct ds_xel *e,
 		im->err = -ENOMEM;
 		return true;
 	}
+	/* the copy declares the namespaces declared above it, so that it
+	 * stands alone */
 	xmlDocSetRootElement(doc, copy);
-	/* namespaces declared above it go into it, so that it stands alone */
-	xmlReconciliateNs(doc, copy);
 	/* what the agent keeps in <metadata> itself is not the file's */
 	for (xmlNodePtr c = copy->children, next; im->o->skip_ns && c;
 	     c = next) {
@@ -611,14 +611,16 @@ static void cover(struct importer *im, const struct ds_xel *e)
 			if ((top || devices) && add_raw(im, c, key)) {
 				if (im->out->n_raw > had)
 					note(im,
-					     "<%s> is not in the format; "
+					     "<%s>%s%s is not in the format; "
 					     "it is kept under xml.%s",
-					     WHERE(c), key);
+					     WHERE(c), c->ns ? " of " : "",
+					     c->ns ? c->ns : "", key);
 			} else {
 				note(im,
-				     "<%s> is not in the format; it is "
+				     "<%s>%s%s is not in the format; it is "
 				     "not imported",
-				     WHERE(c));
+				     WHERE(c), c->ns ? " of " : "",
+				     c->ns ? c->ns : "");
 			}
 			continue;
 		}
@@ -631,6 +633,22 @@ static void cover(struct importer *im, const struct ds_xel *e)
 		}
 		cover(im, c);
 	}
+}
+
+/* Drops what is not written: values marked bad, devices kept raw. */
+static void drop_bad(struct ds_node *n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n->n_kids; i++) {
+		if (n->kids[i]->bad) {
+			ds_node_free(n->kids[i]);
+			continue;
+		}
+		drop_bad(n->kids[i]);
+		n->kids[out++] = n->kids[i];
+	}
+	n->n_kids = out;
 }
 
 /* Leaves out the lists that hold nothing, and the maps that held only
@@ -790,8 +808,12 @@ int ds_import_xml(const char *xml, size_t len, const struct ds_import_opts *o,
 	prune_empty(im.tree);
 	find_unfit_devices(&im);
 	r = im.err ? im.err : settle(&im, why, why_len);
-	if (r == 0)
+	if (r == 0) {
+		/* a list whose devices are all kept raw says nothing */
+		drop_bad(im.tree);
+		prune_empty(im.tree);
 		cover(&im, im.xdoc.root);
+	}
 	r = r ? r : im.err;
 	if (r == 0)
 		r = add_own(&im, "adopt", "true", true);
