@@ -144,8 +144,9 @@ static struct ds_node *item_of(const struct importer *im,
 
 /* Keeps device element el whole as raw XML: its item is left out of the
  * list. */
-static void keep_raw(struct importer *im, const struct ds_xel *el,
-		     struct ds_node *item, const char *fmt, ...)
+static __attribute__((format(printf, 4, 5))) void
+keep_raw(struct importer *im, const struct ds_xel *el, struct ds_node *item,
+	 const char *fmt, ...)
 {
 	struct raw_item *grown;
 	va_list ap;
@@ -487,6 +488,34 @@ static const struct ds_field *raw_field(void)
 	return NULL;
 }
 
+/* A fragment's text as a file holds it: control characters, which XML
+ * allows in text and values but a file's text may not hold, as character
+ * references (XML's own spelling of them); a block of lines ends with a
+ * line break (YAML's plain "|"). */
+static char *fragment_text(const char *xml, size_t len)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = xml[i];
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			fprintf(f, "&#%u;", c);
+		else
+			fputc(c, f);
+	}
+	if (memchr(xml, '\n', len))
+		fputc('\n', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* Adds element e as a raw fragment under xml.<key> (domain or devices).
  * Returns false when the format has no such place. */
 static bool add_raw(struct importer *im, const struct ds_xel *e,
@@ -536,13 +565,8 @@ static bool add_raw(struct importer *im, const struct ds_xel *e,
 		return true;
 	}
 	len = xmlBufferLength(buf);
-	/* a block of lines ends with a line break: YAML's plain "|" */
-	if (asprintf(&n->str, "%s%s", (const char *)xmlBufferContent(buf),
-		     memchr(xmlBufferContent(buf), '\n', len) ? "\n" : "") <
-	    0) {
-		n->str = NULL;
+	if (!(n->str = fragment_text((const char *)xmlBufferContent(buf), len)))
 		im->err = -ENOMEM;
-	}
 	n->field = kf;
 	if (!n->str || ds_node_append(list, n) < 0) {
 		ds_node_free(n);
@@ -706,6 +730,27 @@ static int add_own(struct importer *im, const char *key, const char *value,
 	return 0;
 }
 
+/* Whether the file is one a file may be: raw XML can make it larger, or
+ * of more values, than the parser reads (DS_MAX_FILE_SIZE, DS_MAX_NODES).
+ * Returns 0, or -EINVAL with why. */
+static int within_limits(const struct ds_import *out, char *why, size_t why_len)
+{
+	struct ds_node *root = NULL;
+	struct ds_diags d;
+	int r;
+
+	if (ds_diags_init(&d, "import.yaml") < 0)
+		return -ENOMEM;
+	r = ds_yaml_load(out->yaml, out->len, &d, &root);
+	if (r < 0 && !d.oom)
+		snprintf(why, why_len, "the domain cannot be a file: %s",
+			 d.n ? d.items[0].msg : "it does not read back");
+	ds_node_free(root);
+	r = r < 0 ? (d.oom ? -ENOMEM : -EINVAL) : 0;
+	ds_diags_finish(&d);
+	return r;
+}
+
 /* The first error libxml2 reports, with its line. */
 struct xml_error {
 	char *buf;
@@ -825,6 +870,8 @@ int ds_import_xml(const char *xml, size_t len, const struct ds_import_opts *o,
 	if (r == 0)
 		r = ds_yaml_write(im.tree, &ds_schema_domain, &ret->yaml,
 				  &ret->len);
+	if (r == 0)
+		r = within_limits(ret, why, why_len);
 out:
 	importer_finish(&im);
 	if (r < 0)

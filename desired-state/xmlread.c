@@ -368,8 +368,10 @@ int ds_tree_from_xml_raw(const struct ds_xel *domain, struct ds_xml_use *use,
 		ds_xml_use_finish(use);
 		return -ENOMEM;
 	}
-	qsort(use->taken, use->n_taken, sizeof(*use->taken), cmp_ptr);
-	qsort(use->unfit, use->n_unfit, sizeof(*use->unfit), cmp_ptr);
+	if (use->n_taken)
+		qsort(use->taken, use->n_taken, sizeof(*use->taken), cmp_ptr);
+	if (use->n_unfit)
+		qsort(use->unfit, use->n_unfit, sizeof(*use->unfit), cmp_ptr);
 	*ret = take_ptr(root);
 	return 0;
 }
