@@ -467,7 +467,7 @@ int ag_cmd_import(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hc:o:", import_options, NULL)) !=
+	while ((c = getopt_long(argc, argv, "+:hc:o:", import_options, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'h':
