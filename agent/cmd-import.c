@@ -198,11 +198,19 @@ static size_t check_file(const char *path, const struct ds_import *im)
 }
 
 /* What of the domain the file does not carry as a field. */
-static void say_notes(const char *shown, const struct ds_import *im)
+static void say_notes(const char *shown, const struct ds_import *im,
+		      const struct ds_import_opts *io)
 {
 	for (size_t i = 0; i < im->n_notes; i++)
 		fprintf(stderr, "%s: %s: %s\n", AG_PROG, shown ? shown : "?",
 			im->notes[i]);
+	/* the format's defaults: adopting a shut-off domain would start it */
+	if (!io->state)
+		fprintf(stderr,
+			"%s: %s: its XML holds no state: the file says none, "
+			"and so means running (add 'state: shutoff' for a "
+			"domain that is to stay off)\n",
+			AG_PROG, shown ? shown : "?");
 }
 
 /* Imports one domain's XML (label: the domain or the file it came
@@ -248,7 +256,7 @@ static void import_one(struct import_run *run, const char *label,
 		     file) < 0)
 		goto failed;
 	if (!run->o->dir) {
-		say_notes(shown, &im);
+		say_notes(shown, &im, io);
 		/* the file's problems are said as those of NAME.yaml */
 		bad = check_file(file, &im);
 		if (fwrite(im.yaml, 1, im.len, stdout) != im.len ||
@@ -277,7 +285,7 @@ static void import_one(struct import_run *run, const char *label,
 			AG_PROG, shown_path ? shown_path : "?");
 		goto failed;
 	}
-	say_notes(shown, &im);
+	say_notes(shown, &im, io);
 	bad = check_file(path, &im);
 	if (write_file(run, file, im.yaml, im.len,
 		       shown_path ? shown_path : "?") < 0)
