@@ -204,6 +204,9 @@ static void say_notes(const char *shown, const struct ds_import *im,
 	for (size_t i = 0; i < im->n_notes; i++)
 		fprintf(stderr, "%s: %s: %s\n", AG_PROG, shown ? shown : "?",
 			im->notes[i]);
+	if (im->notes_dropped)
+		fprintf(stderr, "%s: %s: and %zu more such notes\n", AG_PROG,
+			shown ? shown : "?", im->notes_dropped);
 	/* the format's defaults: adopting a shut-off domain would start it */
 	if (!io->state)
 		fprintf(stderr,

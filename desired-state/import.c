@@ -53,6 +53,10 @@ static __attribute__((format(printf, 2, 3))) void note(struct importer *im,
 	va_list ap;
 	int r;
 
+	if (out->n_notes == DS_IMPORT_MAX_NOTES) {
+		out->notes_dropped++; /* a hostile file's million attributes */
+		return;
+	}
 	va_start(ap, fmt);
 	r = vasprintf(&s, fmt, ap);
 	va_end(ap);
@@ -116,34 +120,28 @@ static const char *shown(const char *s, char *buf, size_t len)
 
 #define SHOWN(s) shown((s), (char[64]){0}, 64)
 
-static bool is_raw(const struct importer *im, const struct ds_xel *el)
+static int cmp_raw(const void *a, const void *b)
 {
-	for (size_t i = 0; i < im->n_raw; i++)
-		if (im->raw[i].el == el)
-			return true;
-	return false;
+	uintptr_t x = (uintptr_t)((const struct raw_item *)a)->el;
+	uintptr_t y = (uintptr_t)((const struct raw_item *)b)->el;
+
+	return x < y ? -1 : x > y;
 }
 
-/* The list item read from device element el (the index-th of its name
- * among <devices>' children: the reader reads them in order), or NULL. */
-static struct ds_node *item_of(const struct importer *im,
-			       const struct ds_xel *el,
-			       const struct ds_field **ret_list)
+/* The raw item of device element el, or NULL; im->raw is sorted once the
+ * tree has settled. */
+static const struct raw_item *raw_of(const struct importer *im,
+				     const struct ds_xel *el)
 {
-	const struct ds_field *lf = ds_device_list(el->name);
-	const struct ds_node *devices =
-	    im->devices ? ds_node_get(im->tree, im->devices->key) : NULL;
-	const struct ds_node *list = lf ? ds_node_get(devices, lf->key) : NULL;
-	size_t index = 0;
+	struct raw_item key = {el, NULL};
 
-	for (const struct ds_xel *c = el->parent->kids; c != el; c = c->next)
-		index += c->name && !strcmp(c->name, el->name);
-	*ret_list = lf;
-	return list && index < list->n_kids ? list->kids[index] : NULL;
+	return im->n_raw
+		   ? bsearch(&key, im->raw, im->n_raw, sizeof(key), cmp_raw)
+		   : NULL;
 }
 
-/* Keeps device element el whole as raw XML: its item is left out of the
- * list. */
+/* Keeps device element el whole as raw XML: its list item is left out
+ * (marked bad, which also says it is kept already). */
 static __attribute__((format(printf, 4, 5))) void
 keep_raw(struct importer *im, const struct ds_xel *el, struct ds_node *item,
 	 const char *fmt, ...)
@@ -153,7 +151,7 @@ keep_raw(struct importer *im, const struct ds_xel *el, struct ds_node *item,
 	char *why;
 	int r;
 
-	if (is_raw(im, el))
+	if (item->bad)
 		return;
 	va_start(ap, fmt);
 	r = vasprintf(&why, fmt, ap);
@@ -168,8 +166,7 @@ keep_raw(struct importer *im, const struct ds_xel *el, struct ds_node *item,
 	}
 	im->raw = grown;
 	im->raw[im->n_raw++] = (struct raw_item){el, why};
-	if (item)
-		item->bad = true;
+	item->bad = true;
 }
 
 /* The first value under e that the reader found unfit for its field, said
@@ -224,15 +221,32 @@ static void find_unfit_devices(struct importer *im)
 	    im->devices ? ds_xel_child(im->xdoc.root, im->devices->xml,
 				       strlen(im->devices->xml))
 			: NULL;
+	const struct ds_node *tree_devices =
+	    im->devices ? ds_node_get(im->tree, im->devices->key) : NULL;
+	size_t n_lists = 0, *seen;
 	char buf[256];
 
-	for (const struct ds_xel *c = devices ? devices->kids : NULL; c;
-	     c = c->next) {
-		const struct ds_field *lf;
+	for (const struct ds_field *f = im->devices ? im->devices->kids : NULL;
+	     f && f->key; f++)
+		n_lists++;
+	if (!devices)
+		return;
+	if (!(seen = calloc(n_lists + 1, sizeof(*seen)))) {
+		im->err = -ENOMEM;
+		return;
+	}
+	for (const struct ds_xel *c = devices->kids; c; c = c->next) {
+		const struct ds_field *lf =
+		    c->name ? ds_device_list(c->name) : NULL;
+		const struct ds_node *list =
+		    lf ? ds_node_get(tree_devices, lf->key) : NULL;
 		struct ds_node *item;
 		const char *why, *m;
-		if (!c->name || !(item = item_of(im, c, &lf)))
+		/* the reader reads a list's elements in order, every one */
+		size_t index = lf ? seen[lf - im->devices->kids]++ : 0;
+		if (!list || index >= list->n_kids)
 			continue;
+		item = list->kids[index];
 		if ((why = unfit_in(im, c, buf, sizeof(buf))))
 			keep_raw(im, c, item, "%s", why);
 		else if ((m = missing(item, &lf->kids[0])))
@@ -240,6 +254,7 @@ static void find_unfit_devices(struct importer *im)
 				 "it has no '%s', which the format requires",
 				 m);
 	}
+	free(seen);
 }
 
 /* The message the schema walk gave at mark m, or a general one. */
@@ -303,15 +318,15 @@ static const char *condemned(const struct judged *j, const struct ds_node *l)
  * item: t lies in a list item. */
 static size_t refused(struct importer *im, struct judged *j, struct ds_node *t,
 		      const struct ds_node *l, const struct ds_field *f,
-		      const struct ds_xel *dev, bool item)
+		      const struct ds_xel *dev, struct ds_node *dev_item,
+		      bool item)
 {
 	const char *why = condemned(j, l);
 	size_t n = 0, plen = strlen(j->path);
 
 	if (why && !j->rules) {
 		if (dev) {
-			const struct ds_field *lf;
-			keep_raw(im, dev, item_of(im, dev, &lf), "%s", why);
+			keep_raw(im, dev, dev_item, "%s", why);
 		} else {
 			note(im, "%s; it is not imported", why);
 			t->bad = true;
@@ -332,7 +347,7 @@ static size_t refused(struct importer *im, struct judged *j, struct ds_node *t,
 				continue;
 			snprintf(j->path + plen, sizeof(j->path) - plen, "%s%s",
 				 plen ? "." : "", tk->key);
-			n += refused(im, j, tk, lk, kf, dev, item);
+			n += refused(im, j, tk, lk, kf, dev, dev_item, item);
 			j->path[plen] = 0;
 		}
 	} else if (t->kind == DS_NODE_SEQ && l->kind == DS_NODE_SEQ) {
@@ -349,6 +364,7 @@ static size_t refused(struct importer *im, struct judged *j, struct ds_node *t,
 			while (el && (!el->name || strcmp(el->name, f->xml)))
 				el = el->next;
 			const struct ds_xel *item_dev = el ? el : dev;
+			struct ds_node *item_node = el ? t->kids[i] : dev_item;
 			if (el)
 				el = el->next;
 			if (t->kids[i]->bad)
@@ -356,10 +372,10 @@ static size_t refused(struct importer *im, struct judged *j, struct ds_node *t,
 			snprintf(j->path + plen, sizeof(j->path) - plen,
 				 "[%zu]", k);
 			if (k < l->n_kids)
-				n += refused(im, j, t->kids[i], l->kids[k],
-					     f->kind == DS_LIST ? &f->kids[0]
-								: f,
-					     item_dev, f->kind == DS_LIST);
+				n += refused(
+				    im, j, t->kids[i], l->kids[k],
+				    f->kind == DS_LIST ? &f->kids[0] : f,
+				    item_dev, item_node, f->kind == DS_LIST);
 			j->path[plen] = 0;
 			k++;
 		}
@@ -387,7 +403,7 @@ static size_t judge_rules(struct importer *im, const struct ds_node *l)
 			j.msgs[j.n] = d.items[i].msg;
 			j.n += j.nodes[j.n] != NULL;
 		}
-		n = refused(im, &j, im->tree, l, &ds_schema_domain, NULL,
+		n = refused(im, &j, im->tree, l, &ds_schema_domain, NULL, NULL,
 			    false);
 	}
 	free(j.nodes);
@@ -423,7 +439,7 @@ static int settle(struct importer *im, char *why, size_t why_len)
 		}
 		ds_parse_tree(&l, &d);
 		struct judged j = {.d = &d};
-		n = refused(im, &j, im->tree, l, &ds_schema_domain, NULL,
+		n = refused(im, &j, im->tree, l, &ds_schema_domain, NULL, NULL,
 			    false);
 		if (!n && !im->err)
 			n = judge_rules(im, l);
@@ -437,23 +453,13 @@ static int settle(struct importer *im, char *why, size_t why_len)
 	return 0;
 }
 
-/* libxml2's node for the reader's element e (the same document, read
- * twice: the same elements in the same order). */
-static xmlNodePtr twin(const struct importer *im, const struct ds_xel *e)
+/* The first element node from x on, or NULL: libxml2's view of the same
+ * document has the reader's elements in the same order. */
+static xmlNodePtr element_from(xmlNodePtr x)
 {
-	xmlNodePtr parent;
-	size_t index = 0;
-
-	if (!e->parent)
-		return xmlDocGetRootElement(im->doc);
-	if (!(parent = twin(im, e->parent)))
-		return NULL;
-	for (const struct ds_xel *c = e->parent->kids; c != e; c = c->next)
-		index += c->name != NULL;
-	for (xmlNodePtr c = parent->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !index--)
-			return c;
-	return NULL;
+	while (x && x->type != XML_ELEMENT_NODE)
+		x = x->next;
+	return x;
 }
 
 /* The node under the tree's root for field key (a map), made when
@@ -518,12 +524,12 @@ static char *fragment_text(const char *xml, size_t len)
 
 /* Adds element e as a raw fragment under xml.<key> (domain or devices).
  * Returns false when the format has no such place. */
-static bool add_raw(struct importer *im, const struct ds_xel *e,
+static bool add_raw(struct importer *im, const struct ds_xel *e, xmlNodePtr src,
 		    const char *key)
 {
 	const struct ds_field *xf = raw_field();
 	const struct ds_field *kf = xf ? ds_field_kid(xf, key) : NULL;
-	xmlNodePtr src = twin(im, e), copy;
+	xmlNodePtr copy;
 	xmlDocPtr doc;
 	xmlBufferPtr buf;
 	struct ds_node *xml, *list, *n;
@@ -585,8 +591,9 @@ static bool blank(const char *s)
 
 /* Says what of e the reading did not take, and keeps what it can as raw
  * XML. */
-static void cover(struct importer *im, const struct ds_xel *e)
+static void cover(struct importer *im, const struct ds_xel *e, xmlNodePtr x)
 {
+	xmlNodePtr xc = element_from(x ? x->children : NULL);
 	bool top = !e->parent;
 	bool devices = e->parent && !e->parent->parent && im->devices &&
 		       !strcmp(e->name, im->devices->xml);
@@ -604,6 +611,13 @@ static void cover(struct importer *im, const struct ds_xel *e)
 			     WHERE(e), a[0], SHOWN(a[1]));
 	}
 	for (const struct ds_xel *c = e->kids; c && !im->err; c = c->next) {
+		const struct raw_item *raw;
+		xmlNodePtr src = NULL;
+		if (c->name) {
+			/* the same element, as libxml2 read it */
+			src = xc;
+			xc = element_from(xc ? xc->next : NULL);
+		}
 		if (!c->name) {
 			if (blank(c->text))
 				continue;
@@ -619,20 +633,18 @@ static void cover(struct importer *im, const struct ds_xel *e)
 				     WHERE(e), SHOWN(c->text));
 			continue;
 		}
-		if (devices && is_raw(im, c)) {
-			for (size_t i = 0; i < im->n_raw; i++)
-				if (im->raw[i].el == c)
-					note(im,
-					     "<%s>: %s; the device is kept "
-					     "whole under xml.devices",
-					     WHERE(c), im->raw[i].why);
-			add_raw(im, c, "devices");
+		if (devices && (raw = raw_of(im, c))) {
+			note(im,
+			     "<%s>: %s; the device is kept whole under "
+			     "xml.devices",
+			     WHERE(c), raw->why);
+			add_raw(im, c, src, "devices");
 			continue;
 		}
 		if (!ds_xml_use_taken(&im->use, c)) {
 			const char *key = top ? "domain" : "devices";
 			size_t had = im->out->n_raw;
-			if ((top || devices) && add_raw(im, c, key)) {
+			if ((top || devices) && add_raw(im, c, src, key)) {
 				if (im->out->n_raw > had)
 					note(im,
 					     "<%s>%s%s is not in the format; "
@@ -655,7 +667,7 @@ static void cover(struct importer *im, const struct ds_xel *e)
 			     WHERE(c));
 			continue;
 		}
-		cover(im, c);
+		cover(im, c, src);
 	}
 }
 
@@ -857,7 +869,9 @@ int ds_import_xml(const char *xml, size_t len, const struct ds_import_opts *o,
 		/* a list whose devices are all kept raw says nothing */
 		drop_bad(im.tree);
 		prune_empty(im.tree);
-		cover(&im, im.xdoc.root);
+		if (im.n_raw)
+			qsort(im.raw, im.n_raw, sizeof(*im.raw), cmp_raw);
+		cover(&im, im.xdoc.root, xmlDocGetRootElement(im.doc));
 	}
 	r = r ? r : im.err;
 	if (r == 0)

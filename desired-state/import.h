@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 
+/* Notes kept per domain; the rest are counted. */
+#define DS_IMPORT_MAX_NOTES 100
+
 struct ds_import_opts {
 	const char *state; /* "running" or "shutoff", written as state:; NULL:
 			      not written (the file then means running) */
@@ -24,7 +27,8 @@ struct ds_import {
 	 * Each is said once. */
 	char **notes;
 	size_t n_notes;
-	size_t n_raw; /* elements kept under xml: */
+	size_t notes_dropped; /* past DS_IMPORT_MAX_NOTES, only counted */
+	size_t n_raw;         /* elements kept under xml: */
 };
 
 /* Imports the domain XML xml[0..len): a <domain> document. The file adopts
