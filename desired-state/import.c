@@ -671,6 +671,31 @@ static void cover(struct importer *im, const struct ds_xel *e, xmlNodePtr x)
 	}
 }
 
+/* Leaves out the values libvirt writes for none at all (field->none:
+ * cache='default', a graphics port of -1): the same as the key left out,
+ * to the comparison and to libvirt. */
+static void drop_none(struct ds_node *n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n->n_kids; i++) {
+		struct ds_node *k = n->kids[i];
+		const struct ds_field *f = k->field;
+		bool none = false;
+		if (k->kind == DS_NODE_SCALAR && f && f->none && k->str)
+			none = f->kind == DS_INT || f->kind == DS_UINT
+				   ? k->v.i == strtoll(f->none, NULL, 10)
+				   : !strcmp(k->str, f->none);
+		if (none) {
+			ds_node_free(k);
+			continue;
+		}
+		drop_none(k);
+		n->kids[out++] = k;
+	}
+	n->n_kids = out;
+}
+
 /* Drops what is not written: values marked bad, devices kept raw. */
 static void drop_bad(struct ds_node *n)
 {
@@ -862,6 +887,7 @@ int ds_import_xml(const char *xml, size_t len, const struct ds_import_opts *o,
 		r = -ENOMEM;
 		goto out;
 	}
+	drop_none(im.tree);
 	prune_empty(im.tree);
 	find_unfit_devices(&im);
 	r = im.err ? im.err : settle(&im, why, why_len);
