@@ -19,6 +19,7 @@ int ag_cmd_plan(int argc, char **argv);
 int ag_cmd_apply(int argc, char **argv);
 int ag_cmd_run(int argc, char **argv);
 int ag_cmd_status(int argc, char **argv);
+int ag_cmd_import(int argc, char **argv);
 
 /* Prints a command's usage; returns AG_EXIT_OK. */
 int ag_usage(const char *cmd, int to_stderr);

@@ -103,6 +103,32 @@ static const struct {
      "/run/virt-reconcile/status.json).\n"
      "\n"
      "      --json   print the status file as it is\n"},
+    {"import", ag_cmd_import,
+     "Usage: " AG_PROG " import [-c URI] [-o DIR] [--force] (--all | "
+     "DOMAIN...)\n"
+     "       " AG_PROG " import [-o DIR] [--force] --xml FILE...\n"
+     "\n"
+     "Writes existing domains out as desired-state files: libvirt's\n"
+     "persistent XML of each domain (or a domain XML file) read through\n"
+     "the format, with adopt: true, and from libvirt its state and\n"
+     "autostart. Dropped into the watched directory, a file takes its\n"
+     "domain over and changes nothing but the mark. What the format\n"
+     "cannot say is kept as raw XML under xml: where it can be, and said\n"
+     "on stderr either way.\n"
+     "\n"
+     "  -c, --connect URI  libvirt's URI, as in virsh -c (default: libvirt's)\n"
+     "  -o, --output DIR   write DIR/NAME.yaml per domain (atomically, mode\n"
+     "                     0644); without it, the one domain goes to\n"
+     "                     standard output\n"
+     "      --force        overwrite files that exist\n"
+     "      --all          every defined domain of the connection\n"
+     "      --xml          the operands are domain XML files (virsh\n"
+     "                     dumpxml --inactive), read without libvirt; they\n"
+     "                     hold no state, so the files say none (running)\n"
+     "\n"
+     "Exit status: 0 when every domain was written without problems, 1\n"
+     "otherwise (a file that exists, a domain that does not, XML that\n"
+     "does not parse, a file that would not validate).\n"},
 };
 
 static const char program_usage[] =
@@ -121,6 +147,8 @@ static const char program_usage[] =
     "                        the agent: watch and converge until SIGTERM\n"
     "  status [--status-file FILE] [--json]\n"
     "                        print the agent's last reported state\n"
+    "  import [-c URI] [-o DIR] [--force] (--all | DOMAIN... | --xml FILE...)\n"
+    "                        existing domains as desired-state files\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help, or a command's with COMMAND --help\n"

@@ -187,3 +187,106 @@ struct ds_node *ds_tree_without(const struct ds_node *have,
 	}
 	return take_ptr(copy);
 }
+
+/* The text of e itself, its runs of blanks beside elements left out. */
+static char *own_text(const struct ds_xel *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (const struct ds_xel *c = e->kids; c; c = c->next)
+		if (!c->name && c->text[strspn(c->text, " \t\r\n")])
+			fputs(c->text, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static bool same_ns(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Whether have holds everything want says. */
+static bool xel_holds(const struct ds_xel *want, const struct ds_xel *have)
+{
+	_cleanup_free_ char *wt = NULL, *ht = NULL;
+	const struct ds_xel *from;
+
+	if (strcmp(want->name, have->name) || !same_ns(want->ns, have->ns))
+		return false;
+	for (const char **a = want->attrs; a && *a; a += 2) {
+		const char *v = ds_xel_attr(have, a[0]);
+		if (!v || strcmp(v, a[1]))
+			return false;
+	}
+	if (!(wt = own_text(want)) || !(ht = own_text(have)))
+		return false;
+	if (*wt && strcmp(wt, ht))
+		return false;
+	/* child elements in order, libvirt's others between them */
+	from = have->kids;
+	for (const struct ds_xel *w = want->kids; w; w = w->next) {
+		const struct ds_xel *h = from;
+		if (!w->name)
+			continue;
+		while (h && !(h->name && xel_holds(w, h)))
+			h = h->next;
+		if (!h)
+			return false;
+		from = h->next;
+	}
+	return true;
+}
+
+bool ds_fragments_held(const struct ds_xel *domain, const struct ds_node *root)
+{
+	static const char *const where[] = {"domain", "devices"};
+	const struct ds_xel *claimed[256];
+	size_t n_claimed = 0;
+
+	for (size_t w = 0; w < 2; w++) {
+		const struct ds_node *list =
+		    ds_node_get(ds_node_get(root, "xml"), where[w]);
+		const struct ds_xel *parent =
+		    w ? ds_xel_child(domain, "devices", 7) : domain;
+		for (size_t i = 0; list && i < list->n_kids; i++) {
+			_cleanup_free_ char *wrapped = NULL;
+			struct ds_xdoc doc;
+			bool held = true;
+			if (!list->kids[i]->str || !parent ||
+			    asprintf(&wrapped, "<xml.%s>%s</xml.%s>", where[w],
+				     list->kids[i]->str, where[w]) < 0 ||
+			    ds_xdoc_read(NULL, wrapped, strlen(wrapped), &doc) <
+				0)
+				return false;
+			for (const struct ds_xel *c = doc.root->kids; c && held;
+			     c = c->next) {
+				const struct ds_xel *h = parent->kids;
+				if (!c->name)
+					continue;
+				for (; h; h = h->next) {
+					bool taken = false;
+					for (size_t k = 0; k < n_claimed; k++)
+						taken |= claimed[k] == h;
+					if (h->name && !taken &&
+					    xel_holds(c, h))
+						break;
+				}
+				if (!h || n_claimed == DS_ARRAY_SIZE(claimed))
+					held = false;
+				else
+					claimed[n_claimed++] = h;
+			}
+			ds_xdoc_finish(&doc);
+			if (!held)
+				return false;
+		}
+	}
+	return true;
+}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "node.h"
+#include "xmltree.h"
 
 /* An item of one of have's device lists that a fragment gave: the index-th
  * <elem> child of <devices> (libvirt's order, which the tree keeps). */
@@ -42,3 +43,12 @@ void ds_frag_items_finish(struct ds_frag_items *f);
 /* A copy of have without those items, or NULL when out of memory. */
 struct ds_node *ds_tree_without(const struct ds_node *have,
 				const struct ds_frag_items *f);
+
+/* Whether libvirt's <domain> already holds every element that the file's
+ * raw fragments (xml.domain, xml.devices of root, the file's tree) give,
+ * each where the fragment puts it: an element of its name and namespace
+ * with every attribute, text and child element the fragment's has
+ * (libvirt may have added more; each element holds one fragment's at
+ * most). A file imported from the domain holds them all: adopting it
+ * records them in the mark rather than adding them a second time. */
+bool ds_fragments_held(const struct ds_xel *domain, const struct ds_node *root);

@@ -10,6 +10,95 @@
 #include "schema.h"
 #include "units.h"
 
+/* One reading: for import (raw), what it takes from the XML is recorded,
+ * values that do not fit their field are told apart, and generated fields
+ * are taken but left out of the tree. */
+struct reader {
+	struct ds_xml_use *use; /* NULL: an observation, nothing recorded */
+};
+
+static void use_add(const void ***v, size_t *n, size_t *cap, bool *oom,
+		    const void *p)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		const void **grown = reallocarray(*v, c, sizeof(**v));
+		if (!grown) {
+			*oom = true;
+			return;
+		}
+		*v = grown;
+		*cap = c;
+	}
+	(*v)[(*n)++] = p;
+}
+
+static void taken(const struct reader *rd, const void *p)
+{
+	struct ds_xml_use *u = rd->use;
+
+	if (u && p)
+		use_add(&u->taken, &u->n_taken, &u->cap_taken, &u->oom, p);
+}
+
+static void unfit(const struct reader *rd, const void *p)
+{
+	struct ds_xml_use *u = rd->use;
+
+	if (u && p)
+		use_add(&u->unfit, &u->n_unfit, &u->cap_unfit, &u->oom, p);
+}
+
+/* The slot of e's attribute name in e->attrs (what the use records for
+ * an attribute), or NULL. */
+static const char *const *attr_slot(const struct ds_xel *e, const char *name)
+{
+	for (const char **a = e && e->attrs ? e->attrs : NULL; a && *a; a += 2)
+		if (!strcmp(*a, name))
+			return a;
+	return NULL;
+}
+
+/* ds_xel_path, taking every element on the way. */
+static const struct ds_xel *path_of(const struct reader *rd,
+				    const struct ds_xel *e, const char *path,
+				    size_t len)
+{
+	const char *p = path, *stop = path + len;
+
+	while (e && p < stop) {
+		const char *slash = memchr(p, '/', stop - p);
+		size_t seg = (slash ? slash : stop) - p;
+		e = ds_xel_child(e, p, seg);
+		taken(rd, e);
+		p += seg + (slash != NULL);
+	}
+	return e;
+}
+
+/* Takes e and everything in it: what a generated field holds is
+ * libvirt's. */
+static void take_all(const struct reader *rd, const struct ds_xel *e)
+{
+	taken(rd, e);
+	for (const char **a = e->attrs; a && *a; a += 2)
+		taken(rd, a);
+	for (const struct ds_xel *c = e->kids; c; c = c->next)
+		take_all(rd, c);
+}
+
+/* Takes e's own text runs, the text a field read. */
+static void take_text(const struct reader *rd, const struct ds_xel *e,
+		      bool fits)
+{
+	for (const struct ds_xel *c = e->kids; rd->use && c; c = c->next)
+		if (!c->name) {
+			taken(rd, c);
+			if (!fits)
+				unfit(rd, c);
+		}
+}
+
 static struct ds_node *new_node(enum ds_node_kind kind, const char *key,
 				const struct ds_field *f)
 {
@@ -24,8 +113,8 @@ static struct ds_node *new_node(enum ds_node_kind kind, const char *key,
 }
 
 /* Types a scalar's text as its field wants; false when it does not fit. */
-static bool type_scalar(struct ds_node *n, const struct ds_field *f,
-			const struct ds_xel *holder)
+static bool type_scalar(const struct reader *rd, struct ds_node *n,
+			const struct ds_field *f, const struct ds_xel *holder)
 {
 	char *end;
 
@@ -41,13 +130,18 @@ static bool type_scalar(struct ds_node *n, const struct ds_field *f,
 		       !strcmp(n->str, "off");
 	case DS_ENUM:
 		n->v.u = ds_enum_index(f->values, n->str);
-		return true; /* a value the format lacks still compares as text */
+		/* a value the format lacks still compares as text; a file
+		 * cannot say it */
+		return !rd->use || n->v.u != (uint64_t)-1;
 	case DS_SIZE: {
-		const char *unit = ds_xel_attr(holder, "unit");
+		const char *const *slot = attr_slot(holder, "unit");
+		const char *unit = slot		  ? slot[1]
+				   : f->unit_default ? f->unit_default
+						     : "KiB";
 		size_t nlen = strlen(n->str), ulen;
 		const char *why;
 		char text[64];
-		unit = unit ? unit : f->unit_default ? f->unit_default : "KiB";
+		taken(rd, slot);
 		ulen = strlen(unit);
 		if (nlen + ulen + 2 > sizeof(text))
 			return false; /* no size libvirt writes is this long */
@@ -61,17 +155,19 @@ static bool type_scalar(struct ds_node *n, const struct ds_field *f,
 	}
 }
 
-static int read_map(const struct ds_xel *el, const struct ds_field *f,
-		    struct ds_node *map);
+static int read_map(const struct reader *rd, const struct ds_xel *el,
+		    const struct ds_field *f, struct ds_node *map);
 
 /* A scalar: an attribute, the text of a child element, or el's own text. */
-static int read_scalar(const struct ds_xel *el, const struct ds_field *f,
-		       struct ds_node *map)
+static int read_scalar(const struct reader *rd, const struct ds_xel *el,
+		       const struct ds_field *f, struct ds_node *map)
 {
 	const char *at = strchr(f->xml, '@');
 	size_t elen = at ? (size_t)(at - f->xml) : strlen(f->xml);
-	const struct ds_xel *holder = elen ? ds_xel_path(el, f->xml, elen) : el;
+	const struct ds_xel *holder = elen ? path_of(rd, el, f->xml, elen) : el;
+	const char *const *slot = NULL;
 	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
+	bool fits;
 
 	if (!holder)
 		return 0;
@@ -83,11 +179,10 @@ static int read_scalar(const struct ds_xel *el, const struct ds_field *f,
 		return ds_node_append(map, n) < 0 ? -ENOMEM : (n = NULL, 0);
 	}
 	if (at) {
-		const char *v = ds_xel_attr(holder, at + 1);
-		if (!v)
+		if (!(slot = attr_slot(holder, at + 1)))
 			return 0;
 		n = new_node(DS_NODE_SCALAR, f->key, f);
-		if (!n || !(n->str = strdup(v)))
+		if (!n || !(n->str = strdup(slot[1])))
 			return -ENOMEM;
 	} else {
 		n = new_node(DS_NODE_SCALAR, f->key, f);
@@ -95,10 +190,20 @@ static int read_scalar(const struct ds_xel *el, const struct ds_field *f,
 			return -ENOMEM;
 		/* an element's own empty text (<backend model='builtin'/>) is
 		 * no value */
-		if (!elen && !*n->str)
+		if (!elen && !*n->str) {
+			take_text(rd, holder, true);
 			return 0;
+		}
 	}
-	if (!type_scalar(n, f, holder))
+	fits = type_scalar(rd, n, f, holder);
+	if (slot) {
+		taken(rd, slot);
+		if (!fits)
+			unfit(rd, slot);
+	} else {
+		take_text(rd, holder, fits);
+	}
+	if (!fits)
 		return 0;
 	if (ds_node_append(map, n) < 0)
 		return -ENOMEM;
@@ -108,15 +213,15 @@ static int read_scalar(const struct ds_xel *el, const struct ds_field *f,
 
 /* A list: every element named by the path's last part; flags: every child
  * element whose name the field knows. */
-static int read_list(const struct ds_xel *el, const struct ds_field *f,
-		     struct ds_node *map)
+static int read_list(const struct reader *rd, const struct ds_xel *el,
+		     const struct ds_field *f, struct ds_node *map)
 {
 	const char *slash = strrchr(f->xml, '/');
 	const char *last = slash ? slash + 1 : f->xml;
 	const struct ds_xel *parent =
 	    f->kind == DS_FLAGS
-		? ds_xel_path(el, f->xml, strlen(f->xml))
-		: ds_xel_path(el, f->xml, slash ? slash - f->xml : 0);
+		? path_of(rd, el, f->xml, strlen(f->xml))
+		: path_of(rd, el, f->xml, slash ? slash - f->xml : 0);
 	_cleanup_(ds_node_freep) struct ds_node *list = NULL;
 
 	if (!parent)
@@ -130,10 +235,16 @@ static int read_list(const struct ds_xel *el, const struct ds_field *f,
 		if (!name)
 			continue;
 		if (f->kind == DS_FLAGS) {
-			const char *state = ds_xel_attr(c, "state");
-			if (ds_enum_index(f->values, name) < 0 ||
-			    (state && !strcmp(state, "off")))
-				continue; /* not one the format knows, or off */
+			const char *const *state = attr_slot(c, "state");
+			if (ds_enum_index(f->values, name) < 0)
+				continue; /* not one the format knows */
+			taken(rd, c);
+			if (state && !strcmp(state[1], "off")) {
+				unfit(rd, c); /* a file lists what is on */
+				continue;
+			}
+			if (state && !strcmp(state[1], "on"))
+				taken(rd, state);
 			item = new_node(DS_NODE_SCALAR, NULL, f);
 			if (item && !(item->str = strdup(name))) {
 				ds_node_free(item);
@@ -144,8 +255,9 @@ static int read_list(const struct ds_xel *el, const struct ds_field *f,
 		} else {
 			if (strcmp(name, last))
 				continue;
+			taken(rd, c);
 			item = new_node(DS_NODE_MAP, NULL, &f->kids[0]);
-			if (item && read_map(c, &f->kids[0], item) < 0) {
+			if (item && read_map(rd, c, &f->kids[0], item) < 0) {
 				ds_node_free(item);
 				item = NULL;
 			}
@@ -163,25 +275,57 @@ static int read_list(const struct ds_xel *el, const struct ds_field *f,
 	return 0;
 }
 
-static int read_field(const struct ds_xel *el, const struct ds_field *f,
-		      struct ds_node *map)
+static int read_field(const struct reader *rd, const struct ds_xel *el,
+		      const struct ds_field *f, struct ds_node *map)
 {
 	if (!f->xml || f->kind == DS_XML)
 		return 0;
 	if (f->kind == DS_LIST || f->kind == DS_FLAGS)
-		return read_list(el, f, map);
+		return read_list(rd, el, f, map);
 	if (f->kind != DS_MAP)
-		return read_scalar(el, f, map);
+		return read_scalar(rd, el, f, map);
 
 	const struct ds_xel *x =
-	    *f->xml ? ds_xel_path(el, f->xml, strlen(f->xml)) : el;
+	    *f->xml ? path_of(rd, el, f->xml, strlen(f->xml)) : el;
 	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
 	if (!x)
 		return 0;
 	n = new_node(DS_NODE_MAP, f->key, f);
-	if (!n || read_map(x, f, n) < 0 || ds_node_append(map, n) < 0)
+	if (!n || read_map(rd, x, f, n) < 0 || ds_node_append(map, n) < 0)
 		return -ENOMEM;
 	n = NULL;
+	return 0;
+}
+
+/* A generated field, for import: taken, with all it holds, and left out. */
+static int skip_generated(const struct reader *rd, const struct ds_xel *el,
+			  const struct ds_field *f)
+{
+	const char *at = f->xml ? strchr(f->xml, '@') : NULL;
+	size_t elen = at ? (size_t)(at - f->xml) : f->xml ? strlen(f->xml) : 0;
+	const struct ds_xel *x = elen ? path_of(rd, el, f->xml, elen) : el;
+
+	if (!x || !f->xml)
+		return 0;
+	if (at) {
+		taken(rd, attr_slot(x, at + 1));
+		return 0;
+	}
+	if (f->kind == DS_LIST) {
+		const char *slash = strrchr(f->xml, '/');
+		const char *last = slash ? slash + 1 : f->xml;
+		const struct ds_xel *parent = path_of(
+		    rd, el, f->xml, slash ? (size_t)(slash - f->xml) : 0);
+		for (const struct ds_xel *c = parent ? parent->kids : NULL; c;
+		     c = c->next)
+			if (c->name && !strcmp(c->name, last))
+				take_all(rd, c);
+		return 0;
+	}
+	if (*f->xml)
+		take_all(rd, x);
+	else
+		take_text(rd, x, true);
 	return 0;
 }
 
@@ -214,7 +358,7 @@ static void mark_present(const struct ds_xel *el, const struct ds_field *f,
 {
 	for (const struct ds_xel *c = el->kids; c; c = c->next) {
 		struct by_xml_key key = {c->name, f->kids};
-		const uint16_t *hit;
+		const uint16_t *hit, *lo, *hi;
 		if (!c->name || c->ns)
 			continue;
 		hit = bsearch(&key, f->by_xml, f->n_by_xml, sizeof(*hit),
@@ -222,19 +366,18 @@ static void mark_present(const struct ds_xel *el, const struct ds_field *f,
 		if (!hit)
 			continue;
 		/* kids sharing the element (os.type, os.arch, os.machine) */
-		const uint16_t *lo = hit, *hi = hit;
-		while (lo > f->by_xml && !by_xml_cmp(&key, lo - 1))
+		for (lo = hit; lo > f->by_xml && !by_xml_cmp(&key, lo - 1);)
 			lo--;
-		while (hi + 1 < f->by_xml + f->n_by_xml &&
-		       !by_xml_cmp(&key, hi + 1))
+		for (hi = hit; hi + 1 < f->by_xml + f->n_by_xml &&
+			       !by_xml_cmp(&key, hi + 1);)
 			hi++;
 		for (const uint16_t *i = lo; i <= hi; i++)
 			present[*i / 64] |= UINT64_C(1) << (*i % 64);
 	}
 }
 
-static int read_map(const struct ds_xel *el, const struct ds_field *f,
-		    struct ds_node *map)
+static int read_map(const struct reader *rd, const struct ds_xel *el,
+		    const struct ds_field *f, struct ds_node *map)
 {
 	uint64_t present[4] = {0};
 	bool indexed = f->by_xml != NULL;
@@ -244,10 +387,13 @@ static int read_map(const struct ds_xel *el, const struct ds_field *f,
 		mark_present(el, f, present);
 	for (const struct ds_field *k = f->kids; k->key; k++, i++) {
 		bool own = !k->xml || !*k->xml || *k->xml == '@';
+		int r;
 		if (indexed && !own && i < 256 &&
 		    !(present[i / 64] & (UINT64_C(1) << (i % 64))))
 			continue; /* no child element holds it */
-		if (read_field(el, k, map) < 0)
+		r = rd->use && k->generated ? skip_generated(rd, el, k)
+					    : read_field(rd, el, k, map);
+		if (r < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -255,14 +401,67 @@ static int read_map(const struct ds_xel *el, const struct ds_field *f,
 
 int ds_tree_from_xml(const struct ds_xel *domain, struct ds_node **ret)
 {
+	static const struct reader rd = {NULL};
 	_cleanup_(ds_node_freep) struct ds_node *root =
 	    new_node(DS_NODE_MAP, NULL, &ds_schema_domain);
 
-	if (!root || read_map(domain, &ds_schema_domain, root) < 0 ||
+	if (!root || read_map(&rd, domain, &ds_schema_domain, root) < 0 ||
 	    ds_tree_defaults(root) < 0 || ds_tree_normalise(root) < 0)
 		return -ENOMEM;
 	*ret = take_ptr(root);
 	return 0;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (const void *const *)a;
+	uintptr_t y = (uintptr_t) * (const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int ds_tree_from_xml_raw(const struct ds_xel *domain, struct ds_xml_use *use,
+			 struct ds_node **ret)
+{
+	const struct reader rd = {use};
+	_cleanup_(ds_node_freep) struct ds_node *root =
+	    new_node(DS_NODE_MAP, NULL, &ds_schema_domain);
+
+	*use = (struct ds_xml_use){0};
+	taken(&rd, domain);
+	if (!root || read_map(&rd, domain, &ds_schema_domain, root) < 0 ||
+	    use->oom) {
+		ds_xml_use_finish(use);
+		return -ENOMEM;
+	}
+	if (use->n_taken)
+		qsort(use->taken, use->n_taken, sizeof(*use->taken), cmp_ptr);
+	if (use->n_unfit)
+		qsort(use->unfit, use->n_unfit, sizeof(*use->unfit), cmp_ptr);
+	*ret = take_ptr(root);
+	return 0;
+}
+
+static bool has(const void *const *v, size_t n, const void *p)
+{
+	return n && bsearch(&p, v, n, sizeof(*v), cmp_ptr);
+}
+
+bool ds_xml_use_taken(const struct ds_xml_use *u, const void *p)
+{
+	return has(u->taken, u->n_taken, p);
+}
+
+bool ds_xml_use_unfit(const struct ds_xml_use *u, const void *p)
+{
+	return has(u->unfit, u->n_unfit, p);
+}
+
+void ds_xml_use_finish(struct ds_xml_use *u)
+{
+	free(u->taken);
+	free(u->unfit);
+	*u = (struct ds_xml_use){0};
 }
 
 int ds_tree_from_text(const char *xml, size_t len, struct ds_node **ret)
@@ -279,10 +478,11 @@ int ds_tree_from_text(const char *xml, size_t len, struct ds_node **ret)
 int ds_item_from_xml(const struct ds_xel *el, const struct ds_field *item,
 		     struct ds_node **ret)
 {
+	static const struct reader rd = {NULL};
 	_cleanup_(ds_node_freep) struct ds_node *n =
 	    new_node(DS_NODE_MAP, NULL, item);
 
-	if (!n || read_map(el, item, n) < 0)
+	if (!n || read_map(&rd, el, item, n) < 0)
 		return -ENOMEM;
 	*ret = take_ptr(n);
 	return 0;

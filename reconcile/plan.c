@@ -540,9 +540,11 @@ static int add_set_mark(struct rc_domain_plan *dp, const struct rc_observed *o,
 
 /* The persistent config: single values through their calls, everything
  * else by one redefine of the domain's own XML with the file's fields
- * (frags: the file's raw fragments as the mark records them). */
+ * (frags: the file's raw fragments as the mark records them; applied:
+ * those the domain has, as the mark records them). */
 static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
-		       const char *frags, const struct ds_changes *c,
+		       const char *frags, const char *applied,
+		       const struct ds_changes *c,
 		       const struct ds_frag_items *frag_items, const char *dir,
 		       struct rc_domain_plan *dp)
 {
@@ -554,7 +556,7 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 	char *xml = NULL, *why;
 	int r = 0;
 
-	frag_change = frag_text_change = !str_eq(frags, o->mark.fragments);
+	frag_change = frag_text_change = !str_eq(frags, applied);
 	mark_change = !o->mark.present ||
 		      !str_eq(o->mark.file, file_name(d->path)) ||
 		      (dir && !str_eq(o->mark.dir, dir));
@@ -822,17 +824,18 @@ struct compared {
 	struct ds_node *config, *live; /* copies, when fragments gave items */
 };
 
-static int compared_trees(const struct rc_observed *o, struct compared *t)
+static int compared_trees(const struct rc_observed *o, const char *applied,
+			  struct compared *t)
 {
 	*t = (struct compared){0};
-	if (!ds_fragments_list_kinds(o->mark.fragments))
+	if (!ds_fragments_list_kinds(applied))
 		return 0;
-	if (ds_fragment_items(o->config, o->mark.fragments, &t->frag) < 0 ||
+	if (ds_fragment_items(o->config, applied, &t->frag) < 0 ||
 	    !(t->config = ds_tree_without(o->config, &t->frag)))
 		return -ENOMEM;
 	if (o->live) {
 		struct ds_frag_items lf;
-		if (ds_fragment_items(o->live, o->mark.fragments, &lf) < 0)
+		if (ds_fragment_items(o->live, applied, &lf) < 0)
 			return -ENOMEM;
 		t->live = ds_tree_without(o->live, &lf);
 		ds_frag_items_finish(&lf);
@@ -849,6 +852,25 @@ static void compared_finish(struct compared *t)
 	ds_node_free(t->live);
 }
 
+/* Whether an unmarked domain that a file adopts already holds the file's
+ * raw fragments (the file was imported from it): then they count as
+ * applied, and the adoption writes only the mark, which records them,
+ * instead of adding them a second time. */
+static bool adopted_fragments_held(const struct ds_domain *d,
+				   const struct rc_observed *o,
+				   const char *frags)
+{
+	struct ds_xdoc doc;
+	bool held;
+
+	if (o->mark.present || !d->adopt || !*frags || !o->config_xml ||
+	    ds_xdoc_read(NULL, o->config_xml, strlen(o->config_xml), &doc) < 0)
+		return false;
+	held = ds_fragments_held(doc.root, d->root);
+	ds_xdoc_finish(&doc);
+	return held;
+}
+
 static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 			 const char *dir, const struct rc_limits *l,
 			 struct rc_domain_plan *dp)
@@ -856,6 +878,7 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 	struct ds_compare_ctx ctx = rc_limits_compare_ctx(l);
 	_cleanup_free_ char *frags = fragments_text(d->root);
 	_cleanup_free_ char *pending = NULL, *notes = NULL;
+	const char *applied;
 	struct ds_changes c = {0};
 	struct compared t;
 	size_t nlen = 0;
@@ -864,13 +887,15 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 
 	if (!frags)
 		return -ENOMEM;
-	r = compared_trees(o, &t);
+	applied =
+	    adopted_fragments_held(d, o, frags) ? frags : o->mark.fragments;
+	r = compared_trees(o, applied, &t);
 	if (r == 0)
 		r = ds_tree_compare_ctx(ds_domain_compared(d),
 					t.config ? t.config : o->config, &ctx,
 					&c);
 	if (r == 0)
-		r = plan_config(d, o, frags, &c, &t.frag, dir, dp);
+		r = plan_config(d, o, frags, applied, &c, &t.frag, dir, dp);
 	if (r == 0 && o->active && d->state == DS_STATE_RUNNING) {
 		dp->live_mark_set = true;
 		r = copy_mark(&o->live_mark, &dp->live_mark);
@@ -879,8 +904,8 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 			r = -ENOMEM;
 		if (r == 0)
 			r = plan_pending(d, o, t.live ? t.live : o->live, &ctx,
-					 &c, !str_eq(frags, o->mark.fragments),
-					 dp, &pending);
+					 &c, !str_eq(frags, applied), dp,
+					 &pending);
 		nf = r == 0 ? open_memstream(&notes, &nlen) : NULL;
 		if (r == 0 && !nf)
 			r = -ENOMEM;

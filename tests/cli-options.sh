@@ -43,8 +43,12 @@ expect 1 "apply: --shutdown-timeout takes seconds, not 'soon'" \
   apply --shutdown-timeout soon "$examples"
 expect 1 "plan: give one directory" plan
 expect 1 "apply: give one directory" apply "$examples" "$examples"
+expect 1 "import: unknown option '--prune'" import --prune test
+expect 1 "import: --xml reads files, without libvirt: leave -c out" \
+  import --xml "$examples/web01.yaml"
 # what each takes
 expect 2 '"changes"' plan --json "$examples"
+expect 0 "name: test" import --force test
 expect 0 "libvirt write calls" apply --prune \
   --delete-nvram --shutdown-timeout 5 "$examples"
 

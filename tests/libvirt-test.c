@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "connect.h"
+#include "import-domain.h"
 #include "pass.h"
 
 /* virDomainShutdown, through the linker (--wrap): the test driver shuts a
@@ -687,6 +688,142 @@ static void test_adopt_rereads_mark(void **state)
 	virDomainFree(d);
 }
 
+/* A domain the test driver knows only from its XML: a running guest
+ * with autostart, devices, a title and raw XML the format has no key
+ * for (<memballoon>), and one shut off. */
+static const char import_xml[] =
+    "<domain type='test'><name>imp</name>"
+    "<uuid>1f0e2d3c-4b5a-4697-8877-665544332211</uuid>"
+    "<title>on</title><description>first line\nsecond: line</description>"
+    "<memory unit='GiB'>1</memory><currentMemory unit='MiB'>768</currentMemory>"
+    "<vcpu current='1'>2</vcpu><os><type>hvm</type><boot dev='hd'/></os>"
+    "<devices><disk type='file' device='disk'>"
+    "<source file='/var/lib/images/imp.img'/>"
+    "<target dev='vda' bus='virtio'/></disk>"
+    "<interface type='network'><mac address='52:54:00:aa:bb:cc'/>"
+    "<source network='default'/></interface>"
+    "<memballoon model='virtio'/></devices></domain>";
+static const char import_off_xml[] =
+    "<domain type='test'><name>off</name>"
+    "<uuid>2a0e2d3c-4b5a-4697-8877-665544332211</uuid>"
+    "<memory>524288</memory><vcpu>1</vcpu><os><type>hvm</type></os>"
+    "</domain>";
+
+/* libvirt's persistent XML without its <metadata>: what the domain is
+ * but for the mark. */
+static char *without_metadata(virDomainPtr d)
+{
+	char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+	char *md = xml ? strstr(xml, "<metadata>") : NULL;
+	char *end = md ? strstr(md, "</metadata>") : NULL;
+
+	assert_non_null(xml);
+	if (md && end) {
+		end += strlen("</metadata>");
+		while (*end == '\n' || *end == ' ')
+			end++;
+		memmove(md, end, strlen(end) + 1);
+	}
+	return xml;
+}
+
+/* Imports a domain of the connection into the directory, as `import -o`
+ * does. */
+static void import_into(struct ctx *c, const char *name)
+{
+	virDomainPtr d = lookup(c, name);
+	struct ds_import_opts io;
+	struct ds_import im;
+	struct rc_mark mark;
+	struct rc_err e;
+	char *xml = NULL, why[256], file[128];
+
+	assert_int_equal(rc_import_read(d, &xml, &io, &mark, &e), 0);
+	assert_false(mark.present);
+	assert_int_equal(
+	    ds_import_xml(xml, strlen(xml), &io, &im, why, sizeof(why)), 0);
+	snprintf(file, sizeof(file), "%s.yaml", name);
+	write_file(c, file, im.yaml);
+	ds_import_finish(&im);
+	free(xml);
+	virDomainFree(d);
+}
+
+/* import, then apply: each domain is taken over with one call, its mark,
+ * and is otherwise left as it was (UUID, state, autostart, every element,
+ * the raw XML among them); the next pass writes nothing. */
+static void test_import_then_apply(void **state)
+{
+	struct ctx *c = *state;
+	struct rc_apply_opts opts = {.shutdown_timeout = 5};
+	struct rc_apply_stats stats = {0};
+	static const char *const names[] = {"imp", "off", "test"};
+	char *before[3];
+	int was_active[3], was_autostart[3], autostart;
+	char uuid[3][VIR_UUID_STRING_BUFLEN], now[VIR_UUID_STRING_BUFLEN];
+	struct rc_pass p = {0};
+	size_t writes = 99;
+
+	virDomainPtr d = virDomainDefineXML(c->conn, import_xml);
+	assert_non_null(d);
+	assert_int_equal(virDomainCreate(d), 0);
+	assert_int_equal(virDomainSetAutostart(d, 1), 0);
+	virDomainFree(d);
+	d = virDomainDefineXML(c->conn, import_off_xml);
+	assert_non_null(d);
+	virDomainFree(d);
+	for (size_t i = 0; i < 3; i++) {
+		d = lookup(c, names[i]);
+		before[i] = without_metadata(d);
+		was_active[i] = virDomainIsActive(d);
+		assert_int_equal(virDomainGetAutostart(d, &was_autostart[i]),
+				 0);
+		assert_int_equal(virDomainGetUUIDString(d, uuid[i]), 0);
+		virDomainFree(d);
+		import_into(c, names[i]);
+	}
+	/* the plan: the mark alone, for each */
+	plan_dir(c, false, &p);
+	for (size_t i = 0; i < 3; i++) {
+		const struct rc_domain_plan *dp = find_plan(&p, names[i]);
+		if (getenv("VR_TEST_VERBOSE"))
+			rc_plan_print(&p.plan, stderr);
+		assert_int_equal(dp->phase, RC_PHASE_CONVERGING);
+		assert_int_equal(dp->n_actions, 1);
+		assert_int_equal(dp->actions[0].kind, RC_ACT_SET_MARK);
+		assert_false(dp->actions[0].live);
+	}
+	rc_apply(c->conn, &p.plan, &opts, &stats);
+	rc_pass_finish(&p);
+	assert_int_equal(stats.writes, 3);
+	for (size_t i = 0; i < 3; i++) {
+		d = lookup(c, names[i]);
+		char *after = without_metadata(d);
+		char *file = mark_file(d);
+		char fname[32];
+		snprintf(fname, sizeof(fname), "%s.yaml", names[i]);
+		assert_string_equal(file, fname);
+		assert_string_equal(before[i], after);
+		assert_int_equal(virDomainIsActive(d), was_active[i]);
+		assert_int_equal(virDomainGetAutostart(d, &autostart), 0);
+		assert_int_equal(autostart, was_autostart[i]);
+		assert_int_equal(virDomainGetUUIDString(d, now), 0);
+		assert_string_equal(now, uuid[i]);
+		free(file);
+		free(after);
+		free(before[i]);
+		virDomainFree(d);
+	}
+	/* taken over: in sync, and nothing written */
+	for (size_t i = 0; i < 3; i++) {
+		enum rc_phase ph = RC_PHASE_ERROR;
+		assert_int_equal(pass(c, true, false, names[i], &ph, &writes),
+				 0);
+		assert_int_equal(writes, 0);
+		assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	}
+}
+
 /* The calls apply reported, by kind, in order. */
 struct seen {
 	enum rc_act kinds[8];
@@ -966,6 +1103,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_redefine_rereads_mark, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_adopt_rereads_mark, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_import_then_apply, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_shutdown_timeout_destroys,
 					    setup, teardown),

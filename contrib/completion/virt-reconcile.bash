@@ -2,14 +2,15 @@
 #
 # Completes the commands, each command's options, and what their arguments
 # take: files and directories for validate, *.yaml and *.yml files for
-# render, a directory for plan, apply and run, file names for --status-file
-# and --metrics-file, and a few common libvirt URIs for -c/--connect.
+# render, a directory for plan, apply and run, *.xml files for import
+# --xml, a directory for import -o, file names for --status-file and
+# --metrics-file, and a few common libvirt URIs for -c/--connect.
 
 # COMPREPLY=($(compgen ...)) is the completion idiom: the words it splits
 # are completions, which hold no blanks.
 # shellcheck disable=SC2207
 
-_virt_reconcile_commands="validate render plan apply run status help"
+_virt_reconcile_commands="validate render plan apply run status import help"
 
 # The options of each command, as its getopt table has them.
 _virt_reconcile_options()
@@ -21,6 +22,7 @@ _virt_reconcile_options()
 	apply) echo "-c --connect --prune --delete-nvram --shutdown-timeout --insecure-permissions -h --help" ;;
 	run) echo "-c --connect --prune --delete-nvram --resync --status-file --metrics-file --insecure-permissions --shutdown-timeout -h --help" ;;
 	status) echo "--status-file --json -h --help" ;;
+	import) echo "-c --connect -o --output --force --all --xml -h --help" ;;
 	esac
 }
 
@@ -28,14 +30,14 @@ _virt_reconcile_options()
 _virt_reconcile_takes_value()
 {
 	case $1 in
-	-c | --connect | --shutdown-timeout | --resync | --status-file | --metrics-file) return 0 ;;
+	-c | --connect | -o | --output | --shutdown-timeout | --resync | --status-file | --metrics-file) return 0 ;;
 	esac
 	return 1
 }
 
-# File names (no argument), directories (-d), or *.yaml and *.yml files and
-# directories (-y); with bash-completion's helpers, or without them when
-# they are not loaded.
+# File names (no argument), directories (-d), *.yaml and *.yml files and
+# directories (-y), or *.xml files and directories (-x); with
+# bash-completion's helpers, or without them when they are not loaded.
 _virt_reconcile_files()
 {
 	local IFS=$'\n'
@@ -43,6 +45,7 @@ _virt_reconcile_files()
 		case $1 in
 		-d) _filedir -d ;;
 		-y) _filedir '@(yaml|yml)' ;;
+		-x) _filedir xml ;;
 		*) _filedir ;;
 		esac
 		return
@@ -52,6 +55,7 @@ _virt_reconcile_files()
 	-d) COMPREPLY=($(compgen -d -- "$cur")) ;;
 	-y) COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.yaml' -- "$cur")
 		$(compgen -f -X '!*.yml' -- "$cur")) ;;
+	-x) COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.xml' -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	esac
 }
@@ -127,6 +131,10 @@ _virt_reconcile()
 		_virt_reconcile_files
 		return
 		;;
+	-o | --output)
+		_virt_reconcile_files -d
+		return
+		;;
 	--shutdown-timeout | --resync)
 		return
 		;;
@@ -154,6 +162,12 @@ _virt_reconcile()
 	validate) _virt_reconcile_files -y ;;
 	render) ((operands == 0)) && _virt_reconcile_files -y ;;
 	plan | apply | run) ((operands == 0)) && _virt_reconcile_files -d ;;
+	import)
+		# domain names are libvirt's to know; --xml takes files
+		for ((i = cmd_at + 1; i < cword; i++)); do
+			[[ ${words[i]} == --xml ]] && _virt_reconcile_files -x
+		done
+		;;
 	esac
 }
 

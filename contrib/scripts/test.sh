@@ -97,12 +97,15 @@ asan_suites() {
 fuzz() {
   CC=clang setup build-ci-fuzz --werror -Dfuzz=true -Dtests=disabled \
     -Db_sanitize=address,undefined -Db_lundef=false &&
-    meson compile -C build-ci-fuzz fuzz-parse fuzz-xml fuzz-corpus-gen || return 1
+    meson compile -C build-ci-fuzz fuzz-parse fuzz-xml fuzz-import \
+      fuzz-corpus-gen || return 1
   build-ci-fuzz/tests/fuzz/fuzz-parse -runs=0 tests/fuzz/corpus tests/data \
     build-ci-fuzz/tests/gen/corpus-gen \
     >build-ci-fuzz/fuzz.log 2>&1 &&
     build-ci-fuzz/tests/fuzz/fuzz-xml -runs=0 tests/fuzz/corpus-xml \
-      >>build-ci-fuzz/fuzz.log 2>&1 && return 0
+      >>build-ci-fuzz/fuzz.log 2>&1 &&
+    build-ci-fuzz/tests/fuzz/fuzz-import -runs=0 tests/fuzz/corpus-xml \
+      tests/import >>build-ci-fuzz/fuzz.log 2>&1 && return 0
   tail -30 build-ci-fuzz/fuzz.log
   return 1
 }
