@@ -207,13 +207,14 @@ static void say_notes(const char *shown, const struct ds_import *im,
 	if (im->notes_dropped)
 		fprintf(stderr, "%s: %s: and %zu more such notes\n", AG_PROG,
 			shown ? shown : "?", im->notes_dropped);
-	/* the format's defaults: adopting a shut-off domain would start it */
-	if (!io->state)
+	/* an XML file says nothing of running: the file says what a define
+	 * leaves */
+	if (io->xml_file)
 		fprintf(stderr,
-			"%s: %s: its XML holds no state: the file says none, "
-			"and so means running (add 'state: shutoff' for a "
-			"domain that is to stay off)\n",
-			AG_PROG, shown ? shown : "?");
+			"%s: %s: its XML says nothing of running; the file "
+			"says 'state: %s', as a define leaves it (make it "
+			"'running' to have it started)\n",
+			AG_PROG, shown ? shown : "?", io->state);
 }
 
 /* Imports one domain's XML (label: the domain or the file it came
@@ -366,8 +367,9 @@ static int read_xml_file(const char *path, char **ret, size_t *ret_len)
 
 static void import_files(struct import_run *run, int argc, char **argv)
 {
-	/* the files hold no state or autostart: the file says neither */
-	const struct ds_import_opts io = {NULL, -1, RC_MARK_URI};
+	/* an XML file is a definition: defined, a domain is shut off (virsh
+	 * define leaves it so); nor does it say autostart */
+	const struct ds_import_opts io = {"shutoff", -1, RC_MARK_URI, true};
 
 	for (int i = optind; i < argc; i++) {
 		_cleanup_free_ char *xml = NULL;

@@ -140,6 +140,10 @@ const char *ds_disk_type_of(const struct ds_node *source)
 		return "block";
 	if (ds_node_get(source, "pool") || ds_node_get(source, "volume"))
 		return "volume";
+	if (ds_node_get(source, "dir"))
+		return "dir";
+	if (ds_node_get(source, "protocol"))
+		return "network";
 	return "file";
 }
 

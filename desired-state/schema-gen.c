@@ -7595,12 +7595,12 @@ static const uint16_t x_escape[] = {0};
 
 /* /domain */
 static const struct ds_field f_domain[] = {
-	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v0},
 	{.key = "name", .kind = DS_STR, .xml = "name", .check = DS_CHECK_NAME, .required = true},
 	{.key = "uuid", .kind = DS_STR, .xml = "uuid", .check = DS_CHECK_UUID},
 	{.key = "state", .kind = DS_ENUM, .xml = NULL, .values = v158},
 	{.key = "autostart", .kind = DS_BOOL, .xml = NULL},
 	{.key = "adopt", .kind = DS_BOOL, .xml = NULL},
+	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v0},
 	{.key = "genid", .kind = DS_STR, .xml = "genid", .check = DS_CHECK_UUID},
 	{.key = "title", .kind = DS_STR, .xml = "title", .check = DS_CHECK_LINE, .none = ""},
 	{.key = "description", .kind = DS_STR, .xml = "description", .check = DS_CHECK_NONE, .none = ""},
@@ -7640,6 +7640,6 @@ static const struct ds_field f_domain[] = {
 	{0},
 };
 
-static const uint16_t x_domain[] = {24, 11, 12, 14, 9, 26, 17, 23, 8, 37, 29, 6, 36, 22, 21, 39, 40, 16, 15, 18, 25, 1, 27, 32, 33, 31, 30, 13, 35, 34, 28, 38, 10, 7, 2, 19, 20};
+static const uint16_t x_domain[] = {24, 11, 12, 14, 9, 26, 17, 23, 8, 37, 29, 6, 36, 22, 21, 39, 40, 16, 15, 18, 25, 0, 27, 32, 33, 31, 30, 13, 35, 34, 28, 38, 10, 7, 1, 19, 20};
 
 const struct ds_field ds_schema_domain = {.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain, .by_xml = x_domain, .n_by_xml = 37};

@@ -270,10 +270,10 @@ static int check_firmware(const struct ds_node *root, struct ds_diags *d)
 		r = -1;
 	}
 	if (str_is(get(root, "os.smbios.mode"), "sysinfo") &&
-	    !has_sysinfo(get(root, "xml.domain"))) {
+	    !get(root, "sysinfo") && !has_sysinfo(get(root, "xml.domain"))) {
 		ds_diags_add(d, get(root, "os.smbios.mode")->mark,
 			     "'os.smbios: sysinfo' takes its tables from a "
-			     "<sysinfo type='smbios'> element; give one under "
+			     "'sysinfo' of type smbios; give one, or one under "
 			     "'xml.domain'");
 		r = -1;
 	}
@@ -324,8 +324,11 @@ static int check_boot_order(const struct ds_node *root, struct ds_diags *d)
 
 static int check_disk(const struct ds_node *disk, struct ds_diags *d)
 {
+	/* the source keys that say a type, and the type each fits */
 	static const char *const needs[][2] = {
-	    {"file", "file"}, {"block", "dev"}, {"volume", "pool"}};
+	    {"file", "file"},	 {"block", "dev"},	 {"volume", "pool"},
+	    {"volume", "volume"}, {"dir", "dir"},	 {"network", "protocol"},
+	    {"nvme", "type"},	 {"vhostuser", "type"}};
 	const struct ds_node *type = kid(disk, "type");
 	const struct ds_node *dev = kid(disk, "device");
 	const struct ds_node *src = kid(disk, "source");
@@ -354,13 +357,14 @@ static int check_disk(const struct ds_node *disk, struct ds_diags *d)
 	}
 	for (size_t i = 0; i < src->n_kids; i++) {
 		const char *k = src->kids[i]->key;
-		bool ok = false;
+		bool ok = false, typed = false;
 		if (!src->kids[i]->field || src->kids[i]->bad)
 			continue; /* reported by the schema walk */
-		for (size_t j = 0; j < DS_ARRAY_SIZE(needs); j++)
-			ok |= !strcmp(needs[j][0], t) &&
-			      (!strcmp(needs[j][1], k) ||
-			       (!strcmp(t, "volume") && !strcmp(k, "volume")));
+		for (size_t j = 0; j < DS_ARRAY_SIZE(needs); j++) {
+			typed |= !strcmp(needs[j][1], k);
+			ok |= !strcmp(needs[j][0], t) && !strcmp(needs[j][1], k);
+		}
+		ok |= !typed; /* the rest is for libvirt's schema to judge */
 		if (!ok) {
 			ds_diags_add(d, src->kids[i]->key_mark,
 				     "'source.%s' does not fit a disk of type "

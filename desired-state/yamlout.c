@@ -284,6 +284,9 @@ static int write_node(struct out *o, const struct ds_node *n,
 	case DS_NODE_MAP:
 		if (f->kind != DS_MAP)
 			return -EINVAL;
+		/* an empty element libvirt keeps: true stands for it */
+		if (!n->n_kids && f->empty_ok && !f->shorthand)
+			return emit_scalar(o, "true", YAML_PLAIN_SCALAR_STYLE);
 		return write_map(o, n, f, depth,
 				 in_flow || (depth && flow_fits(n, f, depth)));
 	default:

@@ -218,7 +218,7 @@ static void check_one(const char *path)
 	bool active = false;
 	int autostart = -1;
 	char *xml = text ? domain_of(text, &active, &autostart) : NULL;
-	struct ds_import_opts io = {NULL, -1, RC_MARK_URI};
+	struct ds_import_opts io = {NULL, -1, RC_MARK_URI, false};
 	struct ds_import im = {0};
 	struct ds_domain *dom = NULL;
 	char why[512];

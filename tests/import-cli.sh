@@ -141,12 +141,14 @@ printf '<domain>\n  <name>x</name>\n  <memory>1</memory>\n</domainx>\n' >"$work/
 check "XML that does not parse names the file and the line" \
   '[ $? = 1 ] && [ ! -s "$out" ] && grep -q "^virt-reconcile: $work/bad.xml: line 4: " "$err"'
 
-# --xml: a domain's XML without libvirt, which knows no state
+# --xml: a domain's XML without libvirt: a definition, shut off as a define
+# leaves it, and no autostart
 sed -n '/<domain/,/<\/domain>/p' "$work/node.xml" | sed '/<\/domain>/q' >"$work/web01.xml"
 "$vr" import --xml "$work/web01.xml" >"$out" 2>"$err"
-check "--xml reads a file, and says no state or autostart" \
+check "--xml reads a file: state shutoff, as a define leaves it, no autostart" \
   '[ $? = 0 ] && grep -q "^name: web01$" "$out" && grep -q "^adopt: true$" "$out" &&
-   ! grep -q "^state:\|^autostart:" "$out"'
+   grep -q "^state: shutoff$" "$out" && ! grep -q "^autostart:" "$out" &&
+   grep -q "says nothing of running" "$err"'
 
 echo "import-cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -795,6 +795,9 @@ class Emitter:
             if r is not None:
                 rows.append(r)
         if path == "/domain":
+            # a file starts with what names the domain
+            first = [r for r in rows if r["key"] in ('"name"', '"uuid"')]
+            rows = first + [r for r in rows if r not in first]
             agent = self.agent_rows()
             at = next((i + 1 for i, r in enumerate(rows)
                        if r["key"] == '"uuid"'), len(rows))

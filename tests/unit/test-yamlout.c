@@ -116,20 +116,20 @@ static void test_writes_the_format(void **state)
 				 "description: |\n"
 				 "  two\n"
 				 "  lines\n"
-				 "memory: 2 GiB\n"
-				 "currentMemory: 1536 MiB\n"
-				 "vcpu: 4\n"
 				 "os:\n"
 				 "  type: hvm\n"
 				 "  boot: [hd, cdrom]\n"
-				 "features: [acpi]\n"
+				 "memory: 2 GiB\n"
+				 "currentMemory: 1536 MiB\n"
+				 "vcpu: 4\n"
+				 "features: {acpi: true}\n"
 				 "devices:\n"
-				 "  disks:\n"
+				 "  disk:\n"
 				 "  - source: {file: /var/x.img}\n"
 				 "    target: vda\n"
-				 "  interfaces:\n"
-				 "  - {type: user, model: virtio, mac: "
-				 "'52:54:00:00:00:01'}\n");
+				 "  interface:\n"
+				 "  - {type: user, mac: '52:54:00:00:00:01', model: "
+				 "virtio}\n");
 	free(out);
 }
 
