@@ -501,7 +501,7 @@ static const struct ds_field i_domain_os_firmware_feature[] = {{.key = "", .kind
 
 /* /domain/os/firmware */
 static const struct ds_field f_domain_os_firmware[] = {
-	{.key = "feature", .kind = DS_LIST, .xml = "feature", .kids = i_domain_os_firmware_feature},
+	{.key = "feature", .kind = DS_LIST, .xml = "feature", .kids = i_domain_os_firmware_feature, .open = true},
 	{0},
 };
 
@@ -983,8 +983,7 @@ static const uint16_t x_domain_maxMemory[] = {0};
 
 /* /domain/memoryBacking/hugepages/page */
 static const struct ds_field f_domain_memoryBacking_hugepages_page[] = {
-	{.key = "size", .kind = DS_UINT, .xml = "@size", .min = 0, .max = INT64_MAX, .required = true},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
+	{.key = "size", .kind = DS_SIZE, .xml = "@size", .required = true},
 	{.key = "nodeset", .kind = DS_STR, .xml = "@nodeset", .check = DS_CHECK_CPUSET},
 	{0},
 };
@@ -1086,7 +1085,7 @@ static const struct ds_field i_domain_iothreadids_iothread[] = {{.key = "", .kin
 
 /* /domain/iothreadids */
 static const struct ds_field f_domain_iothreadids[] = {
-	{.key = "iothread", .kind = DS_LIST, .xml = "iothread", .kids = i_domain_iothreadids_iothread},
+	{.key = "iothread", .kind = DS_LIST, .xml = "iothread", .kids = i_domain_iothreadids_iothread, .open = true},
 	{0},
 };
 
@@ -1125,48 +1124,12 @@ static const struct ds_field f_domain_blkiotune[] = {
 
 static const uint16_t x_domain_blkiotune[] = {1, 0};
 
-/* /domain/memtune/hard_limit */
-static const struct ds_field f_domain_memtune_hard_limit[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_memtune_hard_limit[] = {0};
-
-/* /domain/memtune/soft_limit */
-static const struct ds_field f_domain_memtune_soft_limit[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_memtune_soft_limit[] = {0};
-
-/* /domain/memtune/min_guarantee */
-static const struct ds_field f_domain_memtune_min_guarantee[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_memtune_min_guarantee[] = {0};
-
-/* /domain/memtune/swap_hard_limit */
-static const struct ds_field f_domain_memtune_swap_hard_limit[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_memtune_swap_hard_limit[] = {0};
-
 /* /domain/memtune */
 static const struct ds_field f_domain_memtune[] = {
-	{.key = "hard_limit", .kind = DS_MAP, .xml = "hard_limit", .shorthand = "value", .kids = f_domain_memtune_hard_limit, .by_xml = x_domain_memtune_hard_limit, .n_by_xml = 0},
-	{.key = "soft_limit", .kind = DS_MAP, .xml = "soft_limit", .shorthand = "value", .kids = f_domain_memtune_soft_limit, .by_xml = x_domain_memtune_soft_limit, .n_by_xml = 0},
-	{.key = "min_guarantee", .kind = DS_MAP, .xml = "min_guarantee", .shorthand = "value", .kids = f_domain_memtune_min_guarantee, .by_xml = x_domain_memtune_min_guarantee, .n_by_xml = 0},
-	{.key = "swap_hard_limit", .kind = DS_MAP, .xml = "swap_hard_limit", .shorthand = "value", .kids = f_domain_memtune_swap_hard_limit, .by_xml = x_domain_memtune_swap_hard_limit, .n_by_xml = 0},
+	{.key = "hard_limit", .kind = DS_SIZE, .xml = "hard_limit"},
+	{.key = "soft_limit", .kind = DS_SIZE, .xml = "soft_limit"},
+	{.key = "min_guarantee", .kind = DS_SIZE, .xml = "min_guarantee"},
+	{.key = "swap_hard_limit", .kind = DS_SIZE, .xml = "swap_hard_limit"},
 	{0},
 };
 
@@ -2000,19 +1963,10 @@ static const struct ds_field f_domain_features_gic[] = {
 
 static const uint16_t x_domain_features_gic[] = {0};
 
-/* /domain/features/smm/tseg */
-static const struct ds_field f_domain_features_smm_tseg[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_features_smm_tseg[] = {0};
-
 /* /domain/features/smm */
 static const struct ds_field f_domain_features_smm[] = {
 	{.key = "state", .kind = DS_BOOL, .xml = "@state", .values = v4, .filled = true},
-	{.key = "tseg", .kind = DS_MAP, .xml = "tseg", .shorthand = "value", .kids = f_domain_features_smm_tseg, .by_xml = x_domain_features_smm_tseg, .n_by_xml = 0},
+	{.key = "tseg", .kind = DS_SIZE, .xml = "tseg", .unit_default = "MiB"},
 	{0},
 };
 
@@ -2286,7 +2240,7 @@ static const uint16_t x_domain_devices_disk_source_encryption_ivgen[] = {0};
 /* /domain/devices/disk/source/encryption */
 static const struct ds_field f_domain_devices_disk_source_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
-	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
+	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32, .filled = true},
 	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_source_encryption_secret, .by_xml = x_domain_devices_disk_source_encryption_secret, .n_by_xml = 0},
 	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_source_encryption_cipher, .by_xml = x_domain_devices_disk_source_encryption_cipher, .n_by_xml = 0},
 	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_source_encryption_ivgen, .by_xml = x_domain_devices_disk_source_encryption_ivgen, .n_by_xml = 0},
@@ -2350,7 +2304,7 @@ static const uint16_t x_domain_devices_disk_source_reservations[] = {1};
 static const struct ds_field f_domain_devices_disk_source_host[] = {
 	{.key = "transport", .kind = DS_ENUM, .xml = "@transport", .values = v37},
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
-	{.key = "port", .kind = DS_UINT, .xml = "@port", .min = 0, .max = 4294967295},
+	{.key = "port", .kind = DS_UINT, .xml = "@port", .min = 0, .max = 4294967295, .filled = true},
 	{.key = "socket", .kind = DS_STR, .xml = "@socket", .check = DS_CHECK_PATH},
 	{0},
 };
@@ -2682,7 +2636,7 @@ static const uint16_t x_domain_devices_disk_mirror_source_reservations[] = {1};
 static const struct ds_field f_domain_devices_disk_mirror_source_host[] = {
 	{.key = "transport", .kind = DS_ENUM, .xml = "@transport", .values = v37},
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
-	{.key = "port", .kind = DS_UINT, .xml = "@port", .min = 0, .max = 4294967295},
+	{.key = "port", .kind = DS_UINT, .xml = "@port", .min = 0, .max = 4294967295, .filled = true},
 	{.key = "socket", .kind = DS_STR, .xml = "@socket", .check = DS_CHECK_PATH},
 	{0},
 };
@@ -2997,7 +2951,7 @@ static const uint16_t x_domain_devices_disk_mirror_backingStore_source_reservati
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_host[] = {
 	{.key = "transport", .kind = DS_ENUM, .xml = "@transport", .values = v37},
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
-	{.key = "port", .kind = DS_UINT, .xml = "@port", .min = 0, .max = 4294967295},
+	{.key = "port", .kind = DS_UINT, .xml = "@port", .min = 0, .max = 4294967295, .filled = true},
 	{.key = "socket", .kind = DS_STR, .xml = "@socket", .check = DS_CHECK_PATH},
 	{0},
 };
@@ -3313,7 +3267,7 @@ static const uint16_t x_domain_devices_disk_encryption_ivgen[] = {0};
 /* /domain/devices/disk/encryption */
 static const struct ds_field f_domain_devices_disk_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
-	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
+	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32, .filled = true},
 	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_encryption_secret, .by_xml = x_domain_devices_disk_encryption_secret, .n_by_xml = 0},
 	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_encryption_cipher, .by_xml = x_domain_devices_disk_encryption_cipher, .n_by_xml = 0},
 	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_encryption_ivgen, .by_xml = x_domain_devices_disk_encryption_ivgen, .n_by_xml = 0},
@@ -3534,7 +3488,7 @@ static const uint16_t x_domain_devices_disk_backingStore_source_reservations[] =
 static const struct ds_field f_domain_devices_disk_backingStore_source_host[] = {
 	{.key = "transport", .kind = DS_ENUM, .xml = "@transport", .values = v37},
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
-	{.key = "port", .kind = DS_UINT, .xml = "@port", .min = 0, .max = 4294967295},
+	{.key = "port", .kind = DS_UINT, .xml = "@port", .min = 0, .max = 4294967295, .filled = true},
 	{.key = "socket", .kind = DS_STR, .xml = "@socket", .check = DS_CHECK_PATH},
 	{0},
 };
@@ -3753,7 +3707,7 @@ static const struct ds_field f_domain_devices_disk[] = {
 	{.key = "rawio", .kind = DS_BOOL, .xml = "@rawio", .values = v8},
 	{.key = "sgio", .kind = DS_ENUM, .xml = "@sgio", .values = v67},
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68},
-	{.key = "snapshot", .kind = DS_ENUM, .xml = "@snapshot", .values = v69},
+	{.key = "snapshot", .kind = DS_ENUM, .xml = "@snapshot", .values = v69, .filled = true},
 	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_source, .by_xml = x_domain_devices_disk_source, .n_by_xml = 16},
 	{.key = "driver", .kind = DS_MAP, .xml = "driver", .shorthand = "name", .kids = f_domain_devices_disk_driver, .by_xml = x_domain_devices_disk_driver, .n_by_xml = 1, .filled = true},
 	{.key = "mirror", .kind = DS_MAP, .xml = "mirror", .kids = f_domain_devices_disk_mirror, .by_xml = x_domain_devices_disk_mirror, .n_by_xml = 3},
@@ -3851,26 +3805,17 @@ static const uint16_t x_domain_devices_controller_model[] = {0};
 
 /* /domain/devices/controller/target */
 static const struct ds_field f_domain_devices_controller_target[] = {
-	{.key = "chassisNr", .kind = DS_STR, .xml = "@chassisNr", .check = DS_CHECK_LINE},
-	{.key = "chassis", .kind = DS_STR, .xml = "@chassis", .check = DS_CHECK_LINE},
-	{.key = "port", .kind = DS_STR, .xml = "@port", .check = DS_CHECK_LINE},
-	{.key = "busNr", .kind = DS_STR, .xml = "@busNr", .check = DS_CHECK_LINE},
-	{.key = "index", .kind = DS_STR, .xml = "@index", .check = DS_CHECK_LINE},
-	{.key = "hotplug", .kind = DS_BOOL, .xml = "@hotplug", .values = v4},
+	{.key = "chassisNr", .kind = DS_STR, .xml = "@chassisNr", .check = DS_CHECK_LINE, .filled = true},
+	{.key = "chassis", .kind = DS_STR, .xml = "@chassis", .check = DS_CHECK_LINE, .filled = true},
+	{.key = "port", .kind = DS_STR, .xml = "@port", .check = DS_CHECK_LINE, .filled = true},
+	{.key = "busNr", .kind = DS_STR, .xml = "@busNr", .check = DS_CHECK_LINE, .filled = true},
+	{.key = "index", .kind = DS_STR, .xml = "@index", .check = DS_CHECK_LINE, .filled = true},
+	{.key = "hotplug", .kind = DS_BOOL, .xml = "@hotplug", .values = v4, .filled = true},
 	{.key = "node", .kind = DS_UINT, .xml = "node", .min = 0, .max = 4294967295},
 	{0},
 };
 
 static const uint16_t x_domain_devices_controller_target[] = {6};
-
-/* /domain/devices/controller/pcihole64 */
-static const struct ds_field f_domain_devices_controller_pcihole64[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_devices_controller_pcihole64[] = {0};
 
 /* /domain/devices/controller/driver */
 static const struct ds_field f_domain_devices_controller_driver[] = {
@@ -3900,10 +3845,10 @@ static const struct ds_field f_domain_devices_controller[] = {
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_controller_alias, .by_xml = x_domain_devices_controller_alias, .n_by_xml = 0, .generated = true, .filled = true},
 	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_controller_acpi, .by_xml = x_domain_devices_controller_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_controller_address, .by_xml = x_domain_devices_controller_address, .n_by_xml = 1, .generated = true, .filled = true},
-	{.key = "master", .kind = DS_MAP, .xml = "master", .shorthand = "startport", .kids = f_domain_devices_controller_master, .by_xml = x_domain_devices_controller_master, .n_by_xml = 0},
-	{.key = "model_element", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_controller_model, .by_xml = x_domain_devices_controller_model, .n_by_xml = 0},
-	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_controller_target, .by_xml = x_domain_devices_controller_target, .n_by_xml = 1},
-	{.key = "pcihole64", .kind = DS_MAP, .xml = "pcihole64", .shorthand = "value", .kids = f_domain_devices_controller_pcihole64, .by_xml = x_domain_devices_controller_pcihole64, .n_by_xml = 0},
+	{.key = "master", .kind = DS_MAP, .xml = "master", .shorthand = "startport", .kids = f_domain_devices_controller_master, .by_xml = x_domain_devices_controller_master, .n_by_xml = 0, .filled = true},
+	{.key = "model_element", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_controller_model, .by_xml = x_domain_devices_controller_model, .n_by_xml = 0, .filled = true},
+	{.key = "target", .kind = DS_MAP, .xml = "target", .kids = f_domain_devices_controller_target, .by_xml = x_domain_devices_controller_target, .n_by_xml = 1, .filled = true},
+	{.key = "pcihole64", .kind = DS_SIZE, .xml = "pcihole64"},
 	{.key = "driver", .kind = DS_MAP, .xml = "driver", .kids = f_domain_devices_controller_driver, .by_xml = x_domain_devices_controller_driver, .n_by_xml = 0},
 	{0},
 };
@@ -4097,7 +4042,7 @@ static const uint16_t x_domain_devices_filesystem_binary[] = {2, 4, 3, 5};
 static const struct ds_field f_domain_devices_filesystem[] = {
 	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v87},
-	{.key = "accessmode", .kind = DS_ENUM, .xml = "@accessmode", .values = v88},
+	{.key = "accessmode", .kind = DS_ENUM, .xml = "@accessmode", .values = v88, .filled = true},
 	{.key = "multidevs", .kind = DS_ENUM, .xml = "@multidevs", .values = v89},
 	{.key = "fmode", .kind = DS_UINT, .xml = "@fmode", .min = 0, .max = 4294967295},
 	{.key = "dmode", .kind = DS_UINT, .xml = "@dmode", .min = 0, .max = 4294967295},
@@ -4912,7 +4857,7 @@ static const struct ds_field f_domain_devices_audio[] = {
 	{.key = "exclusive", .kind = DS_BOOL, .xml = "@exclusive", .values = v8},
 	{.key = "dspPolicy", .kind = DS_INT, .xml = "@dspPolicy", .min = -2147483648, .max = 2147483647},
 	{.key = "serverName", .kind = DS_STR, .xml = "@serverName", .check = DS_CHECK_LINE},
-	{.key = "driver", .kind = DS_ENUM, .xml = "@driver", .values = v113},
+	{.key = "driver", .kind = DS_ENUM, .xml = "@driver", .values = v113, .filled = true},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_LINE},
 	{.key = "input", .kind = DS_MAP, .xml = "input", .kids = f_domain_devices_audio_input, .by_xml = x_domain_devices_audio_input, .n_by_xml = 1},
 	{.key = "output", .kind = DS_MAP, .xml = "output", .kids = f_domain_devices_audio_output, .by_xml = x_domain_devices_audio_output, .n_by_xml = 1},
@@ -5179,7 +5124,7 @@ static const uint16_t x_domain_devices_hostdev_address[] = {17};
 /* /domain/devices/hostdev */
 static const struct ds_field f_domain_devices_hostdev[] = {
 	{.key = "mode", .kind = DS_ENUM, .xml = "@mode", .values = v115},
-	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8},
+	{.key = "managed", .kind = DS_BOOL, .xml = "@managed", .values = v8, .filled = true},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v116, .required = true},
 	{.key = "sgio", .kind = DS_ENUM, .xml = "@sgio", .values = v67},
 	{.key = "rawio", .kind = DS_BOOL, .xml = "@rawio", .values = v8},
@@ -5322,7 +5267,7 @@ static const struct ds_field f_domain_devices_graphics[] = {
 	{.key = "listen", .kind = DS_STR, .xml = "@listen", .check = DS_CHECK_TOKEN, .filled = true},
 	{.key = "sharePolicy", .kind = DS_ENUM, .xml = "@sharePolicy", .values = v123},
 	{.key = "powerControl", .kind = DS_BOOL, .xml = "@powerControl", .values = v8},
-	{.key = "socket", .kind = DS_STR, .xml = "@socket", .check = DS_CHECK_PATH},
+	{.key = "socket", .kind = DS_STR, .xml = "@socket", .check = DS_CHECK_PATH, .filled = true},
 	{.key = "passwd", .kind = DS_STR, .xml = "@passwd", .check = DS_CHECK_LINE},
 	{.key = "keymap", .kind = DS_STR, .xml = "@keymap", .check = DS_CHECK_LINE},
 	{.key = "passwdValidTo", .kind = DS_STR, .xml = "@passwdValidTo", .check = DS_CHECK_LINE},
@@ -5561,7 +5506,7 @@ static const uint16_t x_domain_devices_console_target_model[] = {0};
 /* /domain/devices/console/target */
 static const struct ds_field f_domain_devices_console_target[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v136, .filled = true},
-	{.key = "port", .kind = DS_UINT, .xml = "@port", .filled = true, .min = 0, .max = 65535},
+	{.key = "port", .kind = DS_UINT, .xml = "@port", .min = 0, .max = 65535, .filled = true},
 	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "name", .kids = f_domain_devices_console_target_model, .by_xml = x_domain_devices_console_target_model, .n_by_xml = 0},
 	{0},
 };
@@ -5896,7 +5841,7 @@ static const uint16_t x_domain_devices_serial_log[] = {0};
 
 /* /domain/devices/serial/target/model */
 static const struct ds_field f_domain_devices_serial_target_model[] = {
-	{.key = "name", .kind = DS_ENUM, .xml = "@name", .values = v137, .required = true},
+	{.key = "name", .kind = DS_ENUM, .xml = "@name", .values = v137, .required = true, .filled = true},
 	{0},
 };
 
@@ -6935,84 +6880,21 @@ static const uint16_t x_domain_devices_shmem[] = {7, 8, 6, 2, 5, 4, 3};
 
 static const struct ds_field i_domain_devices_shmem[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "name", .kids = f_domain_devices_shmem, .by_xml = x_domain_devices_shmem, .n_by_xml = 7}};
 
-/* /domain/devices/memory/source/pagesize */
-static const struct ds_field f_domain_devices_memory_source_pagesize[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_devices_memory_source_pagesize[] = {0};
-
-/* /domain/devices/memory/source/alignsize */
-static const struct ds_field f_domain_devices_memory_source_alignsize[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_devices_memory_source_alignsize[] = {0};
-
 /* /domain/devices/memory/source */
 static const struct ds_field f_domain_devices_memory_source[] = {
-	{.key = "pagesize", .kind = DS_MAP, .xml = "pagesize", .shorthand = "value", .kids = f_domain_devices_memory_source_pagesize, .by_xml = x_domain_devices_memory_source_pagesize, .n_by_xml = 0},
+	{.key = "pagesize", .kind = DS_SIZE, .xml = "pagesize"},
 	{.key = "nodemask", .kind = DS_STR, .xml = "nodemask", .check = DS_CHECK_CPUSET},
 	{.key = "path", .kind = DS_STR, .xml = "path", .check = DS_CHECK_PATH},
-	{.key = "alignsize", .kind = DS_MAP, .xml = "alignsize", .shorthand = "value", .kids = f_domain_devices_memory_source_alignsize, .by_xml = x_domain_devices_memory_source_alignsize, .n_by_xml = 0},
+	{.key = "alignsize", .kind = DS_SIZE, .xml = "alignsize"},
 	{.key = "pmem", .kind = DS_PRESENCE, .xml = "pmem"},
 	{0},
 };
 
 static const uint16_t x_domain_devices_memory_source[] = {3, 1, 0, 2, 4};
 
-/* /domain/devices/memory/target/size */
-static const struct ds_field f_domain_devices_memory_target_size[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_devices_memory_target_size[] = {0};
-
-/* /domain/devices/memory/target/block */
-static const struct ds_field f_domain_devices_memory_target_block[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_devices_memory_target_block[] = {0};
-
-/* /domain/devices/memory/target/requested */
-static const struct ds_field f_domain_devices_memory_target_requested[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_devices_memory_target_requested[] = {0};
-
-/* /domain/devices/memory/target/current */
-static const struct ds_field f_domain_devices_memory_target_current[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_devices_memory_target_current[] = {0};
-
-/* /domain/devices/memory/target/label/size */
-static const struct ds_field f_domain_devices_memory_target_label_size[] = {
-	{.key = "value", .kind = DS_UINT, .xml = "", .min = 0, .max = INT64_MAX},
-	{.key = "unit", .kind = DS_STR, .xml = "@unit", .check = DS_CHECK_LINE},
-	{0},
-};
-
-static const uint16_t x_domain_devices_memory_target_label_size[] = {0};
-
 /* /domain/devices/memory/target/label */
 static const struct ds_field f_domain_devices_memory_target_label[] = {
-	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_memory_target_label_size, .by_xml = x_domain_devices_memory_target_label_size, .n_by_xml = 0, .required = true},
+	{.key = "size", .kind = DS_SIZE, .xml = "size", .required = true},
 	{0},
 };
 
@@ -7020,11 +6902,11 @@ static const uint16_t x_domain_devices_memory_target_label[] = {0};
 
 /* /domain/devices/memory/target */
 static const struct ds_field f_domain_devices_memory_target[] = {
-	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_memory_target_size, .by_xml = x_domain_devices_memory_target_size, .n_by_xml = 0, .required = true},
+	{.key = "size", .kind = DS_SIZE, .xml = "size", .required = true},
 	{.key = "node", .kind = DS_UINT, .xml = "node", .min = 0, .max = 4294967295},
-	{.key = "block", .kind = DS_MAP, .xml = "block", .shorthand = "value", .kids = f_domain_devices_memory_target_block, .by_xml = x_domain_devices_memory_target_block, .n_by_xml = 0},
-	{.key = "requested", .kind = DS_MAP, .xml = "requested", .shorthand = "value", .kids = f_domain_devices_memory_target_requested, .by_xml = x_domain_devices_memory_target_requested, .n_by_xml = 0},
-	{.key = "current", .kind = DS_MAP, .xml = "current", .shorthand = "value", .kids = f_domain_devices_memory_target_current, .by_xml = x_domain_devices_memory_target_current, .n_by_xml = 0},
+	{.key = "block", .kind = DS_SIZE, .xml = "block"},
+	{.key = "requested", .kind = DS_SIZE, .xml = "requested"},
+	{.key = "current", .kind = DS_SIZE, .xml = "current"},
 	{.key = "label", .kind = DS_MAP, .xml = "label", .kids = f_domain_devices_memory_target_label, .by_xml = x_domain_devices_memory_target_label, .n_by_xml = 1},
 	{.key = "readonly", .kind = DS_PRESENCE, .xml = "readonly"},
 	{0},
@@ -7332,7 +7214,7 @@ static const uint16_t x_domain_devices_panic_address[] = {17};
 
 /* /domain/devices/panic */
 static const struct ds_field f_domain_devices_panic[] = {
-	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v153},
+	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v153, .filled = true},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_panic_alias, .by_xml = x_domain_devices_panic_alias, .n_by_xml = 0, .generated = true, .filled = true},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_panic_address, .by_xml = x_domain_devices_panic_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{0},
@@ -7488,7 +7370,7 @@ static const uint16_t x_domain_devices_vsock_driver[] = {0};
 
 /* /domain/devices/vsock */
 static const struct ds_field f_domain_devices_vsock[] = {
-	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68},
+	{.key = "model", .kind = DS_ENUM, .xml = "@model", .values = v68, .filled = true},
 	{.key = "cid", .kind = DS_MAP, .xml = "cid", .kids = f_domain_devices_vsock_cid, .by_xml = x_domain_devices_vsock_cid, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_vsock_address, .by_xml = x_domain_devices_vsock_address, .n_by_xml = 1, .generated = true, .filled = true},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_vsock_alias, .by_xml = x_domain_devices_vsock_alias, .n_by_xml = 0, .generated = true, .filled = true},

@@ -181,12 +181,26 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 			     v, vcpus);
 		r = -1;
 	}
-	if (mem && complete && total != mem->v.u) {
+	/* a define makes <memory> the cells' total and the memory
+	 * devices' sizes (domain_postparse.c, with the ABI update a define
+	 * allows) */
+	const struct ds_node *dimms = get(root, "devices.memory");
+	uint64_t plugged = 0;
+	for (size_t i = 0; dimms && i < dimms->n_kids; i++) {
+		const struct ds_node *size = get(dimms->kids[i], "target.size");
+		if (!size) {
+			complete = false; /* libvirt's schema will say */
+			continue;
+		}
+		plugged += size->v.u;
+	}
+	if (mem && complete && total + plugged != mem->v.u) {
 		ds_diags_add(d, mem->mark,
 			     "'memory' (%s) differs from the total of the NUMA "
-			     "cells (%s); libvirt would take the cells' total",
+			     "cells%s (%s); libvirt would take that total",
 			     ds_size_format(mem->v.u, a, sizeof(a)),
-			     ds_size_format(total, b, sizeof(b)));
+			     plugged ? " and the memory devices" : "",
+			     ds_size_format(total + plugged, b, sizeof(b)));
 		r = -1;
 	}
 	return r;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The corpus suite: libvirt 9.0's own x86_64 test pairs (libvirt-9.0/, see
 # its README) through `import` and the format. For every pair,
-#   virt-reconcile import --xml in/NAME.xml -o WORK/NAME/
+#   virt-reconcile import -o WORK/NAME/ --xml in/NAME.xml
 # must write one file, and corpus-check must pass it against out/NAME.xml:
 # no xml: key, valid, rendered XML valid against domain.rng, and in sync
 # with libvirt's output as the domain libvirt holds. Being in sync says
@@ -80,7 +80,7 @@ export vr corpus work
 # shellcheck disable=SC2016 # expanded by the inner shell
 xargs -P "$jobs" -n 1 sh -c '
   mkdir "$work/files/$1"
-  "$vr" import --xml "$corpus/in/$1.xml" -o "$work/files/$1/" \
+  "$vr" import -o "$work/files/$1/" --xml "$corpus/in/$1.xml" \
     >"$work/import/$1.out" 2>"$work/import/$1.err"
   echo $? >"$work/import/$1.rc"' sh <"$work/names"
 
