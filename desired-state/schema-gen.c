@@ -2441,7 +2441,7 @@ static const uint16_t x_domain_devices_disk_source_reconnect[] = {0};
 static const struct ds_field f_domain_devices_disk_source[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH},
 	{.key = "fdgroup", .kind = DS_STR, .xml = "@fdgroup", .check = DS_CHECK_LINE},
-	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX, .generated = true, .filled = true},
+	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
 	{.key = "startupPolicy", .kind = DS_ENUM, .xml = "@startupPolicy", .values = v26},
 	{.key = "dev", .kind = DS_STR, .xml = "@dev", .check = DS_CHECK_PATH},
 	{.key = "dir", .kind = DS_STR, .xml = "@dir", .check = DS_CHECK_PATH},
@@ -2773,7 +2773,7 @@ static const uint16_t x_domain_devices_disk_mirror_source_reconnect[] = {0};
 static const struct ds_field f_domain_devices_disk_mirror_source[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH},
 	{.key = "fdgroup", .kind = DS_STR, .xml = "@fdgroup", .check = DS_CHECK_LINE},
-	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
+	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX, .generated = true, .filled = true},
 	{.key = "startupPolicy", .kind = DS_ENUM, .xml = "@startupPolicy", .values = v26},
 	{.key = "dev", .kind = DS_STR, .xml = "@dev", .check = DS_CHECK_PATH},
 	{.key = "dir", .kind = DS_STR, .xml = "@dir", .check = DS_CHECK_PATH},
@@ -3088,7 +3088,7 @@ static const uint16_t x_domain_devices_disk_mirror_backingStore_source_reconnect
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH},
 	{.key = "fdgroup", .kind = DS_STR, .xml = "@fdgroup", .check = DS_CHECK_LINE},
-	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
+	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX, .generated = true, .filled = true},
 	{.key = "startupPolicy", .kind = DS_ENUM, .xml = "@startupPolicy", .values = v26},
 	{.key = "dev", .kind = DS_STR, .xml = "@dev", .check = DS_CHECK_PATH},
 	{.key = "dir", .kind = DS_STR, .xml = "@dir", .check = DS_CHECK_PATH},
@@ -3625,7 +3625,7 @@ static const uint16_t x_domain_devices_disk_backingStore_source_reconnect[] = {0
 static const struct ds_field f_domain_devices_disk_backingStore_source[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH},
 	{.key = "fdgroup", .kind = DS_STR, .xml = "@fdgroup", .check = DS_CHECK_LINE},
-	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
+	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX, .generated = true, .filled = true},
 	{.key = "startupPolicy", .kind = DS_ENUM, .xml = "@startupPolicy", .values = v26},
 	{.key = "dev", .kind = DS_STR, .xml = "@dev", .check = DS_CHECK_PATH},
 	{.key = "dir", .kind = DS_STR, .xml = "@dir", .check = DS_CHECK_PATH},
@@ -4146,7 +4146,7 @@ static const struct ds_field f_domain_devices_interface_source[] = {
 	{.key = "macTableManager", .kind = DS_ENUM, .xml = "@macTableManager", .values = v95},
 	{.key = "network", .kind = DS_STR, .xml = "@network", .check = DS_CHECK_LINE},
 	{.key = "portgroup", .kind = DS_STR, .xml = "@portgroup", .check = DS_CHECK_LINE},
-	{.key = "portid", .kind = DS_STR, .xml = "@portid", .check = DS_CHECK_UUID},
+	{.key = "portid", .kind = DS_STR, .xml = "@portid", .check = DS_CHECK_UUID, .generated = true, .filled = true},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v35},
 	{.key = "path", .kind = DS_STR, .xml = "@path", .check = DS_CHECK_PATH},
 	{.key = "mode", .kind = DS_STR, .xml = "@mode", .check = DS_CHECK_LINE, .filled = true},
@@ -6017,7 +6017,7 @@ static const struct ds_field f_domain_devices_channel_target[] = {
 	{.key = "address", .kind = DS_STR, .xml = "@address", .check = DS_CHECK_LINE},
 	{.key = "port", .kind = DS_STR, .xml = "@port", .check = DS_CHECK_LINE},
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE},
-	{.key = "state", .kind = DS_ENUM, .xml = "@state", .values = v139},
+	{.key = "state", .kind = DS_ENUM, .xml = "@state", .values = v139, .generated = true, .filled = true},
 	{0},
 };
 

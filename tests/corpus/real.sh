@@ -10,7 +10,7 @@
 # which inputs libvirt and QEMU here accept is recorded (a refused one is
 # said with libvirt's message; it is no failure of virt-reconcile). For
 # each accepted one,
-#   virt-reconcile import -c qemu:///system vrcorp-NAME -o DIR
+#   virt-reconcile import -c qemu:///system -o DIR vrcorp-NAME
 # must write one file, then `apply -c qemu:///system DIR` must succeed and
 # leave `virsh dumpxml --inactive` as it was outside <metadata> (the mark
 # goes there), the domain shut off, and a second apply must make 0 libvirt
@@ -135,7 +135,7 @@ while read -r _ name _; do
 	echo "defined $name" >>"$RESULTS"
 	inactive "$dom" >"$WORK/xml/$name.before"
 	mkdir -p "$dir"
-	if ! vr_run "$WORK/log/$name.import" import -c "$URI" "$dom" -o "$dir"; then
+	if ! vr_run "$WORK/log/$name.import" import -c "$URI" -o "$dir" "$dom"; then
 		result FAIL "$name" "import failed"
 	elif [ "$(find "$dir" -name '*.yaml' | wc -l)" != 1 ]; then
 		result FAIL "$name" "import wrote $(find "$dir" -type f | wc -l) files, not one YAML file"
