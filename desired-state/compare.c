@@ -120,6 +120,8 @@ static bool means_none(const struct ds_field *f, const struct ds_node *n)
 		return false;
 	if (f->kind == DS_INT || f->kind == DS_UINT)
 		return n->v.i == strtoll(f->none, NULL, 10);
+	if (f->kind == DS_SIZE) /* in KiB */
+		return n->v.u == strtoull(f->none, NULL, 10);
 	return !strcmp(n->str, f->none);
 }
 

@@ -1126,10 +1126,10 @@ static const uint16_t x_domain_blkiotune[] = {1, 0};
 
 /* /domain/memtune */
 static const struct ds_field f_domain_memtune[] = {
-	{.key = "hard_limit", .kind = DS_SIZE, .xml = "hard_limit"},
-	{.key = "soft_limit", .kind = DS_SIZE, .xml = "soft_limit"},
-	{.key = "min_guarantee", .kind = DS_SIZE, .xml = "min_guarantee"},
-	{.key = "swap_hard_limit", .kind = DS_SIZE, .xml = "swap_hard_limit"},
+	{.key = "hard_limit", .kind = DS_SIZE, .xml = "hard_limit", .none = "9007199254740991"},
+	{.key = "soft_limit", .kind = DS_SIZE, .xml = "soft_limit", .none = "9007199254740991"},
+	{.key = "min_guarantee", .kind = DS_SIZE, .xml = "min_guarantee", .none = "9007199254740991"},
+	{.key = "swap_hard_limit", .kind = DS_SIZE, .xml = "swap_hard_limit", .none = "9007199254740991"},
 	{0},
 };
 
@@ -2441,7 +2441,7 @@ static const uint16_t x_domain_devices_disk_source_reconnect[] = {0};
 static const struct ds_field f_domain_devices_disk_source[] = {
 	{.key = "file", .kind = DS_STR, .xml = "@file", .check = DS_CHECK_PATH},
 	{.key = "fdgroup", .kind = DS_STR, .xml = "@fdgroup", .check = DS_CHECK_LINE},
-	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
+	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX, .generated = true, .filled = true},
 	{.key = "startupPolicy", .kind = DS_ENUM, .xml = "@startupPolicy", .values = v26},
 	{.key = "dev", .kind = DS_STR, .xml = "@dev", .check = DS_CHECK_PATH},
 	{.key = "dir", .kind = DS_STR, .xml = "@dir", .check = DS_CHECK_PATH},
@@ -2572,7 +2572,7 @@ static const uint16_t x_domain_devices_disk_mirror_source_encryption_ivgen[] = {
 /* /domain/devices/disk/mirror/source/encryption */
 static const struct ds_field f_domain_devices_disk_mirror_source_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
-	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
+	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32, .filled = true},
 	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_mirror_source_encryption_secret, .by_xml = x_domain_devices_disk_mirror_source_encryption_secret, .n_by_xml = 0},
 	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_mirror_source_encryption_cipher, .by_xml = x_domain_devices_disk_mirror_source_encryption_cipher, .n_by_xml = 0},
 	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_mirror_source_encryption_ivgen, .by_xml = x_domain_devices_disk_mirror_source_encryption_ivgen, .n_by_xml = 0},
@@ -2887,7 +2887,7 @@ static const uint16_t x_domain_devices_disk_mirror_backingStore_source_encryptio
 /* /domain/devices/disk/mirror/backingStore/source/encryption */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
-	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
+	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32, .filled = true},
 	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption_secret, .by_xml = x_domain_devices_disk_mirror_backingStore_source_encryption_secret, .n_by_xml = 0},
 	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption_cipher, .by_xml = x_domain_devices_disk_mirror_backingStore_source_encryption_cipher, .n_by_xml = 0},
 	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_mirror_backingStore_source_encryption_ivgen, .by_xml = x_domain_devices_disk_mirror_backingStore_source_encryption_ivgen, .n_by_xml = 0},
@@ -3153,7 +3153,7 @@ static const uint16_t x_domain_devices_disk_mirror_backingStore_format[] = {1};
 
 /* /domain/devices/disk/mirror/backingStore */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore[] = {
-	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
+	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX, .generated = true, .filled = true},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v25},
 	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_mirror_backingStore_source, .by_xml = x_domain_devices_disk_mirror_backingStore_source, .n_by_xml = 16},
 	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_mirror_backingStore, .by_xml = x_domain_devices_disk_mirror_backingStore, .n_by_xml = 3},
@@ -3424,7 +3424,7 @@ static const uint16_t x_domain_devices_disk_backingStore_source_encryption_ivgen
 /* /domain/devices/disk/backingStore/source/encryption */
 static const struct ds_field f_domain_devices_disk_backingStore_source_encryption[] = {
 	{.key = "format", .kind = DS_ENUM, .xml = "@format", .values = v31, .required = true},
-	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32},
+	{.key = "engine", .kind = DS_ENUM, .xml = "@engine", .values = v32, .filled = true},
 	{.key = "secret", .kind = DS_MAP, .xml = "secret", .shorthand = "type", .kids = f_domain_devices_disk_backingStore_source_encryption_secret, .by_xml = x_domain_devices_disk_backingStore_source_encryption_secret, .n_by_xml = 0},
 	{.key = "cipher", .kind = DS_MAP, .xml = "cipher", .kids = f_domain_devices_disk_backingStore_source_encryption_cipher, .by_xml = x_domain_devices_disk_backingStore_source_encryption_cipher, .n_by_xml = 0},
 	{.key = "ivgen", .kind = DS_MAP, .xml = "ivgen", .shorthand = "name", .kids = f_domain_devices_disk_backingStore_source_encryption_ivgen, .by_xml = x_domain_devices_disk_backingStore_source_encryption_ivgen, .n_by_xml = 0},
@@ -3690,7 +3690,7 @@ static const uint16_t x_domain_devices_disk_backingStore_format[] = {1};
 
 /* /domain/devices/disk/backingStore */
 static const struct ds_field f_domain_devices_disk_backingStore[] = {
-	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX},
+	{.key = "index", .kind = DS_UINT, .xml = "@index", .min = 1, .max = INT64_MAX, .generated = true, .filled = true},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v25},
 	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_backingStore_source, .by_xml = x_domain_devices_disk_backingStore_source, .n_by_xml = 16},
 	{.key = "backingStore", .kind = DS_MAP, .xml = "backingStore", .kids = f_domain_devices_disk_backingStore, .by_xml = x_domain_devices_disk_backingStore, .n_by_xml = 3},
@@ -3710,7 +3710,7 @@ static const struct ds_field f_domain_devices_disk[] = {
 	{.key = "snapshot", .kind = DS_ENUM, .xml = "@snapshot", .values = v69, .filled = true},
 	{.key = "source", .kind = DS_MAP, .xml = "source", .kids = f_domain_devices_disk_source, .by_xml = x_domain_devices_disk_source, .n_by_xml = 16},
 	{.key = "driver", .kind = DS_MAP, .xml = "driver", .shorthand = "name", .kids = f_domain_devices_disk_driver, .by_xml = x_domain_devices_disk_driver, .n_by_xml = 1, .filled = true},
-	{.key = "mirror", .kind = DS_MAP, .xml = "mirror", .kids = f_domain_devices_disk_mirror, .by_xml = x_domain_devices_disk_mirror, .n_by_xml = 3},
+	{.key = "mirror", .kind = DS_MAP, .xml = "mirror", .kids = f_domain_devices_disk_mirror, .by_xml = x_domain_devices_disk_mirror, .n_by_xml = 3, .generated = true, .filled = true},
 	{.key = "auth", .kind = DS_MAP, .xml = "auth", .shorthand = "username", .kids = f_domain_devices_disk_auth, .by_xml = x_domain_devices_disk_auth, .n_by_xml = 1},
 	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "dev", .kids = f_domain_devices_disk_target, .by_xml = x_domain_devices_disk_target, .n_by_xml = 0, .required = true},
 	{.key = "boot", .kind = DS_MAP, .xml = "boot", .shorthand = "order", .kids = f_domain_devices_disk_boot, .by_xml = x_domain_devices_disk_boot, .n_by_xml = 0},
@@ -6068,7 +6068,7 @@ static const uint16_t x_domain_devices_channel_address[] = {17};
 /* /domain/devices/channel */
 static const struct ds_field f_domain_devices_channel[] = {
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v134, .required = true},
-	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_channel_source},
+	{.key = "source", .kind = DS_LIST, .xml = "source", .kids = i_domain_devices_channel_source, .generated = true, .filled = true},
 	{.key = "protocol", .kind = DS_MAP, .xml = "protocol", .kids = f_domain_devices_channel_protocol, .by_xml = x_domain_devices_channel_protocol, .n_by_xml = 0},
 	{.key = "log", .kind = DS_MAP, .xml = "log", .shorthand = "file", .kids = f_domain_devices_channel_log, .by_xml = x_domain_devices_channel_log, .n_by_xml = 0},
 	{.key = "target", .kind = DS_MAP, .xml = "target", .shorthand = "type", .kids = f_domain_devices_channel_target, .by_xml = x_domain_devices_channel_target, .n_by_xml = 0, .required = true},
@@ -6466,10 +6466,10 @@ static const struct ds_field i_domain_devices_redirdev[] = {{.key = "", .kind = 
 /* /domain/devices/redirfilter/usbdev */
 static const struct ds_field f_domain_devices_redirfilter_usbdev[] = {
 	{.key = "allow", .kind = DS_BOOL, .xml = "@allow", .values = v8, .required = true},
-	{.key = "class", .kind = DS_STR, .xml = "@class", .check = DS_CHECK_LINE},
-	{.key = "vendor", .kind = DS_STR, .xml = "@vendor", .check = DS_CHECK_LINE},
-	{.key = "product", .kind = DS_STR, .xml = "@product", .check = DS_CHECK_LINE},
-	{.key = "version", .kind = DS_STR, .xml = "@version", .check = DS_CHECK_LINE},
+	{.key = "class", .kind = DS_STR, .xml = "@class", .check = DS_CHECK_LINE, .none = "-1"},
+	{.key = "vendor", .kind = DS_STR, .xml = "@vendor", .check = DS_CHECK_LINE, .none = "-1"},
+	{.key = "product", .kind = DS_STR, .xml = "@product", .check = DS_CHECK_LINE, .none = "-1"},
+	{.key = "version", .kind = DS_STR, .xml = "@version", .check = DS_CHECK_LINE, .none = "-1"},
 	{0},
 };
 
@@ -6867,7 +6867,7 @@ static const struct ds_field f_domain_devices_shmem[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{.key = "role", .kind = DS_ENUM, .xml = "@role", .values = v147},
 	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_shmem_model, .by_xml = x_domain_devices_shmem_model, .n_by_xml = 0},
-	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_shmem_size, .by_xml = x_domain_devices_shmem_size, .n_by_xml = 0},
+	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_shmem_size, .by_xml = x_domain_devices_shmem_size, .n_by_xml = 0, .filled = true},
 	{.key = "server", .kind = DS_MAP, .xml = "server", .kids = f_domain_devices_shmem_server, .by_xml = x_domain_devices_shmem_server, .n_by_xml = 0},
 	{.key = "msi", .kind = DS_MAP, .xml = "msi", .kids = f_domain_devices_shmem_msi, .by_xml = x_domain_devices_shmem_msi, .n_by_xml = 0},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_shmem_alias, .by_xml = x_domain_devices_shmem_alias, .n_by_xml = 0, .generated = true, .filled = true},

@@ -91,7 +91,10 @@ while read -r name; do
   rc=$(cat "$work/import/$name.rc" 2>/dev/null || echo "?")
   set -- "$work/files/$name"/*.yaml
   if [ "$rc" != 0 ]; then
-    why=$(grep -m1 . "$work/import/$name.err" | cut -c1-300)
+    # the file's first problem, else import's first word
+    why=$(grep -m1 '\.yaml:[0-9]*:[0-9]*: ' "$work/import/$name.err" |
+      sed 's/^virt-reconcile: [^ ]*\.yaml:[0-9:]* //' | cut -c1-300)
+    [ -n "$why" ] || why=$(grep -m1 . "$work/import/$name.err" | cut -c1-300)
     echo "FAIL $name: import exited $rc: ${why:-no message}" >>"$work/results"
   elif [ $# != 1 ] || [ ! -f "$1" ]; then
     echo "FAIL $name: import wrote $(find "$work/files/$name" -mindepth 1 | wc -l) files, not one YAML file" >>"$work/results"
