@@ -40,7 +40,7 @@ corpus_check "$self/imports/minimal.yaml" 0 "PASS minimal"
 corpus_check "$self/fail/memory.yaml" 1 \
   "FAIL minimal: not in sync (converging): redefine: memory 219100 KiB → 219200 KiB"
 corpus_check "$self/fail/disk-bus.yaml" 1 \
-  "FAIL minimal: not in sync (converging): redefine: devices.disks"
+  "FAIL minimal: not in sync (converging): redefine: devices.disk "
 corpus_check "$self/fail/state.yaml" 1 \
   "FAIL minimal: not in sync (converging): start: state shutoff → running"
 corpus_check "$self/fail/other-name.yaml" 1 "FAIL minimal: the plan has 2 domains"
