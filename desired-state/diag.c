@@ -217,3 +217,27 @@ char *ds_diags_first(const struct ds_diags *d)
 	}
 	return buf;
 }
+
+/* A value as it may appear in a message: at most 60 bytes, control bytes
+ * escaped, so that one problem stays on one line and a hostile file cannot
+ * drive the terminal. Writes into buf. */
+const char *ds_shown(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 8 < len && o < 60; s++) {
+		unsigned char c = *s;
+		if (c == '\n')
+			o += snprintf(buf + o, len - o, "\\n");
+		else if (c == '\t')
+			o += snprintf(buf + o, len - o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = c;
+	}
+	if (*s)
+		o += snprintf(buf + o, len - o, "…");
+	buf[o] = 0;
+	return buf;
+}

@@ -62,3 +62,8 @@ void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog);
  * others: what a status shows. Returns a string owned by the caller, or
  * NULL when out of memory. */
 char *ds_diags_first(const struct ds_diags *d);
+
+/* A value as it may appear in a message: at most 60 bytes, control bytes
+ * escaped (\n, \t, \xNN), so that one problem stays on one line and a
+ * hostile file cannot drive the terminal. Writes into buf (96 bytes). */
+const char *ds_shown(const char *s, char *buf, size_t len);

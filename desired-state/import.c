@@ -100,25 +100,7 @@ static const char *where(const struct ds_xel *e, char *buf, size_t len)
 
 #define WHERE(e) where((e), (char[256]){0}, 256)
 
-/* A value as a note shows it: on one line, at most 40 bytes. */
-static const char *shown(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	for (; *s && o + 8 < len && o < 40; s++) {
-		unsigned char c = *s;
-		if (c < 0x20 || c == 0x7f)
-			o += snprintf(buf + o, len - o, "\\x%02x", c);
-		else
-			buf[o++] = c;
-	}
-	if (*s)
-		o += snprintf(buf + o, len - o, "…");
-	buf[o] = 0;
-	return buf;
-}
-
-#define SHOWN(s) shown((s), (char[64]){0}, 64)
+#define SHOWN(s) ds_shown((s), (char[96]){0}, 96)
 
 static int cmp_raw(const void *a, const void *b)
 {

@@ -35,31 +35,7 @@ static size_t path_push(struct walker *w, const char *key, size_t index)
 	return len;
 }
 
-/* A value as it may appear in a message: at most 60 bytes, control bytes
- * escaped, so that one problem stays on one line and a hostile file cannot
- * drive the terminal. Writes into buf. */
-static const char *shown(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	for (; *s && o + 8 < len && o < 60; s++) {
-		unsigned char c = *s;
-		if (c == '\n')
-			o += snprintf(buf + o, len - o, "\\n");
-		else if (c == '\t')
-			o += snprintf(buf + o, len - o, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			o += snprintf(buf + o, len - o, "\\x%02x", c);
-		else
-			buf[o++] = c;
-	}
-	if (*s)
-		o += snprintf(buf + o, len - o, "…");
-	buf[o] = 0;
-	return buf;
-}
-
-#define SHOWN(s) shown((s), (char[96]){0}, 96)
+#define SHOWN(s) ds_shown((s), (char[96]){0}, 96)
 
 static bool is_null(const struct ds_node *n)
 {

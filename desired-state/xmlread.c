@@ -64,16 +64,11 @@ static const struct ds_xel *path_of(const struct reader *rd,
 				    const struct ds_xel *e, const char *path,
 				    size_t len)
 {
-	const char *p = path, *stop = path + len;
+	const struct ds_xel *x = ds_xel_path(e, path, len);
 
-	while (e && p < stop) {
-		const char *slash = memchr(p, '/', stop - p);
-		size_t seg = (slash ? slash : stop) - p;
-		e = ds_xel_child(e, p, seg);
-		taken(rd, e);
-		p += seg + (slash != NULL);
-	}
-	return e;
+	for (const struct ds_xel *p = x; rd->use && p && p != e; p = p->parent)
+		taken(rd, p);
+	return x;
 }
 
 /* Takes e and everything in it: what a generated field holds is

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "xmlpath.h"
 
 static char *node_xml(xmlNodePtr x)
 {
@@ -50,13 +51,10 @@ static unsigned long attr(xmlNodePtr x, const char *name, unsigned long def)
 	return r;
 }
 
+/* parent's first child element named name, or NULL */
 static xmlNodePtr elem(xmlNodePtr parent, const char *name)
 {
-	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)c->name, name))
-			return c;
-	return NULL;
+	return parent ? ds_xml_child(parent, name, strlen(name)) : NULL;
 }
 
 static int load_observed(const char *path, struct rc_observed *o)

@@ -50,6 +50,7 @@
 #include "cleanup.h"
 #include "plan.h"
 #include "render.h"
+#include "xmlpath.h"
 
 /* --inputs and --left-out, or NULL and -1 */
 static const char *inputs_dir;
@@ -114,13 +115,10 @@ static int top_level_xml(const char *path)
 	return found;
 }
 
+/* parent's first child element named name, or NULL */
 static xmlNodePtr child(xmlNodePtr parent, const char *name)
 {
-	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)c->name, name))
-			return c;
-	return NULL;
+	return parent ? ds_xml_child(parent, name, strlen(name)) : NULL;
 }
 
 /* Puts the mark into the domain's <metadata> (made where libvirt puts it,
