@@ -380,9 +380,26 @@ static int render_doc(const struct ds_domain *d, const char *type,
 	return r;
 }
 
+/* Whether the domain o already holds the file's CPU set: then it is no
+ * new request of the file's, whatever the host (an adopted domain keeps
+ * what libvirt accepted). */
+static bool cpuset_held(const struct ds_cpuset *want,
+			const struct rc_observed *o)
+{
+	const struct ds_node *have =
+	    o ? ds_node_path(o->config, "vcpu.cpuset") : NULL;
+	struct ds_cpuset set;
+	char err[96];
+
+	return have && !ds_cpuset_parse(have->str, &set, err, sizeof(err)) &&
+	       ds_cpuset_equal(want, &set);
+}
+
 /* Refusals before anything is sent: over the hypervisor's vCPU maximum, or
- * CPUs the host does not have. Returns 1 when refused. */
+ * CPUs the host does not have (unless libvirt holds them already). Returns
+ * 1 when refused. */
 static int refuse_limits(const struct ds_domain *d, const char *type,
+			 const struct rc_observed *o,
 			 const struct rc_limits *l, struct rc_domain_plan *dp)
 {
 	const struct ds_node *machine = ds_node_path(d->root, "os.machine");
@@ -404,7 +421,8 @@ static int refuse_limits(const struct ds_domain *d, const char *type,
 	}
 	if (cpuset && l->host_cpus &&
 	    !ds_cpuset_parse(cpuset->str, &set, err, sizeof(err)) &&
-	    (unsigned)ds_cpuset_last(&set) >= l->host_cpus) {
+	    (unsigned)ds_cpuset_last(&set) >= l->host_cpus &&
+	    !cpuset_held(&set, o)) {
 		dp->phase = RC_PHASE_ERROR;
 		return set_reason(dp,
 				  "vcpu.cpuset \"%s\" names CPU %d, but the "
@@ -1064,7 +1082,7 @@ static int plan_file(const struct ds_entry *e,
 	if (!(dp->name = strdup(d->name)))
 		return -ENOMEM;
 	o = rc_observed_find(idx, n_obs, d->name);
-	r = refuse_limits(d, rc_plan_type(d, o, l), l, dp);
+	r = refuse_limits(d, rc_plan_type(d, o, l), o, l, dp);
 	if (r != 0)
 		return r < 0 ? r : 0;
 	if ((o && owner_set(&dp->owner_was, o->mark.present, o->mark.dir,
