@@ -19,7 +19,9 @@
 # Every domain it defines is vrcorp-*; all of them are undefined at the
 # start and at exit, and the libvirt-real suites' lock keeps it apart from
 # them. CORPUS_REAL_OUT=FILE keeps the results there ("defined NAME",
-# "refused NAME: MESSAGE", "PASS NAME", "FAIL NAME: REASON"). Exit status:
+# "refused NAME: MESSAGE", "PASS NAME", "FAIL NAME: REASON").
+# CORPUS_REAL_EVERY=K takes every K-th pair only (CI: 4, 122 inputs, about
+# 3 minutes; all 486 take about 10). Exit status:
 # 0 every accepted input passed, 1 one did not, 77 (skip) when libvirtd does
 # not answer or virt-reconcile has no import command.
 set -u
@@ -117,8 +119,10 @@ result() {
 	fi
 }
 
-n=0 refused=0
+n=0 refused=0 k=0
 while read -r _ name _; do
+	k=$((k + 1))
+	[ $(((k - 1) % ${CORPUS_REAL_EVERY:-1})) = 0 ] || continue
 	n=$((n + 1))
 	dom=$PREFIX-$name
 	dir=$WORK/files/$name
@@ -160,5 +164,6 @@ while read -r _ name _; do
 done <"$CORPUS/pairs"
 
 echo "corpus-real: $n inputs, $((n - refused)) defined ($refused refused by libvirt" \
-	"or QEMU here), $PASS passed, $FAIL failed ($(($(date +%s) - START)) s)"
+	"or QEMU here), $(grep -c '^PASS' "$RESULTS") passed," \
+	"$(grep -c '^FAIL' "$RESULTS") failed ($(($(date +%s) - START)) s)"
 [ "$FAIL" = 0 ]
