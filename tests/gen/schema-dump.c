@@ -2,7 +2,9 @@
  * JSON, so that the generative test (tests/gen/gen.py) follows the table
  * as it changes instead of a copy of its keys. Each field is an object:
  * key, kind, xml, values, min, max, shorthand, check, required, ordered,
- * kids (a map's fields, or a list's one item field). */
+ * the comparison's settings (filled, none, generated, open, whole,
+ * empty_ok, identity, alias, stated, unit_default), kids (a map's fields,
+ * or a list's one item field). */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +27,21 @@ static void put_string(const char *s)
 			putchar(*p);
 	}
 	putchar('"');
+}
+
+/* A NULL-terminated list of strings as a JSON array, or null. */
+static void put_strings(const char *const *v)
+{
+	if (!v) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('[');
+	for (size_t i = 0; v[i]; i++) {
+		fputs(i ? ", " : "", stdout);
+		put_string(v[i]);
+	}
+	putchar(']');
 }
 
 static const char *kind_name(enum ds_kind k)
@@ -102,16 +119,7 @@ static void put_field(const struct ds_field *f, int depth)
 	printf(", \"kind\": \"%s\", \"xml\": ", kind_name(f->kind));
 	put_string(f->xml);
 	fputs(", \"values\": ", stdout);
-	if (f->values) {
-		putchar('[');
-		for (size_t i = 0; f->values[i]; i++) {
-			fputs(i ? ", " : "", stdout);
-			put_string(f->values[i]);
-		}
-		putchar(']');
-	} else {
-		fputs("null", stdout);
-	}
+	put_strings(f->values);
 	printf(", \"min\": %" PRId64 ", \"max\": %" PRId64 ", \"shorthand\": ",
 	       f->min, f->max);
 	put_string(f->shorthand);
@@ -120,6 +128,17 @@ static void put_field(const struct ds_field *f, int depth)
 	       f->ordered ? "true" : "false");
 	printf(", \"filled\": %s, \"none\": ", f->filled ? "true" : "false");
 	put_string(f->none);
+	printf(", \"generated\": %s, \"open\": %s, \"whole\": %s"
+	       ", \"empty_ok\": %s, \"identity\": ",
+	       f->generated ? "true" : "false", f->open ? "true" : "false",
+	       f->whole ? "true" : "false", f->empty_ok ? "true" : "false");
+	put_string(f->identity);
+	fputs(", \"alias\": ", stdout);
+	put_string(f->alias);
+	fputs(", \"unit_default\": ", stdout);
+	put_string(f->unit_default);
+	fputs(", \"stated\": ", stdout);
+	put_strings(f->stated);
 	if (f->kind == DS_MAP && f->kids && recursion(f, depth)) {
 		fputs(", \"recursion\": true, \"kids\": []}", stdout);
 		return;
