@@ -66,36 +66,51 @@ class Libvirt:
         p = self.virsh("list", "--all", "--name")
         return [n.strip() for n in p.stdout.splitlines() if n.strip().startswith(PREFIX)]
 
+    def many(self, commands, chunks=4, timeout=300):
+        """Runs virsh commands, a few processes side by side, each command
+        after a marker; {key: stdout of its command}. commands: [(key,
+        command)]. One process per chunk spares a connection per call,
+        which the suite's time is mostly made of."""
+        def one(part):
+            script = "; ".join(f"echo @@vrgen-mark@@ {i}; {cmd}" for i, (_, cmd) in part)
+            p = self.virsh(script, timeout=timeout)
+            # virsh's echo ends no line: the marker runs into what follows
+            parts = re.split(r"@@vrgen-mark@@ (\d+)", p.stdout)
+            return {int(parts[i]): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+        items = list(enumerate(commands))
+        n = max(1, min(chunks, len(items)))
+        parts = [items[i::n] for i in range(n)]
+        got = {}
+        with concurrent.futures.ThreadPoolExecutor(n) as ex:
+            for out in ex.map(one, parts):
+                got.update(out)
+        return {key: got.get(i, "") for i, (key, _) in enumerate(commands)}
+
     def remove(self, names):
-        """destroy, then undefine --nvram, side by side (a TCG guest takes a
-        second to stop)."""
-        def one(n):
-            self.virsh("destroy", n)
-            if self.virsh("undefine", "--nvram", n).returncode:
-                self.virsh("undefine", n)
-        with concurrent.futures.ThreadPoolExecutor(8) as ex:
-            list(ex.map(one, names))
+        """destroy, then undefine --nvram (undefine alone where that
+        fails), in a few virsh processes side by side."""
+        if names:
+            self.many([(n, f"destroy {n}; undefine --nvram {n}; undefine {n}") for n in names])
 
     def dumpxml(self, names_live):
         """{(name, live): root element or None}."""
-        def one(key):
-            name, live = key
-            args = ["dumpxml", name] if live else ["dumpxml", "--inactive", name]
-            p = self.virsh(*args)
+        outs = self.many([((name, live), ("dumpxml " if live else "dumpxml --inactive ") + name)
+                          for name, live in names_live])
+        xmls = {}
+        for key, text in outs.items():
             try:
-                return key, ET.fromstring(p.stdout) if p.returncode == 0 else None
+                xmls[key] = ET.fromstring(text) if text.strip() else None
             except ET.ParseError:
-                return key, None
-        with concurrent.futures.ThreadPoolExecutor(8) as ex:
-            return dict(ex.map(one, names_live))
+                xmls[key] = None
+        return xmls
 
     def autostart(self, names):
-        def one(n):
-            p = self.virsh("dominfo", n)
-            m = re.search(r"^Autostart:\s*(\S+)", p.stdout, re.M)
-            return n, (m.group(1) == "enable") if m else None
-        with concurrent.futures.ThreadPoolExecutor(8) as ex:
-            return dict(ex.map(one, names))
+        if not names:
+            return {}
+        p = self.virsh("list --all --autostart --name; echo @@vrgen-mark@@; list --all --name")
+        on, _, every = p.stdout.partition("@@vrgen-mark@@")
+        on, every = set(on.split()), set(every.split())
+        return {n: (n in on) if n in every else None for n in names}
 
 
 # ------------------------------------------------------------ output
@@ -586,6 +601,8 @@ def main():
     host = gen.Host(lv.virsh("capabilities").stdout, image_dir=image_dir,
                     nvram_dir=a.nvram_dir,
                     cpu_models=lv.virsh("cpu-models", "x86_64").stdout.split() or None)
+    host.read_domcapabilities(lv.virsh("domcapabilities", "--virttype", "qemu",
+                                       "--machine", "q35").stdout)
     g = gen.Gen(gen.load_schema(a.schema_dump), host)
     suite = Suite(a, lv, g, host, work)
     try:

@@ -225,7 +225,47 @@ devices.serial[].type devices.serial[].target.port
 devices.console[].type devices.console[].target.type
 devices.console[].target.port
 xml.devices xml.domain
+memory.dumpCore
+features.hap.state features.pvspinlock.state features.pmu.state
+features.vmport.state features.smm.state features.vmcoreinfo.state
+features.hyperv.mode features.hyperv.relaxed.state features.hyperv.vapic.state
+features.hyperv.spinlocks.state features.hyperv.spinlocks.retries
+clock.timer[].name clock.timer[].tickpolicy clock.timer[].track
+clock.timer[].present
+pm.suspend-to-mem.enabled pm.suspend-to-disk.enabled
+memoryBacking.nosharepages memoryBacking.locked memoryBacking.source.type
+memoryBacking.access.mode memoryBacking.allocation.mode
+memoryBacking.allocation.threads memoryBacking.discard
+iothreads
+devices.controller[].type devices.controller[].index devices.controller[].model
+devices.controller[].ports devices.controller[].vectors
+devices.video[].model.type devices.video[].model.vram devices.video[].model.ram
+devices.video[].model.vgamem devices.video[].model.heads
+devices.video[].model.primary
+devices.channel[].type devices.channel[].target.type devices.channel[].target.name
+devices.input[].type devices.input[].bus
+devices.memballoon.model devices.memballoon.autodeflate
+devices.memballoon.freePageReporting devices.memballoon.stats.period
+devices.rng[].model devices.rng[].backend.model devices.rng[].backend.value
+devices.rng[].rate.bytes devices.rng[].rate.period
+devices.tpm[].model devices.tpm[].backend.type devices.tpm[].backend.version
+devices.sound[].model devices.sound[].codec[].type devices.sound[].audio.id
+devices.audio[].id devices.audio[].type
+devices.watchdog.model devices.watchdog.action
 """.split())
+
+# Whole numbers narrowed to what makes sense for a guest (the table's
+# ranges are the schema's: up to 2^63): (lowest, highest).
+RANGES = {
+    "iothreads": (0, 4),
+    "devices.controller[].ports": (1, 31),
+    "devices.controller[].vectors": (1, 32),
+    "devices.memballoon.stats.period": (1, 60),
+    "devices.rng[].rate.bytes": (1, 1 << 20),
+    "devices.rng[].rate.period": (1, 60000),
+    "features.hyperv.spinlocks.retries": (4095, 8191),
+    "memoryBacking.allocation.threads": (1, 4),
+}
 
 
 # Enumerations narrowed to what the QEMU driver takes and the generator's
@@ -240,6 +280,13 @@ VALUES = {
     "devices.serial[].type": {"pty"},
     "devices.console[].type": {"pty"},
     "devices.console[].target.type": {"serial", "virtio"},
+    # QEMU's rtc follows the guest's or the host's clock only
+    "clock.timer[].track": {"guest", "wall"},
+    # dump needs libvirt's auto_dump_path when it fires
+    "devices.watchdog.action": {"reset", "shutdown", "poweroff", "pause", "none",
+                                "inject-nmi"},
+    "memoryBacking.source.type": {"file", "anonymous", "memfd"},
+    "features.hyperv.mode": {"custom"},
 }
 
 
@@ -315,6 +362,9 @@ class Host:
     def __init__(self, capabilities=None, image_dir="/var/lib/libvirt/images/vrgen",
                  host_cpus=None, cpu_models=None, nvram_dir=NVRAM_DIR):
         self.image_dir, self.nvram_dir = image_dir, nvram_dir
+        # a TPM emulator needs swtpm: known from the domain capabilities
+        # (read_domcapabilities); without them, assumed (validate only)
+        self.tpm_emulator = True
         self.host_cpus = host_cpus or os.cpu_count() or 1
         self.canonical = {"pc": "pc-i440fx-7.2", "q35": "pc-q35-7.2"}
         self.machines = ["pc", "q35"]
@@ -340,6 +390,16 @@ class Host:
                 names.append(name)
             if names:
                 self.machines = sorted(set(names))
+
+    def read_domcapabilities(self, text):
+        import xml.etree.ElementTree as ET
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError:
+            return
+        vals = [v.text for v in root.findall(
+            "devices/tpm/enum[@name='backendModel']/value")]
+        self.tpm_emulator = "emulator" in vals
 
     def family(self, machine):
         m = self.canonical.get(machine, machine)
@@ -797,11 +857,67 @@ def check(sem, host):
         bad.append("a running guest that stops at its BIOS's reboot")
     if sem.get("on_reboot") == "destroy" and sem.get("on_poweroff") == "restart":
         bad.append("QEMU: on_reboot destroy with on_poweroff restart")
+    bad += check_more(sem, host, devs, fam)
     for path, (vals, _) in HOST_REFUSES.items():
         for v in values_at(sem, path):
             if v in vals:
                 bad.append(f"host refuses {path}: {v}")
     return bad + known_bugs(sem)
+
+
+def check_more(sem, host, devs, fam):
+    """The rules of the elements beyond the first table's: what libvirt 9.0's
+    QEMU driver refuses (at define or at start) or drops."""
+    bad = []
+    running = sem.get("state", "running") == "running"
+    spice = any(g.get("type") == "spice" for g in devs.get("graphics", []))
+    names = [c.get("target", {}).get("name") for c in devs.get("channel", [])]
+    if len(names) != len(set(names)):
+        bad.append("two channels of one name")
+    for c in devs.get("channel", []):
+        if c.get("type") == "spicevmc" and not spice:
+            bad.append("QEMU: a spicevmc channel needs a SPICE server")
+    audio_ids = [a.get("id") for a in devs.get("audio", [])]
+    if len(audio_ids) != len(set(audio_ids)):
+        bad.append("two audio backends of one id")
+    for a in devs.get("audio", []):
+        if a.get("type") == "spice" and not spice:
+            bad.append("QEMU: SPICE audio needs a SPICE server")
+    for snd in devs.get("sound", []):
+        if "audio" in snd and snd["audio"].get("id") not in audio_ids:
+            bad.append("a sound device's audio id that no audio has")
+    ctl = [(c.get("type"), c.get("index")) for c in devs.get("controller", [])]
+    if len(ctl) != len(set(ctl)):
+        bad.append("two controllers of one type and index")
+    ins = [(i.get("type"), i.get("bus")) for i in devs.get("input", [])]
+    if len(ins) != len(set(ins)):
+        bad.append("two inputs of one type and bus")
+    if len(devs.get("video", [])) > 1:
+        bad.append("more than one video device")
+    wd = devs.get("watchdog")
+    if isinstance(wd, dict) and wd.get("model") == "ib700" and fam != "pc" and running:
+        bad.append("QEMU: ib700 is an ISA watchdog (pc machines)")
+    timers = (sem.get("clock") or {}).get("timer", [])
+    if len({t.get("name") for t in timers}) != len(timers):
+        bad.append("two timers of one name")
+    for t in timers:
+        tp = t.get("tickpolicy")
+        if tp and tp not in {"rtc": ("delay", "catchup"),
+                             "pit": ("delay", "catchup", "discard")}.get(t.get("name"), ()):
+            bad.append(f"QEMU: tickpolicy {tp} for the {t.get('name')} timer")
+    hv = (sem.get("features") or {}).get("hyperv")
+    if isinstance(hv, dict) and feature_on(hv, "spinlocks") and \
+            "retries" not in (hv.get("spinlocks") or {}):
+        bad.append("hyperv spinlocks on without retries")
+    mb = sem.get("memoryBacking") or {}
+    if mb.get("locked") and running:
+        bad.append("locked memory on a running guest (the host's limits)")
+    if "access" in mb and (mb.get("source") or {}).get("type") not in ("file", "memfd"):
+        bad.append("memory access without a file or memfd source")
+    alloc = mb.get("allocation") or {}
+    if "threads" in alloc and alloc.get("mode") != "immediate":
+        bad.append("allocation threads without mode immediate")
+    return bad
 
 
 # What libvirt refuses whatever the driver, that validate does not check (or
@@ -843,6 +959,28 @@ KNOWN_BUGS = [
      (_empty(sem["features"]["hyperv"]) or "mode" not in sem["features"]["hyperv"])),
     ("features: {} is never in sync (libvirt drops <features/>)",
      lambda sem: sem.get("features", 0) == {}),
+    ("a controller without index, or a usb or scsi one without model, is never "
+     "in sync (libvirt fills them in)",
+     lambda sem: any("index" not in c or (c.get("type") in ("usb", "scsi") and "model" not in c)
+                     for c in sem.get("devices", {}).get("controller", []))),
+    ("an input without bus is never in sync (libvirt fills it in)",
+     lambda sem: any("bus" not in i for i in sem.get("devices", {}).get("input", []))),
+    ("a video model without heads, primary and its sizes is never in sync "
+     "(libvirt fills them in)",
+     lambda sem: any(not {"heads", "primary"} <= set(v.get("model", {}))
+                     for v in sem.get("devices", {}).get("video", []))),
+    ("an rng backend random without its path, or builtin, is never in sync",
+     lambda sem: any(g.get("backend", {}).get("model") == "builtin" or
+                     (g.get("backend", {}).get("model") == "random" and
+                      "value" not in g["backend"])
+                     for g in sem.get("devices", {}).get("rng", []))),
+    ("hyperv spinlocks off with retries is never in sync (libvirt drops them)",
+     lambda sem: isinstance((sem.get("features") or {}).get("hyperv"), dict) and
+     isinstance(sem["features"]["hyperv"].get("spinlocks"), dict) and
+     sem["features"]["hyperv"]["spinlocks"].get("state") is False and
+     "retries" in sem["features"]["hyperv"]["spinlocks"]),
+    ("iothreads: 0 is never in sync (libvirt writes none)",
+     lambda sem: sem.get("iothreads") == 0),
     ("an empty os.bios is never in sync (libvirt drops <bios/>)",
      lambda sem: _empty(sem.get("os", {}).get("bios", 0))),
     ("an empty pm.suspend-to-mem or suspend-to-disk is never in sync "
@@ -905,7 +1043,7 @@ class Gen:
         if k == "enum":
             return r.choice(self.allowed(path, field))
         if k in ("uint", "int"):
-            lo, hi = field["min"], field["max"]
+            lo, hi = RANGES.get(dotted(path), (field["min"], field["max"]))
             return r.choice([lo, hi, r.randint(lo, min(hi, lo + 100)),
                              r.randint(lo, hi)])
         if k == "size":
@@ -1099,6 +1237,10 @@ class Gen:
         want = {}
         if known and name in STATE_FILLED:
             want["state"] = lambda: r.random() < 0.8
+        if name == "hyperv":
+            want["mode"] = "custom"
+            want["spinlocks"] = lambda: {"state": True, "retries": r.randint(4095, 8191)} \
+                if r.random() < 0.6 else {"state": False}
         v = self.map_value(("features", name), kf, r, ctx, want)
         return v or True
 
@@ -1267,15 +1409,36 @@ class Gen:
         return out
 
     def g_devices(self, path, field, r, ctx):
+        # graphics and audio first: channels, audio and sound depend on them
+        graphics = self.graphics(r, ctx) if r.random() < 0.5 else OMIT
+        ctx["spice"] = graphics is not OMIT and any(g["type"] == "spice" for g in graphics)
+        ctx["audio_ids"] = []
+        audio = self.audios(r, ctx) if r.random() < 0.3 else OMIT
+        if audio is OMIT:
+            ctx["audio_ids"] = []
         want = {
             "serial": lambda: [self.serial(i, r) for i in range(ctx["serials"])],
             "disk": lambda: self.disks(path + ("disk",), kid(field, "disk"), r, ctx),
             "interface": lambda: self.interfaces(path + ("interface",),
                                                  kid(field, "interface"), r, ctx),
-            "graphics": lambda: self.graphics(r, ctx),
+            "graphics": graphics,
             "console": lambda: self.consoles(r, ctx),
+            "controller": lambda: self.controllers(path + ("controller",),
+                                                   kid(field, "controller"), r, ctx),
+            "video": lambda: self.video(r, ctx),
+            "channel": lambda: self.channels(r, ctx) or OMIT,
+            "input": lambda: self.inputs(r, ctx),
+            "memballoon": lambda: self.memballoon(path + ("memballoon",),
+                                                  kid(field, "memballoon"), r, ctx),
+            "rng": lambda: self.rngs(r, ctx),
+            "tpm": lambda: self.tpms(r, ctx),
+            "audio": audio,
+            "sound": lambda: self.sounds(r, ctx),
+            "watchdog": lambda: self.watchdog(path + ("watchdog",), kid(field, "watchdog"),
+                                              r, ctx),
         }
         out = self.map_value(path, field, r, ctx, want)
+        ctx["devices_made"] = set(out)
         if ctx["serials"] and "serial" not in out:
             out["serial"] = want["serial"]()
         if ctx["boot"] == "dev" and not any(
@@ -1283,6 +1446,167 @@ class Gen:
             out.setdefault("interface", []).append(
                 {"type": "user", "boot": {"order": ctx["next_order"]}})
         return out
+
+    # -- the devices and domain elements beyond the first table's: each
+    #    made only in the combinations libvirt 9.0's QEMU driver takes
+
+    def controllers(self, path, field, r, ctx):
+        """At most one of each type, index 0, with the model libvirt would
+        otherwise fill in."""
+        out = []
+        kinds = r.sample(["usb", "virtio-serial", "scsi"], r.randint(1, 3))
+        for t in kinds:
+            c = {"type": t, "index": 0}
+            if t == "usb":
+                c["model"] = r.choice(["qemu-xhci", "piix3-uhci"])
+            elif t == "scsi":
+                c["model"] = r.choice(["virtio-scsi", "virtio-scsi", "lsilogic"])
+            else:
+                for key in ("ports", "vectors"):
+                    if r.random() < 0.3:
+                        c[key] = self.generic(path + (0, key), kid(field["kids"][0], key), r)
+            out.append(c)
+        ctx["controllers"] = {c["type"]: c.get("model") for c in out}
+        return out
+
+    # what libvirt fills in of a video model (KNOWN_BUGS): given whole
+    VIDEO = {
+        "virtio": {},
+        "vga": {"vram": [16384, 32768]},
+        "bochs": {"vram": [16384, 32768]},
+        "qxl": {"ram": [65536, 131072], "vram": [65536], "vgamem": [16384, 32768]},
+    }
+
+    def video(self, r, ctx):
+        t = r.choice(sorted(self.VIDEO))
+        m = {"type": t}
+        for key, vals in self.VIDEO[t].items():
+            m[key] = r.choice(vals)
+        m["heads"], m["primary"] = 1, True
+        return [{"model": m}]
+
+    def channels(self, r, ctx):
+        out = []
+        if r.random() < 0.7:
+            out.append({"type": "unix", "target": {"type": "virtio",
+                                                   "name": "org.qemu.guest_agent.0"}})
+        if ctx.get("spice") and r.random() < 0.6:
+            out.append({"type": "spicevmc", "target": {"type": "virtio",
+                                                       "name": "com.redhat.spice.0"}})
+        for i in range(r.choice([0, 0, 1])):
+            out.append({"type": "pty", "target": {"type": "virtio", "name": f"org.vrgen.{i}"}})
+        r.shuffle(out)
+        return out
+
+    def inputs(self, r, ctx):
+        """Distinct (type, bus) pairs, each with its bus (KNOWN_BUGS)."""
+        pairs = [("tablet", "usb"), ("tablet", "virtio"), ("keyboard", "usb"),
+                 ("keyboard", "ps2"), ("keyboard", "virtio"), ("mouse", "ps2"),
+                 ("mouse", "usb"), ("mouse", "virtio")]
+        return [{"type": t, "bus": b} for t, b in r.sample(pairs, r.randint(1, 3))]
+
+    def memballoon(self, path, field, r, ctx):
+        if r.random() < 0.25:
+            return {"model": "none"}
+        return self.map_value(path, field, r, ctx, {"model": "virtio"})
+
+    def rngs(self, r, ctx):
+        out = []
+        for _ in range(r.choice([1, 1, 2])):
+            g = {"model": "virtio",
+                 "backend": {"model": "random",
+                             "value": r.choice(["/dev/urandom", "/dev/random"])}}
+            if r.random() < 0.4:
+                g["rate"] = {"bytes": self.generic(("devices", "rng", 0, "rate", "bytes"),
+                                                   {"kind": "uint", "min": 1, "max": 1}, r)}
+                if r.random() < 0.5:
+                    g["rate"]["period"] = self.generic(
+                        ("devices", "rng", 0, "rate", "period"),
+                        {"kind": "uint", "min": 1, "max": 1}, r)
+            out.append(g)
+        return out
+
+    def tpms(self, r, ctx):
+        if not self.host.tpm_emulator:
+            return OMIT
+        return [{"model": r.choice(["tpm-crb", "tpm-tis"]),
+                 "backend": {"type": "emulator", "version": "2.0"}}]
+
+    def audios(self, r, ctx):
+        types = ["none"] + (["spice"] if ctx.get("spice") and not ctx["running"] else [])
+        ids = sorted(r.sample([1, 2, 3], r.choice([1, 1, 2])))
+        out = [{"id": str(i), "type": r.choice(types)} for i in ids]
+        ctx["audio_ids"] = [a["id"] for a in out]
+        return out
+
+    def sounds(self, r, ctx):
+        out = []
+        for m in r.sample(["ich9", "ich6", "ac97"], r.choice([1, 1, 2])):
+            snd = {"model": m}
+            if m in ("ich6", "ich9") and r.random() < 0.4:
+                snd["codec"] = [{"type": t} for t in
+                                r.sample(["duplex", "micro", "output"], r.randint(1, 2))]
+            if ctx.get("audio_ids") and r.random() < 0.5:
+                snd["audio"] = {"id": r.choice(ctx["audio_ids"])}
+            out.append(snd)
+        return out
+
+    def watchdog(self, path, field, r, ctx):
+        models = ["i6300esb"] + (["ib700"] if ctx["family"] == "pc" else [])
+        return self.map_value(path, field, r, ctx, {"model": r.choice(models)})
+
+    def g_clock_timer(self, path, field, r, ctx):
+        out = []
+        for name in r.sample(["rtc", "pit", "hpet"], r.randint(1, 3)):
+            t = {"name": name}
+            if name == "rtc":
+                if r.random() < 0.7:
+                    t["tickpolicy"] = r.choice(["delay", "catchup"])
+                if r.random() < 0.5:
+                    t["track"] = r.choice(self.allowed(path + (0, "track"),
+                                                       kid(field["kids"][0], "track")))
+            elif name == "pit":
+                t["tickpolicy"] = r.choice(["delay", "catchup", "discard"])
+            else:
+                t["present"] = r.random() < 0.5
+            out.append(t)
+        return out
+
+    def g_pm(self, path, field, r, ctx):
+        # each with enabled: empty ones are dropped by libvirt (KNOWN_BUGS)
+        ctx.setdefault("made", set()).add("pm")
+        out = {}
+        for k in r.sample(["suspend-to-mem", "suspend-to-disk"], r.randint(1, 2)):
+            out[k] = {"enabled": r.random() < 0.5}
+        return out
+
+    def g_memoryBacking(self, path, field, r, ctx):
+        out = {}
+        if r.random() < 0.4:
+            out["nosharepages"] = True
+        if r.random() < 0.3:
+            out["discard"] = True
+        if r.random() < 0.2 and not ctx["running"]:
+            out["locked"] = True
+        if r.random() < 0.5:
+            src = r.choice(self.allowed(path + ("source", "type"),
+                                        kid(kid(field, "source"), "type")))
+            out["source"] = {"type": src}
+            if src in ("file", "memfd") and r.random() < 0.5:
+                out["access"] = {"mode": r.choice(["shared", "private"])}
+        if r.random() < 0.3:
+            a = {"mode": r.choice(["immediate", "ondemand"])}
+            if a["mode"] == "immediate" and r.random() < 0.5:
+                a["threads"] = r.randint(1, 4)
+            out["allocation"] = a
+        return out or OMIT
+
+    def g_iothreads(self, path, field, r, ctx):
+        ctx.setdefault("made", set()).add("iothreads")
+        return r.randint(0 if not AVOID_KNOWN else 1, 4)
+
+    def g_memory(self, path, field, r, ctx):
+        return self.memory(path, r, ctx)
 
     def serial(self, i, r):
         s = {"type": "pty"}
@@ -1456,7 +1780,11 @@ class Gen:
 
     def g_xml(self, path, field, r, ctx):
         out = {}
-        devs = r.sample(DEVICE_FRAGMENTS, r.randint(0, 2))
+        # a fragment gives no device that a key gives as well (one watchdog;
+        # rngs and inputs would be found by position)
+        made = ctx.get("devices_made", set())
+        frags = [d for d in DEVICE_FRAGMENTS if d[1].split("[")[0] not in made]
+        devs = r.sample(frags, r.randint(0, min(2, len(frags))))
         if ctx["family"] != "pc":
             devs = [d for d in devs if d[1] != "panic"]
         devs = [d[0] for d in devs]
@@ -1466,7 +1794,8 @@ class Gen:
                         f"{ctx['name']}-raw.img'/><target dev='sdz' bus='sata'/></disk>")
         if devs:
             out["devices"] = devs
-        doms = [d[0] for d in r.sample(DOMAIN_FRAGMENTS, r.randint(0, 2))]
+        frags = [d for d in DOMAIN_FRAGMENTS if d[1] not in ctx.get("made", set())]
+        doms = [d[0] for d in r.sample(frags, r.randint(0, len(frags)))]
         if ctx.get("sysinfo") or r.random() < 0.2:
             doms.append(SYSINFO)
         if doms:
@@ -1634,6 +1963,8 @@ class Expect:
             s += "/" + tag
             if isinstance(pred, int):
                 s += f"[{pred}]"
+            elif pred and pred[0] == "@all":
+                s += "[" + " and ".join(f"@{a}='{v}'" for a, v in pred[1]) + "]"
             elif pred and pred[0] == "@":
                 s += f"[@{pred[1]}='{pred[2]}']"
             elif pred:
@@ -1656,6 +1987,8 @@ class Expect:
                 cands = [c for c in e if c.tag == tag]
                 if isinstance(pred, int):
                     cands = cands[pred - 1:pred]
+                elif pred and pred[0] == "@all":
+                    cands = [c for c in cands if all(c.get(a) == v for a, v in pred[1])]
                 elif pred and pred[0] == "@":
                     cands = [c for c in cands if c.get(pred[1]) == pred[2]]
                 elif pred:
@@ -1720,7 +2053,7 @@ def steps_for(schema, sem, path):
             parts = x.split("/")
             steps += [(t, None) for t in parts[:-1]]
             item = sem_at(sem, path[:i + 2]) if isinstance(nxt, int) else None
-            steps.append((parts[-1], identity(f, item, nxt)))
+            steps.append((parts[-1], identity(f, item, nxt, dotted(path[:i + 1]))))
             f = f["kids"][0]
             continue
         if f["kind"] == "map":
@@ -1739,19 +2072,41 @@ def steps_for(schema, sem, path):
     return steps, None, f
 
 
-def identity(list_field, item, index):
+# How the suite finds items of lists the table gives no identity, in
+# libvirt's XML: libvirt adds controllers and inputs of its own, so their
+# position says nothing. Attributes of the item, or a child's.
+GEN_IDENTITY = {
+    "devices.controller": ["@type", "@index"],
+    "devices.input": ["@type", "@bus"],
+    "devices.channel": ["target@name"],
+    "devices.sound": ["@model"],
+    "devices.audio": ["@id"],
+    "clock.timer": ["@name"],
+}
+
+
+def identity(list_field, item, index, list_path=None):
     """How to find a list item in libvirt's XML: by the table's identity
     (a disk's target, an interface's MAC, a graphics' type, a NUMA cell's
-    id) when the item gives it, else its position."""
+    id) or GEN_IDENTITY when the item gives it, else its position."""
     if item is None:
         return None
-    ident = list_field.get("identity")
-    if ident and isinstance(item, dict):
+    idents = [list_field["identity"]] if list_field.get("identity") else \
+        GEN_IDENTITY.get(list_path, [])
+    got = []
+    for ident in idents:
         el, attr = ident.split("@")
         v = item.get(el) if el else item
-        if isinstance(v, dict) and attr in v:
-            v = v[attr]
-            return (el, attr, str(v).lower()) if el else ("@", attr, str(v))
+        if not isinstance(v, dict) or attr not in v:
+            return index + 1
+        v = v[attr]
+        v = ("yes" if v else "no") if isinstance(v, bool) else str(v)
+        got.append((el, attr, v))
+    if len(got) == 1:
+        el, attr, v = got[0]
+        return (el, attr, v.lower()) if el else ("@", attr, v)
+    if got and not any(el for el, _, _ in got):
+        return ("@all", [[attr, v] for _, attr, v in got])
     return index + 1
 
 
@@ -1796,7 +2151,21 @@ FIXED = {"name", "uuid", "type", "state", "adopt", "memory.value", "vcpu.value",
          "devices.disk[].boot.order", "devices.interface[].boot.order",
          "devices.interface[].source.network", "devices.interface[].source.bridge",
          "devices.interface[].source.dev", "devices.interface[].source.mode",
-         "os.smbios.mode", "os.bios.useserial"}
+         "os.smbios.mode", "os.bios.useserial",
+         # what other fields of an item or element are tied to
+         "devices.controller[].type", "devices.controller[].index",
+         "devices.video[].model.type", "devices.video[].model.vram",
+         "devices.video[].model.ram", "devices.video[].model.vgamem",
+         "devices.video[].model.heads", "devices.video[].model.primary",
+         "devices.channel[].type", "devices.channel[].target.type",
+         "devices.channel[].target.name", "devices.input[].type",
+         "devices.input[].bus", "devices.memballoon.model", "devices.rng[].model",
+         "devices.rng[].backend.model", "devices.tpm[].model",
+         "devices.tpm[].backend.type", "devices.tpm[].backend.version",
+         "devices.sound[].model", "devices.sound[].audio.id", "devices.audio[].id",
+         "devices.audio[].type", "clock.timer[].name", "memoryBacking.source.type",
+         "memoryBacking.access.mode", "memoryBacking.locked",
+         "memoryBacking.allocation.mode", "features.hyperv.mode"}
 
 
 def in_whole(schema, path):
@@ -1809,6 +2178,13 @@ def in_whole(schema, path):
         if f.get("whole"):
             return True
     return False
+
+
+# Fields whose values the generator picks by rules of its own, not from
+# the table's enumeration: not calibrated.
+EXPLICIT = {"devices.controller[].model", "devices.watchdog.model",
+            "clock.timer[].tickpolicy", "devices.sound[].codec[].type",
+            "devices.interface[].model.type", "os.boot[].dev"}
 
 
 def leaves(node, path=()):
@@ -1896,7 +2272,7 @@ class Editor:
         sem = tree.sem()
         f = node.field
         old = node.value
-        new = self.propose(d, f, old, sem, running, r)
+        new = self.propose(d, f, old, sem, running, r, path)
         if new is None or new == old:
             return None
         cross = d == "os.machine" and self.host.family(new) != self.host.family(old)
@@ -1912,8 +2288,29 @@ class Editor:
                     lambda t, p=path, n=nn: set_at(t, p, n.clone())
                     if node_at(t, p) is not None else None, xs, may_refuse=cross)
 
-    def propose(self, d, f, old, sem, running, r):
+    def propose(self, d, f, old, sem, running, r, path=()):
         k = f["kind"]
+        item = sem_at(sem, path[:3]) if len(path) > 3 else None  # a device
+        if d == "devices.controller[].model":
+            return {"usb": "piix3-uhci" if old == "qemu-xhci" else "qemu-xhci",
+                    "scsi": "lsilogic" if old == "virtio-scsi" else "virtio-scsi"
+                    }.get(item.get("type"))
+        if d == "devices.watchdog.model":
+            fam = self.host.family(sem.get("os", {}).get("machine", "pc"))
+            return ("ib700" if old == "i6300esb" else "i6300esb") if fam == "pc" else None
+        if d == "devices.rng[].backend.value":
+            return "/dev/random" if old == "/dev/urandom" else "/dev/urandom"
+        if d == "clock.timer[].tickpolicy":
+            t = sem_at(sem, path[:3])
+            vals = {"rtc": ["delay", "catchup"], "pit": ["delay", "catchup", "discard"]}
+            return r.choice([v for v in vals.get(t.get("name"), []) if v != old] or [None])
+        if d == "iothreads":
+            return r.randint(0 if not AVOID_KNOWN else 1, 4)
+        if d == "devices.sound[].codec[].type":
+            have = [c["type"] for c in sem_at(sem, path[:4])]
+            return r.choice([v for v in ("duplex", "micro", "output") if v not in have] or [None])
+        if d == "clock.adjustment":
+            return str(r.choice([-3600, 0, 1, 86400, 7]))
         if k in ("bool", "presence"):
             if d == "os.loader.readonly" and sem["os"].get("loader", {}).get("type") == "pflash":
                 return None
@@ -1957,7 +2354,7 @@ class Editor:
                 return None
             return r.choice(vals) if vals else None
         if k in ("uint", "int"):
-            return self.gen.generic((), f, r)
+            return self.gen.generic(tuple(d.split(".")), f, r)
         if k == "str":
             if f["check"] in ("line", "none", "token"):
                 v = self.gen.text(tuple(d.split(".")), f, r)
@@ -2033,6 +2430,18 @@ class Editor:
             ops.append("nic-add")
         if devs.get("graphics"):
             ops.append("graphics-remove")
+        if "rng" in devs:
+            ops.append("rng-add")
+        if devs.get("rng"):
+            ops.append("rng-remove")
+        if devs.get("channel"):
+            ops.append("channel-remove")
+        if devs.get("sound"):
+            ops.append("sound-remove")
+        if "input" in devs:
+            ops.append("input-add")
+        if "timer" in (sem.get("clock") or {}):
+            ops += ["timer-add", "timer-remove"]
         if not ops:
             return None
         op = r.choice(ops)
@@ -2198,6 +2607,81 @@ class Editor:
         return Edit(f"add interface {mac}", ("devices", "interface"), op,
                     [Expect([("devices", None), ("interface", ("mac", "address", mac)),
                              ("model", None)], ("attr", "type"), "virtio")])
+
+    def remover(self, path, desc, expect):
+        """An edit that removes the list item at path."""
+        return Edit(desc, path[:-1],
+                    lambda t: remove_at(t, path) if node_at(t, path) is not None else None,
+                    [expect])
+
+    def op_rng_add(self, tree, sem, running, r):
+        rngs = sem["devices"]["rng"]
+        d = {"model": "virtio", "backend": {"model": "random", "value": "/dev/urandom"}}
+        op = self.appender(("devices", "rng"), len(rngs), d, "flow", r)
+        return Edit("add an rng", ("devices", "rng"), op,
+                    [Expect([("devices", None), ("rng", None)], ("count",), len(rngs) + 1)])
+
+    def op_rng_remove(self, tree, sem, running, r):
+        rngs = sem["devices"]["rng"]
+        i = r.randrange(len(rngs))
+        return self.remover(("devices", "rng", i), f"remove rng {i}",
+                            Expect([("devices", None), ("rng", None)], ("count",), len(rngs) - 1))
+
+    def op_channel_remove(self, tree, sem, running, r):
+        chans = sem["devices"]["channel"]
+        i = r.randrange(len(chans))
+        name = chans[i]["target"]["name"]
+        return self.remover(("devices", "channel", i), f"remove channel {name}",
+                            Expect([("devices", None), ("channel", ("target", "name", name))],
+                                   ("count",), 0))
+
+    def op_sound_remove(self, tree, sem, running, r):
+        snds = sem["devices"]["sound"]
+        i = r.randrange(len(snds))
+        m = snds[i]["model"]
+        return self.remover(("devices", "sound", i), f"remove sound {m}",
+                            Expect([("devices", None), ("sound", ("@", "model", m))],
+                                   ("count",), 0))
+
+    def op_input_add(self, tree, sem, running, r):
+        ins = sem["devices"]["input"]
+        have = {(i["type"], i["bus"]) for i in ins}
+        cands = [{"type": t, "bus": b} for t, b in
+                 (("tablet", "usb"), ("keyboard", "usb"), ("mouse", "virtio"))
+                 if (t, b) not in have]
+        if not cands:
+            return None
+        d = r.choice(cands)
+        op = self.appender(("devices", "input"), len(ins), d, "flow", r)
+        return Edit(f"add input {d['type']} {d['bus']}", ("devices", "input"), op,
+                    [Expect([("devices", None),
+                             ("input", ("@all", [["type", d["type"]], ["bus", d["bus"]]]))],
+                            ("count",), 1)])
+
+    def op_timer_add(self, tree, sem, running, r):
+        timers = sem["clock"]["timer"]
+        have = {t["name"] for t in timers}
+        cands = [n for n in ("rtc", "pit", "hpet") if n not in have]
+        if not cands:
+            return None
+        n = r.choice(cands)
+        d = {"name": n, "tickpolicy": "delay"} if n != "hpet" else {"name": n, "present": False}
+        op = self.appender(("clock", "timer"), len(timers), d, "flow", r)
+        xs = [Expect([("clock", None), ("timer", ("@", "name", n))], ("count",), 1)]
+        xs += self.expect_inside(("clock", "timer", len(timers)), d)
+        for x in xs[1:]:
+            x.steps[-1] = ("timer", ("@", "name", n))
+        return Edit(f"add timer {n}", ("clock", "timer"), op, xs)
+
+    def op_timer_remove(self, tree, sem, running, r):
+        timers = sem["clock"]["timer"]
+        if not timers:
+            return None
+        i = r.randrange(len(timers))
+        n = timers[i]["name"]
+        return self.remover(("clock", "timer", i), f"remove timer {n}",
+                            Expect([("clock", None), ("timer", ("@", "name", n))],
+                                   ("count",), 0))
 
     def op_graphics_remove(self, tree, sem, running, r):
         gs = sem["devices"]["graphics"]
@@ -2366,7 +2850,8 @@ def calibrate(gen, vr, workdir, seed=0):
             p = path + ((0,) if f["kind"] == "list" else (k["key"],))
             if not covered(p):
                 continue
-            if k["kind"] in ("enum", "flags") and k.get("values"):
+            if k["kind"] in ("enum", "flags") and k.get("values") and \
+                    dotted(p) not in FIXED and dotted(p) not in EXPLICIT:
                 yield p, k
             yield from fields(k, p)
 
@@ -2380,7 +2865,8 @@ def calibrate(gen, vr, workdir, seed=0):
             items = sem["devices"].get(path[1])
             if not items:
                 return None
-            out["devices"] = {path[1]: [items[0]]}
+            # one device of its list (a map: the device itself)
+            out["devices"] = {path[1]: [items[0]] if isinstance(items, list) else items}
         else:
             out[top] = sem[top]
         return copy.deepcopy(out)
