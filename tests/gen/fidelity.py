@@ -90,7 +90,8 @@ class Libvirt:
         """destroy, then undefine --nvram (undefine alone where that
         fails), in a few virsh processes side by side."""
         if names:
-            self.many([(n, f"destroy {n}; undefine --nvram {n}; undefine {n}") for n in names])
+            self.many([(n, f"destroy {n}; undefine --nvram {n}; undefine {n}") for n in names],
+                      chunks=8)
 
     def dumpxml(self, names_live):
         """{(name, live): root element or None}."""
@@ -615,6 +616,10 @@ def main():
         gen.AVOID_KNOWN = not a.with_known_bugs
         for what, _ in gen.KNOWN_BUGS if gen.AVOID_KNOWN else []:
             print(f"# not made, a known program bug: {what}")
+        for what in gen.KNOWN_EDIT_BUGS if gen.AVOID_KNOWN else []:
+            print(f"# no such edit, a known program bug: {what}")
+        if not host.tpm_emulator:
+            print("# no TPM: libvirt offers no TPM emulator here (swtpm is not installed)")
         g.excluded = gen.calibrate(g, a.vr, os.path.join(work, "calibrate"), a.seed)
         for d, vals in sorted(g.excluded.items()):
             for v, why in vals.items():
