@@ -199,8 +199,7 @@ os.bootmenu.enable os.bootmenu.timeout os.smbios.mode
 os.bios.useserial os.bios.rebootTimeout
 features.acpi features.apic features.pae features.hap features.viridian
 features.privnet features.pvspinlock features.vmport features.smm
-features.vmcoreinfo features.pmu features.htm features.nested-hv
-features.ccf-assist
+features.vmcoreinfo features.pmu
 cpu.mode cpu.match cpu.check cpu.model.value cpu.model.fallback
 cpu.topology.sockets cpu.topology.dies cpu.topology.cores cpu.topology.threads
 cpu.numa.cell[].id cpu.numa.cell[].cpus cpu.numa.cell[].memory
@@ -1052,6 +1051,20 @@ class Gen:
         bad = set(self.excluded.get(d, ())) | set(HOST_REFUSES.get(d, ((), ""))[0])
         return [v for v in vals if v not in bad]
 
+    def narrow(self, d, cands):
+        """The candidates the table's enumeration at dotted path d holds:
+        the generator's rules pick among libvirt's values, never beside
+        them, so that a value the schema drops is no longer made."""
+        path = tuple(0 if p == "[]" else p for p in re.findall(r"[^.\[\]]+|\[\]", d))
+        f = field_at(self.schema, path)
+        vals = set((f or {}).get("values") or ())
+        return [c for c in cands if c in vals]
+
+    def pick(self, r, d, cands):
+        """One of the candidates the table holds at d, or None."""
+        c = self.narrow(d, cands)
+        return r.choice(c) if c else None
+
     def generic(self, path, field, r):
         k = field["kind"]
         if k == "bool" or k == "presence":
@@ -1470,13 +1483,15 @@ class Gen:
         """At most one of each type, index 0, with the model libvirt would
         otherwise fill in."""
         out = []
-        kinds = r.sample(["usb", "virtio-serial", "scsi"], r.randint(1, 3))
-        for t in kinds:
+        types = self.narrow("devices.controller[].type", ["usb", "virtio-serial", "scsi"])
+        for t in r.sample(types, r.randint(min(1, len(types)), len(types))):
             c = {"type": t, "index": 0}
-            if t == "usb":
-                c["model"] = r.choice(["qemu-xhci", "piix3-uhci"])
-            elif t == "scsi":
-                c["model"] = r.choice(["virtio-scsi", "virtio-scsi", "lsilogic"])
+            if t in ("usb", "scsi"):
+                c["model"] = self.pick(r, "devices.controller[].model",
+                                       ["qemu-xhci", "piix3-uhci"] if t == "usb" else
+                                       ["virtio-scsi", "virtio-scsi", "lsilogic"])
+                if c["model"] is None:
+                    continue
             else:
                 for key in ("ports", "vectors"):
                     if r.random() < 0.3:
@@ -1494,7 +1509,9 @@ class Gen:
     }
 
     def video(self, r, ctx):
-        t = r.choice(sorted(self.VIDEO))
+        t = self.pick(r, "devices.video[].model.type", sorted(self.VIDEO))
+        if t is None:
+            return OMIT
         m = {"type": t}
         for key, vals in self.VIDEO[t].items():
             m[key] = r.choice(vals)
@@ -1512,22 +1529,30 @@ class Gen:
         for i in range(r.choice([0, 0, 1])):
             out.append({"type": "pty", "target": {"type": "virtio", "name": f"org.vrgen.{i}"}})
         r.shuffle(out)
-        return out
+        return [c for c in out if self.narrow("devices.channel[].type", [c["type"]]) and
+                self.narrow("devices.channel[].target.type", [c["target"]["type"]])]
 
     def inputs(self, r, ctx):
         """Distinct (type, bus) pairs, each with its bus (KNOWN_BUGS)."""
         pairs = [("tablet", "usb"), ("tablet", "virtio"), ("keyboard", "usb"),
                  ("keyboard", "ps2"), ("keyboard", "virtio"), ("mouse", "ps2"),
                  ("mouse", "usb"), ("mouse", "virtio")]
-        return [{"type": t, "bus": b} for t, b in r.sample(pairs, r.randint(1, 3))]
+        pairs = [(t, b) for t, b in pairs if self.narrow("devices.input[].type", [t]) and
+                 self.narrow("devices.input[].bus", [b])]
+        return [{"type": t, "bus": b} for t, b in r.sample(pairs, min(len(pairs),
+                                                                      r.randint(1, 3)))]
 
     def memballoon(self, path, field, r, ctx):
-        if r.random() < 0.25:
-            return {"model": "none"}
-        return self.map_value(path, field, r, ctx, {"model": "virtio"})
+        m = self.pick(r, "devices.memballoon.model", ["none"] if r.random() < 0.25 else ["virtio"])
+        if m is None:
+            return OMIT
+        return {"model": m} if m == "none" else self.map_value(path, field, r, ctx, {"model": m})
 
     def rngs(self, r, ctx):
         out = []
+        if not (self.narrow("devices.rng[].model", ["virtio"]) and
+                self.narrow("devices.rng[].backend.model", ["random"])):
+            return OMIT
         for _ in range(r.choice([1, 1, 2])):
             g = {"model": "virtio",
                  "backend": {"model": "random",
@@ -1543,13 +1568,18 @@ class Gen:
         return out
 
     def tpms(self, r, ctx):
-        if not self.host.tpm_emulator:
+        m = self.pick(r, "devices.tpm[].model", ["tpm-crb", "tpm-tis"])
+        if not self.host.tpm_emulator or m is None or \
+                not self.narrow("devices.tpm[].backend.type", ["emulator"]) or \
+                not self.narrow("devices.tpm[].backend.version", ["2.0"]):
             return OMIT
-        return [{"model": r.choice(["tpm-crb", "tpm-tis"]),
-                 "backend": {"type": "emulator", "version": "2.0"}}]
+        return [{"model": m, "backend": {"type": "emulator", "version": "2.0"}}]
 
     def audios(self, r, ctx):
-        types = ["none"] + (["spice"] if ctx.get("spice") and not ctx["running"] else [])
+        types = self.narrow("devices.audio[].type", ["none"] + (
+            ["spice"] if ctx.get("spice") and not ctx["running"] else []))
+        if not types:
+            return OMIT
         ids = sorted(r.sample([1, 2, 3], r.choice([1, 1, 2])))
         out = [{"id": str(i), "type": r.choice(types)} for i in ids]
         ctx["audio_ids"] = [a["id"] for a in out]
@@ -1557,34 +1587,43 @@ class Gen:
 
     def sounds(self, r, ctx):
         out = []
-        for m in r.sample(["ich9", "ich6", "ac97"], r.choice([1, 1, 2])):
+        models = self.narrow("devices.sound[].model", ["ich9", "ich6", "ac97"])
+        codecs = self.narrow("devices.sound[].codec[].type", ["duplex", "micro", "output"])
+        for m in r.sample(models, min(len(models), r.choice([1, 1, 2]))):
             snd = {"model": m}
-            if m in ("ich6", "ich9") and r.random() < 0.4:
+            if m in ("ich6", "ich9") and codecs and r.random() < 0.4:
                 snd["codec"] = [{"type": t} for t in
-                                r.sample(["duplex", "micro", "output"], r.randint(1, 2))]
+                                r.sample(codecs, min(len(codecs), r.randint(1, 2)))]
             if ctx.get("audio_ids") and r.random() < 0.5:
                 snd["audio"] = {"id": r.choice(ctx["audio_ids"])}
             out.append(snd)
         return out
 
     def watchdog(self, path, field, r, ctx):
-        models = ["i6300esb"] + (["ib700"] if ctx["family"] == "pc" else [])
-        return self.map_value(path, field, r, ctx, {"model": r.choice(models)})
+        m = self.pick(r, "devices.watchdog.model",
+                      ["i6300esb"] + (["ib700"] if ctx["family"] == "pc" else []))
+        if m is None:
+            return OMIT
+        return self.map_value(path, field, r, ctx, {"model": m})
 
     def g_clock_timer(self, path, field, r, ctx):
         out = []
-        for name in r.sample(["rtc", "pit", "hpet"], r.randint(1, 3)):
+        names = self.narrow("clock.timer[].name", ["rtc", "pit", "hpet"])
+        for name in r.sample(names, min(len(names), r.randint(1, 3))):
             t = {"name": name}
+            tp = None
             if name == "rtc":
                 if r.random() < 0.7:
-                    t["tickpolicy"] = r.choice(["delay", "catchup"])
+                    tp = self.pick(r, "clock.timer[].tickpolicy", ["delay", "catchup"])
                 if r.random() < 0.5:
                     t["track"] = r.choice(self.allowed(path + (0, "track"),
                                                        kid(field["kids"][0], "track")))
             elif name == "pit":
-                t["tickpolicy"] = r.choice(["delay", "catchup", "discard"])
+                tp = self.pick(r, "clock.timer[].tickpolicy", ["delay", "catchup", "discard"])
             else:
                 t["present"] = r.random() < 0.5
+            if tp:
+                t["tickpolicy"] = tp
             out.append(t)
         return out
 
