@@ -1571,7 +1571,10 @@ class Gen:
 
     def tpms(self, r, ctx):
         m = self.pick(r, "devices.tpm[].model", ["tpm-crb", "tpm-tis"])
-        if not self.host.tpm_emulator or m is None or \
+        # not in running guests: swtpm makes the TPM's keys when the guest
+        # first starts, seconds of CPU, and on a loaded host libvirt stops
+        # waiting for its socket ("swtpm socket did not show up")
+        if not self.host.tpm_emulator or m is None or ctx["running"] or \
                 not self.narrow("devices.tpm[].backend.type", ["emulator"]) or \
                 not self.narrow("devices.tpm[].backend.version", ["2.0"]):
             return OMIT
