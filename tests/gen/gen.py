@@ -988,6 +988,10 @@ KNOWN_BUGS = [
      "retries" in sem["features"]["hyperv"]["spinlocks"]),
     ("iothreads: 0 is never in sync (libvirt writes none)",
      lambda sem: sem.get("iothreads") == 0),
+    ("an empty video list beside graphics, or an empty audio list, is never "
+     "in sync (libvirt adds its own)",
+     lambda sem: sem.get("devices", {}).get("audio") == [] or
+     (sem.get("devices", {}).get("video") == [] and sem["devices"].get("graphics"))),
     ("an empty os.bios is never in sync (libvirt drops <bios/>)",
      lambda sem: _empty(sem.get("os", {}).get("bios", 0))),
     ("an empty pm.suspend-to-mem or suspend-to-disk is never in sync "
