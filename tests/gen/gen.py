@@ -989,8 +989,10 @@ KNOWN_EDIT_BUGS = [
      "controller qemu-xhci → piix3-uhci on pc)"),
     ("a new machine family drops the file's own controllers with libvirt's, "
      "and the next apply pairs them with libvirt's of other types"),
-    ("a controller added without a model pairs with libvirt's controller of "
-     "another type and takes its model: libvirt refuses the redefine"),
+    ("a controller added pairs with libvirt's controller of another type and "
+     "takes its model or address: libvirt refuses the redefine"),
+    ("a new currentMemory on a running guest without a balloon is sent live: "
+     "apply fails, then reports the target sent"),
 ]
 
 
@@ -2378,6 +2380,9 @@ class Editor:
         if d == "vcpu.current":
             nv = sem.get("vcpu", {}).get("value", 1)
             return r.randint(1, nv) if nv > 1 else None
+        if d == "currentMemory" and running and AVOID_KNOWN and \
+                (sem.get("devices", {}).get("memballoon") or {}).get("model") == "none":
+            return None  # KNOWN_EDIT_BUGS: sent live without a balloon
         if d == "currentMemory":
             m = sem["memory"]["value"]
             return r.randint(max(1, m // 2048), m // 1024) * 1024 if m >= 2048 else None
@@ -2502,7 +2507,7 @@ class Editor:
             ops.append("sound-remove")
         if "input" in devs:
             ops.append("input-add")
-        if "controller" in devs:
+        if "controller" in devs and not AVOID_KNOWN:  # KNOWN_EDIT_BUGS
             ops.append("controller-add")
         if "timer" in (sem.get("clock") or {}):
             ops += ["timer-add", "timer-remove"]
@@ -2727,9 +2732,7 @@ class Editor:
         have = {c["type"] for c in ctls}
         cands = [c for c in ({"type": "scsi", "index": 0, "model": "virtio-scsi"},
                              {"type": "virtio-serial", "index": 0})
-                 if c["type"] not in have and
-                 # KNOWN_EDIT_BUGS: one without a model pairs with another type
-                 not (AVOID_KNOWN and "model" not in c)]
+                 if c["type"] not in have]
         if not cands:
             return None
         d = r.choice(cands)
