@@ -2312,7 +2312,7 @@ class Editor:
         shown = xml_form(f, value, self.host)
         # what libvirt writes as nothing: the table's "none" value (an
         # empty description), and all vCPUs online (no current attribute)
-        if f["kind"] in ("str", "enum") and f.get("none") is not None and shown == f["none"]:
+        if f.get("none") is not None and shown == f["none"]:
             shown = None
         if dotted(path) == "vcpu.current" and value == sem.get("vcpu", {}).get("value"):
             shown = None
@@ -2361,6 +2361,10 @@ class Editor:
             fam = self.host.family(sem.get("os", {}).get("machine", "pc"))
             return ("ib700" if old == "i6300esb" else "i6300esb") if fam == "pc" else None
         if d == "devices.rng[].backend.value":
+            # rngs pair by likeness: beside one whose path libvirt fills in,
+            # which item the new path goes to is not for the file to say
+            if any("value" not in g.get("backend", {}) for g in sem["devices"]["rng"]):
+                return None
             return "/dev/random" if old == "/dev/urandom" else "/dev/urandom"
         if d == "clock.timer[].tickpolicy":
             t = sem_at(sem, path[:3])
