@@ -182,6 +182,16 @@ static size_t likeness(xmlNodePtr want, xmlNodePtr have)
 	return score;
 }
 
+/* Whether have's attribute name differs from want's, when want gives
+ * one. */
+static bool attr_differs(xmlNodePtr want, xmlNodePtr have, const char *name)
+{
+	_cleanup_free_ xmlChar *w = xmlGetProp(want, BAD_CAST name);
+	_cleanup_free_ xmlChar *h = w ? xmlGetProp(have, BAD_CAST name) : NULL;
+
+	return w && (!h || xmlStrcmp(w, h));
+}
+
 static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
 		       const struct ds_field *f, size_t index)
 {
@@ -202,6 +212,12 @@ static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
 				pick = j;
 			continue;
 		}
+		/* in a list libvirt adds items to, the file's new item is
+		 * not one of libvirt's of another type or index (a new
+		 * virtio-serial controller is not the USB one) */
+		if (f->open && (attr_differs(w, have[j], "type") ||
+				attr_differs(w, have[j], "index")))
+			continue;
 		/* with no identity in the file, the item most like it (the
 		 * first of those), so that a removed device takes its own
 		 * MAC and address with it, not another's */
@@ -266,6 +282,11 @@ static int merge_list(xmlNodePtr have, xmlNodePtr want,
 		return -ENOMEM;
 	for (size_t i = 0; i < nw && i < list->n_kids; i++) {
 		xmlNodePtr h = pair(wi[i], hi, nh, used, f, i);
+		/* another model is another device on the bus: its address
+		 * is libvirt's to choose again (an ib700 watchdog is no PCI
+		 * device, a new USB controller model has its own slot) */
+		if (h && attr_differs(wi[i], h, "model"))
+			unlink_children(h, "address");
 		if (h && !strcmp(name, "graphics"))
 			listen_follows(h, wi[i]);
 		int r =
@@ -321,6 +342,9 @@ static int merge_field(xmlNodePtr have, xmlNodePtr want,
 			: want;
 		if (!h)
 			return -ENOMEM;
+		/* a single device of another model: as in a list */
+		if (w && *f->xml && attr_differs(w, h, "model"))
+			unlink_children(h, "address");
 		return w ? merge_map(h, w, f, n, item || f->whole) : 0;
 	}
 	case DS_LIST:

@@ -639,6 +639,22 @@ static int check_lifecycle(const struct ds_node *root, struct ds_diags *d)
  * console is that port, and one without a serial port gets port 0. */
 /* Features of POWER guests: libvirt refuses them for other architectures,
  * and a file without an arch gets the host's. */
+/* libvirt drops the retries of spinlocks that are off. */
+static int check_spinlocks(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *state =
+	    get(root, "features.hyperv.spinlocks.state");
+	const struct ds_node *retries =
+	    get(root, "features.hyperv.spinlocks.retries");
+
+	if (!state || state->v.b || !retries)
+		return 0;
+	ds_diags_add(d, at(retries),
+		     "'retries' applies to spinlocks that are on; libvirt "
+		     "drops it beside 'state: false'");
+	return -1;
+}
+
 static int check_features(const struct ds_node *root, struct ds_diags *d)
 {
 	static const char *const power[] = {"htm", "nested-hv", "ccf-assist"};
@@ -820,7 +836,7 @@ int ds_validate(const struct ds_node *root, struct ds_diags *d)
 	    check_vcpus,    check_memory,     check_numa,      check_topology,
 	    check_firmware, check_boot_order, check_disks,     check_interfaces,
 	    check_os_cpu,   check_clock,      check_lifecycle, check_consoles,
-	    check_graphics, check_features,
+	    check_graphics, check_features, check_spinlocks,
 	};
 	int r = 0;
 

@@ -769,9 +769,18 @@ static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
 			return -ENOMEM;
 	}
 	if (!ds_size_equal(mem, o->live_memory)) {
+		const struct ds_node *balloon =
+		    ds_node_path(o->live, "devices.memballoon.model");
 		ds_size_format(o->live_memory, a, sizeof(a));
 		ds_size_format(mem, b, sizeof(b));
-		if (mem > o->live_max_memory)
+		if (balloon && balloon->str && !strcmp(balloon->str, "none"))
+			/* QEMU changes a running guest's memory through its
+			 * balloon only */
+			fprintf(notes,
+				"%scurrentMemory %s → %s: the running guest "
+				"has no balloon",
+				ftell(notes) ? ", " : "", a, b);
+		else if (mem > o->live_max_memory)
 			fprintf(
 			    notes,
 			    "%scurrentMemory %s is over the running "

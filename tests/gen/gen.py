@@ -923,6 +923,9 @@ def check_more(sem, host, devs, fam):
     if isinstance(hv, dict) and feature_on(hv, "spinlocks") and \
             "retries" not in (hv.get("spinlocks") or {}):
         bad.append("hyperv spinlocks on without retries")
+    if isinstance(hv, dict) and isinstance(hv.get("spinlocks"), dict) and \
+            hv["spinlocks"].get("state") is False and "retries" in hv["spinlocks"]:
+        bad.append("retries beside spinlocks off (libvirt drops them)")
     pm = sem.get("pm") or {}
     if running and (sem.get("os") or {}).get("firmware") == "efi" and \
             (pm.get("suspend-to-disk") or {}).get("enabled"):
@@ -965,11 +968,6 @@ STATE_FILLED = {"hap", "pvspinlock", "pmu", "vmport", "smm", "vmcoreinfo"}
 
 
 KNOWN_BUGS = [
-    ("hyperv spinlocks off with retries is never in sync (libvirt drops them)",
-     lambda sem: isinstance((sem.get("features") or {}).get("hyperv"), dict) and
-     isinstance(sem["features"]["hyperv"].get("spinlocks"), dict) and
-     sem["features"]["hyperv"]["spinlocks"].get("state") is False and
-     "retries" in sem["features"]["hyperv"]["spinlocks"]),
     ("an empty video list beside graphics, or an empty audio list, is never "
      "in sync (libvirt adds its own)",
      lambda sem: sem.get("devices", {}).get("audio") == [] or
@@ -984,16 +982,13 @@ KNOWN_BUGS = [
 
 # Edits that the program gets wrong, not made while AVOID_KNOWN.
 KNOWN_EDIT_BUGS = [
-    ("a device's new model keeps the address libvirt gave the old one: "
-     "libvirt refuses the redefine (watchdog i6300esb → ib700, usb "
-     "controller qemu-xhci → piix3-uhci on pc)"),
     ("a new machine family drops the file's own controllers with libvirt's, "
      "and the next apply pairs them with libvirt's of other types"),
-    ("a controller added pairs with libvirt's controller of another type and "
-     "takes its model or address: libvirt refuses the redefine"),
-    ("a new currentMemory on a running guest without a balloon is sent live: "
-     "apply fails, then reports the target sent"),
 ]
+# Fixed since they were found, and made again: a device's new model kept
+# the old one's address; a controller added paired with libvirt's of
+# another type; a new currentMemory on a running guest without a balloon
+# was sent live.
 
 
 def known_bugs(sem):
@@ -2351,8 +2346,6 @@ class Editor:
     def propose(self, d, f, old, sem, running, r, path=()):
         k = f["kind"]
         item = sem_at(sem, path[:3]) if len(path) > 3 else None  # a device
-        if d in ("devices.controller[].model", "devices.watchdog.model") and AVOID_KNOWN:
-            return None  # KNOWN_EDIT_BUGS: the old model's address stays
         if d == "devices.controller[].model":
             return {"usb": "piix3-uhci" if old == "qemu-xhci" else "qemu-xhci",
                     "scsi": "lsilogic" if old == "virtio-scsi" else "virtio-scsi"
@@ -2384,9 +2377,6 @@ class Editor:
         if d == "vcpu.current":
             nv = sem.get("vcpu", {}).get("value", 1)
             return r.randint(1, nv) if nv > 1 else None
-        if d == "currentMemory" and running and AVOID_KNOWN and \
-                (sem.get("devices", {}).get("memballoon") or {}).get("model") == "none":
-            return None  # KNOWN_EDIT_BUGS: sent live without a balloon
         if d == "currentMemory":
             m = sem["memory"]["value"]
             return r.randint(max(1, m // 2048), m // 1024) * 1024 if m >= 2048 else None
@@ -2511,7 +2501,7 @@ class Editor:
             ops.append("sound-remove")
         if "input" in devs:
             ops.append("input-add")
-        if "controller" in devs and not AVOID_KNOWN:  # KNOWN_EDIT_BUGS
+        if "controller" in devs:
             ops.append("controller-add")
         if "timer" in (sem.get("clock") or {}):
             ops += ["timer-add", "timer-remove"]
