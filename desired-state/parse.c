@@ -544,7 +544,8 @@ static int walk_map(struct walker *w, struct ds_node **slot,
 			i--;
 			continue;
 		}
-		size_t len = wrapped ? strlen(w->path) : path_push(w, kf->key, 0);
+		size_t len =
+		    wrapped ? strlen(w->path) : path_push(w, kf->key, 0);
 		if (walk(w, &n->kids[i], kf) < 0)
 			r = -EINVAL;
 		w->path[len] = 0;

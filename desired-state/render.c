@@ -47,7 +47,7 @@ static const char *scalar_text(const struct ds_node *n, char *buf, size_t len)
 	case DS_BOOL:
 		/* yes/no, or the field's own pair (on/off) */
 		return n->field->values ? n->field->values[!n->v.b]
-		       : n->v.b		? "yes"
+		       : n->v.b         ? "yes"
 					: "no";
 	default:
 		return n->str;

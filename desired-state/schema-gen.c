@@ -13,6 +13,8 @@
  *   d67aab37fdc9b30ef4cf6690bfeacc40428ac7e6f14baf6577882f263a496b14  nwfilter_params.rng
  *   6e60bfcf98abe12d837c4185c80430d9524ce6556ca94ba06766778fd76b9469  privatedata.rng
  */
+/* one row a line, as generated: */
+/* clang-format off */
 #include "schema.h"
 
 #include <stdint.h>

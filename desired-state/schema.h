@@ -74,9 +74,9 @@ struct ds_field {
 			     the file leaves out must be absent (features) */
 	bool empty_ok;    /* DS_MAP: the element may be empty; true stands
 			     for it, false for its absence */
-	const char *identity; /* DS_LIST: what pairs an item with libvirt's
+	const char *identity;     /* DS_LIST: what pairs an item with libvirt's
 				 ("target@dev", "@id"), or NULL: likeness */
-	const char *alias;    /* an older key, still read, with a note */
+	const char *alias;        /* an older key, still read, with a note */
 	const char *unit_default; /* DS_SIZE: libvirt's unit when the XML
 				     gives none; NULL is KiB */
 	/* DS_MAP: the kids held by child elements, as indices into kids,

@@ -308,7 +308,8 @@ static int check_boot_order(const struct ds_node *root, struct ds_diags *d)
 	for (size_t l = 0; l < 2; l++) {
 		const struct ds_node *list = get(root, lists[l]);
 		for (size_t i = 0; list && i < list->n_kids; i++) {
-			const struct ds_node *b = get(list->kids[i], "boot.order");
+			const struct ds_node *b =
+			    get(list->kids[i], "boot.order");
 			if (!b)
 				continue;
 			if (osboot) {
@@ -340,9 +341,9 @@ static int check_disk(const struct ds_node *disk, struct ds_diags *d)
 {
 	/* the source keys that say a type, and the type each fits */
 	static const char *const needs[][2] = {
-	    {"file", "file"},	 {"block", "dev"},	 {"volume", "pool"},
-	    {"volume", "volume"}, {"dir", "dir"},	 {"network", "protocol"},
-	    {"nvme", "type"},	 {"vhostuser", "type"}};
+	    {"file", "file"},     {"block", "dev"},     {"volume", "pool"},
+	    {"volume", "volume"}, {"dir", "dir"},       {"network", "protocol"},
+	    {"nvme", "type"},     {"vhostuser", "type"}};
 	const struct ds_node *type = kid(disk, "type");
 	const struct ds_node *dev = kid(disk, "device");
 	const struct ds_node *src = kid(disk, "source");
@@ -376,7 +377,8 @@ static int check_disk(const struct ds_node *disk, struct ds_diags *d)
 			continue; /* reported by the schema walk */
 		for (size_t j = 0; j < DS_ARRAY_SIZE(needs); j++) {
 			typed |= !strcmp(needs[j][1], k);
-			ok |= !strcmp(needs[j][0], t) && !strcmp(needs[j][1], k);
+			ok |=
+			    !strcmp(needs[j][0], t) && !strcmp(needs[j][1], k);
 		}
 		ok |= !typed; /* the rest is for libvirt's schema to judge */
 		if (!ok) {
@@ -836,7 +838,7 @@ int ds_validate(const struct ds_node *root, struct ds_diags *d)
 	    check_vcpus,    check_memory,     check_numa,      check_topology,
 	    check_firmware, check_boot_order, check_disks,     check_interfaces,
 	    check_os_cpu,   check_clock,      check_lifecycle, check_consoles,
-	    check_graphics, check_features, check_spinlocks,
+	    check_graphics, check_features,   check_spinlocks,
 	};
 	int r = 0;
 

@@ -130,7 +130,7 @@ static bool type_scalar(const struct reader *rd, struct ds_node *n,
 		return !rd->use || n->v.u != (uint64_t)-1;
 	case DS_SIZE: {
 		const char *const *slot = attr_slot(holder, "unit");
-		const char *unit = slot		  ? slot[1]
+		const char *unit = slot              ? slot[1]
 				   : f->unit_default ? f->unit_default
 						     : "KiB";
 		size_t nlen = strlen(n->str), ulen;

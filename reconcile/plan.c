@@ -399,8 +399,8 @@ static bool cpuset_held(const struct ds_cpuset *want,
  * CPUs the host does not have (unless libvirt holds them already). Returns
  * 1 when refused. */
 static int refuse_limits(const struct ds_domain *d, const char *type,
-			 const struct rc_observed *o,
-			 const struct rc_limits *l, struct rc_domain_plan *dp)
+			 const struct rc_observed *o, const struct rc_limits *l,
+			 struct rc_domain_plan *dp)
 {
 	const struct ds_node *machine = ds_node_path(d->root, "os.machine");
 	const struct ds_node *cpuset = ds_node_path(d->root, "vcpu.cpuset");

@@ -1000,7 +1000,8 @@ def generate(schema, overlay_path):
         " *",
         f" * {len(b.flat)} element paths; schema files (sha256):"]
     lines += [f" *   {h}  {n}" for n, h in hashes]
-    lines += [" */", '#include "schema.h"', "", "#include <stdint.h>", ""]
+    lines += [" */", "/* one row a line, as generated: */", "/* clang-format off */",
+              '#include "schema.h"', "", "#include <stdint.h>", ""]
     for vals, name in em.values.items():
         lines.append(f"static const char *const {name}[] = {{" +
                      ", ".join(cstr(v) for v in vals) + ", NULL};")

@@ -296,10 +296,11 @@ static void test_field_kid_nested(void **state)
 	assert_true(f->filled);
 	/* an attribute and a child element of one name: the element is
 	 * <name>_element */
-	f = ds_field_kid(ds_field_kid(ds_field_kid(&ds_schema_domain,
-						   "devices"),
-				      "controller")->kids,
-			 "model_element");
+	f = ds_field_kid(
+	    ds_field_kid(ds_field_kid(&ds_schema_domain, "devices"),
+			 "controller")
+		->kids,
+	    "model_element");
 	assert_non_null(f);
 	assert_string_equal(f->xml, "model");
 	/* a disk's backing chain: the map refers to itself */

@@ -110,26 +110,27 @@ static void test_writes_the_format(void **state)
 		      "features: [acpi]\n"
 		      "adopt: true\n");
 
-	assert_string_equal(out, "name: web01\n"
-				 "adopt: true\n"
-				 "title: 'yes'\n"
-				 "description: |\n"
-				 "  two\n"
-				 "  lines\n"
-				 "os:\n"
-				 "  type: hvm\n"
-				 "  boot: [hd, cdrom]\n"
-				 "memory: 2 GiB\n"
-				 "currentMemory: 1536 MiB\n"
-				 "vcpu: 4\n"
-				 "features: {acpi: true}\n"
-				 "devices:\n"
-				 "  disk:\n"
-				 "  - source: {file: /var/x.img}\n"
-				 "    target: vda\n"
-				 "  interface:\n"
-				 "  - {type: user, mac: '52:54:00:00:00:01', model: "
-				 "virtio}\n");
+	assert_string_equal(out,
+			    "name: web01\n"
+			    "adopt: true\n"
+			    "title: 'yes'\n"
+			    "description: |\n"
+			    "  two\n"
+			    "  lines\n"
+			    "os:\n"
+			    "  type: hvm\n"
+			    "  boot: [hd, cdrom]\n"
+			    "memory: 2 GiB\n"
+			    "currentMemory: 1536 MiB\n"
+			    "vcpu: 4\n"
+			    "features: {acpi: true}\n"
+			    "devices:\n"
+			    "  disk:\n"
+			    "  - source: {file: /var/x.img}\n"
+			    "    target: vda\n"
+			    "  interface:\n"
+			    "  - {type: user, mac: '52:54:00:00:00:01', model: "
+			    "virtio}\n");
 	free(out);
 }
 
