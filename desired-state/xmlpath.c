@@ -41,3 +41,14 @@ xmlNodePtr ds_xml_path(xmlNodePtr el, const char *path, size_t len, bool create,
 	}
 	return el;
 }
+
+char *ds_xml_text(xmlNodePtr x)
+{
+	xmlBufferPtr b = xmlBufferCreate();
+	char *s = NULL;
+
+	if (b && xmlNodeDump(b, x->doc, x, 0, 0) >= 0)
+		s = strdup((const char *)xmlBufferContent(b));
+	xmlBufferFree(b);
+	return s;
+}

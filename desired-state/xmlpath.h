@@ -17,5 +17,8 @@ xmlNodePtr ds_xml_child(xmlNodePtr el, const char *name, size_t len);
 xmlNodePtr ds_xml_path(xmlNodePtr el, const char *path, size_t len, bool create,
 		       const struct ds_node *tag);
 
+/* x as XML text (malloc'd), or NULL when out of memory. */
+char *ds_xml_text(xmlNodePtr x);
+
 /* Makes x remember the file's node it came from. */
 void ds_xml_tag(xmlNodePtr x, const struct ds_node *n);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "workers.h"
+#include "xmlpath.h"
 #include "xmlread.h"
 
 static char *prop(const struct ds_xel *x, const char *name)
@@ -122,13 +123,9 @@ xmlNodePtr rc_mark_node(const struct rc_mark *m, xmlDocPtr doc)
 char *rc_mark_format(const struct rc_mark *m)
 {
 	xmlNodePtr x = rc_mark_node(m, NULL);
-	xmlBufferPtr buf = xmlBufferCreate();
-	char *out = NULL;
+	char *out = x ? ds_xml_text(x) : NULL;
 
-	if (x && buf && xmlNodeDump(buf, NULL, x, 0, 0) >= 0)
-		out = strdup((const char *)xmlBufferContent(buf));
 	xmlFreeNode(x);
-	xmlBufferFree(buf);
 	return out;
 }
 

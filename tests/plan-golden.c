@@ -25,17 +25,6 @@
 #include "plan.h"
 #include "xmlpath.h"
 
-static char *node_xml(xmlNodePtr x)
-{
-	xmlBufferPtr b = xmlBufferCreate();
-	char *s = NULL;
-
-	if (b && xmlNodeDump(b, x->doc, x, 0, 0) >= 0)
-		s = strdup((const char *)xmlBufferContent(b));
-	xmlBufferFree(b);
-	return s;
-}
-
 static unsigned long attr(xmlNodePtr x, const char *name, unsigned long def)
 {
 	xmlChar *v = xmlGetProp(x, BAD_CAST name);
@@ -63,8 +52,8 @@ static int load_observed(const char *path, struct rc_observed *o)
 	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 	xmlNodePtr cfg = elem(root, "domain");
 	xmlNodePtr live = elem(elem(root, "live"), "domain");
-	char *cx = cfg ? node_xml(cfg) : NULL;
-	char *lx = live ? node_xml(live) : cx ? strdup(cx) : NULL;
+	char *cx = cfg ? ds_xml_text(cfg) : NULL;
+	char *lx = live ? ds_xml_text(live) : cx ? strdup(cx) : NULL;
 	xmlChar *name = cfg ? xmlNodeGetContent(elem(cfg, "name")) : NULL;
 	xmlChar *uuid = cfg ? xmlNodeGetContent(elem(cfg, "uuid")) : NULL;
 	int r = -1;

@@ -157,17 +157,6 @@ static int add_mark(xmlNodePtr domain, const struct rc_mark *m)
 	return 0;
 }
 
-static char *node_text(xmlNodePtr x)
-{
-	xmlBufferPtr b = xmlBufferCreate();
-	char *s = NULL;
-
-	if (b && xmlNodeDump(b, x->doc, x, 0, 0) >= 0)
-		s = strdup((const char *)xmlBufferContent(b));
-	xmlBufferFree(b);
-	return s;
-}
-
 /* libvirt's output as the persistent, inactive domain it holds, with the
  * mark of dir and file. */
 static int observe(const char *out, const char *dir, const char *file,
@@ -192,7 +181,7 @@ static int observe(const char *out, const char *dir, const char *file,
 	name = xmlNodeGetContent(child(root, "name"));
 	uuid =
 	    child(root, "uuid") ? xmlNodeGetContent(child(root, "uuid")) : NULL;
-	if (add_mark(root, &m) < 0 || !(text = node_text(root)) ||
+	if (add_mark(root, &m) < 0 || !(text = ds_xml_text(root)) ||
 	    !(o->name = strdup((const char *)name))) {
 		fail(res, "out of memory");
 		goto out;
