@@ -217,6 +217,21 @@ static void say_notes(const char *shown, const struct ds_import *im,
 			AG_PROG, shown ? shown : "?", io->state);
 }
 
+/* A file written (where: what it is called in messages), with its
+ * problems said when it has any. */
+static void count_written(struct import_run *run, size_t problems,
+			  const char *where)
+{
+	run->written++;
+	if (!problems)
+		return;
+	fprintf(stderr,
+		"%s: %s: the file has problems (above); fix them before it is "
+		"applied\n",
+		AG_PROG, where ? where : "?");
+	run->bad++;
+}
+
 /* Imports one domain's XML (label: the domain or the file it came
  * from). */
 static void import_one(struct import_run *run, const char *label,
@@ -269,14 +284,7 @@ static void import_one(struct import_run *run, const char *label,
 				strerror(errno));
 			goto failed;
 		}
-		run->written++;
-		if (bad) {
-			fprintf(stderr,
-				"%s: %s: the file has problems (above); fix "
-				"them before it is applied\n",
-				AG_PROG, shown ? shown : "?");
-			run->bad++;
-		}
+		count_written(run, bad, shown);
 		ds_import_finish(&im);
 		return;
 	}
@@ -299,16 +307,9 @@ static void import_one(struct import_run *run, const char *label,
 		run->names = grown;
 		run->names[run->n_names++] = take_ptr(im.name);
 	}
-	run->written++;
 	printf("%s: wrote %s\n", shown ? shown : "?",
 	       shown_path ? shown_path : "?");
-	if (bad) {
-		fprintf(stderr,
-			"%s: %s: the file has problems (above); fix them "
-			"before it is applied\n",
-			AG_PROG, shown_path ? shown_path : "?");
-		run->bad++;
-	}
+	count_written(run, bad, shown_path);
 	ds_import_finish(&im);
 	return;
 failed:
