@@ -60,8 +60,13 @@ rm -f "$work/left"
 "$check" --inputs "$data/in" --left-out "$work/left" \
   minimal "$self/imports/minimal.yaml" "$data/out/minimal.xml" >"$work/out" 2>"$work/err"
 left=" $(cat "$work/left") "
+# (the places come in libxml2's hash order, which changes from run to run)
 case $left in
-  " minimal "*" domain/devices/controller "*) ;;
+  " minimal "*) ;;
+  *) left= ;;
+esac
+case $left in
+  *" domain/devices/controller "*) ;;
   *) left= ;;
 esac
 case $left in
