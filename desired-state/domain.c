@@ -44,6 +44,36 @@ const struct ds_node *ds_domain_compared(const struct ds_domain *d)
 	return d->compared ? d->compared : d->root;
 }
 
+static uint64_t sizes_of(const struct ds_node *list, const char *path,
+			 bool *complete)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; list && i < list->n_kids; i++) {
+		const struct ds_node *n = ds_node_path(list->kids[i], path);
+		if (!n || n->bad || list->kids[i]->bad)
+			*complete = false;
+		else
+			total += n->v.u;
+	}
+	return total;
+}
+
+bool ds_memory_derived(const struct ds_node *root, uint64_t *kib)
+{
+	const struct ds_node *cells = ds_node_path(root, "cpu.numa.cell");
+	bool complete = cells && !cells->bad && cells->n_kids;
+	uint64_t total = 0;
+
+	if (complete) {
+		total = sizes_of(cells, "memory", &complete);
+		total += sizes_of(ds_node_path(root, "devices.memory"),
+				  "target.size", &complete);
+	}
+	*kib = complete ? total : 0;
+	return complete;
+}
+
 /* Reads the values the reconciler acts on out of a checked tree. */
 static void domain_summarise(struct ds_domain *dom)
 {
@@ -56,7 +86,10 @@ static void domain_summarise(struct ds_domain *dom)
 	dom->state = state ? (enum ds_state)state->v.u : DS_STATE_RUNNING;
 	dom->autostart = flag_of(r, "autostart");
 	dom->adopt = flag_of(r, "adopt");
-	dom->memory_kib = num_of(r, "memory.value", 0);
+	/* with NUMA cells, the file may leave the total to libvirt */
+	if (!ds_memory_derived(r, &dom->memory_kib) ||
+	    ds_node_path(r, "memory.value"))
+		dom->memory_kib = num_of(r, "memory.value", 0);
 	dom->current_memory_kib = num_of(r, "currentMemory", dom->memory_kib);
 	dom->max_memory_kib = num_of(r, "maxMemory.value", 0);
 	dom->max_memory_slots = num_of(r, "maxMemory.slots", 0);

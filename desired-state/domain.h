@@ -35,6 +35,12 @@ struct ds_domain {
 	unsigned vcpu_current; /* = vcpu_max when not given */
 };
 
+/* The memory libvirt gives a domain with NUMA cells: the cells' total
+ * and the memory devices' sizes (domain_postparse.c, with the ABI update
+ * a define allows). Returns false, and *kib 0, when root has no cells or
+ * a cell or device leaves its size out (or gives a bad one). */
+bool ds_memory_derived(const struct ds_node *root, uint64_t *kib);
+
 /* Parses and checks one file's text. Every problem goes to d, whose text
  * should be set for excerpts. Returns 0 and a domain owned by the caller,
  * or -EINVAL when the file has problems. */

@@ -722,6 +722,41 @@ static bool prune_empty(struct ds_node *n)
 	return pruned && !out;
 }
 
+/* Removes root's value at key, if any. */
+static void drop_key(struct ds_node *root, const char *key)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < root->n_kids; i++) {
+		if (root->kids[i]->key && !strcmp(root->kids[i]->key, key)) {
+			ds_node_free(root->kids[i]);
+			continue;
+		}
+		root->kids[out++] = root->kids[i];
+	}
+	root->n_kids = out;
+}
+
+/* With NUMA cells, <memory> is what libvirt derives from them and the
+ * memory devices: a file leaves it out, as it does <currentMemory> when
+ * that is the whole (libvirt lowers a larger one to it). */
+static void leave_derived_memory(struct ds_node *root)
+{
+	const struct ds_node *mem = ds_node_get(root, "memory");
+	const struct ds_node *cur = ds_node_get(root, "currentMemory");
+	const struct ds_node *max = ds_node_path(root, "maxMemory.value");
+	uint64_t total;
+
+	/* a total the rules refuse is shown where the file says it */
+	if (!ds_memory_derived(root, &total) || (max && total >= max->v.u))
+		return;
+	if (mem && mem->kind == DS_NODE_MAP && mem->n_kids == 1 &&
+	    ds_node_get(mem, "value"))
+		drop_key(root, "memory");
+	if (cur && !cur->bad && cur->v.u >= total)
+		drop_key(root, "currentMemory");
+}
+
 /* Adds the agent's own key (adopt, state, autostart) with a value. */
 static int add_own(struct importer *im, const char *key, const char *value,
 		   bool b)
@@ -871,6 +906,7 @@ int ds_import_xml(const char *xml, size_t len, const struct ds_import_opts *o,
 	}
 	drop_none(im.tree);
 	prune_empty(im.tree);
+	leave_derived_memory(im.tree);
 	find_unfit_devices(&im);
 	r = im.err ? im.err : settle(&im, why, why_len);
 	if (r == 0) {

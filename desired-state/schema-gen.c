@@ -7494,7 +7494,7 @@ static const struct ds_field f_domain[] = {
 	{.key = "bootloader_args", .kind = DS_STR, .xml = "bootloader_args", .check = DS_CHECK_NONE},
 	{.key = "os", .kind = DS_MAP, .xml = "os", .shorthand = "type", .kids = f_domain_os, .by_xml = x_domain_os, .n_by_xml = 22},
 	{.key = "clock", .kind = DS_MAP, .xml = "clock", .shorthand = "offset", .kids = f_domain_clock, .by_xml = x_domain_clock, .n_by_xml = 1},
-	{.key = "memory", .kind = DS_MAP, .xml = "memory", .shorthand = "value", .kids = f_domain_memory, .by_xml = x_domain_memory, .n_by_xml = 0, .required = true},
+	{.key = "memory", .kind = DS_MAP, .xml = "memory", .shorthand = "value", .kids = f_domain_memory, .by_xml = x_domain_memory, .n_by_xml = 0},
 	{.key = "maxMemory", .kind = DS_MAP, .xml = "maxMemory", .shorthand = "value", .kids = f_domain_maxMemory, .by_xml = x_domain_maxMemory, .n_by_xml = 0},
 	{.key = "currentMemory", .kind = DS_SIZE, .xml = "currentMemory"},
 	{.key = "memoryBacking", .kind = DS_MAP, .xml = "memoryBacking", .kids = f_domain_memoryBacking, .by_xml = x_domain_memoryBacking, .n_by_xml = 7},

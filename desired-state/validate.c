@@ -64,12 +64,27 @@ static int check_vcpus(const struct ds_node *root, struct ds_diags *d)
 static int check_memory(const struct ds_node *root, struct ds_diags *d)
 {
 	const struct ds_node *mem = get(root, "memory.value");
+	struct ds_node derived = {.kind = DS_NODE_SCALAR};
 	const struct ds_node *cur = get(root, "currentMemory");
 	const struct ds_node *max = get(root, "maxMemory.value");
 	const struct ds_node *maxmap = get(root, "maxMemory");
 	char a[DS_SIZE_BUFLEN], b[DS_SIZE_BUFLEN];
 	int r = 0;
 
+	/* NUMA cells give the total when the file leaves it out; a rule
+	 * about it then points at the cells */
+	if (!given(root, "memory")) {
+		if (!given(root, "cpu.numa.cell")) {
+			ds_diags_add(d, root->mark,
+				     "'memory' is required (or NUMA cells under "
+				     "'cpu.numa', whose sizes make it)");
+			return -1;
+		}
+		if (!ds_memory_derived(root, &derived.v.u))
+			return 0; /* a cell's size is reported missing */
+		derived.mark = at(ds_node_path(root, "cpu.numa.cell"));
+		mem = &derived;
+	}
 	if (mem && mem->v.u == 0) {
 		ds_diags_add(d, mem->mark, "'memory' must be more than 0");
 		r = -1;
@@ -181,26 +196,16 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 			     v, vcpus);
 		r = -1;
 	}
-	/* a define makes <memory> the cells' total and the memory
-	 * devices' sizes (domain_postparse.c, with the ABI update a define
-	 * allows) */
-	const struct ds_node *dimms = get(root, "devices.memory");
-	uint64_t plugged = 0;
-	for (size_t i = 0; dimms && i < dimms->n_kids; i++) {
-		const struct ds_node *size = get(dimms->kids[i], "target.size");
-		if (!size) {
-			complete = false; /* libvirt's schema will say */
-			continue;
-		}
-		plugged += size->v.u;
-	}
-	if (mem && complete && total + plugged != mem->v.u) {
+	uint64_t derived;
+	if (mem && complete && ds_memory_derived(root, &derived) &&
+	    derived != mem->v.u) {
 		ds_diags_add(d, mem->mark,
 			     "'memory' (%s) differs from the total of the NUMA "
-			     "cells%s (%s); libvirt would take that total",
+			     "cells%s (%s); libvirt would take that total (leave "
+			     "'memory' out to let it)",
 			     ds_size_format(mem->v.u, a, sizeof(a)),
-			     plugged ? " and the memory devices" : "",
-			     ds_size_format(total + plugged, b, sizeof(b)));
+			     derived != total ? " and the memory devices" : "",
+			     ds_size_format(derived, b, sizeof(b)));
 		r = -1;
 	}
 	return r;
