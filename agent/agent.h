@@ -155,7 +155,7 @@ struct ag_agent {
 	uint64_t burst_start_ms;
 	unsigned burst; /* file events in the current burst */
 	bool ready_sent;
-	int lifecycle_cb, metadata_cb;
+	int lifecycle_cb, metadata_cb, removed_cb, removal_failed_cb;
 	pthread_t workers[AG_WORKERS];
 };
 
@@ -253,6 +253,8 @@ int ag_on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		    void *opaque);
 void ag_on_metadata(virConnectPtr conn, virDomainPtr dom, int type,
 		    const char *nsuri, void *opaque);
+void ag_on_device_removed(virConnectPtr conn, virDomainPtr dom,
+			  const char *alias, void *opaque);
 
 /* conn.c: the connection to libvirt. */
 /* The reconnect timer's callback: connects (again) on a thread of its

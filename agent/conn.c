@@ -193,6 +193,8 @@ static void drop(struct ag_agent *a)
 		return;
 	virConnectDomainEventDeregisterAny(old, a->lifecycle_cb);
 	virConnectDomainEventDeregisterAny(old, a->metadata_cb);
+	virConnectDomainEventDeregisterAny(old, a->removed_cb);
+	virConnectDomainEventDeregisterAny(old, a->removal_failed_cb);
 	virConnectUnregisterCloseCallback(old, on_close);
 	virConnectClose(old);
 	virResetLastError();
@@ -239,6 +241,12 @@ static void *connect_thread(void *opaque)
 	a->metadata_cb = virConnectDomainEventRegisterAny(
 	    conn, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
 	    VIR_DOMAIN_EVENT_CALLBACK(ag_on_metadata), a, NULL);
+	a->removed_cb = virConnectDomainEventRegisterAny(
+	    conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+	    VIR_DOMAIN_EVENT_CALLBACK(ag_on_device_removed), a, NULL);
+	a->removal_failed_cb = virConnectDomainEventRegisterAny(
+	    conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
+	    VIR_DOMAIN_EVENT_CALLBACK(ag_on_device_removed), a, NULL);
 	pthread_mutex_lock(&a->lock);
 	rc_limits_finish(&a->limits);
 	a->limits = limits;

@@ -80,3 +80,11 @@ void ag_on_metadata(virConnectPtr conn, virDomainPtr dom, int type,
 {
 	on_domain_event(opaque, dom, AG_EV_METADATA);
 }
+
+/* An unplug the guest agreed to, or refused: the device list to read
+ * again (a pending unplug is then done, or stays said). */
+void ag_on_device_removed(virConnectPtr conn, virDomainPtr dom,
+			  const char *alias, void *opaque)
+{
+	on_domain_event(opaque, dom, AG_EV_NONE);
+}

@@ -202,6 +202,13 @@ bool ds_item_contains(const struct ds_node *want, const struct ds_node *have)
 	return node_equal(&c, want, have, false);
 }
 
+bool ds_item_equal(const struct ds_node *want, const struct ds_node *have)
+{
+	struct cmp c = {NULL, NULL};
+
+	return node_equal(&c, want, have, true);
+}
+
 static void format_scalar(FILE *f, const struct ds_node *n)
 {
 	char buf[DS_SIZE_BUFLEN];

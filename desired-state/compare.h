@@ -57,6 +57,11 @@ bool ds_machine_equal(const struct ds_compare_ctx *ctx, const char *arch,
  * device, read through the format, in libvirt's). */
 bool ds_item_contains(const struct ds_node *want, const struct ds_node *have);
 
+/* Whether a list item of a file (a device) is libvirt's item have, as the
+ * comparison of the whole list pairs them: what the file leaves out must
+ * be absent from have too, unless libvirt fills it in. */
+bool ds_item_equal(const struct ds_node *want, const struct ds_node *have);
+
 /* Formats a node's value for people ("512 MiB", "[hd, cdrom]",
  * "{dev: vda, bus: virtio}"); the caller frees it. NULL when out of memory. */
 char *ds_node_format(const struct ds_node *n);

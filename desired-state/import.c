@@ -722,21 +722,6 @@ static bool prune_empty(struct ds_node *n)
 	return pruned && !out;
 }
 
-/* Removes root's value at key, if any. */
-static void drop_key(struct ds_node *root, const char *key)
-{
-	size_t out = 0;
-
-	for (size_t i = 0; i < root->n_kids; i++) {
-		if (root->kids[i]->key && !strcmp(root->kids[i]->key, key)) {
-			ds_node_free(root->kids[i]);
-			continue;
-		}
-		root->kids[out++] = root->kids[i];
-	}
-	root->n_kids = out;
-}
-
 /* With NUMA cells, <memory> is what libvirt derives from them and the
  * memory devices: a file leaves it out, as it does <currentMemory> when
  * that is the whole (libvirt lowers a larger one to it). */
@@ -752,9 +737,9 @@ static void leave_derived_memory(struct ds_node *root)
 		return;
 	if (mem && mem->kind == DS_NODE_MAP && mem->n_kids == 1 &&
 	    ds_node_get(mem, "value"))
-		drop_key(root, "memory");
+		ds_node_remove(root, "memory");
 	if (cur && !cur->bad && cur->v.u >= total)
-		drop_key(root, "currentMemory");
+		ds_node_remove(root, "currentMemory");
 }
 
 /* Adds the agent's own key (adopt, state, autostart) with a value. */

@@ -57,6 +57,8 @@ struct ds_node *ds_node_copy(const struct ds_node *n);
 
 /* The value under key in a map node, or NULL. */
 struct ds_node *ds_node_get(const struct ds_node *map, const char *key);
+/* Removes (and frees) the value under key in a map node, if any. */
+void ds_node_remove(struct ds_node *map, const char *key);
 /* Follows a dotted path of keys ("vcpu.current"), or NULL. */
 struct ds_node *ds_node_path(const struct ds_node *root, const char *path);
 

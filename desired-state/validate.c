@@ -113,6 +113,21 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
 			     "hotplug slots, as {value: 4 GiB, slots: 16}");
 		r = -1;
 	}
+	const struct ds_node *slots = get(root, "maxMemory.slots");
+	const struct ds_node *mems = get(root, "devices.memory");
+	size_t hot = 0;
+	for (size_t i = 0; mems && i < mems->n_kids; i++) {
+		const struct ds_node *model = kid(mems->kids[i], "model");
+		/* SGX EPC sections take no hotplug slot */
+		hot += !(model && model->str && !strcmp(model->str, "sgx-epc"));
+	}
+	if (slots && hot > slots->v.u) {
+		ds_diags_add(d, at(mems),
+			     "%zu memory devices, but 'maxMemory' has %" PRIu64
+			     " slots: each takes one",
+			     hot, slots->v.u);
+		r = -1;
+	}
 	if (maxmap && !given(root, "cpu.numa.cell")) {
 		ds_diags_add(d, at(maxmap),
 			     "'maxMemory' needs a NUMA cell under 'cpu.numa' "

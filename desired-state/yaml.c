@@ -73,6 +73,21 @@ struct ds_node *ds_node_copy(const struct ds_node *n)
 	return take_ptr(c);
 }
 
+void ds_node_remove(struct ds_node *map, const char *key)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; map && i < map->n_kids; i++) {
+		if (map->kids[i]->key && !strcmp(map->kids[i]->key, key)) {
+			ds_node_free(map->kids[i]);
+			continue;
+		}
+		map->kids[out++] = map->kids[i];
+	}
+	if (map)
+		map->n_kids = out;
+}
+
 struct ds_node *ds_node_get(const struct ds_node *map, const char *key)
 {
 	if (!map || map->kind != DS_NODE_MAP)

@@ -2,12 +2,16 @@
 
 #include <errno.h>
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cleanup.h"
 #include "connect.h"
+#include "xmlpath.h"
 #include "workers.h"
 
 static void fail(struct rc_domain_plan *dp, const char *call)
@@ -50,6 +54,38 @@ static void refused_live(struct rc_domain_plan *dp, const struct rc_action *a)
 	dp->live_mark.vcpus_refused = a->value;
 	free(dp->live_mark.refused_reason);
 	dp->live_mark.refused_reason = strdup(m ? m : "refused");
+	dp->phase = RC_PHASE_RESTART_REQUIRED;
+	if (asprintf(&reason, "restart required: %s was refused: %s", a->why,
+		     m ? m : "by the hypervisor") >= 0) {
+		free(dp->reason);
+		dp->reason = reason;
+	}
+}
+
+static int append_line(char **lines, const char *s, const char *sep)
+{
+	char *n;
+
+	if (asprintf(&n, "%s%s%s", *lines ? *lines : "", *lines ? sep : "",
+		     s) < 0)
+		return -1;
+	free(*lines);
+	*lines = n;
+	return 0;
+}
+
+/* A device call the hypervisor refuses: remembered in the live mark, so
+ * that it is not sent again, and reported; the config holds the change,
+ * so a restart makes it. */
+static void refused_device(struct rc_domain_plan *dp, const struct rc_action *a)
+{
+	const char *m = virGetLastErrorMessage();
+	char *reason;
+
+	if (a->device)
+		append_line(&dp->live_mark.devices_refused, a->device, "\n");
+	free(dp->live_mark.device_refused_reason);
+	dp->live_mark.device_refused_reason = strdup(m ? m : "refused");
 	dp->phase = RC_PHASE_RESTART_REQUIRED;
 	if (asprintf(&reason, "restart required: %s was refused: %s", a->why,
 		     m ? m : "by the hypervisor") >= 0) {
@@ -203,6 +239,85 @@ static int shutdown_domain(struct domain_apply *x, const struct rc_action *a,
 	return destroy(x, why, ret_call);
 }
 
+/* A detach sent: remembered, so that it is not sent again, and said. */
+static int unplug_requested(struct rc_domain_plan *dp,
+			    const struct rc_action *a)
+{
+	char *reason;
+
+	if (append_line(&dp->live_mark.unplug_sent, a->xml, " ") < 0)
+		return -1;
+	if (dp->phase == RC_PHASE_RESTART_REQUIRED)
+		return 0; /* the reason says more already */
+	if (asprintf(&reason, "%s%s%s: requested; the guest must agree (a "
+			      "restart finishes it)",
+		     dp->reason ? dp->reason : "", dp->reason ? "; " : "",
+		     a->why) < 0)
+		return -1;
+	free(dp->reason);
+	dp->reason = reason;
+	return 0;
+}
+
+/* The MAC libvirt gave an interface's config but not yet the running
+ * guest: a new interface, attached live with the same MAC so that it
+ * keeps it across a restart. Returns the device's XML with that MAC, or
+ * NULL when there is none (libvirt then makes one). */
+static char *with_config_mac(virDomainPtr dom, const char *device)
+{
+	_cleanup_free_ char *cfg =
+	    virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	_cleanup_free_ char *live = virDomainGetXMLDesc(dom, 0);
+	xmlDocPtr c = NULL, l = NULL, dev = NULL;
+	xmlXPathContextPtr cx = NULL, lx = NULL;
+	xmlXPathObjectPtr cm = NULL;
+	char *out = NULL;
+
+	if (!cfg || !live)
+		return NULL;
+	c = xmlReadMemory(cfg, strlen(cfg), NULL, NULL, XML_PARSE_NONET);
+	l = xmlReadMemory(live, strlen(live), NULL, NULL, XML_PARSE_NONET);
+	dev = xmlReadMemory(device, strlen(device), NULL, NULL,
+			    XML_PARSE_NONET);
+	if (c && l && dev && (cx = xmlXPathNewContext(c)) &&
+	    (lx = xmlXPathNewContext(l)) &&
+	    (cm = xmlXPathEvalExpression(
+		 BAD_CAST "/domain/devices/interface/mac/@address", cx))) {
+		for (int i = 0; cm->nodesetval && !out &&
+				i < cm->nodesetval->nodeNr;
+		     i++) {
+			_cleanup_free_ xmlChar *mac =
+			    xmlNodeGetContent(cm->nodesetval->nodeTab[i]);
+			_cleanup_free_ char *q = NULL;
+			xmlXPathObjectPtr held;
+			if (!mac ||
+			    asprintf(&q,
+				     "/domain/devices/interface/mac[@address="
+				     "'%s']",
+				     (const char *)mac) < 0)
+				break;
+			held = xmlXPathEvalExpression(BAD_CAST q, lx);
+			/* an empty node set may be NULL */
+			if (held && (!held->nodesetval ||
+				     held->nodesetval->nodeNr == 0)) {
+				xmlNodePtr root = xmlDocGetRootElement(dev);
+				xmlNodePtr m = xmlNewChild(
+				    root, NULL, BAD_CAST "mac", NULL);
+				if (m && xmlSetProp(m, BAD_CAST "address", mac))
+					out = ds_xml_text(root);
+			}
+			xmlXPathFreeObject(held);
+		}
+	}
+	xmlXPathFreeObject(cm);
+	xmlXPathFreeContext(cx);
+	xmlXPathFreeContext(lx);
+	xmlFreeDoc(c);
+	xmlFreeDoc(l);
+	xmlFreeDoc(dev);
+	return out;
+}
+
 /* One action, reported and counted as it is made; returns 0, 1 when the
  * domain's calls end without a failure (its mark changed: the phase says
  * so), or -1 with *ret_call naming the failed call. */
@@ -259,6 +374,24 @@ static int run_action(struct domain_apply *x, const struct rc_action *a,
 	case RC_ACT_UNDEFINE:
 		*ret_call = "virDomainUndefineFlags";
 		return undefine(dom, x->opts->delete_nvram);
+	case RC_ACT_DETACH_DEVICE:
+		*ret_call = "virDomainDetachDeviceAlias";
+		/* asynchronous: the guest is asked, the event or the live XML
+		 * tells when it agreed */
+		if (virDomainDetachDeviceAlias(dom, a->xml, where) < 0)
+			return -1;
+		return unplug_requested(x->dp, a);
+	case RC_ACT_UPDATE_DEVICE:
+		*ret_call = "virDomainUpdateDeviceFlags";
+		return virDomainUpdateDeviceFlags(dom, a->xml, where);
+	case RC_ACT_ATTACH_DEVICE: {
+		_cleanup_free_ char *xml = NULL;
+		*ret_call = "virDomainAttachDeviceFlags";
+		if (a->value)
+			xml = with_config_mac(dom, a->xml);
+		return virDomainAttachDeviceFlags(dom, xml ? xml : a->xml,
+						  where);
+	}
 	case RC_ACT_SET_METADATA:
 		*ret_call = "virDomainSetMetadata";
 		return virDomainSetMetadata(
@@ -309,6 +442,15 @@ static bool run_actions(struct domain_apply *x)
 			return false;
 		if (a->kind == RC_ACT_SET_VCPUS && a->live) {
 			refused_live(dp, a);
+			continue;
+		}
+		if (a->kind == RC_ACT_ATTACH_DEVICE ||
+		    a->kind == RC_ACT_UPDATE_DEVICE ||
+		    a->kind == RC_ACT_DETACH_DEVICE) {
+			if (a->kind == RC_ACT_DETACH_DEVICE)
+				append_line(&dp->live_mark.unplug_sent, a->xml,
+					    " ");
+			refused_device(dp, a);
 			continue;
 		}
 		fail(dp, call);

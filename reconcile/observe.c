@@ -37,6 +37,9 @@ static void mark_from(const struct ds_xel *x, struct rc_mark *m)
 	m->vcpus_refused = prop_u64(x, "vcpus-refused");
 	m->refused_reason = prop(x, "refused-reason");
 	m->pending = prop(x, "pending");
+	m->unplug_sent = prop(x, "unplug-sent");
+	m->devices_refused = prop(x, "devices-refused");
+	m->device_refused_reason = prop(x, "device-refused-reason");
 	m->fragment_names = prop(x, "fragment-names");
 	for (const struct ds_xel *c = x->kids; c; c = c->next)
 		if (c->name && !strcmp(c->name, "fragments")) {
@@ -83,6 +86,9 @@ void rc_mark_finish(struct rc_mark *m)
 	free(m->fragments);
 	free(m->refused_reason);
 	free(m->pending);
+	free(m->unplug_sent);
+	free(m->devices_refused);
+	free(m->device_refused_reason);
 	free(m->fragment_names);
 	*m = (struct rc_mark){0};
 }
@@ -111,6 +117,14 @@ xmlNodePtr rc_mark_node(const struct rc_mark *m, xmlDocPtr doc)
 			   BAD_CAST m->refused_reason);
 	if (m->pending)
 		xmlSetProp(x, BAD_CAST "pending", BAD_CAST m->pending);
+	if (m->unplug_sent)
+		xmlSetProp(x, BAD_CAST "unplug-sent", BAD_CAST m->unplug_sent);
+	if (m->devices_refused)
+		xmlSetProp(x, BAD_CAST "devices-refused",
+			   BAD_CAST m->devices_refused);
+	if (m->device_refused_reason)
+		xmlSetProp(x, BAD_CAST "device-refused-reason",
+			   BAD_CAST m->device_refused_reason);
 	if (m->fragment_names)
 		xmlSetProp(x, BAD_CAST "fragment-names",
 			   BAD_CAST m->fragment_names);

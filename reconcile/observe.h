@@ -32,6 +32,12 @@ struct rc_mark {
 	char *refused_reason;   /* live: libvirt's reason for the refusal */
 	char *pending;          /* live: fields written to the config that wait
 				   for a restart, space-separated */
+	char *unplug_sent;      /* live: aliases of the devices whose unplug
+				   was requested, space-separated */
+	char *devices_refused;  /* live: devices whose attach or update the
+				   hypervisor refused (rc_device_key),
+				   space-separated */
+	char *device_refused_reason; /* live: libvirt's reason, the last */
 };
 
 struct rc_observed {

@@ -3,6 +3,8 @@
  * Nothing here calls libvirt. */
 #include "plan.h"
 
+#include "devices.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -31,7 +33,8 @@ static const char *const phase_names[] = {
 static const char *const act_names[] = {
     "define",     "redefine",      "set-mark", "set-vcpus",
     "set-memory", "set-autostart", "start",    "shutdown",
-    "undefine",   "set-metadata",  "destroy",
+    "undefine",   "set-metadata",  "destroy",  "detach-device",
+    "update-device", "attach-device",
 };
 
 const char *rc_phase_name(enum rc_phase p)
@@ -97,7 +100,7 @@ add_action(struct rc_domain_plan *dp, enum rc_act kind, bool live,
 		free(xml);
 		return -ENOMEM;
 	}
-	a[dp->n_actions++] = (struct rc_action){kind, live, value, xml, why};
+	a[dp->n_actions++] = (struct rc_action){kind, live, value, xml, why, NULL};
 	return 0;
 }
 
@@ -673,7 +676,8 @@ static int plan_pending(const struct ds_domain *d, const struct rc_observed *o,
 			const struct ds_node *live_tree,
 			const struct ds_compare_ctx *ctx,
 			const struct ds_changes *config, bool frag_change,
-			struct rc_domain_plan *dp, char **ret_text)
+			const char *live_paths, struct rc_domain_plan *dp,
+			char **ret_text)
 {
 	struct ds_changes live = {0};
 	char *paths = NULL, *text = NULL;
@@ -694,7 +698,7 @@ static int plan_pending(const struct ds_domain *d, const struct rc_observed *o,
 		bool changed = false;
 		for (size_t j = 0; j < config->n && !changed; j++)
 			changed = !strcmp(config->items[j].path, path);
-		if (!restart_field(path) ||
+		if (!restart_field(path) || word_in(live_paths, path) ||
 		    !(changed || word_in(o->live_mark.pending, path)))
 			continue;
 		fprintf(f, "%s%s %s → %s", tlen ? ", " : "", path,
@@ -742,7 +746,8 @@ static uint64_t boot_target(const struct rc_observed *o)
 /* The running guest: vCPUs and balloon within the running maxima, never
  * again a value the hypervisor refused or a target already sent. */
 static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
-		     struct rc_domain_plan *dp, FILE *notes)
+		     uint64_t memory_added, struct rc_domain_plan *dp,
+		     FILE *notes)
 {
 	unsigned cur = d->vcpu_current;
 	uint64_t mem = d->current_memory_kib;
@@ -768,7 +773,8 @@ static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
 				    o->live_vcpus, cur) < 0)
 			return -ENOMEM;
 	}
-	if (!ds_size_equal(mem, o->live_memory)) {
+	/* memory devices attached grow the balloon by their size */
+	if (!ds_size_equal(mem, o->live_memory + memory_added)) {
 		const struct ds_node *balloon =
 		    ds_node_path(o->live, "devices.memballoon.model");
 		ds_size_format(o->live_memory, a, sizeof(a));
@@ -780,7 +786,7 @@ static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
 				"%scurrentMemory %s → %s: the running guest "
 				"has no balloon",
 				ftell(notes) ? ", " : "", a, b);
-		else if (mem > o->live_max_memory)
+		else if (mem > o->live_max_memory + memory_added)
 			fprintf(
 			    notes,
 			    "%scurrentMemory %s is over the running "
@@ -799,6 +805,30 @@ static int plan_live(const struct ds_domain *d, const struct rc_observed *o,
 		} else if (add_action(dp, RC_ACT_SET_MEMORY, true, mem, NULL,
 				      "currentMemory %s → %s (live)", a, b) < 0)
 			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The device calls: detaches, updates, then attaches (dev's order). */
+static int add_device_actions(struct rc_dev_plan *dev,
+			      struct rc_domain_plan *dp)
+{
+	static const enum rc_act kinds[] = {
+	    [RC_DEV_DETACH] = RC_ACT_DETACH_DEVICE,
+	    [RC_DEV_UPDATE] = RC_ACT_UPDATE_DEVICE,
+	    [RC_DEV_ATTACH] = RC_ACT_ATTACH_DEVICE,
+	};
+
+	for (size_t i = 0; i < dev->n_ops; i++) {
+		struct rc_dev_op *op = &dev->ops[i];
+		if (add_action(dp, kinds[op->call], true, op->needs_mac,
+			       op->xml, "%s", op->why) < 0) {
+			op->xml = NULL;
+			return -ENOMEM;
+		}
+		op->xml = NULL;
+		dp->actions[dp->n_actions - 1].device = op->key;
+		op->key = NULL;
 	}
 	return 0;
 }
@@ -833,10 +863,19 @@ static int copy_mark(const struct rc_mark *from, struct rc_mark *to)
 	to->refused_reason =
 	    from->refused_reason ? strdup(from->refused_reason) : NULL;
 	to->pending = from->pending ? strdup(from->pending) : NULL;
+	to->unplug_sent = from->unplug_sent ? strdup(from->unplug_sent) : NULL;
+	to->devices_refused =
+	    from->devices_refused ? strdup(from->devices_refused) : NULL;
+	to->device_refused_reason = from->device_refused_reason
+					? strdup(from->device_refused_reason)
+					: NULL;
 	if ((from->file && !to->file) || (from->fragments && !to->fragments) ||
 	    (from->fragment_names && !to->fragment_names) ||
 	    (from->refused_reason && !to->refused_reason) ||
-	    (from->pending && !to->pending)) {
+	    (from->pending && !to->pending) ||
+	    (from->unplug_sent && !to->unplug_sent) ||
+	    (from->devices_refused && !to->devices_refused) ||
+	    (from->device_refused_reason && !to->device_refused_reason)) {
 		rc_mark_finish(to);
 		return -ENOMEM;
 	}
@@ -903,6 +942,7 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 			 struct rc_domain_plan *dp)
 {
 	struct ds_compare_ctx ctx = rc_limits_compare_ctx(l);
+	struct rc_dev_plan dev = {0};
 	_cleanup_free_ char *frags = fragments_text(d->root);
 	_cleanup_free_ char *pending = NULL, *notes = NULL;
 	const char *applied;
@@ -930,16 +970,30 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 		    !(dp->live_mark_was = rc_mark_format(&o->live_mark)))
 			r = -ENOMEM;
 		if (r == 0)
+			r = rc_plan_devices(d, rc_plan_type(d, o, l),
+					    t.live ? t.live : o->live,
+					    &o->live_mark, &dev);
+		if (r == 0) {
+			free(dp->live_mark.unplug_sent);
+			dp->live_mark.unplug_sent = rc_unplug_still(
+			    o->live_mark.unplug_sent, o->live);
+		}
+		if (r == 0)
 			r = plan_pending(d, o, t.live ? t.live : o->live, &ctx,
-					 &c, !str_eq(frags, applied), dp,
-					 &pending);
+					 &c, !str_eq(frags, applied),
+					 dev.live_paths, dp, &pending);
 		nf = r == 0 ? open_memstream(&notes, &nlen) : NULL;
 		if (r == 0 && !nf)
 			r = -ENOMEM;
 		if (r == 0) {
 			if (pending && *pending)
 				fprintf(nf, "%s", pending);
-			r = plan_live(d, o, dp, nf);
+			if (dev.restart && *dev.restart)
+				fprintf(nf, "%s%s", ftell(nf) ? ", " : "",
+					dev.restart);
+			r = add_device_actions(&dev, dp);
+			if (r == 0)
+				r = plan_live(d, o, dev.memory_added, dp, nf);
 			fclose(nf);
 		}
 		if (r == 0) {
@@ -950,12 +1004,26 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 		r = plan_state(d, o, dp);
 	ds_changes_finish(&c);
 	compared_finish(&t);
-	if (r < 0)
+	if (r < 0) {
+		rc_dev_plan_finish(&dev);
 		return r;
+	}
 	if (notes && *notes) {
 		dp->phase = RC_PHASE_RESTART_REQUIRED;
-		return set_reason(dp, "restart required: %s", notes);
+		r = set_reason(dp, "restart required: %s%s%s", notes,
+			       dev.pending && *dev.pending ? "; " : "",
+			       dev.pending ? dev.pending : "");
+		rc_dev_plan_finish(&dev);
+		return r;
 	}
+	if (dev.pending && *dev.pending) {
+		/* an unplug the guest has yet to make: converging, said */
+		dp->phase = RC_PHASE_CONVERGING;
+		r = set_reason(dp, "%s", dev.pending);
+		rc_dev_plan_finish(&dev);
+		return r;
+	}
+	rc_dev_plan_finish(&dev);
 	if (dp->n_actions)
 		dp->phase = RC_PHASE_CONVERGING;
 	return 0;
@@ -1236,6 +1304,7 @@ void rc_plan_finish(struct rc_plan *p)
 		for (size_t j = 0; j < dp->n_actions; j++) {
 			free(dp->actions[j].xml);
 			free(dp->actions[j].why);
+			free(dp->actions[j].device);
 		}
 		free(dp->actions);
 		free(dp->name);

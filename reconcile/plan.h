@@ -35,6 +35,10 @@ enum rc_act {
 				xml the text ("" removes it) */
 	RC_ACT_DESTROY, /* never planned: the forced end of a shutdown, which
 			   apply reports as a call of its own */
+	RC_ACT_DETACH_DEVICE, /* live: xml the device's alias */
+	RC_ACT_UPDATE_DEVICE, /* live: xml the device */
+	RC_ACT_ATTACH_DEVICE, /* live: xml the device; value 1: an interface
+				 that takes the MAC its config was given */
 };
 
 enum { RC_META_TITLE, RC_META_DESCRIPTION };
@@ -45,6 +49,8 @@ struct rc_action {
 	uint64_t value;
 	char *xml;
 	char *why; /* for people: "vcpu.current 1 → 3" */
+	char *device; /* a device call: the device as the live mark names it
+			 if the call is refused (rc_dev_op.key) */
 };
 
 /* Who manages a domain, as its mark says: nobody (marked false), or a
