@@ -110,9 +110,12 @@ static bool means_none(const struct ds_field *f, const struct ds_node *n)
 	if (n->kind == DS_NODE_MAP && f->empty_ok && !n->n_kids)
 		return false; /* the empty element: there, not none */
 	if (n->kind == DS_NODE_MAP) {
+		/* what libvirt generates says nothing: an ejected CD-ROM's
+		 * live <source index='3'/> is no source */
 		for (size_t i = 0; i < n->n_kids; i++)
 			if (!n->kids[i]->field ||
-			    !means_none(n->kids[i]->field, n->kids[i]))
+			    (!n->kids[i]->field->generated &&
+			     !means_none(n->kids[i]->field, n->kids[i])))
 				return false;
 		return true;
 	}

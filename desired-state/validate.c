@@ -75,9 +75,10 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
 	 * about it then points at the cells */
 	if (!given(root, "memory")) {
 		if (!given(root, "cpu.numa.cell")) {
-			ds_diags_add(d, root->mark,
-				     "'memory' is required (or NUMA cells under "
-				     "'cpu.numa', whose sizes make it)");
+			ds_diags_add(
+			    d, root->mark,
+			    "'memory' is required (or NUMA cells under "
+			    "'cpu.numa', whose sizes make it)");
 			return -1;
 		}
 		if (!ds_memory_derived(root, &derived.v.u))
@@ -214,13 +215,14 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 	uint64_t derived;
 	if (mem && complete && ds_memory_derived(root, &derived) &&
 	    derived != mem->v.u) {
-		ds_diags_add(d, mem->mark,
-			     "'memory' (%s) differs from the total of the NUMA "
-			     "cells%s (%s); libvirt would take that total (leave "
-			     "'memory' out to let it)",
-			     ds_size_format(mem->v.u, a, sizeof(a)),
-			     derived != total ? " and the memory devices" : "",
-			     ds_size_format(derived, b, sizeof(b)));
+		ds_diags_add(
+		    d, mem->mark,
+		    "'memory' (%s) differs from the total of the NUMA "
+		    "cells%s (%s); libvirt would take that total (leave "
+		    "'memory' out to let it)",
+		    ds_size_format(mem->v.u, a, sizeof(a)),
+		    derived != total ? " and the memory devices" : "",
+		    ds_size_format(derived, b, sizeof(b)));
 		r = -1;
 	}
 	return r;

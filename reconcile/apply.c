@@ -11,8 +11,8 @@
 
 #include "cleanup.h"
 #include "connect.h"
-#include "xmlpath.h"
 #include "workers.h"
+#include "xmlpath.h"
 
 static void fail(struct rc_domain_plan *dp, const char *call)
 {
@@ -66,8 +66,8 @@ static int append_line(char **lines, const char *s, const char *sep)
 {
 	char *n;
 
-	if (asprintf(&n, "%s%s%s", *lines ? *lines : "", *lines ? sep : "",
-		     s) < 0)
+	if (asprintf(&n, "%s%s%s", *lines ? *lines : "", *lines ? sep : "", s) <
+	    0)
 		return -1;
 	free(*lines);
 	*lines = n;
@@ -249,8 +249,9 @@ static int unplug_requested(struct rc_domain_plan *dp,
 		return -1;
 	if (dp->phase == RC_PHASE_RESTART_REQUIRED)
 		return 0; /* the reason says more already */
-	if (asprintf(&reason, "%s%s%s: requested; the guest must agree (a "
-			      "restart finishes it)",
+	if (asprintf(&reason,
+		     "%s%s%s: requested; the guest must agree (a "
+		     "restart finishes it)",
 		     dp->reason ? dp->reason : "", dp->reason ? "; " : "",
 		     a->why) < 0)
 		return -1;
@@ -277,14 +278,14 @@ static char *with_config_mac(virDomainPtr dom, const char *device)
 		return NULL;
 	c = xmlReadMemory(cfg, strlen(cfg), NULL, NULL, XML_PARSE_NONET);
 	l = xmlReadMemory(live, strlen(live), NULL, NULL, XML_PARSE_NONET);
-	dev = xmlReadMemory(device, strlen(device), NULL, NULL,
-			    XML_PARSE_NONET);
+	dev =
+	    xmlReadMemory(device, strlen(device), NULL, NULL, XML_PARSE_NONET);
 	if (c && l && dev && (cx = xmlXPathNewContext(c)) &&
 	    (lx = xmlXPathNewContext(l)) &&
 	    (cm = xmlXPathEvalExpression(
 		 BAD_CAST "/domain/devices/interface/mac/@address", cx))) {
-		for (int i = 0; cm->nodesetval && !out &&
-				i < cm->nodesetval->nodeNr;
+		for (int i = 0;
+		     cm->nodesetval && !out && i < cm->nodesetval->nodeNr;
 		     i++) {
 			_cleanup_free_ xmlChar *mac =
 			    xmlNodeGetContent(cm->nodesetval->nodeTab[i]);

@@ -13,9 +13,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <libxml/tree.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +28,8 @@
 
 /* The lists whose devices QEMU hot-plugs. */
 static const char *const hot_kinds[] = {
-    "disk", "interface", "hostdev", "memory",
-    "channel", "rng", "watchdog", "vsock",
+    "disk",    "interface", "hostdev",  "memory",
+    "channel", "rng",       "watchdog", "vsock",
 };
 
 bool rc_line_in(const char *lines, const char *s)
@@ -93,12 +93,12 @@ struct work {
 	int err;
 };
 
-static int add_op(struct work *w, enum rc_dev_call call, char *xml,
-		  char *key, bool needs_mac, const char *fmt, ...)
+static int add_op(struct work *w, enum rc_dev_call call, char *xml, char *key,
+		  bool needs_mac, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-static int add_op(struct work *w, enum rc_dev_call call, char *xml,
-		  char *key, bool needs_mac, const char *fmt, ...)
+static int add_op(struct work *w, enum rc_dev_call call, char *xml, char *key,
+		  bool needs_mac, const char *fmt, ...)
 {
 	struct rc_dev_op *ops =
 	    reallocarray(w->ops[call], w->n[call] + 1, sizeof(*ops));
@@ -159,8 +159,7 @@ static char *node_xml(xmlNodePtr x)
 
 /* "devices.disk vdb" or "devices.memory #2": a device for people. */
 static void device_name(const char *kind, const struct ds_node *item,
-			const char *idpath, size_t index, char *buf,
-			size_t len)
+			const char *idpath, size_t index, char *buf, size_t len)
 {
 	const char *id = *idpath ? str_at(item, idpath) : NULL;
 
@@ -271,10 +270,8 @@ static const char *attach_refusal(struct work *w, const char *kind,
 		    ds_node_path(w->live, "devices.memory");
 		const struct ds_node *mem =
 		    ds_node_path(w->live, "memory.value");
-		const struct ds_node *size =
-		    ds_node_path(item, "target.size");
-		const struct ds_node *node =
-		    ds_node_path(item, "target.node");
+		const struct ds_node *size = ds_node_path(item, "target.size");
+		const struct ds_node *node = ds_node_path(item, "target.node");
 		const struct ds_node *cells =
 		    ds_node_path(w->live, "cpu.numa.cell");
 		const char *model = str_at(item, "model");
@@ -294,13 +291,13 @@ static const char *attach_refusal(struct work *w, const char *kind,
 		}
 		if (size && mem &&
 		    mem->v.u + *mem_added + size->v.u > value->v.u) {
-			snprintf(buf, len,
-				 "it would take the running guest's memory "
-				 "over its 'maxMemory' (%s, %s free)",
-				 ds_size_format(value->v.u, a, sizeof(a)),
-				 ds_size_format(value->v.u - mem->v.u -
-						    *mem_added,
-						b, sizeof(b)));
+			snprintf(
+			    buf, len,
+			    "it would take the running guest's memory "
+			    "over its 'maxMemory' (%s, %s free)",
+			    ds_size_format(value->v.u, a, sizeof(a)),
+			    ds_size_format(value->v.u - mem->v.u - *mem_added,
+					   b, sizeof(b)));
 			return buf;
 		}
 		if (node && (!cells || node->v.u >= cells->n_kids)) {
@@ -344,9 +341,8 @@ static int updatable(const char *kind, const struct ds_node *want,
 	const char *device = str_at(want, "device");
 
 	if (!strcmp(kind, "disk"))
-		return device &&
-			       (!strcmp(device, "cdrom") ||
-				!strcmp(device, "floppy"))
+		return device && (!strcmp(device, "cdrom") ||
+				  !strcmp(device, "floppy"))
 			   ? differ_only_in(want, have, media)
 			   : 0;
 	if (!strcmp(kind, "interface"))
@@ -438,12 +434,14 @@ static int plan_kind(struct work *w, const char *kind)
 		const char *alias = str_at(have->kids[j], "alias.name");
 		device_name(kind, have->kids[j], idpath, j, name, sizeof(name));
 		if (!alias) {
-			fprintf(rf, "%s%s: libvirt gives it no alias to unplug "
-				    "it by",
+			fprintf(rf,
+				"%s%s: libvirt gives it no alias to unplug "
+				"it by",
 				ftell(rf) ? "; " : "", name);
 		} else if (word_in(w->mark->unplug_sent, alias)) {
-			fprintf(pf, "%s%s: unplug requested, not yet done by "
-				    "the guest (a restart finishes it)",
+			fprintf(pf,
+				"%s%s: unplug requested, not yet done by "
+				"the guest (a restart finishes it)",
 				ftell(pf) ? "; " : "", name);
 		} else {
 			char *x = strdup(alias);
@@ -553,7 +551,8 @@ static void aliases_of(const struct ds_node *tree, FILE *f)
 
 	for (size_t i = 0; devices && i < devices->n_kids; i++) {
 		const struct ds_node *l = devices->kids[i];
-		for (size_t j = 0; l->kind == DS_NODE_SEQ && j < l->n_kids; j++) {
+		for (size_t j = 0; l->kind == DS_NODE_SEQ && j < l->n_kids;
+		     j++) {
 			const char *a = str_at(l->kids[j], "alias.name");
 			if (a)
 				fprintf(f, " %s ", a);
@@ -606,8 +605,8 @@ int rc_plan_devices(const struct ds_domain *d, const char *type,
 	w.pending = open_memstream(&pending, &plen);
 	if (!lf || !w.restart || !w.pending)
 		r = -ENOMEM;
-	for (size_t k = 0; r == 0 && live &&
-			   k < sizeof(hot_kinds) / sizeof(*hot_kinds);
+	for (size_t k = 0;
+	     r == 0 && live && k < sizeof(hot_kinds) / sizeof(*hot_kinds);
 	     k++) {
 		r = plan_kind(&w, hot_kinds[k]);
 		if (r > 0) {

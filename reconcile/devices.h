@@ -19,8 +19,8 @@ enum rc_dev_call {
 struct rc_dev_op {
 	enum rc_dev_call call;
 	char *xml;
-	char *key; /* the device as the live mark names it when refused */
-	char *why; /* for people: "devices.disk vdb: {…}" */
+	char *key;      /* the device as the live mark names it when refused */
+	char *why;      /* for people: "devices.disk vdb: {…}" */
 	bool needs_mac; /* an interface the file gives no MAC: apply takes the
 			   one the config was given */
 };

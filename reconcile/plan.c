@@ -31,9 +31,9 @@ static const char *const phase_names[] = {
 };
 
 static const char *const act_names[] = {
-    "define",     "redefine",      "set-mark", "set-vcpus",
-    "set-memory", "set-autostart", "start",    "shutdown",
-    "undefine",   "set-metadata",  "destroy",  "detach-device",
+    "define",        "redefine",      "set-mark", "set-vcpus",
+    "set-memory",    "set-autostart", "start",    "shutdown",
+    "undefine",      "set-metadata",  "destroy",  "detach-device",
     "update-device", "attach-device",
 };
 
@@ -100,7 +100,8 @@ add_action(struct rc_domain_plan *dp, enum rc_act kind, bool live,
 		free(xml);
 		return -ENOMEM;
 	}
-	a[dp->n_actions++] = (struct rc_action){kind, live, value, xml, why, NULL};
+	a[dp->n_actions++] =
+	    (struct rc_action){kind, live, value, xml, why, NULL};
 	return 0;
 }
 
@@ -975,8 +976,8 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 					    &o->live_mark, &dev);
 		if (r == 0) {
 			free(dp->live_mark.unplug_sent);
-			dp->live_mark.unplug_sent = rc_unplug_still(
-			    o->live_mark.unplug_sent, o->live);
+			dp->live_mark.unplug_sent =
+			    rc_unplug_still(o->live_mark.unplug_sent, o->live);
 		}
 		if (r == 0)
 			r = plan_pending(d, o, t.live ? t.live : o->live, &ctx,

@@ -48,7 +48,7 @@ struct rc_action {
 	bool live; /* the running guest, else the persistent config */
 	uint64_t value;
 	char *xml;
-	char *why; /* for people: "vcpu.current 1 → 3" */
+	char *why;    /* for people: "vcpu.current 1 → 3" */
 	char *device; /* a device call: the device as the live mark names it
 			 if the call is refused (rc_dev_op.key) */
 };
