@@ -65,6 +65,7 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
 {
 	const struct ds_node *mem = get(root, "memory.value");
 	struct ds_node derived = {.kind = DS_NODE_SCALAR};
+	const char *what = "'memory'";
 	const struct ds_node *cur = get(root, "currentMemory");
 	const struct ds_node *max = get(root, "maxMemory.value");
 	const struct ds_node *maxmap = get(root, "maxMemory");
@@ -85,27 +86,27 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
 			return 0; /* a cell's size is reported missing */
 		derived.mark = at(ds_node_path(root, "cpu.numa.cell"));
 		mem = &derived;
+		what = "the memory of the NUMA cells and memory devices";
 	}
 	if (mem && mem->v.u == 0) {
-		ds_diags_add(d, mem->mark, "'memory' must be more than 0");
+		ds_diags_add(d, mem->mark, "%s must be more than 0", what);
 		r = -1;
 	}
 	if (mem && cur && cur->v.u > mem->v.u) {
 		ds_diags_add(d, cur->mark,
-			     "'currentMemory' (%s) is more than 'memory' (%s)",
-			     ds_size_format(cur->v.u, a, sizeof(a)),
+			     "'currentMemory' (%s) is more than %s (%s)",
+			     ds_size_format(cur->v.u, a, sizeof(a)), what,
 			     ds_size_format(mem->v.u, b, sizeof(b)));
 		r = -1;
 	}
 	if (mem && max && mem->v.u >= max->v.u) {
-		ds_diags_add(
-		    d, mem->mark,
-		    mem->v.u == max->v.u
-			? "'memory' (%s) is all of 'maxMemory' (%s): "
-			  "QEMU wants room for the hotplug slots"
-			: "'memory' (%s) is more than 'maxMemory' (%s)",
-		    ds_size_format(mem->v.u, a, sizeof(a)),
-		    ds_size_format(max->v.u, b, sizeof(b)));
+		ds_diags_add(d, mem->mark,
+			     mem->v.u == max->v.u
+				 ? "%s (%s) is all of 'maxMemory' (%s): "
+				   "QEMU wants room for the hotplug slots"
+				 : "%s (%s) is more than 'maxMemory' (%s)",
+			     what, ds_size_format(mem->v.u, a, sizeof(a)),
+			     ds_size_format(max->v.u, b, sizeof(b)));
 		r = -1;
 	}
 	if (maxmap && !given(root, "maxMemory.slots")) {

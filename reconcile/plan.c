@@ -1406,6 +1406,12 @@ static json_object *action_json(const struct rc_action *a)
 	if (a->kind == RC_ACT_SET_MEMORY)
 		json_object_object_add(o, "kib",
 				       json_object_new_int64(a->value));
+	if (a->kind == RC_ACT_DETACH_DEVICE)
+		json_object_object_add(o, "alias",
+				       json_object_new_string(a->xml));
+	if (a->kind == RC_ACT_UPDATE_DEVICE || a->kind == RC_ACT_ATTACH_DEVICE)
+		json_object_object_add(o, "device",
+				       json_object_new_string(a->xml));
 	json_object_object_add(o, "why", json_object_new_string(a->why));
 	return o;
 }
