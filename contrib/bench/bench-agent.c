@@ -19,6 +19,12 @@
  *         ADDED_MEDIAN_MS ADDED_P99_MS
  *   agent drift-define K ... (the same fields)
  *   agent drift-destroy K ...
+ *   agent hotplug-disk K ... (with --running on QEMU: a running guest's
+ *         file saved with a device added or changed, converged live;
+ *         CALL the bare virDomainAttachDeviceFlags, or
+ *         virDomainUpdateDeviceFlags for hotplug-cd, on a guest of the
+ *         same file)
+ *   agent hotplug-cd K ... / hotplug-nic K ... / hotplug-dimm K ...
  *
  * CALL: the bare call (virDomainDefineXML; virDomainCreate for a destroyed
  * guest) timed by this program. ADDED: per sample, the latency less the
@@ -135,8 +141,10 @@ static int name_index(const char *name, size_t len)
 static bool is_action(const char *msg)
 {
 	static const char *const acts[] = {
-	    "define",        "redefine", "set-mark", "set-vcpus", "set-memory",
-	    "set-autostart", "start",    "shutdown", "undefine",
+	    "define",        "redefine",      "set-mark", "set-vcpus",
+	    "set-memory",    "set-autostart", "start",    "shutdown",
+	    "undefine",      "set-metadata",  "destroy",  "detach-device",
+	    "update-device", "attach-device",
 	};
 
 	for (size_t i = 0; i < sizeof(acts) / sizeof(*acts); i++) {
@@ -317,9 +325,26 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
+#define HOT_IMAGES "/var/lib/libvirt/images/vrbench-hot-"
+#define HOT_DISKS 8
+#define HOT_CDS 8
+#define HOT_NICS 3
+#define HOT_DIMMS 2
+
+static void remove_images(void)
+{
+	char path[96];
+
+	for (int i = 0; i < HOT_DISKS + 2; i++) {
+		snprintf(path, sizeof(path), HOT_IMAGES "%d.img", i);
+		unlink(path);
+	}
+}
+
 static void clean_up(void)
 {
 	remove_domains();
+	remove_images();
 	if (g.work[0])
 		nftw(g.work, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	g.work[0] = 0;
@@ -436,16 +461,69 @@ static void stage_domain(unsigned i, unsigned mib)
 	write_file(path, text);
 }
 
+/* A running guest with ACPI, a NUMA cell, memory slots and a CD-ROM, so
+ * that devices hot-plug: disks vdb… (n), the CD's medium (0 none, 1 or 2),
+ * interfaces and DIMMs. */
+static void stage_hot(const char *file, const char *name, int disks, int cd,
+		      int nics, int dimms)
+{
+	char path[160], *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		die("out of memory");
+	fprintf(f,
+		"name: %s\ntype: qemu\nvcpu: 1\nstate: running\n"
+		"maxMemory: {value: 1 GiB, slots: %d}\n"
+		"cpu: {numa: [{id: 0, cpus: 0, memory: 64 MiB}]}\n"
+		"features: [acpi]\ndevices:\n  disk:\n"
+		"    - {device: cdrom, target: {dev: hdc, bus: ide}",
+		name, HOT_DIMMS);
+	if (cd)
+		fprintf(f, ", source: {file: " HOT_IMAGES "%d.img}",
+			HOT_DISKS + cd - 1);
+	fprintf(f, "}\n");
+	for (int i = 0; i < disks; i++)
+		fprintf(f,
+			"    - {source: {file: " HOT_IMAGES
+			"%d.img}, target: {dev: vd%c}}\n",
+			i, 'b' + i);
+	if (nics)
+		fprintf(f, "  interface:\n");
+	for (int i = 0; i < nics; i++)
+		fprintf(f, "    - {type: user, model: virtio}\n");
+	if (dimms)
+		fprintf(f, "  memory:\n");
+	for (int i = 0; i < dimms; i++)
+		fprintf(f, "    - {model: dimm, target: {size: 128 MiB, "
+			   "node: 0}}\n");
+	if (fclose(f) != 0)
+		die("out of memory");
+	snprintf(path, sizeof(path), "%s/%s", g.stage, file);
+	write_file(path, text);
+	free(text);
+}
+
 static void stage_running(const char *file, const char *name)
 {
-	char path[160], text[160];
+	stage_hot(file, name, 0, 0, 0, 0);
+}
 
-	snprintf(path, sizeof(path), "%s/%s", g.stage, file);
-	snprintf(text, sizeof(text),
-		 "name: %s\ntype: qemu\nmemory: 64 MiB\nvcpu: 1\nstate: "
-		 "running\n",
-		 name);
-	write_file(path, text);
+/* The image files the hot-plugged disks (0 to HOT_DISKS - 1) and the CD's
+ * two media (the next two) use: empty, 1 MiB, raw,
+ * where QEMU's user may read them. */
+static void make_images(void)
+{
+	char path[96];
+
+	for (int i = 0; i < HOT_DISKS + 2; i++) {
+		int fd;
+		snprintf(path, sizeof(path), HOT_IMAGES "%d.img", i);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || ftruncate(fd, 1 << 20) < 0 || close(fd) < 0)
+			die("%s: %s", path, strerror(errno));
+	}
 }
 
 /* Renames the staged file into the watched directory; returns t0, taken
@@ -851,6 +929,72 @@ int main(int argc, char **argv)
 		undefine(d);
 	}
 
+	/* the bare device calls, on a guest of the same file */
+	double hot_call[4][HOT_DISKS];
+	if (running && !g.test) {
+		static const char *const nic =
+		    "<interface type='user'><model type='virtio'/></interface>";
+		static const char *const dimm =
+		    "<memory model='dimm'><target><size unit='MiB'>128</size>"
+		    "<node>0</node></target></memory>";
+		char dev[256];
+		say("floor: device calls on vrbench-flhot");
+		make_images();
+		stage_hot("flhot.yaml", "vrbench-flhot", 0, 0, 0, 0);
+		x = render("flhot.yaml");
+		d = define(x, NULL);
+		free(x);
+		if (virDomainCreate(d) < 0)
+			die("virDomainCreate vrbench-flhot: %s",
+			    virGetLastErrorMessage());
+		for (int k = 0; k < HOT_DISKS; k++) {
+			snprintf(dev, sizeof(dev),
+				 "<disk type='file' device='disk'><source "
+				 "file='" HOT_IMAGES
+				 "%d.img'/><target dev='vd%c' "
+				 "bus='virtio'/></disk>",
+				 k, 'b' + k);
+			t = now();
+			if (virDomainAttachDeviceFlags(
+				d, dev, VIR_DOMAIN_AFFECT_LIVE) < 0)
+				die("attaching a disk to vrbench-flhot: %s",
+				    virGetLastErrorMessage());
+			hot_call[0][k] = now() - t;
+		}
+		for (int k = 0; k < HOT_CDS; k++) {
+			snprintf(dev, sizeof(dev),
+				 "<disk type='file' device='cdrom'><source "
+				 "file='" HOT_IMAGES
+				 "%d.img'/><target dev='hdc' "
+				 "bus='ide'/><readonly/></disk>",
+				 HOT_DISKS + k % 2);
+			t = now();
+			if (virDomainUpdateDeviceFlags(
+				d, dev, VIR_DOMAIN_AFFECT_LIVE) < 0)
+				die("changing vrbench-flhot's CD: %s",
+				    virGetLastErrorMessage());
+			hot_call[1][k] = now() - t;
+		}
+		for (int k = 0; k < HOT_NICS; k++) {
+			t = now();
+			if (virDomainAttachDeviceFlags(
+				d, nic, VIR_DOMAIN_AFFECT_LIVE) < 0)
+				die("attaching a NIC to vrbench-flhot: %s",
+				    virGetLastErrorMessage());
+			hot_call[2][k] = now() - t;
+		}
+		for (int k = 0; k < HOT_DIMMS; k++) {
+			t = now();
+			if (virDomainAttachDeviceFlags(
+				d, dimm, VIR_DOMAIN_AFFECT_LIVE) < 0)
+				die("attaching a DIMM to vrbench-flhot: %s",
+				    virGetLastErrorMessage());
+			hot_call[3][k] = now() - t;
+		}
+		virDomainDestroy(d);
+		undefine(d);
+	}
+
 	/* 2. the agent, on an empty directory */
 	say("starting the agent on %s", g.watch);
 	start_agent();
@@ -1052,6 +1196,45 @@ int main(int argc, char **argv)
 		show_trend("destroy", rlat, DESTROYS);
 		print_latency("drift-destroy", DESTROYS, rlat, start_call,
 			      FLOOR_STARTS, rjob);
+	}
+
+	/* 8b. live devices on vrbench-run: each file saved, converged live */
+	if (running && !g.test) {
+		static const char *const kinds[] = {"hotplug-disk",
+						    "hotplug-cd", "hotplug-nic",
+						    "hotplug-dimm"};
+		static const int counts[] = {HOT_DISKS, HOT_CDS, HOT_NICS,
+					     HOT_DIMMS};
+		int disks = 0, cd = 0, nics = 0, dimms = 0;
+		for (int kind = 0; kind < 4; kind++) {
+			double hlat[HOT_DISKS], hjob[HOT_DISKS];
+			say("%s: %d files saved", kinds[kind], counts[kind]);
+			for (int k = 0; k < counts[kind]; k++) {
+				unsigned had = g.doms[0].synced;
+				char what[48];
+				if (kind == 0)
+					disks++;
+				else if (kind == 1)
+					cd = cd == 1 ? 2 : 1;
+				else if (kind == 2)
+					nics++;
+				else
+					dimms++;
+				snprintf(what, sizeof(what), "%s %d",
+					 kinds[kind], k + 1);
+				stage_hot("vrbench-run.yaml", "vrbench-run",
+					  disks, cd, nics, dimms);
+				t0 = drop("vrbench-run.yaml");
+				hlat[k] =
+				    wait_synced(0, had, EDIT_TIMEOUT, what) -
+				    t0;
+				hjob[k] = g.doms[0].job_ms / 1e3;
+				pump_for(0.05);
+			}
+			show_trend(kinds[kind], hlat, counts[kind]);
+			print_latency(kinds[kind], counts[kind], hlat,
+				      hot_call[kind], counts[kind], hjob);
+		}
 	}
 
 	/* 9. the end */

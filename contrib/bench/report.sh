@@ -77,6 +77,16 @@ $1 ~ /^agent-/ {
   } else if ($2 == "idle")
     row("`run`: idle " $3 " s: CPU, wake-ups, " where, "", sprintf("%.3f s, %d", $4, $5),
       "", "", "0 wake-ups", $5 == 0)
+  else if ($2 ~ /^hotplug-/ && $3 > 0) {
+    if ($2 == "hotplug-disk") { what = "a virtio disk added"; call = "virDomainAttachDeviceFlags" }
+    else if ($2 == "hotplug-cd") { what = "CD media changed"; call = "virDomainUpdateDeviceFlags" }
+    else if ($2 == "hotplug-nic") { what = "a NIC added"; call = "virDomainAttachDeviceFlags" }
+    else { what = "a 128 MiB DIMM added"; call = "virDomainAttachDeviceFlags" }
+    row("`run`: file saved → " what " live, " where, $3 " times",
+      sprintf("p50 %s, p99 %s, worst %s; added p99 %s", ms($4), ms($5), ms($6), ms($10)),
+      sprintf("%s p50 %s, p99 %s", call, ms($7), ms($8)), "",
+      "p99 ≤ 1 s", $5 <= 1000)
+  }
   else if ($2 ~ /^(edit|drift-define|drift-destroy)$/ && $4 != "skipped" && $3 > 0) {
     if ($2 == "edit") what = "file saved → converged"
     else if ($2 == "drift-define") what = "drift (XML redefined) → undone"
