@@ -216,6 +216,12 @@ static void format_scalar(FILE *f, const struct ds_node *n)
 {
 	char buf[DS_SIZE_BUFLEN];
 
+	/* a password is never shown: plans and logs are read by others */
+	if (n->key && !strcmp(n->key, "passwd")) {
+		fputs("(secret)", f);
+		return;
+	}
+
 	switch (n->field ? n->field->kind : DS_STR) {
 	case DS_SIZE:
 		fputs(ds_size_format(n->v.u, buf, sizeof(buf)), f);

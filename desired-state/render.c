@@ -153,6 +153,24 @@ static int render_map(xmlNodePtr el, const struct ds_field *f,
 	return 0;
 }
 
+char *ds_render_item(const struct ds_field *list, const struct ds_node *item)
+{
+	const char *slash = strrchr(list->xml, '/');
+	const char *name = slash ? slash + 1 : list->xml;
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr x =
+	    doc ? xmlNewDocNode(doc, NULL, BAD_CAST name, NULL) : NULL;
+	char *out = NULL;
+
+	if (x) {
+		xmlDocSetRootElement(doc, x);
+		if (render_map(x, &list->kids[0], item) == 0)
+			out = ds_xml_text(x);
+	}
+	xmlFreeDoc(doc);
+	return out;
+}
+
 struct frag_errors {
 	struct ds_diags *d;
 	const struct ds_node *n;

@@ -759,8 +759,19 @@ static int check_graphics(const struct ds_node *root, struct ds_diags *d)
 		const struct ds_node *g = list->kids[i];
 		const struct ds_node *autoport = kid(g, "autoport");
 		const struct ds_node *port = kid(g, "port");
+		const struct ds_node *pw = kid(g, "passwd");
 		if (g->bad)
 			continue;
+		/* QEMU's VNC authentication takes 8 characters (libvirt
+		 * refuses more) */
+		if (str_is(kid(g, "type"), "vnc") && pw && pw->str &&
+		    strlen(pw->str) > 8) {
+			ds_diags_add(d, pw->mark,
+				     "a VNC password is at most 8 bytes "
+				     "(this one has %zu)",
+				     strlen(pw->str));
+			r = -1;
+		}
 		if (str_is(kid(g, "type"), "spice") && kid(g, "listen") &&
 		    !(autoport && autoport->v.b) && (!port || port->v.i == 0)) {
 			ds_diags_add(d, at(kid(g, "listen")),

@@ -266,9 +266,8 @@ static int unplug_requested(struct rc_domain_plan *dp,
  * NULL when there is none (libvirt then makes one). */
 static char *with_config_mac(virDomainPtr dom, const char *device)
 {
-	_cleanup_free_ char *cfg =
-	    virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-	_cleanup_free_ char *live = virDomainGetXMLDesc(dom, 0);
+	_cleanup_free_ char *cfg = rc_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE);
+	_cleanup_free_ char *live = rc_domain_xml(dom, 0);
 	xmlDocPtr c = NULL, l = NULL, dev = NULL;
 	xmlXPathContextPtr cx = NULL, lx = NULL;
 	xmlXPathObjectPtr cm = NULL;

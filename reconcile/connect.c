@@ -129,3 +129,12 @@ int rc_best_type(virConnectPtr conn, char **ret, struct rc_err *e)
 			      "type");
 	return r;
 }
+
+char *rc_domain_xml(virDomainPtr dom, unsigned int flags)
+{
+	char *xml = virDomainGetXMLDesc(dom, flags | VIR_DOMAIN_XML_SECURE);
+
+	if (!xml && virGetLastErrorCode() == VIR_ERR_OPERATION_DENIED)
+		xml = virDomainGetXMLDesc(dom, flags);
+	return xml;
+}

@@ -32,6 +32,12 @@ __attribute__((format(printf, 2, 3))) void rc_err_set(struct rc_err *e,
 /* Fills e with "CALL: libvirt's message for its last error". */
 void rc_err_libvirt(struct rc_err *e, const char *call);
 
+/* A domain's XML with its secrets (graphics passwords): a redefine made
+ * from XML without them would drop them, and a file that gives one would
+ * never compare equal. A read-only connection may not have them: then
+ * the XML without. NULL with libvirt's error on failure. */
+char *rc_domain_xml(virDomainPtr dom, unsigned int flags);
+
 /* Opens uri (NULL: libvirt's default). Returns 0 and the connection, or -1
  * and e. */
 int rc_connect(const char *uri, virConnectPtr *ret, struct rc_err *e);

@@ -26,10 +26,15 @@
 #include "schema.h"
 #include "units.h"
 
-/* The lists whose devices QEMU hot-plugs. */
-static const char *const hot_kinds[] = {
-    "disk",    "interface", "hostdev",  "memory",
-    "channel", "rng",       "watchdog", "vsock",
+/* The lists whose devices QEMU hot-plugs (or, plug false, only updates
+ * live). */
+static const struct {
+	const char *kind;
+	bool plug;
+} hot_kinds[] = {
+    {"disk", true},     {"interface", true}, {"hostdev", true},
+    {"memory", true},   {"channel", true},   {"rng", true},
+    {"watchdog", true}, {"vsock", true},     {"graphics", false},
 };
 
 bool rc_line_in(const char *lines, const char *s)
@@ -329,44 +334,67 @@ static int differ_only_in(const struct ds_node *want,
 	return ds_item_equal(w, h);
 }
 
-/* Whether libvirt changes this pair live by virDomainUpdateDeviceFlags:
- * a CD-ROM's or floppy's media, an interface's link state, bandwidth or
- * source. */
-static int updatable(const char *kind, const struct ds_node *want,
-		     const struct ds_node *have)
+/* The keys of a device libvirt changes live by virDomainUpdateDeviceFlags
+ * (a CD-ROM's or floppy's media; an interface's link state, bandwidth or
+ * source; a graphics password), or NULL. */
+static const char *const *update_keys(const char *kind,
+				      const struct ds_node *want)
 {
 	static const char *const media[] = {"source", "backingStore", "driver",
 					    NULL};
 	static const char *const net[] = {"link", "bandwidth", "source", NULL};
+	static const char *const gfx[] = {"passwd", "passwdValidTo",
+					  "connected", NULL};
 	const char *device = str_at(want, "device");
 
 	if (!strcmp(kind, "disk"))
 		return device && (!strcmp(device, "cdrom") ||
 				  !strcmp(device, "floppy"))
-			   ? differ_only_in(want, have, media)
-			   : 0;
+			   ? media
+			   : NULL;
 	if (!strcmp(kind, "interface"))
-		return differ_only_in(want, have, net);
-	return 0;
+		return net;
+	if (!strcmp(kind, "graphics"))
+		return gfx;
+	return NULL;
 }
 
-/* The update's device: the file's, with the bus the running guest's
- * device is on when the file leaves it to libvirt (the update may not
- * move it). */
-static char *update_xml(xmlNodePtr el, const struct ds_node *have)
+/* Whether the pair differs only where libvirt updates it live. */
+static int updatable(const char *kind, const struct ds_node *want,
+		     const struct ds_node *have)
 {
-	const char *bus = str_at(have, "target.bus");
+	const char *const *keys = update_keys(kind, want);
 
-	for (xmlNodePtr t = el->children; bus && t; t = t->next)
-		if (t->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)t->name, "target") &&
-		    !xmlHasProp(t, BAD_CAST "bus"))
-			xmlSetProp(t, BAD_CAST "bus", BAD_CAST bus);
-	return node_xml(el);
+	return keys ? differ_only_in(want, have, keys) : 0;
+}
+
+/* The update's device: the running guest's, with the file's values where
+ * libvirt updates them (and the rest the file says): libvirt refuses an
+ * update that would move what it cannot (a bus, a listen address the
+ * file leaves to it). */
+static char *update_xml(const struct ds_field *list, const char *kind,
+			const struct ds_node *want, const struct ds_node *have)
+{
+	_cleanup_(ds_node_freep) struct ds_node *m = ds_node_copy(have);
+	const char *const *keys = update_keys(kind, want);
+
+	if (!m)
+		return NULL;
+	for (; keys && *keys; keys++)
+		ds_node_remove(m, *keys);
+	for (size_t i = 0; i < want->n_kids; i++) {
+		struct ds_node *k = ds_node_copy(want->kids[i]);
+		ds_node_remove(m, want->kids[i]->key);
+		if (!k || ds_node_append(m, k) < 0) {
+			ds_node_free(k);
+			return NULL;
+		}
+	}
+	return ds_render_item(list, m);
 }
 
 /* One list: its calls, or why it waits for a restart. */
-static int plan_kind(struct work *w, const char *kind)
+static int plan_kind(struct work *w, const char *kind, bool plug)
 {
 	char path[64], idpath[64], name[160], buf[256];
 	const struct ds_node *want, *have;
@@ -433,7 +461,10 @@ static int plan_kind(struct work *w, const char *kind)
 			continue;
 		const char *alias = str_at(have->kids[j], "alias.name");
 		device_name(kind, have->kids[j], idpath, j, name, sizeof(name));
-		if (!alias) {
+		if (!plug) {
+			fprintf(rf, "%s%s: QEMU cannot unplug it",
+				ftell(rf) ? "; " : "", name);
+		} else if (!alias) {
 			fprintf(rf,
 				"%s%s: libvirt gives it no alias to unplug "
 				"it by",
@@ -488,8 +519,7 @@ static int plan_kind(struct work *w, const char *kind)
 				free(key);
 				continue;
 			}
-			el = rendered(w, item);
-			x = el ? update_xml(el, h) : NULL;
+			x = update_xml(lf, kind, item, h);
 			if (!x) {
 				free(key);
 				r = w->err ? w->err : -ENOMEM;
@@ -499,8 +529,9 @@ static int plan_kind(struct work *w, const char *kind)
 				   "%s: update (live)", name);
 			continue;
 		}
-		why = attach_refusal(w, kind, item, buf, sizeof(buf),
-				     &mem_added, &mems_added);
+		why = !plug ? "QEMU cannot hot-plug it"
+			    : attach_refusal(w, kind, item, buf, sizeof(buf),
+					     &mem_added, &mems_added);
 		if (why) {
 			fprintf(rf, "%s%s: %s", ftell(rf) ? "; " : "", name,
 				why);
@@ -608,10 +639,10 @@ int rc_plan_devices(const struct ds_domain *d, const char *type,
 	for (size_t k = 0;
 	     r == 0 && live && k < sizeof(hot_kinds) / sizeof(*hot_kinds);
 	     k++) {
-		r = plan_kind(&w, hot_kinds[k]);
+		r = plan_kind(&w, hot_kinds[k].kind, hot_kinds[k].plug);
 		if (r > 0) {
 			fprintf(lf, "%sdevices.%s", ftell(lf) ? " " : "",
-				hot_kinds[k]);
+				hot_kinds[k].kind);
 			r = 0;
 		}
 	}

@@ -25,7 +25,7 @@ int rc_import_read(virDomainPtr dom, char **ret_xml,
 	}
 	if (!persistent)
 		return 1;
-	if (!(xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE))) {
+	if (!(xml = rc_domain_xml(dom, VIR_DOMAIN_XML_INACTIVE))) {
 		rc_err_libvirt(e, "virDomainGetXMLDesc");
 		return -1;
 	}

@@ -190,7 +190,7 @@ static int read_xml(struct ds_xreader *r, virDomainPtr dom, bool live,
 		    struct rc_observed *o, struct rc_err *e)
 {
 	_cleanup_free_ char *xml =
-	    virDomainGetXMLDesc(dom, live ? 0 : VIR_DOMAIN_XML_INACTIVE);
+	    rc_domain_xml(dom, live ? 0 : VIR_DOMAIN_XML_INACTIVE);
 
 	if (!xml) {
 		rc_err_libvirt(e, "virDomainGetXMLDesc");

@@ -5,7 +5,7 @@
 # CD media inserted, changed and ejected, gets a NIC and a DIMM; a guest
 # without ACPI is told why its new disk waits for a restart; files with
 # more DIMMs than slots, or more memory than maxMemory, are refused before
-# any call. Each step checks what libvirt reports afterwards, and that a
+# any call; a VNC password changes live. Each step checks what libvirt reports afterwards, and that a
 # second apply makes no write call. Usage: hotplug.sh PATH-TO-virt-reconcile
 #
 # Its domains are named vrhot-* and its image files
@@ -223,6 +223,43 @@ check "$N: a disk without ACPI: restart-required" \
 	out_has "^$N: restart-required"
 vr apply -c "$URI" "$WORK/noacpi"
 check "$N: a disk without ACPI: a second apply makes 0 write calls" \
+	out_has '; 0 libvirt write calls$'
+
+section "a VNC password changed live"
+N=vrhot-g3
+mkdir -p "$WORK/vnc"
+vnc() {
+	cat >"$WORK/vnc/$N.yaml" <<EOF
+name: $N
+type: qemu
+state: running
+memory: 128 MiB
+vcpu: 1
+devices:
+  graphics:
+    - {type: vnc, passwd: $1}
+EOF
+}
+vnc secret1
+vr apply -c "$URI" "$WORK/vnc"
+check_eq "$N: running" running "$(domstate "$N")"
+ID=$(domid "$N")
+vr apply -c "$URI" "$WORK/vnc"
+check "$N: a password in the file: a second apply makes 0 write calls" \
+	out_has '; 0 libvirt write calls$'
+vnc secret2
+vr apply -c "$URI" "$WORK/vnc"
+check "$N: password changed: updated live" \
+	out_has "^$N: update-device: devices.graphics vnc"
+check "$N: password changed: the output never shows it" \
+	sh -c "! grep -q 'secret[12]' '$LAST_OUT' '$LAST_ERR'"
+check_eq "$N: password changed: the running guest has it" secret2 \
+	"$(virsh_ dumpxml --security-info "$N" |
+		xmllint --xpath 'string(/domain/devices/graphics/@passwd)' -)"
+check_eq "$N: password changed: the domain id is unchanged" "$ID" \
+	"$(domid "$N")"
+vr apply -c "$URI" "$WORK/vnc"
+check "$N: password changed: a second apply makes 0 write calls" \
 	out_has '; 0 libvirt write calls$'
 
 echo "hotplug: $PASS passed, $FAIL failed ($(($(date +%s) - START)) s)"
