@@ -102,13 +102,16 @@ static char *file_name_for(const char *label, const char *name)
 }
 
 /* Writes text to DIR/file atomically: a temporary file the agent ignores
- * (a leading '.'), mode 0644, synced, then renamed into place; without
+ * (a leading '.'), mode 0644 (0600 when it holds a password), synced,
+ * then renamed into place; without
  * --force, never over a file that exists, even one made meanwhile. */
 static int write_file(struct import_run *run, const char *file,
 		      const char *text, size_t len, const char *shown_path)
 {
 	char tmp[NAME_MAX + 1];
 	_cleanup_close_ int fd = -1;
+	/* a domain's passwords (graphics passwd) are for root's eyes */
+	mode_t mode = strstr(text, "passwd:") ? 0600 : 0644;
 	int r = 0;
 
 	for (int tries = 0; fd < 0 && tries < 100; tries++) {
@@ -116,7 +119,7 @@ static int write_file(struct import_run *run, const char *file,
 			 (long)getpid(), rand());
 		fd = openat(
 		    run->dirfd, tmp,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
@@ -125,8 +128,9 @@ static int write_file(struct import_run *run, const char *file,
 			AG_PROG, shown_path, run->o->dir, strerror(errno));
 		return -1;
 	}
-	/* 0644 whatever the umask: the agent reads it as root or as its
-	 * user, and refuses a file group or others may write */
+	/* 0644 (0600 with a password) whatever the umask: the agent reads
+	 * it as root or as its user, and refuses a file group or others may
+	 * write */
 	for (size_t off = 0; r == 0 && off < len;) {
 		ssize_t n = write(fd, text + off, len - off);
 		if (n < 0 && errno == EINTR)
@@ -136,7 +140,7 @@ static int write_file(struct import_run *run, const char *file,
 		else
 			off += n;
 	}
-	if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+	if (r == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
 		r = -1;
 	if (r == 0 && close(take_fd(fd)) < 0)
 		r = -1;
