@@ -2171,11 +2171,15 @@ def identity(list_field, item, index, list_path=None):
 class Edit:
     """A one-field change of a file, re-appliable to a shrunk tree."""
 
-    def __init__(self, desc, path, op, expects, may_refuse=False):
+    def __init__(self, desc, path, op, expects, may_refuse=False, images=()):
         self.desc, self.path, self.op, self.expects = desc, path, op, expects
         # libvirt may refuse it: then apply must say so (an error), never
         # report the domain in sync
         self.may_refuse = may_refuse
+        # image files (path, format) the edited file names and the runner
+        # makes before applying it: a running guest opens a new disk's at
+        # once
+        self.images = list(images)
 
     def apply(self, tree):
         return self.op(tree.clone())
@@ -2287,6 +2291,10 @@ class Editor:
         it; None when no edit of this file can be predicted simply."""
         kinds = [self.change_scalar, self.change_scalar, self.remove_key,
                  self.list_edit, self.list_edit, self.autostart]
+        if running:
+            # devices added, removed and changed on running guests: made
+            # live where QEMU can (hot-plug, unplug, media changes)
+            kinds += [self.list_edit] * 4
         r.shuffle(kinds)
         for k in kinds:
             for _ in range(6):
@@ -2482,7 +2490,7 @@ class Editor:
         if devs.get("disk"):
             ops += ["disk-remove", "disk-reorder"]
         if any(d.get("device") == "cdrom" and "source" in d for d in devs.get("disk", [])):
-            ops += ["cdrom-eject"] * 3
+            ops += ["cdrom-eject"] * 3 + ["cdrom-change"] * 2
         if "disk" in devs:
             ops.append("disk-add")
         if devs.get("interface"):
@@ -2600,8 +2608,43 @@ class Editor:
         p = ("devices", "disk", i, "source")
         return Edit(f"eject the cdrom {tgt}", p,
                     lambda t: remove_at(t, p) if node_at(t, p) is not None else None,
-                    [Expect([("devices", None), ("disk", ("target", "dev", tgt)),
-                             ("source", None)], ("count",), 0)])
+                    # no medium: no <source> in the config; the live XML
+                    # keeps <source index='…'/>, without a file
+                    self.live_too([Expect([("devices", None), ("disk", ("target", "dev", tgt)),
+                                           ("source", None)], ("attr", "file"), None)],
+                                  running, True))
+
+    @staticmethod
+    def live_too(xs, running, live):
+        """xs, and on a running guest where the change is made live (a
+        hot-plug, a media change) the same of the live XML."""
+        if not running or not live:
+            return xs
+        return xs + [Expect(x.steps, x.what, x.value, live=True) for x in xs]
+
+    @staticmethod
+    def acpi(sem):
+        return feature_on(sem.get("features"), "acpi")
+
+    def op_cdrom_change(self, tree, sem, running, r):
+        disks = sem["devices"]["disk"]
+        i = r.choice([i for i, d in enumerate(disks)
+                      if d.get("device") == "cdrom" and "source" in d])
+        tgt = disks[i]["target"]["dev"]
+        new = f"{self.host.image_dir}/{sem['name']}-{tgt}-changed.iso"
+        p = ("devices", "disk", i, "source", "file")
+        node = Speller(self.schema, r).node(p, field_at(self.schema, p), new)
+
+        def op(t):
+            n = node_at(t, p[:-1])
+            if n is None or n.kind != "map" or n.get("file") is None:
+                return None
+            return set_at(t, p, node.clone())
+        return Edit(f"change the cdrom {tgt}'s medium", p, op,
+                    self.live_too([Expect([("devices", None), ("disk", ("target", "dev", tgt)),
+                                           ("source", None)], ("attr", "file"), new)],
+                                  running, True),
+                    images=[(new, "raw")])
 
     def op_disk_reorder(self, tree, sem, running, r):
         disks = sem["devices"]["disk"]
@@ -2634,8 +2677,6 @@ class Editor:
         return op
 
     def op_disk_add(self, tree, sem, running, r):
-        if running:
-            return None  # a new image would have to be made between runs
         disks = sem["devices"]["disk"]
         used = {d["target"]["dev"] for d in disks}
         name = sem["name"]
@@ -2644,8 +2685,11 @@ class Editor:
              "target": {"dev": tgt, "bus": "virtio"}}
         op = self.appender(("devices", "disk"), len(disks), d, "block", r)
         return Edit(f"add disk {tgt}", ("devices", "disk"), op,
-                    [Expect([("devices", None), ("disk", ("target", "dev", tgt)),
-                             ("source", None)], ("attr", "file"), d["source"]["file"])])
+                    self.live_too([Expect([("devices", None), ("disk", ("target", "dev", tgt)),
+                                           ("source", None)], ("attr", "file"),
+                                          d["source"]["file"])],
+                                  running, self.acpi(sem)),
+                    images=[(d["source"]["file"], "raw")])
 
     def op_nic_remove(self, tree, sem, running, r):
         nics = sem["devices"]["interface"]
@@ -2668,8 +2712,10 @@ class Editor:
         d = {"type": "user", "mac": {"address": mac}, "model": {"type": "virtio"}}
         op = self.appender(("devices", "interface"), len(nics), d, "flow", r)
         return Edit(f"add interface {mac}", ("devices", "interface"), op,
-                    [Expect([("devices", None), ("interface", ("mac", "address", mac)),
-                             ("model", None)], ("attr", "type"), "virtio")])
+                    self.live_too([Expect([("devices", None),
+                                           ("interface", ("mac", "address", mac)),
+                                           ("model", None)], ("attr", "type"), "virtio")],
+                                  running, self.acpi(sem)))
 
     def remover(self, path, desc, expect):
         """An edit that removes the list item at path."""
