@@ -239,6 +239,15 @@ static int shutdown_domain(struct domain_apply *x, const struct rc_action *a,
 	return destroy(x, why, ret_call);
 }
 
+/* An attach or update made: remembered, so that a device the live XML
+ * shows otherwise than the file is not sent again and again. */
+static int device_sent(struct rc_domain_plan *dp, const struct rc_action *a)
+{
+	return a->device
+		   ? append_line(&dp->live_mark.devices_sent, a->device, "\n")
+		   : 0;
+}
+
 /* A detach sent: remembered, so that it is not sent again, and said. */
 static int unplug_requested(struct rc_domain_plan *dp,
 			    const struct rc_action *a)
@@ -383,14 +392,18 @@ static int run_action(struct domain_apply *x, const struct rc_action *a,
 		return unplug_requested(x->dp, a);
 	case RC_ACT_UPDATE_DEVICE:
 		*ret_call = "virDomainUpdateDeviceFlags";
-		return virDomainUpdateDeviceFlags(dom, a->xml, where);
+		if (virDomainUpdateDeviceFlags(dom, a->xml, where) < 0)
+			return -1;
+		return device_sent(x->dp, a);
 	case RC_ACT_ATTACH_DEVICE: {
 		_cleanup_free_ char *xml = NULL;
 		*ret_call = "virDomainAttachDeviceFlags";
 		if (a->value)
 			xml = with_config_mac(dom, a->xml);
-		return virDomainAttachDeviceFlags(dom, xml ? xml : a->xml,
-						  where);
+		if (virDomainAttachDeviceFlags(dom, xml ? xml : a->xml, where) <
+		    0)
+			return -1;
+		return device_sent(x->dp, a);
 	}
 	case RC_ACT_SET_METADATA:
 		*ret_call = "virDomainSetMetadata";

@@ -93,7 +93,7 @@ struct work {
 	xmlDocPtr doc; /* the file rendered, once needed */
 	struct rc_dev_op *ops[3];
 	size_t n[3];
-	FILE *restart, *pending;
+	FILE *restart, *pending, *sent, *said;
 	uint64_t memory_added;
 	int err;
 };
@@ -393,6 +393,37 @@ static char *update_xml(const struct ds_field *list, const char *kind,
 	return ds_render_item(list, m);
 }
 
+/* Whether an attach or update of key was made on an earlier pass: then it
+ * is not made again, whatever the live XML shows (libvirt's live XML may
+ * show a device otherwise than its config: an empty CD-ROM without its
+ * format), and said. */
+static bool sent_before(struct work *w, const char *key, const char *name)
+{
+	if (!rc_line_in(w->mark->devices_sent, key))
+		return false;
+	fprintf(w->sent, "%s%s", ftell(w->sent) ? "\n" : "", key);
+	fprintf(w->said, "%s%s: sent; the running guest shows it otherwise",
+		ftell(w->said) ? "; " : "", name);
+	return true;
+}
+
+/* The file's device as the live XML shows it: an empty CD-ROM or floppy
+ * drive has no format there (libvirt keeps it in the config only). NULL:
+ * as the file gives it. */
+static struct ds_node *live_view(const char *kind, const struct ds_node *item)
+{
+	const char *device = str_at(item, "device");
+	struct ds_node *v;
+
+	if (strcmp(kind, "disk") || !device ||
+	    (strcmp(device, "cdrom") && strcmp(device, "floppy")) ||
+	    ds_node_get(item, "source") || !ds_node_path(item, "driver.type"))
+		return NULL;
+	if ((v = ds_node_copy(item)))
+		ds_node_remove(ds_node_get(v, "driver"), "type");
+	return v;
+}
+
 /* One list: its calls, or why it waits for a restart. */
 static int plan_kind(struct work *w, const char *kind, bool plug)
 {
@@ -423,11 +454,14 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 	if (!wdone || !hdone || !pair)
 		return -ENOMEM;
 	/* the same devices */
-	for (size_t i = 0; i < want->n_kids; i++)
+	for (size_t i = 0; i < want->n_kids; i++) {
+		_cleanup_(ds_node_freep) struct ds_node *v =
+		    live_view(kind, want->kids[i]);
 		for (size_t j = 0; j < hn && !wdone[i]; j++)
 			if (!hdone[j] &&
-			    ds_item_equal(want->kids[i], have->kids[j]))
+			    ds_item_equal(v ? v : want->kids[i], have->kids[j]))
 				wdone[i] = hdone[j] = true;
+	}
 	bool all = true;
 	for (size_t i = 0; i < want->n_kids; i++)
 		all = all && wdone[i];
@@ -519,6 +553,10 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 				free(key);
 				continue;
 			}
+			if (sent_before(w, key, name)) {
+				free(key);
+				continue;
+			}
 			x = update_xml(lf, kind, item, h);
 			if (!x) {
 				free(key);
@@ -535,6 +573,10 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 		if (why) {
 			fprintf(rf, "%s%s: %s", ftell(rf) ? "; " : "", name,
 				why);
+			free(key);
+			continue;
+		}
+		if (sent_before(w, key, name)) {
 			free(key);
 			continue;
 		}
@@ -626,15 +668,18 @@ int rc_plan_devices(const struct ds_domain *d, const char *type,
 		    struct rc_dev_plan *ret)
 {
 	struct work w = {.d = d, .type = type, .live = live, .mark = mark};
-	char *live_paths = NULL, *restart = NULL, *pending = NULL;
-	size_t llen = 0, rlen = 0, plen = 0;
+	char *live_paths = NULL, *restart = NULL, *pending = NULL, *sent = NULL,
+	     *said = NULL;
+	size_t llen = 0, rlen = 0, plen = 0, slen = 0, salen = 0;
 	FILE *lf = open_memstream(&live_paths, &llen);
 	int r = 0;
 
 	*ret = (struct rc_dev_plan){0};
 	w.restart = open_memstream(&restart, &rlen);
 	w.pending = open_memstream(&pending, &plen);
-	if (!lf || !w.restart || !w.pending)
+	w.sent = open_memstream(&sent, &slen);
+	w.said = open_memstream(&said, &salen);
+	if (!lf || !w.restart || !w.pending || !w.sent || !w.said)
 		r = -ENOMEM;
 	for (size_t k = 0;
 	     r == 0 && live && k < sizeof(hot_kinds) / sizeof(*hot_kinds);
@@ -652,7 +697,17 @@ int rc_plan_devices(const struct ds_domain *d, const char *type,
 		fclose(w.restart);
 	if (w.pending)
 		fclose(w.pending);
+	if (w.sent)
+		fclose(w.sent);
+	if (w.said)
+		fclose(w.said);
 	xmlFreeDoc(w.doc);
+	ret->sent = sent && *sent ? sent : NULL;
+	if (!ret->sent)
+		free(sent);
+	ret->said = said && *said ? said : NULL;
+	if (!ret->said)
+		free(said);
 	ret->live_paths = live_paths;
 	ret->memory_added = w.memory_added;
 	ret->restart = restart;
@@ -692,5 +747,7 @@ void rc_dev_plan_finish(struct rc_dev_plan *p)
 	free(p->live_paths);
 	free(p->restart);
 	free(p->pending);
+	free(p->sent);
+	free(p->said);
 	*p = (struct rc_dev_plan){0};
 }

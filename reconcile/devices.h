@@ -34,6 +34,11 @@ struct rc_dev_plan {
 	char *restart; /* why other device changes wait for a restart, "; " */
 	char *pending; /* unplugs requested that the guest has not made */
 	uint64_t memory_added; /* KiB the memory devices attached bring */
+	/* attaches and updates made on an earlier pass that the live XML
+	 * still shows otherwise: not made again (the live mark's
+	 * devices-sent to keep), and said */
+	char *sent;
+	char *said;
 };
 
 /* Plans the device changes of d on its running guest (live: its live XML

@@ -40,6 +40,7 @@ static void mark_from(const struct ds_xel *x, struct rc_mark *m)
 	m->unplug_sent = prop(x, "unplug-sent");
 	m->devices_refused = prop(x, "devices-refused");
 	m->device_refused_reason = prop(x, "device-refused-reason");
+	m->devices_sent = prop(x, "devices-sent");
 	m->fragment_names = prop(x, "fragment-names");
 	for (const struct ds_xel *c = x->kids; c; c = c->next)
 		if (c->name && !strcmp(c->name, "fragments")) {
@@ -89,6 +90,7 @@ void rc_mark_finish(struct rc_mark *m)
 	free(m->unplug_sent);
 	free(m->devices_refused);
 	free(m->device_refused_reason);
+	free(m->devices_sent);
 	free(m->fragment_names);
 	*m = (struct rc_mark){0};
 }
@@ -122,6 +124,9 @@ xmlNodePtr rc_mark_node(const struct rc_mark *m, xmlDocPtr doc)
 	if (m->devices_refused)
 		xmlSetProp(x, BAD_CAST "devices-refused",
 			   BAD_CAST m->devices_refused);
+	if (m->devices_sent)
+		xmlSetProp(x, BAD_CAST "devices-sent",
+			   BAD_CAST m->devices_sent);
 	if (m->device_refused_reason)
 		xmlSetProp(x, BAD_CAST "device-refused-reason",
 			   BAD_CAST m->device_refused_reason);

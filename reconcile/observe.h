@@ -38,6 +38,9 @@ struct rc_mark {
 				   hypervisor refused (rc_device_key),
 				   space-separated */
 	char *device_refused_reason; /* live: libvirt's reason, the last */
+	char *devices_sent;          /* live: devices attached or updated (as
+			       rc_dev_op.key) that the live XML still shows
+			       otherwise: not sent again, newline-separated */
 };
 
 struct rc_observed {

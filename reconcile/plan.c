@@ -867,6 +867,8 @@ static int copy_mark(const struct rc_mark *from, struct rc_mark *to)
 	to->unplug_sent = from->unplug_sent ? strdup(from->unplug_sent) : NULL;
 	to->devices_refused =
 	    from->devices_refused ? strdup(from->devices_refused) : NULL;
+	to->devices_sent =
+	    from->devices_sent ? strdup(from->devices_sent) : NULL;
 	to->device_refused_reason = from->device_refused_reason
 					? strdup(from->device_refused_reason)
 					: NULL;
@@ -876,6 +878,7 @@ static int copy_mark(const struct rc_mark *from, struct rc_mark *to)
 	    (from->pending && !to->pending) ||
 	    (from->unplug_sent && !to->unplug_sent) ||
 	    (from->devices_refused && !to->devices_refused) ||
+	    (from->devices_sent && !to->devices_sent) ||
 	    (from->device_refused_reason && !to->device_refused_reason)) {
 		rc_mark_finish(to);
 		return -ENOMEM;
@@ -1023,6 +1026,10 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 		r = set_reason(dp, "%s", dev.pending);
 		rc_dev_plan_finish(&dev);
 		return r;
+	}
+	if (dev.said && !dp->reason && set_reason(dp, "%s", dev.said) < 0) {
+		rc_dev_plan_finish(&dev);
+		return -ENOMEM;
 	}
 	rc_dev_plan_finish(&dev);
 	if (dp->n_actions)
