@@ -6908,7 +6908,7 @@ static const struct ds_field f_domain_devices_memory_target[] = {
 	{.key = "node", .kind = DS_UINT, .xml = "node", .min = 0, .max = 4294967295},
 	{.key = "block", .kind = DS_SIZE, .xml = "block"},
 	{.key = "requested", .kind = DS_SIZE, .xml = "requested"},
-	{.key = "current", .kind = DS_SIZE, .xml = "current"},
+	{.key = "current", .kind = DS_SIZE, .xml = "current", .generated = true, .filled = true},
 	{.key = "label", .kind = DS_MAP, .xml = "label", .kids = f_domain_devices_memory_target_label, .by_xml = x_domain_devices_memory_target_label, .n_by_xml = 1},
 	{.key = "readonly", .kind = DS_PRESENCE, .xml = "readonly"},
 	{0},

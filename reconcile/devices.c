@@ -317,6 +317,20 @@ static const char *attach_refusal(struct work *w, const char *kind,
 	return NULL;
 }
 
+/* Removes the value at a dotted path ("target.requested") of a map. */
+static void remove_path(struct ds_node *map, const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	char parent[64];
+
+	if (!dot) {
+		ds_node_remove(map, path);
+		return;
+	}
+	snprintf(parent, sizeof(parent), "%.*s", (int)(dot - path), path);
+	ds_node_remove(ds_node_path(map, parent), dot + 1);
+}
+
 /* Whether want and have differ only in keys (each paired item's copy
  * without them compares equal). */
 static int differ_only_in(const struct ds_node *want,
@@ -328,8 +342,8 @@ static int differ_only_in(const struct ds_node *want,
 	if (!w || !h)
 		return -ENOMEM;
 	for (; *keys; keys++) {
-		ds_node_remove(w, *keys);
-		ds_node_remove(h, *keys);
+		remove_path(w, *keys);
+		remove_path(h, *keys);
 	}
 	return ds_item_equal(w, h);
 }
@@ -345,7 +359,9 @@ static const char *const *update_keys(const char *kind,
 	static const char *const net[] = {"link", "bandwidth", "source", NULL};
 	static const char *const gfx[] = {"passwd", "passwdValidTo",
 					  "connected", NULL};
+	static const char *const vmem[] = {"target.requested", NULL};
 	const char *device = str_at(want, "device");
+	const char *model = str_at(want, "model");
 
 	if (!strcmp(kind, "disk"))
 		return device && (!strcmp(device, "cdrom") ||
@@ -356,6 +372,8 @@ static const char *const *update_keys(const char *kind,
 		return net;
 	if (!strcmp(kind, "graphics"))
 		return gfx;
+	if (!strcmp(kind, "memory") && model && !strcmp(model, "virtio-mem"))
+		return vmem;
 	return NULL;
 }
 
@@ -381,7 +399,7 @@ static char *update_xml(const struct ds_field *list, const char *kind,
 	if (!m)
 		return NULL;
 	for (; keys && *keys; keys++)
-		ds_node_remove(m, *keys);
+		remove_path(m, *keys);
 	for (size_t i = 0; i < want->n_kids; i++) {
 		struct ds_node *k = ds_node_copy(want->kids[i]);
 		ds_node_remove(m, want->kids[i]->key);
@@ -401,10 +419,25 @@ static bool sent_before(struct work *w, const char *key, const char *name)
 {
 	if (!rc_line_in(w->mark->devices_sent, key))
 		return false;
-	fprintf(w->sent, "%s%s", ftell(w->sent) ? "\n" : "", key);
 	fprintf(w->said, "%s%s: sent; the running guest shows it otherwise",
 		ftell(w->said) ? "; " : "", name);
 	return true;
+}
+
+/* Keeps in the live mark the devices sent that the file still gives as
+ * they were sent (a mark that changes costs a write of its own). */
+static int keep_sent(struct work *w, const char *kind,
+		     const struct ds_node *want)
+{
+	for (size_t i = 0; w->mark->devices_sent && i < want->n_kids; i++) {
+		_cleanup_free_ char *key = device_key(kind, want->kids[i]);
+		if (!key)
+			return -ENOMEM;
+		if (rc_line_in(w->mark->devices_sent, key))
+			fprintf(w->sent, "%s%s", ftell(w->sent) ? "\n" : "",
+				key);
+	}
+	return 0;
 }
 
 /* The file's device as the live XML shows it: an empty CD-ROM or floppy
@@ -445,6 +478,8 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 	    want->field->kind != DS_LIST || want->field->open)
 		return 0; /* not the file's to manage, or libvirt's too */
 	lf = want->field;
+	if (keep_sent(w, kind, want) < 0)
+		return -ENOMEM;
 	have = ds_node_path(w->live, path);
 	hn = have && have->kind == DS_NODE_SEQ ? have->n_kids : 0;
 	identity_path(lf, idpath, sizeof(idpath));
@@ -481,6 +516,21 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 			}
 		}
 	}
+	/* without identity: a device that differs only where libvirt
+	 * updates it live (a virtio-mem device's requested size) */
+	for (size_t i = 0; i < want->n_kids; i++)
+		for (size_t j = 0; !wdone[i] && pair[i] == SIZE_MAX && j < hn;
+		     j++) {
+			int u = hdone[j] ? 0
+					 : updatable(kind, want->kids[i],
+						     have->kids[j]);
+			if (u < 0)
+				return u;
+			if (u) {
+				pair[i] = j;
+				hdone[j] = true;
+			}
+		}
 	if (!(rf = open_memstream(&restart, &rlen)) ||
 	    !(pf = open_memstream(&pending, &plen))) {
 		if (rf)

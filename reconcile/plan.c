@@ -981,6 +981,10 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 			free(dp->live_mark.unplug_sent);
 			dp->live_mark.unplug_sent =
 			    rc_unplug_still(o->live_mark.unplug_sent, o->live);
+			/* what was sent and still shows otherwise stays */
+			free(dp->live_mark.devices_sent);
+			dp->live_mark.devices_sent = dev.sent;
+			dev.sent = NULL;
 		}
 		if (r == 0)
 			r = plan_pending(d, o, t.live ? t.live : o->live, &ctx,

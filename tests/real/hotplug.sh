@@ -5,7 +5,8 @@
 # CD media inserted, changed and ejected, gets a NIC and a DIMM; a guest
 # without ACPI is told why its new disk waits for a restart; files with
 # more DIMMs than slots, or more memory than maxMemory, are refused before
-# any call; a VNC password changes live. Each step checks what libvirt reports afterwards, and that a
+# any call; a VNC password and a virtio-mem device's requested size change
+# live. Each step checks what libvirt reports afterwards, and that a
 # second apply makes no write call. Usage: hotplug.sh PATH-TO-virt-reconcile
 #
 # Its domains are named vrhot-* and its image files
@@ -260,6 +261,45 @@ check_eq "$N: password changed: the domain id is unchanged" "$ID" \
 	"$(domid "$N")"
 vr apply -c "$URI" "$WORK/vnc"
 check "$N: password changed: a second apply makes 0 write calls" \
+	out_has '; 0 libvirt write calls$'
+
+section "a virtio-mem device's requested size changed live"
+N=vrhot-g4
+mkdir -p "$WORK/vmem"
+vmem() {
+	cat >"$WORK/vmem/$N.yaml" <<EOF
+name: $N
+type: qemu
+state: running
+vcpu: 1
+maxMemory: {value: 2 GiB, slots: 2}
+cpu:
+  numa:
+    - {id: 0, cpus: 0, memory: 256 MiB}
+features: [acpi]
+devices:
+  memory:
+    - {model: virtio-mem, target: {size: 256 MiB, node: 0, block: 2 MiB, requested: $1}}
+EOF
+}
+vmem "64 MiB"
+vr apply -c "$URI" "$WORK/vmem"
+check_eq "$N: running" running "$(domstate "$N")"
+ID=$(domid "$N")
+vr apply -c "$URI" "$WORK/vmem"
+check "$N: virtio-mem: a second apply makes 0 write calls" \
+	out_has '; 0 libvirt write calls$'
+vmem "128 MiB"
+vr apply -c "$URI" "$WORK/vmem"
+check "$N: requested size changed: updated live" \
+	out_has "^$N: update-device: devices.memory #1"
+check_eq "$N: requested size changed: the running guest has it" 131072 \
+	"$(virsh_ dumpxml "$N" |
+		xmllint --xpath 'string(/domain/devices/memory/target/requested)' -)"
+check_eq "$N: requested size changed: the domain id is unchanged" "$ID" \
+	"$(domid "$N")"
+vr apply -c "$URI" "$WORK/vmem"
+check "$N: requested size changed: a second apply makes 0 write calls" \
 	out_has '; 0 libvirt write calls$'
 
 echo "hotplug: $PASS passed, $FAIL failed ($(($(date +%s) - START)) s)"
