@@ -3203,7 +3203,7 @@ static const uint16_t x_domain_devices_disk_auth[] = {1};
 static const struct ds_field f_domain_devices_disk_target[] = {
 	{.key = "dev", .kind = DS_STR, .xml = "@dev", .check = DS_CHECK_TOKEN, .required = true},
 	{.key = "bus", .kind = DS_ENUM, .xml = "@bus", .values = v80, .filled = true},
-	{.key = "tray", .kind = DS_ENUM, .xml = "@tray", .values = v81},
+	{.key = "tray", .kind = DS_ENUM, .xml = "@tray", .values = v81, .filled = true},
 	{.key = "removable", .kind = DS_BOOL, .xml = "@removable", .values = v4},
 	{.key = "rotation_rate", .kind = DS_UINT, .xml = "@rotation_rate", .min = 1, .max = INT64_MAX},
 	{0},

@@ -428,8 +428,10 @@ EOF
 		"$(xpc $n "count(//disk[@device='cdrom'])")"
 done
 check_eq "vrfid-eject-running is still running" running "$(domstate vrfid-eject-running)"
-check "vrfid-eject-running: plan says restart-required (the medium stays until then)" \
-	out_has '^vrfid-eject-running: restart-required'
+check "vrfid-eject-running: ejected live (update-device), in sync" \
+	out_has '^vrfid-eject-running: in-sync'
+check_eq "vrfid-eject-running: the running guest's cdrom has no medium" "" \
+	"$(xp eject-running "string(//disk[@device='cdrom']/source/@file)")"
 
 # ---------------------------------------------------- refused by validate
 
