@@ -327,6 +327,42 @@ static int merge_flags(xmlNodePtr have, xmlNodePtr want,
 	return 0;
 }
 
+/* Elements by namespace: each that the file names replaces libvirt's of
+ * that namespace ('' removes it); the others (the agent's mark among
+ * them) stay. */
+static int merge_xml_ns(xmlNodePtr have, xmlNodePtr want,
+			const struct ds_field *f, const struct ds_node *n)
+{
+	size_t len = strlen(f->xml);
+	xmlNodePtr hp = ds_xml_path(have, f->xml, len, false, NULL);
+	xmlNodePtr wp = ds_xml_path(want, f->xml, len, false, NULL);
+
+	for (size_t i = 0; i < n->n_kids; i++) {
+		const char *uri = n->kids[i]->key;
+		xmlNodePtr w = NULL;
+		for (xmlNodePtr c = wp ? wp->children : NULL; c && !w;
+		     c = c->next)
+			if (c->type == XML_ELEMENT_NODE && c->ns &&
+			    !strcmp((const char *)c->ns->href, uri))
+				w = c;
+		for (xmlNodePtr c = hp ? hp->children : NULL, next; c;
+		     c = next) {
+			next = c->next;
+			if (c->type == XML_ELEMENT_NODE && c->ns &&
+			    !strcmp((const char *)c->ns->href, uri)) {
+				xmlUnlinkNode(c);
+				xmlFreeNode(c);
+			}
+		}
+		if (w && !hp &&
+		    !(hp = ds_xml_path(have, f->xml, len, true, NULL)))
+			return -ENOMEM;
+		if (w && put_copy(hp, NULL, w) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int merge_field(xmlNodePtr have, xmlNodePtr want,
 		       const struct ds_field *f, const struct ds_node *n,
 		       bool item)
@@ -353,6 +389,8 @@ static int merge_field(xmlNodePtr have, xmlNodePtr want,
 		return merge_flags(have, want, f);
 	case DS_XML:
 		return 0;
+	case DS_XML_NS:
+		return merge_xml_ns(have, want, f, n);
 	default:
 		return merge_scalar(have, want, f);
 	}

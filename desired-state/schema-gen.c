@@ -7488,6 +7488,7 @@ static const struct ds_field f_domain[] = {
 	{.key = "genid", .kind = DS_STR, .xml = "genid", .check = DS_CHECK_UUID},
 	{.key = "title", .kind = DS_STR, .xml = "title", .check = DS_CHECK_LINE, .none = ""},
 	{.key = "description", .kind = DS_STR, .xml = "description", .check = DS_CHECK_NONE, .none = ""},
+	{.key = "metadata", .kind = DS_XML_NS, .xml = "metadata", .none = ""},
 	{.key = "cpu", .kind = DS_MAP, .xml = "cpu", .shorthand = "mode", .kids = f_domain_cpu, .by_xml = x_domain_cpu, .n_by_xml = 7},
 	{.key = "sysinfo", .kind = DS_LIST, .xml = "sysinfo", .kids = i_domain_sysinfo},
 	{.key = "bootloader", .kind = DS_STR, .xml = "bootloader", .check = DS_CHECK_NONE},
@@ -7524,6 +7525,6 @@ static const struct ds_field f_domain[] = {
 	{0},
 };
 
-static const uint16_t x_domain[] = {24, 11, 12, 14, 9, 26, 17, 23, 8, 37, 29, 6, 36, 22, 21, 39, 40, 16, 15, 18, 25, 0, 27, 32, 33, 31, 30, 13, 35, 34, 28, 38, 10, 7, 1, 19, 20};
+static const uint16_t x_domain[] = {25, 12, 13, 15, 10, 27, 18, 24, 8, 38, 30, 6, 37, 23, 22, 40, 41, 17, 16, 19, 26, 9, 0, 28, 33, 34, 32, 31, 14, 36, 35, 29, 39, 11, 7, 1, 20, 21};
 
-const struct ds_field ds_schema_domain = {.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain, .by_xml = x_domain, .n_by_xml = 37};
+const struct ds_field ds_schema_domain = {.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain, .by_xml = x_domain, .n_by_xml = 38};

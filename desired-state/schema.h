@@ -20,6 +20,9 @@ enum ds_kind {
 	DS_FLAGS,    /* sequence of values, each an empty element */
 	DS_PRESENCE, /* true renders an empty element */
 	DS_XML,      /* raw XML fragments, one string or a list */
+	DS_XML_NS,   /* elements of other namespaces (<metadata>'s): a
+			mapping of namespace URI to one element of that
+			namespace, as XML text */
 };
 
 /* Extra syntax checks on text values. */
@@ -84,6 +87,11 @@ struct ds_field {
 	const uint16_t *by_xml;
 	uint16_t n_by_xml;
 };
+
+/* The namespace of the agent's own element in <metadata> (the mark): no
+ * file's, so a file cannot name it, and neither the comparison nor import
+ * sees it. */
+#define DS_AGENT_NS "urn:virt-reconcile:domain:1"
 
 /* The root of the format: the fields of a desired-state file. */
 extern const struct ds_field ds_schema_domain;

@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "domain.h"
+#include "metadata.h"
 #include "schema.h"
 #include "units.h"
 
@@ -270,11 +271,50 @@ static int read_list(const struct reader *rd, const struct ds_xel *el,
 	return 0;
 }
 
+/* Elements by namespace: the children of the field's element (<metadata>)
+ * as text under their namespace, the first of each namespace (libvirt
+ * keeps no other, nor one without a namespace); the agent's mark is no
+ * field. */
+static int read_xml_ns(const struct reader *rd, const struct ds_xel *el,
+		       const struct ds_field *f, struct ds_node *map)
+{
+	const struct ds_xel *x = path_of(rd, el, f->xml, strlen(f->xml));
+	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
+
+	if (!x || !(n = new_node(DS_NODE_MAP, f->key, f)))
+		return x ? -ENOMEM : 0;
+	for (const struct ds_xel *c = x->kids; c; c = c->next) {
+		struct ds_node *k;
+		if (!c->name || !c->ns || ds_node_get(n, c->ns))
+			continue;
+		take_all(rd, c);
+		if (!strcmp(c->ns, DS_AGENT_NS))
+			continue;
+		if (!(k = new_node(DS_NODE_SCALAR, NULL, f)))
+			return -ENOMEM;
+		k->key_static = false;
+		if (!(k->key = strdup(c->ns)) ||
+		    !(k->str = ds_metadata_from_xel(c)) ||
+		    ds_node_append(n, k) < 0) {
+			ds_node_free(k);
+			return -ENOMEM;
+		}
+	}
+	if (!n->n_kids)
+		return 0; /* none, or the mark alone */
+	if (ds_node_append(map, n) < 0)
+		return -ENOMEM;
+	n = NULL;
+	return 0;
+}
+
 static int read_field(const struct reader *rd, const struct ds_xel *el,
 		      const struct ds_field *f, struct ds_node *map)
 {
 	if (!f->xml || f->kind == DS_XML)
 		return 0;
+	if (f->kind == DS_XML_NS)
+		return read_xml_ns(rd, el, f, map);
 	if (f->kind == DS_LIST || f->kind == DS_FLAGS)
 		return read_list(rd, el, f, map);
 	if (f->kind != DS_MAP)

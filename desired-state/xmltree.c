@@ -94,6 +94,29 @@ static char *attr_value(struct builder *b, const char *v, const char *end)
 	return d;
 }
 
+static const char *copy_or_null(struct builder *b, const xmlChar *s)
+{
+	return s ? copy(b, (const char *)s, strlen((const char *)s)) : NULL;
+}
+
+/* Keeps the prefixes and the attributes' namespaces of an element that
+ * has any (the elements of <metadata>; libvirt's own have none). */
+static void qualify(struct builder *b, struct ds_xel *e, const char *prefix,
+		    int n_attrs, const xmlChar **attrs)
+{
+	bool any = prefix != NULL;
+
+	for (int i = 0; i < n_attrs && !any; i++)
+		any = attrs[5 * i + 2] != NULL;
+	if (!any || !(e->qual = take(b, (1 + 2 * n_attrs) * sizeof(*e->qual))))
+		return;
+	e->qual[0] = copy_or_null(b, (const xmlChar *)prefix);
+	for (int i = 0; i < n_attrs; i++) {
+		e->qual[1 + 2 * i] = copy_or_null(b, attrs[5 * i + 2]);
+		e->qual[2 + 2 * i] = copy_or_null(b, attrs[5 * i + 1]);
+	}
+}
+
 static void start(void *opaque, const xmlChar *name, const xmlChar *prefix,
 		  const xmlChar *uri, int n_ns, const xmlChar **ns, int n_attrs,
 		  int n_defaulted, const xmlChar **attrs)
@@ -116,6 +139,7 @@ static void start(void *opaque, const xmlChar *name, const xmlChar *prefix,
 		e->attrs[2 * i + 1] = attr_value(b, a[3], a[4]);
 	}
 	e->attrs[2 * n_attrs] = NULL;
+	qualify(b, e, (const char *)prefix, n_attrs, attrs);
 	if (!b->cur)
 		b->doc.root = e;
 	b->cur = e;
@@ -306,4 +330,66 @@ char *ds_xel_content(const struct ds_xel *e)
 		s[n] = 0;
 	}
 	return s;
+}
+
+/* The namespace uri with prefix in scope at x, declared on x when there is
+ * none. */
+static xmlNsPtr ns_at(xmlNodePtr x, const char *uri, const char *prefix)
+{
+	xmlNsPtr ns = xmlSearchNs(x->doc, x, BAD_CAST prefix);
+
+	if (ns && ns->href && !strcmp((const char *)ns->href, uri))
+		return ns;
+	return xmlNewNs(x, BAD_CAST uri, BAD_CAST prefix);
+}
+
+/* x's namespace, attributes and children, as e has them. */
+static int fill(const struct ds_xel *e, xmlDocPtr doc, xmlNodePtr x)
+{
+	size_t i = 0;
+
+	if (e->ns) {
+		xmlNsPtr ns = ns_at(x, e->ns, e->qual ? e->qual[0] : NULL);
+		if (!ns)
+			return -ENOMEM;
+		xmlSetNs(x, ns);
+	}
+	for (const char **a = e->attrs; a && *a; a += 2, i++) {
+		const char *uri = e->qual ? e->qual[1 + 2 * i] : NULL;
+		xmlNsPtr ns = uri ? ns_at(x, uri, e->qual[2 + 2 * i]) : NULL;
+		if ((uri && !ns) ||
+		    !xmlNewNsProp(x, ns, BAD_CAST a[0], BAD_CAST a[1]))
+			return -ENOMEM;
+	}
+	for (const struct ds_xel *c = e->kids; c; c = c->next) {
+		xmlNodePtr t;
+		if (c->name) {
+			if (!ds_xel_to_xml(c, doc, x))
+				return -ENOMEM;
+			continue;
+		}
+		/* the blanks that only lay child elements out */
+		if (has_elements(e) && blank(c->text))
+			continue;
+		t = xmlNewDocText(doc, BAD_CAST c->text);
+		if (!t || !xmlAddChild(x, t)) {
+			xmlFreeNode(t);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+xmlNodePtr ds_xel_to_xml(const struct ds_xel *e, xmlDocPtr doc,
+			 xmlNodePtr parent)
+{
+	xmlNodePtr x = xmlNewDocNode(doc, NULL, BAD_CAST e->name, NULL);
+
+	if (!x || (parent && !xmlAddChild(parent, x)) || fill(e, doc, x) < 0) {
+		if (x)
+			xmlUnlinkNode(x);
+		xmlFreeNode(x);
+		return NULL;
+	}
+	return x;
 }

@@ -4,6 +4,7 @@
  * costs about twice as much to build and to free. */
 #pragma once
 
+#include <libxml/tree.h>
 #include <stddef.h>
 
 /* An element (name set) or a run of text (text set). */
@@ -12,6 +13,10 @@ struct ds_xel {
 	const char *ns;     /* the element's namespace URI, or NULL */
 	const char **attrs; /* local name, value, …, NULL */
 	const char *text;   /* a text run, entities replaced */
+	/* NULL, or for an element with a prefix or attributes of a
+	 * namespace: its prefix, then each attribute's namespace URI and
+	 * prefix (NULL for none), for ds_xel_to_xml */
+	const char **qual;
 	struct ds_xel *parent, *kids, *last, *next;
 };
 
@@ -51,3 +56,10 @@ const struct ds_xel *ds_xel_path(const struct ds_xel *e, const char *path,
  * blanks beside child elements are not part of it. NULL when out of
  * memory; the caller frees it. */
 char *ds_xel_content(const struct ds_xel *e);
+
+/* Element e as libxml2's, in doc, with its namespaces and prefixes (each
+ * declared where it is first used) and its text, less the runs of blanks
+ * beside child elements; appended to parent when it is not NULL. NULL
+ * when out of memory. */
+xmlNodePtr ds_xel_to_xml(const struct ds_xel *e, xmlDocPtr doc,
+			 xmlNodePtr parent);

@@ -90,12 +90,7 @@ static bool needs_raw(const char *xml)
 	for (const struct ds_xel *c = doc.root->kids; c; c = c->next) {
 		if (!c->name)
 			continue;
-		if (!strcmp(c->name, "metadata")) {
-			/* the mark alone is not the file's */
-			for (const struct ds_xel *m = c->kids; m; m = m->next)
-				raw |= m->name &&
-				       (!m->ns || strcmp(m->ns, RC_MARK_URI));
-		} else if (!strcmp(c->name, "devices")) {
+		if (!strcmp(c->name, "devices")) {
 			for (const struct ds_xel *d = c->kids; d; d = d->next)
 				raw |= d->name && !table_knows(d->name, true);
 		} else {
@@ -218,7 +213,7 @@ static void check_one(const char *path)
 	bool active = false;
 	int autostart = -1;
 	char *xml = text ? domain_of(text, &active, &autostart) : NULL;
-	struct ds_import_opts io = {NULL, -1, RC_MARK_URI, false};
+	struct ds_import_opts io = {NULL, -1, false};
 	struct ds_import im = {0};
 	struct ds_domain *dom = NULL;
 	char why[512];

@@ -883,6 +883,12 @@ class Emitter:
             r = self.with_index(
                 Row(key=cstr(c), kind="DS_MAP", xml=cstr(c), kids=name),
                 name)
+        elif ce.get("raw_xml") and \
+                self.ov.get(cpath).get("kind") == "xml_ns":
+            # elements of any namespace, one a namespace (<metadata>):
+            # their XML text by namespace URI
+            r = Row(key=cstr(c), kind="DS_XML_NS", xml=cstr(c))
+            return self.apply(r, cpath, without={"kind"})
         elif ce.get("raw_xml"):
             self.skipped.append(cpath)
             r = None
