@@ -25,10 +25,8 @@ struct ds_rng {
 static xmlNodePtr new_child(xmlNodePtr el, const char *name, size_t len,
 			    const struct ds_node *n)
 {
-	char buf[64];
+	xmlNodePtr x = ds_xml_new_child(el, name, len);
 
-	snprintf(buf, sizeof(buf), "%.*s", (int)len, name);
-	xmlNodePtr x = xmlNewChild(el, NULL, BAD_CAST buf, NULL);
 	if (x)
 		ds_xml_tag(x, n);
 	return x;

@@ -96,6 +96,20 @@ struct ds_field {
 /* The root of the format: the fields of a desired-state file. */
 extern const struct ds_field ds_schema_domain;
 
+/* The namespaces of libvirt's hypervisor extensions (qemu:commandline):
+ * their elements are keys under the prefix (qemu.commandline), and the
+ * table's XML paths name them "prefix:name". Ends with {NULL, NULL}. */
+struct ds_ns {
+	const char *prefix;
+	const char *uri;
+};
+extern const struct ds_ns ds_schema_ns[];
+
+/* The namespace URI of prefix[0..len), or NULL. */
+const char *ds_ns_uri(const char *prefix, size_t len);
+/* The prefix of namespace uri, or NULL. */
+const char *ds_ns_prefix(const char *uri);
+
 /* The field for key among a map field's kids, or NULL. */
 const struct ds_field *ds_field_kid(const struct ds_field *map,
 				    const char *key);

@@ -249,7 +249,7 @@ static int read_list(const struct reader *rd, const struct ds_xel *el,
 			if (item)
 				item->v.u = ds_enum_index(f->values, name);
 		} else {
-			if (strcmp(name, last))
+			if (!ds_xel_is(c, last, strlen(last)))
 				continue;
 			taken(rd, c);
 			item = new_node(DS_NODE_MAP, NULL, &f->kids[0]);
@@ -326,7 +326,13 @@ static int read_field(const struct reader *rd, const struct ds_xel *el,
 	if (!x)
 		return 0;
 	n = new_node(DS_NODE_MAP, f->key, f);
-	if (!n || read_map(rd, x, f, n) < 0 || ds_node_append(map, n) < 0)
+	if (!n || read_map(rd, x, f, n) < 0)
+		return -ENOMEM;
+	/* a map of no element of its own (a namespace's, qemu) is there
+	 * when one of its elements is */
+	if (!*f->xml && !n->n_kids)
+		return 0;
+	if (ds_node_append(map, n) < 0)
 		return -ENOMEM;
 	n = NULL;
 	return 0;
@@ -353,7 +359,7 @@ static int skip_generated(const struct reader *rd, const struct ds_xel *el,
 		    rd, el, f->xml, slash ? (size_t)(slash - f->xml) : 0);
 		for (const struct ds_xel *c = parent ? parent->kids : NULL; c;
 		     c = c->next)
-			if (c->name && !strcmp(c->name, last))
+			if (ds_xel_is(c, last, strlen(last)))
 				take_all(rd, c);
 		return 0;
 	}
@@ -393,9 +399,17 @@ static void mark_present(const struct ds_xel *el, const struct ds_field *f,
 {
 	for (const struct ds_xel *c = el->kids; c; c = c->next) {
 		struct by_xml_key key = {c->name, f->kids};
+		const char *prefix = c->ns ? ds_ns_prefix(c->ns) : NULL;
 		const uint16_t *hit, *lo, *hi;
-		if (!c->name || c->ns)
+		char qname[128];
+		if (!c->name || (c->ns && !prefix))
 			continue;
+		if (prefix) {
+			/* qemu:commandline, as the table names it */
+			snprintf(qname, sizeof(qname), "%s:%s", prefix,
+				 c->name);
+			key.name = qname;
+		}
 		hit = bsearch(&key, f->by_xml, f->n_by_xml, sizeof(*hit),
 			      by_xml_cmp);
 		if (!hit)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
+
 /* Memory is taken from blocks and given back all at once. */
 struct ds_xblock {
 	struct ds_xblock *next;
@@ -261,12 +263,49 @@ const char *ds_xel_attr(const struct ds_xel *e, const char *name)
 	return NULL;
 }
 
+/* A name of the format's XML paths: its local part and namespace. */
+struct qname {
+	const char *local;
+	size_t len;
+	const char *uri; /* NULL: no namespace */
+	bool unknown;    /* a prefix the format does not know */
+};
+
+static struct qname qname_of(const char *name, size_t len)
+{
+	const char *colon = memchr(name, ':', len);
+	struct qname q = {name, len, NULL, false};
+
+	if (colon) {
+		q.uri = ds_ns_uri(name, colon - name);
+		q.unknown = !q.uri;
+		q.local = colon + 1;
+		q.len = len - (colon + 1 - name);
+	}
+	return q;
+}
+
+static bool named(const struct ds_xel *e, const struct qname *q)
+{
+	return e->name && !q->unknown && e->name[0] == q->local[0] &&
+	       !strncmp(e->name, q->local, q->len) && !e->name[q->len] &&
+	       (q->uri ? e->ns && !strcmp(e->ns, q->uri) : !e->ns);
+}
+
+bool ds_xel_is(const struct ds_xel *e, const char *name, size_t len)
+{
+	struct qname q = qname_of(name, len);
+
+	return len && named(e, &q);
+}
+
 const struct ds_xel *ds_xel_child(const struct ds_xel *e, const char *name,
 				  size_t len)
 {
+	struct qname q = qname_of(name, len);
+
 	for (const struct ds_xel *c = e && len ? e->kids : NULL; c; c = c->next)
-		if (c->name && c->name[0] == name[0] &&
-		    !strncmp(c->name, name, len) && !c->name[len])
+		if (named(c, &q))
 			return c;
 	return NULL;
 }

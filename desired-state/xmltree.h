@@ -5,6 +5,7 @@
 #pragma once
 
 #include <libxml/tree.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* An element (name set) or a run of text (text set). */
@@ -43,7 +44,13 @@ void ds_xdoc_finish(struct ds_xdoc *d);
 /* The value of e's attribute name (any namespace), or NULL. */
 const char *ds_xel_attr(const struct ds_xel *e, const char *name);
 
-/* The first child element of e named name[0..len), or NULL. */
+/* Whether e is an element named name[0..len): a name "prefix:local" is
+ * an element of that namespace of the format's (ds_schema_ns,
+ * qemu:commandline), a name without a prefix one of no namespace. */
+bool ds_xel_is(const struct ds_xel *e, const char *name, size_t len);
+
+/* The first child element of e named name[0..len) (as ds_xel_is), or
+ * NULL. */
 const struct ds_xel *ds_xel_child(const struct ds_xel *e, const char *name,
 				  size_t len);
 
