@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "connect.h"
+#include "metadata.h"
 #include "workers.h"
 
 static void fail(struct rc_domain_plan *dp, const char *call)
@@ -203,6 +204,21 @@ static int shutdown_domain(struct domain_apply *x, const struct rc_action *a,
 	return destroy(x, why, ret_call);
 }
 
+/* An element of <metadata>, as virDomainSetMetadata takes it: without its
+ * namespace, which libvirt gives it again under the prefix it is told
+ * ('' removes it). */
+static int set_element(virDomainPtr dom, const struct rc_action *a,
+		       unsigned where)
+{
+	_cleanup_free_ char *xml = NULL;
+	_cleanup_free_ char *prefix = NULL;
+
+	if (*a->xml && ds_metadata_for_set(a->xml, a->key, &xml, &prefix) < 0)
+		return -1;
+	return virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+				    prefix, a->key, where);
+}
+
 /* One action, reported and counted as it is made; returns 0, 1 when the
  * domain's calls end without a failure (its mark changed: the phase says
  * so), or -1 with *ret_call naming the failed call. */
@@ -261,6 +277,8 @@ static int run_action(struct domain_apply *x, const struct rc_action *a,
 		return undefine(dom, x->opts->delete_nvram);
 	case RC_ACT_SET_METADATA:
 		*ret_call = "virDomainSetMetadata";
+		if (a->value == RC_META_ELEMENT)
+			return set_element(dom, a, where);
 		return virDomainSetMetadata(
 		    dom,
 		    a->value == RC_META_TITLE ? VIR_DOMAIN_METADATA_TITLE

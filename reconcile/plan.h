@@ -31,13 +31,16 @@ enum rc_act {
 	RC_ACT_START,
 	RC_ACT_SHUTDOWN, /* graceful, then destroy after a timeout */
 	RC_ACT_UNDEFINE,
-	RC_ACT_SET_METADATA, /* live: value RC_META_TITLE or _DESCRIPTION,
-				xml the text ("" removes it) */
+	RC_ACT_SET_METADATA, /* live: value RC_META_TITLE, _DESCRIPTION or
+				_ELEMENT (of namespace key), xml the text
+				("" removes it) */
 	RC_ACT_DESTROY, /* never planned: the forced end of a shutdown, which
 			   apply reports as a call of its own */
 };
 
-enum { RC_META_TITLE, RC_META_DESCRIPTION };
+/* What a set-metadata sets: the title, the description, or an element of
+ * <metadata> (one a namespace). */
+enum { RC_META_TITLE, RC_META_DESCRIPTION, RC_META_ELEMENT };
 
 struct rc_action {
 	enum rc_act kind;
@@ -45,6 +48,7 @@ struct rc_action {
 	uint64_t value;
 	char *xml;
 	char *why; /* for people: "vcpu.current 1 → 3" */
+	char *key; /* RC_META_ELEMENT: its namespace URI */
 };
 
 /* Who manages a domain, as its mark says: nobody (marked false), or a

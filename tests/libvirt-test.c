@@ -376,6 +376,49 @@ static void test_metadata_redefine_keeps_others(void **state)
 	virDomainFree(d);
 }
 
+static void test_metadata_live(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+	char *live, *config;
+	unsigned id;
+
+	write_file(
+	    c, "web.yaml",
+	    "name: web\nmemory: 1 GiB\n"
+	    "metadata:\n"
+	    "  http://example.org/app/: <info xmlns=\"http://example.org/"
+	    "app/\"><role>web</role></info>\n");
+	pass(c, true, false, "web", NULL, NULL);
+	virDomainPtr d = lookup(c, "web");
+	id = virDomainGetID(d);
+	write_file(
+	    c, "web.yaml",
+	    "name: web\nmemory: 1 GiB\n"
+	    "metadata:\n"
+	    "  http://example.org/app/: <info xmlns=\"http://example.org/"
+	    "app/\"><role>db</role></info>\n");
+	/* the redefine and the live call; no restart */
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 2);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	assert_int_equal(virDomainGetID(d), id);
+	live =
+	    metadata_of(d, "http://example.org/app/", VIR_DOMAIN_AFFECT_LIVE);
+	config =
+	    metadata_of(d, "http://example.org/app/", VIR_DOMAIN_AFFECT_CONFIG);
+	assert_non_null(live);
+	assert_non_null(strstr(live, ">db<"));
+	assert_non_null(config);
+	assert_non_null(strstr(config, ">db<"));
+	/* libvirt's prefix (md:, from the default namespace) is the same
+	 * element: nothing more to do */
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	free(live);
+	free(config);
+	virDomainFree(d);
+}
+
 static void test_conflict_and_adopt(void **state)
 {
 	struct ctx *c = *state;
@@ -1142,6 +1185,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_redefine_keeps_others,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metadata_live, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conflict_and_adopt, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_orphan_and_prune, setup,
