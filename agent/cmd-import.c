@@ -374,7 +374,7 @@ static void import_files(struct import_run *run, int argc, char **argv)
 {
 	/* an XML file is a definition: defined, a domain is shut off (virsh
 	 * define leaves it so); nor does it say autostart */
-	const struct ds_import_opts io = {"shutoff", -1, RC_MARK_URI, true};
+	const struct ds_import_opts io = {"shutoff", -1, true};
 
 	for (int i = optind; i < argc; i++) {
 		_cleanup_free_ char *xml = NULL;

@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "cpuset.h"
+#include "metadata.h"
 #include "schema.h"
 #include "units.h"
 
@@ -75,6 +76,8 @@ static bool text_equal(const struct cmp *c, const struct ds_node *w,
 		return !strcasecmp(w->str, h->str);
 	if (f->check == DS_CHECK_MACHINE)
 		return ds_machine_equal(c->ctx, c->arch, w->str, h->str);
+	if (f->kind == DS_XML_NS)
+		return ds_metadata_equal(w->str, h->str);
 	return !strcmp(w->str, h->str);
 }
 
@@ -234,6 +237,13 @@ static void format_scalar(FILE *f, const struct ds_node *n)
 	case DS_PRESENCE:
 		fputs(n->v.b ? "true" : "false", f);
 		break;
+	case DS_XML_NS: {
+		/* an element on one line; '' is none */
+		_cleanup_free_ char *line =
+		    *n->str ? ds_metadata_shown(n->str) : NULL;
+		fputs(line ? line : *n->str ? n->str : "''", f);
+		break;
+	}
 	default:
 		fputs(*n->str ? n->str : "''", f);
 	}
@@ -306,6 +316,25 @@ static int add_change(struct ds_changes *c, const char *path,
 	return 0;
 }
 
+/* Elements by namespace: each that the file names is a change of its own
+ * ("metadata.http://example.org/app/"); others are not the file's. */
+static int compare_xml_ns(const struct ds_node *w, const struct ds_node *h,
+			  const char *prefix, struct ds_changes *c)
+{
+	for (size_t i = 0; i < w->n_kids; i++) {
+		const struct ds_node *wk = w->kids[i];
+		const struct ds_node *hk = h ? ds_node_get(h, wk->key) : NULL;
+		_cleanup_free_ char *path = NULL;
+		if (wk->bad ||
+		    (hk ? ds_metadata_equal(wk->str, hk->str) : !*wk->str))
+			continue;
+		if (asprintf(&path, "%s.%s", prefix, wk->key) < 0 ||
+		    add_change(c, path, wk, hk) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Walks want in the format's order, descending into maps so that a change
  * is named by its field ("vcpu.current"), not its parent. */
 static int compare_map(const struct cmp *cc, const struct ds_field *mf,
@@ -330,7 +359,9 @@ static int compare_map(const struct cmp *cc, const struct ds_field *mf,
 		if (mf->shorthand && !strcmp(f->key, mf->shorthand) &&
 		    w->n_kids == 1 && plen)
 			path[plen] = 0;
-		if (f->kind == DS_MAP && hk && !f->whole)
+		if (f->kind == DS_XML_NS)
+			r = compare_xml_ns(wk, hk, path, c);
+		else if (f->kind == DS_MAP && hk && !f->whole)
 			r = compare_map(cc, f, wk, hk, path, c);
 		else if (!hk && means_none(f, wk))
 			continue;

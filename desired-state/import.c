@@ -515,7 +515,7 @@ static bool add_raw(struct importer *im, const struct ds_xel *e, xmlNodePtr src,
 	xmlDocPtr doc;
 	xmlBufferPtr buf;
 	struct ds_node *xml, *list, *n;
-	size_t len, skipped = 0;
+	size_t len;
 
 	if (!kf || !src)
 		return false;
@@ -528,21 +528,6 @@ static bool add_raw(struct importer *im, const struct ds_xel *e, xmlNodePtr src,
 	/* the copy declares the namespaces declared above it, so that it
 	 * stands alone */
 	xmlDocSetRootElement(doc, copy);
-	/* what the agent keeps in <metadata> itself is not the file's */
-	for (xmlNodePtr c = copy->children, next; im->o->skip_ns && c;
-	     c = next) {
-		next = c->next;
-		if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&
-		    !strcmp((const char *)c->ns->href, im->o->skip_ns)) {
-			xmlUnlinkNode(c);
-			xmlFreeNode(c);
-			skipped++;
-		}
-	}
-	if (skipped && !copy->children && !copy->properties) {
-		xmlFreeDoc(doc); /* a <metadata> that held only the mark */
-		return true;
-	}
 	buf = xmlBufferCreate();
 	if (!buf || xmlNodeDump(buf, doc, copy, 0, 1) < 0 ||
 	    !(xml = map_of(im->tree, xf)) || !(list = map_of(xml, kf)) ||
@@ -579,6 +564,9 @@ static void cover(struct importer *im, const struct ds_xel *e, xmlNodePtr x)
 	bool top = !e->parent;
 	bool devices = e->parent && !e->parent->parent && im->devices &&
 		       !strcmp(e->name, im->devices->xml);
+	/* <metadata>, whose elements the reader takes one a namespace */
+	bool metadata = e->parent && !e->parent->parent && !e->ns &&
+			!strcmp(e->name, "metadata");
 
 	for (const char **a = e->attrs; a && *a; a += 2) {
 		if (!ds_xml_use_taken(&im->use, a))
@@ -621,6 +609,19 @@ static void cover(struct importer *im, const struct ds_xel *e, xmlNodePtr x)
 			     "xml.devices",
 			     WHERE(c), raw->why);
 			add_raw(im, c, src, "devices");
+			continue;
+		}
+		if (!ds_xml_use_taken(&im->use, c) && metadata) {
+			if (c->ns)
+				note(im,
+				     "<%s> of %s repeats a namespace; libvirt "
+				     "keeps the first; it is not imported",
+				     WHERE(c), c->ns);
+			else
+				note(im,
+				     "<%s> has no namespace; libvirt drops it; "
+				     "it is not imported",
+				     WHERE(c));
 			continue;
 		}
 		if (!ds_xml_use_taken(&im->use, c)) {

@@ -16,9 +16,7 @@ struct ds_import_opts {
 	const char *state; /* "running" or "shutoff", written as state:; NULL:
 			      not written (the file then means running) */
 	int autostart;     /* 1 or 0, written as autostart:; -1: not written */
-	const char *skip_ns; /* elements of this namespace in <metadata> are
-				left out without a word (the agent's mark) */
-	bool xml_file;       /* read from an XML file, not from libvirt */
+	bool xml_file;     /* read from an XML file, not from libvirt */
 };
 
 struct ds_import {

@@ -38,6 +38,39 @@ static int copy_text(xmlNodePtr to, xmlNodePtr from)
 	return v ? 0 : -ENOMEM;
 }
 
+/* Points what in x's tree is of namespace declaration ns at to. */
+static void repoint_ns(xmlNodePtr x, xmlNsPtr ns, xmlNsPtr to)
+{
+	if (x->ns == ns)
+		x->ns = to;
+	for (xmlAttrPtr a = x->properties; a; a = a->next)
+		if (a->ns == ns)
+			a->ns = to;
+	for (xmlNodePtr c = x->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			repoint_ns(c, ns, to);
+}
+
+/* A copy declares the namespaces it uses on itself (qemu:): those that
+ * its new place has in scope already (on <domain>) need no second. */
+static void drop_redundant_ns(xmlNodePtr c)
+{
+	xmlNsPtr *link = &c->nsDef;
+
+	while (*link) {
+		xmlNsPtr ns = *link;
+		xmlNsPtr up = xmlSearchNs(c->doc, c->parent, ns->prefix);
+		if (!up || !xmlStrEqual(up->href, ns->href)) {
+			link = &ns->next;
+			continue;
+		}
+		repoint_ns(c, ns, up);
+		*link = ns->next;
+		ns->next = NULL;
+		xmlFreeNs(ns);
+	}
+}
+
 /* Puts a copy of from into parent, replacing old when given. */
 static int put_copy(xmlNodePtr parent, xmlNodePtr old, xmlNodePtr from)
 {
@@ -52,6 +85,7 @@ static int put_copy(xmlNodePtr parent, xmlNodePtr old, xmlNodePtr from)
 		xmlFreeNode(c);
 		return -ENOMEM;
 	}
+	drop_redundant_ns(c);
 	return 0;
 }
 
@@ -144,15 +178,13 @@ static int list_items(xmlNodePtr parent, const char *name, xmlNodePtr **ret,
 	*ret = NULL;
 	*n = 0;
 	for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
-		count += c->type == XML_ELEMENT_NODE &&
-			 !strcmp((const char *)c->name, name);
+		count += ds_xml_is(c, name, strlen(name));
 	if (!count)
 		return 0;
 	if (!(*ret = calloc(count, sizeof(**ret))))
 		return -ENOMEM;
 	for (xmlNodePtr c = parent->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)c->name, name))
+		if (ds_xml_is(c, name, strlen(name)))
 			(*ret)[(*n)++] = c;
 	return 0;
 }
@@ -172,10 +204,17 @@ static size_t likeness(xmlNodePtr want, xmlNodePtr have)
 		score += w && h && !xmlStrcmp(w, h);
 	}
 	for (xmlNodePtr c = want->children; c; c = c->next) {
+		xmlNodePtr hc = NULL;
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		xmlNodePtr hc = ds_xml_child(have, (const char *)c->name,
-					     strlen((const char *)c->name));
+		/* the first of its name and namespace */
+		for (xmlNodePtr h = have->children; h && !hc; h = h->next)
+			if (h->type == XML_ELEMENT_NODE &&
+			    xmlStrEqual(h->name, c->name) &&
+			    (h->ns && c->ns
+				 ? xmlStrEqual(h->ns->href, c->ns->href)
+				 : h->ns == c->ns))
+				hc = h;
 		if (hc)
 			score += 1 + likeness(c, hc);
 	}
@@ -240,8 +279,7 @@ static unsigned unlink_children(xmlNodePtr parent, const char *name)
 	for (xmlNodePtr c = parent ? parent->children : NULL, next; c;
 	     c = next) {
 		next = c->next;
-		if (c->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)c->name, name)) {
+		if (ds_xml_is(c, name, strlen(name))) {
 			xmlUnlinkNode(c);
 			xmlFreeNode(c);
 			n++;
@@ -327,6 +365,42 @@ static int merge_flags(xmlNodePtr have, xmlNodePtr want,
 	return 0;
 }
 
+/* Elements by namespace: each that the file names replaces libvirt's of
+ * that namespace ('' removes it); the others (the agent's mark among
+ * them) stay. */
+static int merge_xml_ns(xmlNodePtr have, xmlNodePtr want,
+			const struct ds_field *f, const struct ds_node *n)
+{
+	size_t len = strlen(f->xml);
+	xmlNodePtr hp = ds_xml_path(have, f->xml, len, false, NULL);
+	xmlNodePtr wp = ds_xml_path(want, f->xml, len, false, NULL);
+
+	for (size_t i = 0; i < n->n_kids; i++) {
+		const char *uri = n->kids[i]->key;
+		xmlNodePtr w = NULL;
+		for (xmlNodePtr c = wp ? wp->children : NULL; c && !w;
+		     c = c->next)
+			if (c->type == XML_ELEMENT_NODE && c->ns &&
+			    !strcmp((const char *)c->ns->href, uri))
+				w = c;
+		for (xmlNodePtr c = hp ? hp->children : NULL, next; c;
+		     c = next) {
+			next = c->next;
+			if (c->type == XML_ELEMENT_NODE && c->ns &&
+			    !strcmp((const char *)c->ns->href, uri)) {
+				xmlUnlinkNode(c);
+				xmlFreeNode(c);
+			}
+		}
+		if (w && !hp &&
+		    !(hp = ds_xml_path(have, f->xml, len, true, NULL)))
+			return -ENOMEM;
+		if (w && put_copy(hp, NULL, w) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int merge_field(xmlNodePtr have, xmlNodePtr want,
 		       const struct ds_field *f, const struct ds_node *n,
 		       bool item)
@@ -353,6 +427,8 @@ static int merge_field(xmlNodePtr have, xmlNodePtr want,
 		return merge_flags(have, want, f);
 	case DS_XML:
 		return 0;
+	case DS_XML_NS:
+		return merge_xml_ns(have, want, f, n);
 	default:
 		return merge_scalar(have, want, f);
 	}

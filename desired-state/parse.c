@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "cpuset.h"
+#include "metadata.h"
 #include "parse.h"
 #include "units.h"
 
@@ -611,6 +612,64 @@ static int check_flags_unique(struct walker *w, const struct ds_node *n)
 	return 0;
 }
 
+/* Elements by namespace (metadata): each value one element of the
+ * namespace that is its key, or '' for none. */
+static int walk_xml_ns(struct walker *w, struct ds_node *n,
+		       const struct ds_field *f)
+{
+	char why[512];
+	int r = 0;
+
+	n->field = f;
+	if (n->kind != DS_NODE_MAP) {
+		ds_diags_add(w->d, n->mark,
+			     is_null(n) ? "'%s' has no value"
+					: "'%s' must be a mapping of namespace "
+					  "URIs to XML elements",
+			     w->path);
+		n->bad = true;
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n->n_kids; i++) {
+		struct ds_node *k = n->kids[i];
+		xmlDocPtr doc = NULL;
+		int e;
+		k->field = f;
+		if (k->kind != DS_NODE_SCALAR || is_null(k)) {
+			ds_diags_add(
+			    w->d, k->mark,
+			    "'%s' \"%s\" takes an XML element as text, "
+			    "or '' for none",
+			    w->path, SHOWN(k->key));
+			k->bad = true;
+			r = -EINVAL;
+			continue;
+		}
+		if (!strcmp(k->key, DS_AGENT_NS)) {
+			ds_diags_add(w->d, k->key_mark,
+				     "'%s' cannot name %s: virt-reconcile "
+				     "keeps its own mark there",
+				     w->path, DS_AGENT_NS);
+			k->bad = true;
+			r = -EINVAL;
+			continue;
+		}
+		if (!*k->str)
+			continue; /* none of that namespace */
+		e = ds_metadata_read(k->str, k->key, &doc, why, sizeof(why));
+		xmlFreeDoc(doc);
+		if (e == -ENOMEM)
+			return -ENOMEM;
+		if (e < 0) {
+			ds_diags_add(w->d, k->mark, "'%s' \"%s\" %s", w->path,
+				     SHOWN(k->key), why);
+			k->bad = true;
+			r = -EINVAL;
+		}
+	}
+	return r;
+}
+
 static int walk_one(struct walker *w, struct ds_node **slot,
 		    const struct ds_field *f);
 
@@ -647,6 +706,8 @@ static int walk_one(struct walker *w, struct ds_node **slot,
 			(*slot)->kids[i]->field = f;
 		return check_flags_unique(w, *slot);
 	}
+	case DS_XML_NS:
+		return walk_xml_ns(w, *slot, f);
 	case DS_XML:
 		if (walk_list(w, slot, f, &xml_item) < 0)
 			return -EINVAL;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "metadata.h"
 #include "schema.h"
 #include "xmlpath.h"
 
@@ -24,10 +25,8 @@ struct ds_rng {
 static xmlNodePtr new_child(xmlNodePtr el, const char *name, size_t len,
 			    const struct ds_node *n)
 {
-	char buf[64];
+	xmlNodePtr x = ds_xml_new_child(el, name, len);
 
-	snprintf(buf, sizeof(buf), "%.*s", (int)len, name);
-	xmlNodePtr x = xmlNewChild(el, NULL, BAD_CAST buf, NULL);
 	if (x)
 		ds_xml_tag(x, n);
 	return x;
@@ -121,12 +120,53 @@ static int render_list(xmlNodePtr el, const struct ds_field *f,
 	return 0;
 }
 
+static void tag_tree(xmlNodePtr x, const struct ds_node *n);
+
+/* Elements by namespace go into their element (<metadata>), each read
+ * from its text; '' is none. */
+static int render_xml_ns(xmlNodePtr el, const struct ds_field *f,
+			 const struct ds_node *n)
+{
+	xmlNodePtr parent = NULL;
+
+	for (size_t i = 0; i < n->n_kids; i++) {
+		const struct ds_node *k = n->kids[i];
+		char why[256];
+		xmlDocPtr doc = NULL;
+		xmlNodePtr copy;
+		int r;
+		if (k->bad || !k->str || !*k->str)
+			continue;
+		r = ds_metadata_read(k->str, k->key, &doc, why, sizeof(why));
+		if (r == -EINVAL)
+			continue; /* parse said why */
+		if (r < 0)
+			return r;
+		if (!parent)
+			parent =
+			    ds_xml_path(el, f->xml, strlen(f->xml), true, n);
+		copy = parent ? xmlDocCopyNode(xmlDocGetRootElement(doc),
+					       el->doc, 1)
+			      : NULL;
+		xmlFreeDoc(doc);
+		if (copy)
+			tag_tree(copy, k);
+		if (!copy || !xmlAddChild(parent, copy)) {
+			xmlFreeNode(copy);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static int render_field(xmlNodePtr el, const struct ds_field *f,
 			const struct ds_node *n)
 {
 	if (!f->xml || f->kind == DS_XML)
 		return 0;
 	switch (f->kind) {
+	case DS_XML_NS:
+		return render_xml_ns(el, f, n);
 	case DS_MAP: {
 		xmlNodePtr x =
 		    *f->xml ? ds_xml_path(el, f->xml, strlen(f->xml), true, n)

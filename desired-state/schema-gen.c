@@ -177,7 +177,11 @@ static const char *const v154[] = {"intel", "smmuv3", "virtio", NULL};
 static const char *const v155[] = {"dynamic", "static", "none", NULL};
 static const char *const v156[] = {"aes", "dea", NULL};
 static const char *const v157[] = {"sev", "s390-pv", NULL};
-static const char *const v158[] = {"running", "shutoff", NULL};
+static const char *const v158[] = {"none", "omit", "reject", "crash", NULL};
+static const char *const v159[] = {"string", "signed", "unsigned", "bool", "remove", NULL};
+static const char *const v160[] = {"netns", "name", "pid", NULL};
+static const char *const v161[] = {"name", "pid", NULL};
+static const char *const v162[] = {"running", "shutoff", NULL};
 
 static const struct ds_field f_domain_devices_disk_backingStore[6];
 static const uint16_t x_domain_devices_disk_backingStore[3];
@@ -7469,6 +7473,228 @@ static const struct ds_field f_domain_launchSecurity[] = {
 
 static const uint16_t x_domain_launchSecurity[] = {2, 6, 5, 4, 3, 7};
 
+/* /domain/qemu:commandline/qemu:arg */
+static const struct ds_field f_domain_qemu_commandline_qemu_arg[] = {
+	{.key = "value", .kind = DS_STR, .xml = "@value", .check = DS_CHECK_LINE, .required = true},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_commandline_qemu_arg[] = {0};
+
+static const struct ds_field i_domain_qemu_commandline_qemu_arg[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_qemu_commandline_qemu_arg, .by_xml = x_domain_qemu_commandline_qemu_arg, .n_by_xml = 0}};
+
+/* /domain/qemu:commandline/qemu:env */
+static const struct ds_field f_domain_qemu_commandline_qemu_env[] = {
+	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
+	{.key = "value", .kind = DS_STR, .xml = "@value", .check = DS_CHECK_LINE},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_commandline_qemu_env[] = {0};
+
+static const struct ds_field i_domain_qemu_commandline_qemu_env[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "name", .kids = f_domain_qemu_commandline_qemu_env, .by_xml = x_domain_qemu_commandline_qemu_env, .n_by_xml = 0}};
+
+/* /domain/qemu:commandline */
+static const struct ds_field f_domain_qemu_commandline[] = {
+	{.key = "arg", .kind = DS_LIST, .xml = "qemu:arg", .kids = i_domain_qemu_commandline_qemu_arg, .ordered = true},
+	{.key = "env", .kind = DS_LIST, .xml = "qemu:env", .kids = i_domain_qemu_commandline_qemu_env},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_commandline[] = {0, 1};
+
+/* /domain/qemu:capabilities/qemu:add */
+static const struct ds_field f_domain_qemu_capabilities_qemu_add[] = {
+	{.key = "capability", .kind = DS_STR, .xml = "@capability", .check = DS_CHECK_LINE, .required = true},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_capabilities_qemu_add[] = {0};
+
+static const struct ds_field i_domain_qemu_capabilities_qemu_add[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "capability", .kids = f_domain_qemu_capabilities_qemu_add, .by_xml = x_domain_qemu_capabilities_qemu_add, .n_by_xml = 0}};
+
+/* /domain/qemu:capabilities/qemu:del */
+static const struct ds_field f_domain_qemu_capabilities_qemu_del[] = {
+	{.key = "capability", .kind = DS_STR, .xml = "@capability", .check = DS_CHECK_LINE, .required = true},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_capabilities_qemu_del[] = {0};
+
+static const struct ds_field i_domain_qemu_capabilities_qemu_del[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "capability", .kids = f_domain_qemu_capabilities_qemu_del, .by_xml = x_domain_qemu_capabilities_qemu_del, .n_by_xml = 0}};
+
+/* /domain/qemu:capabilities */
+static const struct ds_field f_domain_qemu_capabilities[] = {
+	{.key = "add", .kind = DS_LIST, .xml = "qemu:add", .kids = i_domain_qemu_capabilities_qemu_add},
+	{.key = "del", .kind = DS_LIST, .xml = "qemu:del", .kids = i_domain_qemu_capabilities_qemu_del},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_capabilities[] = {0, 1};
+
+/* /domain/qemu:deprecation */
+static const struct ds_field f_domain_qemu_deprecation[] = {
+	{.key = "behavior", .kind = DS_ENUM, .xml = "@behavior", .values = v158, .required = true},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_deprecation[] = {0};
+
+/* /domain/qemu:override/qemu:device/qemu:frontend/qemu:property */
+static const struct ds_field f_domain_qemu_override_qemu_device_qemu_frontend_qemu_property[] = {
+	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
+	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v159, .required = true},
+	{.key = "value", .kind = DS_STR, .xml = "@value", .check = DS_CHECK_LINE},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_override_qemu_device_qemu_frontend_qemu_property[] = {0};
+
+static const struct ds_field i_domain_qemu_override_qemu_device_qemu_frontend_qemu_property[] = {{.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain_qemu_override_qemu_device_qemu_frontend_qemu_property, .by_xml = x_domain_qemu_override_qemu_device_qemu_frontend_qemu_property, .n_by_xml = 0}};
+
+/* /domain/qemu:override/qemu:device/qemu:frontend */
+static const struct ds_field f_domain_qemu_override_qemu_device_qemu_frontend[] = {
+	{.key = "property", .kind = DS_LIST, .xml = "qemu:property", .kids = i_domain_qemu_override_qemu_device_qemu_frontend_qemu_property, .ordered = true},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_override_qemu_device_qemu_frontend[] = {0};
+
+/* /domain/qemu:override/qemu:device */
+static const struct ds_field f_domain_qemu_override_qemu_device[] = {
+	{.key = "alias", .kind = DS_STR, .xml = "@alias", .check = DS_CHECK_LINE, .required = true},
+	{.key = "frontend", .kind = DS_MAP, .xml = "qemu:frontend", .kids = f_domain_qemu_override_qemu_device_qemu_frontend, .by_xml = x_domain_qemu_override_qemu_device_qemu_frontend, .n_by_xml = 1},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_override_qemu_device[] = {1};
+
+static const struct ds_field i_domain_qemu_override_qemu_device[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "alias", .kids = f_domain_qemu_override_qemu_device, .by_xml = x_domain_qemu_override_qemu_device, .n_by_xml = 1}};
+
+/* /domain/qemu:override */
+static const struct ds_field f_domain_qemu_override[] = {
+	{.key = "device", .kind = DS_LIST, .xml = "qemu:device", .kids = i_domain_qemu_override_qemu_device, .identity = "@alias"},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_override[] = {0};
+
+/* /domain/qemu: */
+static const struct ds_field f_domain_qemu_[] = {
+	{.key = "commandline", .kind = DS_MAP, .xml = "qemu:commandline", .kids = f_domain_qemu_commandline, .by_xml = x_domain_qemu_commandline, .n_by_xml = 2},
+	{.key = "capabilities", .kind = DS_MAP, .xml = "qemu:capabilities", .kids = f_domain_qemu_capabilities, .by_xml = x_domain_qemu_capabilities, .n_by_xml = 2},
+	{.key = "deprecation", .kind = DS_MAP, .xml = "qemu:deprecation", .shorthand = "behavior", .kids = f_domain_qemu_deprecation, .by_xml = x_domain_qemu_deprecation, .n_by_xml = 0},
+	{.key = "override", .kind = DS_MAP, .xml = "qemu:override", .kids = f_domain_qemu_override, .by_xml = x_domain_qemu_override, .n_by_xml = 1},
+	{0},
+};
+
+static const uint16_t x_domain_qemu_[] = {1, 0, 2, 3};
+
+/* /domain/lxc:namespace/lxc:sharenet */
+static const struct ds_field f_domain_lxc_namespace_lxc_sharenet[] = {
+	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v160, .required = true},
+	{.key = "value", .kind = DS_STR, .xml = "@value", .check = DS_CHECK_LINE, .required = true},
+	{0},
+};
+
+static const uint16_t x_domain_lxc_namespace_lxc_sharenet[] = {0};
+
+/* /domain/lxc:namespace/lxc:shareipc */
+static const struct ds_field f_domain_lxc_namespace_lxc_shareipc[] = {
+	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v161, .required = true},
+	{.key = "value", .kind = DS_STR, .xml = "@value", .check = DS_CHECK_LINE, .required = true},
+	{0},
+};
+
+static const uint16_t x_domain_lxc_namespace_lxc_shareipc[] = {0};
+
+/* /domain/lxc:namespace/lxc:shareuts */
+static const struct ds_field f_domain_lxc_namespace_lxc_shareuts[] = {
+	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v161, .required = true},
+	{.key = "value", .kind = DS_STR, .xml = "@value", .check = DS_CHECK_LINE, .required = true},
+	{0},
+};
+
+static const uint16_t x_domain_lxc_namespace_lxc_shareuts[] = {0};
+
+/* /domain/lxc:namespace */
+static const struct ds_field f_domain_lxc_namespace[] = {
+	{.key = "sharenet", .kind = DS_MAP, .xml = "lxc:sharenet", .kids = f_domain_lxc_namespace_lxc_sharenet, .by_xml = x_domain_lxc_namespace_lxc_sharenet, .n_by_xml = 0},
+	{.key = "shareipc", .kind = DS_MAP, .xml = "lxc:shareipc", .kids = f_domain_lxc_namespace_lxc_shareipc, .by_xml = x_domain_lxc_namespace_lxc_shareipc, .n_by_xml = 0},
+	{.key = "shareuts", .kind = DS_MAP, .xml = "lxc:shareuts", .kids = f_domain_lxc_namespace_lxc_shareuts, .by_xml = x_domain_lxc_namespace_lxc_shareuts, .n_by_xml = 0},
+	{0},
+};
+
+static const uint16_t x_domain_lxc_namespace[] = {1, 0, 2};
+
+/* /domain/lxc: */
+static const struct ds_field f_domain_lxc_[] = {
+	{.key = "namespace", .kind = DS_MAP, .xml = "lxc:namespace", .kids = f_domain_lxc_namespace, .by_xml = x_domain_lxc_namespace, .n_by_xml = 3},
+	{0},
+};
+
+static const uint16_t x_domain_lxc_[] = {0};
+
+/* /domain/bhyve:commandline/bhyve:arg */
+static const struct ds_field f_domain_bhyve_commandline_bhyve_arg[] = {
+	{.key = "value", .kind = DS_STR, .xml = "@value", .check = DS_CHECK_LINE, .required = true},
+	{0},
+};
+
+static const uint16_t x_domain_bhyve_commandline_bhyve_arg[] = {0};
+
+static const struct ds_field i_domain_bhyve_commandline_bhyve_arg[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_bhyve_commandline_bhyve_arg, .by_xml = x_domain_bhyve_commandline_bhyve_arg, .n_by_xml = 0}};
+
+/* /domain/bhyve:commandline */
+static const struct ds_field f_domain_bhyve_commandline[] = {
+	{.key = "arg", .kind = DS_LIST, .xml = "bhyve:arg", .kids = i_domain_bhyve_commandline_bhyve_arg, .ordered = true},
+	{0},
+};
+
+static const uint16_t x_domain_bhyve_commandline[] = {0};
+
+/* /domain/bhyve: */
+static const struct ds_field f_domain_bhyve_[] = {
+	{.key = "commandline", .kind = DS_MAP, .xml = "bhyve:commandline", .kids = f_domain_bhyve_commandline, .by_xml = x_domain_bhyve_commandline, .n_by_xml = 1},
+	{0},
+};
+
+static const uint16_t x_domain_bhyve_[] = {0};
+
+/* /domain/xen:commandline/xen:arg */
+static const struct ds_field f_domain_xen_commandline_xen_arg[] = {
+	{.key = "value", .kind = DS_STR, .xml = "@value", .check = DS_CHECK_LINE, .required = true},
+	{0},
+};
+
+static const uint16_t x_domain_xen_commandline_xen_arg[] = {0};
+
+static const struct ds_field i_domain_xen_commandline_xen_arg[] = {{.key = "", .kind = DS_MAP, .xml = "", .shorthand = "value", .kids = f_domain_xen_commandline_xen_arg, .by_xml = x_domain_xen_commandline_xen_arg, .n_by_xml = 0}};
+
+/* /domain/xen:commandline */
+static const struct ds_field f_domain_xen_commandline[] = {
+	{.key = "arg", .kind = DS_LIST, .xml = "xen:arg", .kids = i_domain_xen_commandline_xen_arg, .ordered = true},
+	{0},
+};
+
+static const uint16_t x_domain_xen_commandline[] = {0};
+
+/* /domain/xen: */
+static const struct ds_field f_domain_xen_[] = {
+	{.key = "commandline", .kind = DS_MAP, .xml = "xen:commandline", .kids = f_domain_xen_commandline, .by_xml = x_domain_xen_commandline, .n_by_xml = 1},
+	{0},
+};
+
+static const uint16_t x_domain_xen_[] = {0};
+
+/* /domain/vmware: */
+static const struct ds_field f_domain_vmware_[] = {
+	{.key = "datacenterpath", .kind = DS_STR, .xml = "vmware:datacenterpath", .check = DS_CHECK_NONE},
+	{0},
+};
+
+static const uint16_t x_domain_vmware_[] = {0};
+
 static const struct ds_field f_escape[] = {
 	{.key = "devices", .kind = DS_XML, .xml = ""},
 	{.key = "domain", .kind = DS_XML, .xml = ""},
@@ -7481,13 +7707,14 @@ static const uint16_t x_escape[] = {0};
 static const struct ds_field f_domain[] = {
 	{.key = "name", .kind = DS_STR, .xml = "name", .check = DS_CHECK_NAME, .required = true},
 	{.key = "uuid", .kind = DS_STR, .xml = "uuid", .check = DS_CHECK_UUID},
-	{.key = "state", .kind = DS_ENUM, .xml = NULL, .values = v158},
+	{.key = "state", .kind = DS_ENUM, .xml = NULL, .values = v162},
 	{.key = "autostart", .kind = DS_BOOL, .xml = NULL},
 	{.key = "adopt", .kind = DS_BOOL, .xml = NULL},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v0},
 	{.key = "genid", .kind = DS_STR, .xml = "genid", .check = DS_CHECK_UUID},
 	{.key = "title", .kind = DS_STR, .xml = "title", .check = DS_CHECK_LINE, .none = ""},
 	{.key = "description", .kind = DS_STR, .xml = "description", .check = DS_CHECK_NONE, .none = ""},
+	{.key = "metadata", .kind = DS_XML_NS, .xml = "metadata", .none = ""},
 	{.key = "cpu", .kind = DS_MAP, .xml = "cpu", .shorthand = "mode", .kids = f_domain_cpu, .by_xml = x_domain_cpu, .n_by_xml = 7},
 	{.key = "sysinfo", .kind = DS_LIST, .xml = "sysinfo", .kids = i_domain_sysinfo},
 	{.key = "bootloader", .kind = DS_STR, .xml = "bootloader", .check = DS_CHECK_NONE},
@@ -7518,12 +7745,18 @@ static const struct ds_field f_domain[] = {
 	{.key = "idmap", .kind = DS_MAP, .xml = "idmap", .kids = f_domain_idmap, .by_xml = x_domain_idmap, .n_by_xml = 2},
 	{.key = "devices", .kind = DS_MAP, .xml = "devices", .kids = f_domain_devices, .by_xml = x_domain_devices, .n_by_xml = 30},
 	{.key = "seclabel", .kind = DS_LIST, .xml = "seclabel", .kids = i_domain_seclabel},
+	{.key = "qemu", .kind = DS_MAP, .xml = "", .kids = f_domain_qemu_, .by_xml = x_domain_qemu_, .n_by_xml = 4},
+	{.key = "lxc", .kind = DS_MAP, .xml = "", .kids = f_domain_lxc_, .by_xml = x_domain_lxc_, .n_by_xml = 1},
 	{.key = "keywrap", .kind = DS_MAP, .xml = "keywrap", .kids = f_domain_keywrap, .by_xml = x_domain_keywrap, .n_by_xml = 1},
 	{.key = "launchSecurity", .kind = DS_MAP, .xml = "launchSecurity", .shorthand = "type", .kids = f_domain_launchSecurity, .by_xml = x_domain_launchSecurity, .n_by_xml = 6},
+	{.key = "bhyve", .kind = DS_MAP, .xml = "", .kids = f_domain_bhyve_, .by_xml = x_domain_bhyve_, .n_by_xml = 1},
+	{.key = "xen", .kind = DS_MAP, .xml = "", .kids = f_domain_xen_, .by_xml = x_domain_xen_, .n_by_xml = 1},
+	{.key = "vmware", .kind = DS_MAP, .xml = "", .kids = f_domain_vmware_, .by_xml = x_domain_vmware_, .n_by_xml = 1},
 	{.key = "xml", .kind = DS_MAP, .xml = NULL, .kids = f_escape, .by_xml = x_escape, .n_by_xml = 0},
 	{0},
 };
 
-static const uint16_t x_domain[] = {24, 11, 12, 14, 9, 26, 17, 23, 8, 37, 29, 6, 36, 22, 21, 39, 40, 16, 15, 18, 25, 0, 27, 32, 33, 31, 30, 13, 35, 34, 28, 38, 10, 7, 1, 19, 20};
+static const uint16_t x_domain[] = {25, 12, 13, 15, 10, 27, 18, 24, 8, 38, 30, 6, 37, 23, 22, 42, 43, 17, 16, 19, 26, 9, 0, 28, 33, 34, 32, 31, 14, 36, 35, 29, 39, 11, 7, 1, 20, 21};
 
-const struct ds_field ds_schema_domain = {.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain, .by_xml = x_domain, .n_by_xml = 37};
+const struct ds_ns ds_schema_ns[] = {{"qemu", "http://libvirt.org/schemas/domain/qemu/1.0"}, {"lxc", "http://libvirt.org/schemas/domain/lxc/1.0"}, {"bhyve", "http://libvirt.org/schemas/domain/bhyve/1.0"}, {"xen", "http://libvirt.org/schemas/domain/xen/1.0"}, {"vmware", "http://libvirt.org/schemas/domain/vmware/1.0"}, {0}};
+const struct ds_field ds_schema_domain = {.key = "", .kind = DS_MAP, .xml = "", .kids = f_domain, .by_xml = x_domain, .n_by_xml = 38};

@@ -11,6 +11,22 @@ const struct ds_field *ds_field_kid(const struct ds_field *map, const char *key)
 	return NULL;
 }
 
+const char *ds_ns_uri(const char *prefix, size_t len)
+{
+	for (const struct ds_ns *n = ds_schema_ns; n->prefix; n++)
+		if (!strncmp(n->prefix, prefix, len) && !n->prefix[len])
+			return n->uri;
+	return NULL;
+}
+
+const char *ds_ns_prefix(const char *uri)
+{
+	for (const struct ds_ns *n = ds_schema_ns; n->prefix; n++)
+		if (!strcmp(n->uri, uri))
+			return n->prefix;
+	return NULL;
+}
+
 int ds_enum_index(const char *const *values, const char *s)
 {
 	for (int i = 0; values[i]; i++)

@@ -20,6 +20,9 @@ enum ds_kind {
 	DS_FLAGS,    /* sequence of values, each an empty element */
 	DS_PRESENCE, /* true renders an empty element */
 	DS_XML,      /* raw XML fragments, one string or a list */
+	DS_XML_NS,   /* elements of other namespaces (<metadata>'s): a
+			mapping of namespace URI to one element of that
+			namespace, as XML text */
 };
 
 /* Extra syntax checks on text values. */
@@ -85,8 +88,27 @@ struct ds_field {
 	uint16_t n_by_xml;
 };
 
+/* The namespace of the agent's own element in <metadata> (the mark): no
+ * file's, so a file cannot name it, and neither the comparison nor import
+ * sees it. */
+#define DS_AGENT_NS "urn:virt-reconcile:domain:1"
+
 /* The root of the format: the fields of a desired-state file. */
 extern const struct ds_field ds_schema_domain;
+
+/* The namespaces of libvirt's hypervisor extensions (qemu:commandline):
+ * their elements are keys under the prefix (qemu.commandline), and the
+ * table's XML paths name them "prefix:name". Ends with {NULL, NULL}. */
+struct ds_ns {
+	const char *prefix;
+	const char *uri;
+};
+extern const struct ds_ns ds_schema_ns[];
+
+/* The namespace URI of prefix[0..len), or NULL. */
+const char *ds_ns_uri(const char *prefix, size_t len);
+/* The prefix of namespace uri, or NULL. */
+const char *ds_ns_prefix(const char *uri);
 
 /* The field for key among a map field's kids, or NULL. */
 const struct ds_field *ds_field_kid(const struct ds_field *map,

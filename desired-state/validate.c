@@ -866,13 +866,41 @@ static int check_interfaces(const struct ds_node *root, struct ds_diags *d)
 	return r;
 }
 
+/* The elements of a hypervisor's namespace (qemu.commandline) are read by
+ * that driver alone; another drops them. */
+static int check_namespaces(const struct ds_node *root, struct ds_diags *d)
+{
+	static const char *const drivers[][3] = {
+	    {"qemu", "QEMU", "kvm or qemu"}, {"lxc", "LXC", "lxc"},
+	    {"xen", "Xen", "xen"},           {"bhyve", "bhyve", "bhyve"},
+	    {"vmware", "ESX", "vmware"},
+	};
+	const struct ds_node *t = get(root, "type");
+	int r = 0;
+
+	for (size_t i = 0; i < DS_ARRAY_SIZE(drivers); i++) {
+		const struct ds_node *g = get(root, drivers[i][0]);
+		bool read =
+		    i == 0 ? qemu_driver(root) : str_is(t, drivers[i][0]);
+		if (!g || g->bad || read)
+			continue;
+		ds_diags_add(d, g->key_mark,
+			     "'%s' is read by libvirt's %s driver alone (type "
+			     "%s); a domain of type '%s'%s would drop it",
+			     drivers[i][0], drivers[i][1], drivers[i][2],
+			     t ? t->str : "kvm", t ? "" : " (the default)");
+		r = -1;
+	}
+	return r;
+}
+
 int ds_validate(const struct ds_node *root, struct ds_diags *d)
 {
 	int (*const rules[])(const struct ds_node *, struct ds_diags *) = {
 	    check_vcpus,    check_memory,     check_numa,      check_topology,
 	    check_firmware, check_boot_order, check_disks,     check_interfaces,
 	    check_os_cpu,   check_clock,      check_lifecycle, check_consoles,
-	    check_graphics, check_features,   check_spinlocks,
+	    check_graphics, check_features,   check_spinlocks, check_namespaces,
 	};
 	int r = 0;
 

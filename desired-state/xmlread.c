@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "domain.h"
+#include "metadata.h"
 #include "schema.h"
 #include "units.h"
 
@@ -248,7 +249,7 @@ static int read_list(const struct reader *rd, const struct ds_xel *el,
 			if (item)
 				item->v.u = ds_enum_index(f->values, name);
 		} else {
-			if (strcmp(name, last))
+			if (!ds_xel_is(c, last, strlen(last)))
 				continue;
 			taken(rd, c);
 			item = new_node(DS_NODE_MAP, NULL, &f->kids[0]);
@@ -270,11 +271,50 @@ static int read_list(const struct reader *rd, const struct ds_xel *el,
 	return 0;
 }
 
+/* Elements by namespace: the children of the field's element (<metadata>)
+ * as text under their namespace, the first of each namespace (libvirt
+ * keeps no other, nor one without a namespace); the agent's mark is no
+ * field. */
+static int read_xml_ns(const struct reader *rd, const struct ds_xel *el,
+		       const struct ds_field *f, struct ds_node *map)
+{
+	const struct ds_xel *x = path_of(rd, el, f->xml, strlen(f->xml));
+	_cleanup_(ds_node_freep) struct ds_node *n = NULL;
+
+	if (!x || !(n = new_node(DS_NODE_MAP, f->key, f)))
+		return x ? -ENOMEM : 0;
+	for (const struct ds_xel *c = x->kids; c; c = c->next) {
+		struct ds_node *k;
+		if (!c->name || !c->ns || ds_node_get(n, c->ns))
+			continue;
+		take_all(rd, c);
+		if (!strcmp(c->ns, DS_AGENT_NS))
+			continue;
+		if (!(k = new_node(DS_NODE_SCALAR, NULL, f)))
+			return -ENOMEM;
+		k->key_static = false;
+		if (!(k->key = strdup(c->ns)) ||
+		    !(k->str = ds_metadata_from_xel(c)) ||
+		    ds_node_append(n, k) < 0) {
+			ds_node_free(k);
+			return -ENOMEM;
+		}
+	}
+	if (!n->n_kids)
+		return 0; /* none, or the mark alone */
+	if (ds_node_append(map, n) < 0)
+		return -ENOMEM;
+	n = NULL;
+	return 0;
+}
+
 static int read_field(const struct reader *rd, const struct ds_xel *el,
 		      const struct ds_field *f, struct ds_node *map)
 {
 	if (!f->xml || f->kind == DS_XML)
 		return 0;
+	if (f->kind == DS_XML_NS)
+		return read_xml_ns(rd, el, f, map);
 	if (f->kind == DS_LIST || f->kind == DS_FLAGS)
 		return read_list(rd, el, f, map);
 	if (f->kind != DS_MAP)
@@ -286,7 +326,13 @@ static int read_field(const struct reader *rd, const struct ds_xel *el,
 	if (!x)
 		return 0;
 	n = new_node(DS_NODE_MAP, f->key, f);
-	if (!n || read_map(rd, x, f, n) < 0 || ds_node_append(map, n) < 0)
+	if (!n || read_map(rd, x, f, n) < 0)
+		return -ENOMEM;
+	/* a map of no element of its own (a namespace's, qemu) is there
+	 * when one of its elements is */
+	if (!*f->xml && !n->n_kids)
+		return 0;
+	if (ds_node_append(map, n) < 0)
 		return -ENOMEM;
 	n = NULL;
 	return 0;
@@ -313,7 +359,7 @@ static int skip_generated(const struct reader *rd, const struct ds_xel *el,
 		    rd, el, f->xml, slash ? (size_t)(slash - f->xml) : 0);
 		for (const struct ds_xel *c = parent ? parent->kids : NULL; c;
 		     c = c->next)
-			if (c->name && !strcmp(c->name, last))
+			if (ds_xel_is(c, last, strlen(last)))
 				take_all(rd, c);
 		return 0;
 	}
@@ -353,9 +399,17 @@ static void mark_present(const struct ds_xel *el, const struct ds_field *f,
 {
 	for (const struct ds_xel *c = el->kids; c; c = c->next) {
 		struct by_xml_key key = {c->name, f->kids};
+		const char *prefix = c->ns ? ds_ns_prefix(c->ns) : NULL;
 		const uint16_t *hit, *lo, *hi;
-		if (!c->name || c->ns)
+		char qname[128];
+		if (!c->name || (c->ns && !prefix))
 			continue;
+		if (prefix) {
+			/* qemu:commandline, as the table names it */
+			snprintf(qname, sizeof(qname), "%s:%s", prefix,
+				 c->name);
+			key.name = qname;
+		}
 		hit = bsearch(&key, f->by_xml, f->n_by_xml, sizeof(*hit),
 			      by_xml_cmp);
 		if (!hit)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schema.h"
+
 /* Memory is taken from blocks and given back all at once. */
 struct ds_xblock {
 	struct ds_xblock *next;
@@ -94,6 +96,29 @@ static char *attr_value(struct builder *b, const char *v, const char *end)
 	return d;
 }
 
+static const char *copy_or_null(struct builder *b, const xmlChar *s)
+{
+	return s ? copy(b, (const char *)s, strlen((const char *)s)) : NULL;
+}
+
+/* Keeps the prefixes and the attributes' namespaces of an element that
+ * has any (the elements of <metadata>; libvirt's own have none). */
+static void qualify(struct builder *b, struct ds_xel *e, const char *prefix,
+		    int n_attrs, const xmlChar **attrs)
+{
+	bool any = prefix != NULL;
+
+	for (int i = 0; i < n_attrs && !any; i++)
+		any = attrs[5 * i + 2] != NULL;
+	if (!any || !(e->qual = take(b, (1 + 2 * n_attrs) * sizeof(*e->qual))))
+		return;
+	e->qual[0] = copy_or_null(b, (const xmlChar *)prefix);
+	for (int i = 0; i < n_attrs; i++) {
+		e->qual[1 + 2 * i] = copy_or_null(b, attrs[5 * i + 2]);
+		e->qual[2 + 2 * i] = copy_or_null(b, attrs[5 * i + 1]);
+	}
+}
+
 static void start(void *opaque, const xmlChar *name, const xmlChar *prefix,
 		  const xmlChar *uri, int n_ns, const xmlChar **ns, int n_attrs,
 		  int n_defaulted, const xmlChar **attrs)
@@ -116,6 +141,7 @@ static void start(void *opaque, const xmlChar *name, const xmlChar *prefix,
 		e->attrs[2 * i + 1] = attr_value(b, a[3], a[4]);
 	}
 	e->attrs[2 * n_attrs] = NULL;
+	qualify(b, e, (const char *)prefix, n_attrs, attrs);
 	if (!b->cur)
 		b->doc.root = e;
 	b->cur = e;
@@ -237,12 +263,49 @@ const char *ds_xel_attr(const struct ds_xel *e, const char *name)
 	return NULL;
 }
 
+/* A name of the format's XML paths: its local part and namespace. */
+struct qname {
+	const char *local;
+	size_t len;
+	const char *uri; /* NULL: no namespace */
+	bool unknown;    /* a prefix the format does not know */
+};
+
+static struct qname qname_of(const char *name, size_t len)
+{
+	const char *colon = memchr(name, ':', len);
+	struct qname q = {name, len, NULL, false};
+
+	if (colon) {
+		q.uri = ds_ns_uri(name, colon - name);
+		q.unknown = !q.uri;
+		q.local = colon + 1;
+		q.len = len - (colon + 1 - name);
+	}
+	return q;
+}
+
+static bool named(const struct ds_xel *e, const struct qname *q)
+{
+	return e->name && !q->unknown && e->name[0] == q->local[0] &&
+	       !strncmp(e->name, q->local, q->len) && !e->name[q->len] &&
+	       (q->uri ? e->ns && !strcmp(e->ns, q->uri) : !e->ns);
+}
+
+bool ds_xel_is(const struct ds_xel *e, const char *name, size_t len)
+{
+	struct qname q = qname_of(name, len);
+
+	return len && named(e, &q);
+}
+
 const struct ds_xel *ds_xel_child(const struct ds_xel *e, const char *name,
 				  size_t len)
 {
+	struct qname q = qname_of(name, len);
+
 	for (const struct ds_xel *c = e && len ? e->kids : NULL; c; c = c->next)
-		if (c->name && c->name[0] == name[0] &&
-		    !strncmp(c->name, name, len) && !c->name[len])
+		if (named(c, &q))
 			return c;
 	return NULL;
 }
@@ -306,4 +369,66 @@ char *ds_xel_content(const struct ds_xel *e)
 		s[n] = 0;
 	}
 	return s;
+}
+
+/* The namespace uri with prefix in scope at x, declared on x when there is
+ * none. */
+static xmlNsPtr ns_at(xmlNodePtr x, const char *uri, const char *prefix)
+{
+	xmlNsPtr ns = xmlSearchNs(x->doc, x, BAD_CAST prefix);
+
+	if (ns && ns->href && !strcmp((const char *)ns->href, uri))
+		return ns;
+	return xmlNewNs(x, BAD_CAST uri, BAD_CAST prefix);
+}
+
+/* x's namespace, attributes and children, as e has them. */
+static int fill(const struct ds_xel *e, xmlDocPtr doc, xmlNodePtr x)
+{
+	size_t i = 0;
+
+	if (e->ns) {
+		xmlNsPtr ns = ns_at(x, e->ns, e->qual ? e->qual[0] : NULL);
+		if (!ns)
+			return -ENOMEM;
+		xmlSetNs(x, ns);
+	}
+	for (const char **a = e->attrs; a && *a; a += 2, i++) {
+		const char *uri = e->qual ? e->qual[1 + 2 * i] : NULL;
+		xmlNsPtr ns = uri ? ns_at(x, uri, e->qual[2 + 2 * i]) : NULL;
+		if ((uri && !ns) ||
+		    !xmlNewNsProp(x, ns, BAD_CAST a[0], BAD_CAST a[1]))
+			return -ENOMEM;
+	}
+	for (const struct ds_xel *c = e->kids; c; c = c->next) {
+		xmlNodePtr t;
+		if (c->name) {
+			if (!ds_xel_to_xml(c, doc, x))
+				return -ENOMEM;
+			continue;
+		}
+		/* the blanks that only lay child elements out */
+		if (has_elements(e) && blank(c->text))
+			continue;
+		t = xmlNewDocText(doc, BAD_CAST c->text);
+		if (!t || !xmlAddChild(x, t)) {
+			xmlFreeNode(t);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+xmlNodePtr ds_xel_to_xml(const struct ds_xel *e, xmlDocPtr doc,
+			 xmlNodePtr parent)
+{
+	xmlNodePtr x = xmlNewDocNode(doc, NULL, BAD_CAST e->name, NULL);
+
+	if (!x || (parent && !xmlAddChild(parent, x)) || fill(e, doc, x) < 0) {
+		if (x)
+			xmlUnlinkNode(x);
+		xmlFreeNode(x);
+		return NULL;
+	}
+	return x;
 }

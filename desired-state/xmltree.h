@@ -4,6 +4,8 @@
  * costs about twice as much to build and to free. */
 #pragma once
 
+#include <libxml/tree.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* An element (name set) or a run of text (text set). */
@@ -12,6 +14,10 @@ struct ds_xel {
 	const char *ns;     /* the element's namespace URI, or NULL */
 	const char **attrs; /* local name, value, …, NULL */
 	const char *text;   /* a text run, entities replaced */
+	/* NULL, or for an element with a prefix or attributes of a
+	 * namespace: its prefix, then each attribute's namespace URI and
+	 * prefix (NULL for none), for ds_xel_to_xml */
+	const char **qual;
 	struct ds_xel *parent, *kids, *last, *next;
 };
 
@@ -38,7 +44,13 @@ void ds_xdoc_finish(struct ds_xdoc *d);
 /* The value of e's attribute name (any namespace), or NULL. */
 const char *ds_xel_attr(const struct ds_xel *e, const char *name);
 
-/* The first child element of e named name[0..len), or NULL. */
+/* Whether e is an element named name[0..len): a name "prefix:local" is
+ * an element of that namespace of the format's (ds_schema_ns,
+ * qemu:commandline), a name without a prefix one of no namespace. */
+bool ds_xel_is(const struct ds_xel *e, const char *name, size_t len);
+
+/* The first child element of e named name[0..len) (as ds_xel_is), or
+ * NULL. */
 const struct ds_xel *ds_xel_child(const struct ds_xel *e, const char *name,
 				  size_t len);
 
@@ -51,3 +63,10 @@ const struct ds_xel *ds_xel_path(const struct ds_xel *e, const char *path,
  * blanks beside child elements are not part of it. NULL when out of
  * memory; the caller frees it. */
 char *ds_xel_content(const struct ds_xel *e);
+
+/* Element e as libxml2's, in doc, with its namespaces and prefixes (each
+ * declared where it is first used) and its text, less the runs of blanks
+ * beside child elements; appended to parent when it is not NULL. NULL
+ * when out of memory. */
+xmlNodePtr ds_xel_to_xml(const struct ds_xel *e, xmlDocPtr doc,
+			 xmlNodePtr parent);

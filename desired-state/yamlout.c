@@ -267,6 +267,33 @@ static int write_seq(struct out *o, const struct ds_node *n,
 	return r ? r : emit_end(o, false);
 }
 
+/* Elements by namespace: each namespace URI the key of its element's
+ * text, in the tree's order (the field has no kids of its own). */
+static int write_xml_ns(struct out *o, const struct ds_node *n,
+			const struct ds_field *f)
+{
+	int r = emit_start(o, true, false);
+
+	for (size_t i = 0; r == 0 && i < n->n_kids; i++) {
+		const struct ds_node *k = n->kids[i];
+		yaml_scalar_style_t style;
+		char buf[DS_SIZE_BUFLEN];
+		const char *t;
+		if (k->bad)
+			continue;
+		r = emit_scalar(o, k->key,
+				ds_yaml_ambiguous(k->key)
+				    ? YAML_SINGLE_QUOTED_SCALAR_STYLE
+				    : YAML_PLAIN_SCALAR_STYLE);
+		if (r == 0 &&
+		    !(t = scalar_text(k, f, buf, sizeof(buf), &style)))
+			r = -EINVAL;
+		if (r == 0)
+			r = emit_scalar(o, t, style);
+	}
+	return r ? r : emit_end(o, true);
+}
+
 static int write_node(struct out *o, const struct ds_node *n,
 		      const struct ds_field *f, size_t depth, bool in_flow)
 {
@@ -282,6 +309,8 @@ static int write_node(struct out *o, const struct ds_node *n,
 			return -EINVAL;
 		return emit_scalar(o, t, style);
 	case DS_NODE_MAP:
+		if (f->kind == DS_XML_NS)
+			return write_xml_ns(o, n, f);
 		if (f->kind != DS_MAP)
 			return -EINVAL;
 		/* an empty element libvirt keeps: true stands for it */

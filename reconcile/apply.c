@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "connect.h"
+#include "metadata.h"
 #include "workers.h"
 #include "xmlpath.h"
 
@@ -327,6 +328,21 @@ static char *with_config_mac(virDomainPtr dom, const char *device)
 	return out;
 }
 
+/* An element of <metadata>, as virDomainSetMetadata takes it: without its
+ * namespace, which libvirt gives it again under the prefix it is told
+ * ('' removes it). */
+static int set_element(virDomainPtr dom, const struct rc_action *a,
+		       unsigned where)
+{
+	_cleanup_free_ char *xml = NULL;
+	_cleanup_free_ char *prefix = NULL;
+
+	if (*a->xml && ds_metadata_for_set(a->xml, a->key, &xml, &prefix) < 0)
+		return -1;
+	return virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
+				    prefix, a->key, where);
+}
+
 /* One action, reported and counted as it is made; returns 0, 1 when the
  * domain's calls end without a failure (its mark changed: the phase says
  * so), or -1 with *ret_call naming the failed call. */
@@ -407,6 +423,8 @@ static int run_action(struct domain_apply *x, const struct rc_action *a,
 	}
 	case RC_ACT_SET_METADATA:
 		*ret_call = "virDomainSetMetadata";
+		if (a->value == RC_META_ELEMENT)
+			return set_element(dom, a, where);
 		return virDomainSetMetadata(
 		    dom,
 		    a->value == RC_META_TITLE ? VIR_DOMAIN_METADATA_TITLE

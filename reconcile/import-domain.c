@@ -16,7 +16,7 @@ int rc_import_read(virDomainPtr dom, char **ret_xml,
 	int autostart = 0;
 	struct ds_xdoc doc;
 
-	*opts = (struct ds_import_opts){NULL, -1, RC_MARK_URI, false};
+	*opts = (struct ds_import_opts){NULL, -1, false};
 	*mark = (struct rc_mark){0};
 	if (persistent < 0 || active < 0) {
 		rc_err_libvirt(e, persistent < 0 ? "virDomainIsPersistent"

@@ -11,10 +11,11 @@
 #include "compare.h"
 #include "connect.h"
 #include "node.h"
+#include "schema.h"
 #include "xmltree.h"
 
 /* The namespace of the agent's mark in a domain's <metadata>. */
-#define RC_MARK_URI "urn:virt-reconcile:domain:1"
+#define RC_MARK_URI DS_AGENT_NS
 #define RC_MARK_PREFIX "vr"
 #define RC_MARK_ELEMENT "managed"
 

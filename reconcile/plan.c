@@ -19,6 +19,7 @@
 #include "cpuset.h"
 #include "fragments.h"
 #include "merge.h"
+#include "metadata.h"
 #include "render.h"
 #include "schema.h"
 #include "units.h"
@@ -100,8 +101,8 @@ add_action(struct rc_domain_plan *dp, enum rc_act kind, bool live,
 		free(xml);
 		return -ENOMEM;
 	}
-	a[dp->n_actions++] =
-	    (struct rc_action){kind, live, value, xml, why, NULL};
+	a[dp->n_actions++] = (struct rc_action){
+	    .kind = kind, .live = live, .value = value, .xml = xml, .why = why};
 	return 0;
 }
 
@@ -505,11 +506,49 @@ static char *describe(const struct ds_changes *c, bool (*keep)(const char *))
 }
 
 /* What only a restart brings to a running guest: not the balloon, the
- * vCPUs online, nor the title and description (set live). */
+ * vCPUs online, nor the title, the description and <metadata>'s elements
+ * (set live). */
 static bool restart_field(const char *path)
 {
 	return strcmp(path, "vcpu.current") && strcmp(path, "currentMemory") &&
-	       strcmp(path, "title") && strcmp(path, "description");
+	       strcmp(path, "title") && strcmp(path, "description") &&
+	       strncmp(path, "metadata.", strlen("metadata."));
+}
+
+/* The running guest's elements of <metadata> that the file names, set live
+ * where they differ, one a namespace (virDomainSetMetadata). */
+static int plan_elements(const struct ds_domain *d, const struct ds_node *live,
+			 struct rc_domain_plan *dp)
+{
+	const struct ds_node *want = ds_node_get(d->root, "metadata");
+	const struct ds_node *have = ds_node_get(live, "metadata");
+
+	for (size_t i = 0; want && i < want->n_kids; i++) {
+		const struct ds_node *w = want->kids[i];
+		const struct ds_node *h = ds_node_get(have, w->key);
+		_cleanup_free_ char *was = NULL, *now = NULL;
+		char *text, *key;
+		int r;
+		if (w->bad ||
+		    (h ? ds_metadata_equal(w->str, h->str) : !*w->str))
+			continue;
+		if ((h && !(was = ds_node_format(h))) ||
+		    !(now = ds_node_format(w)) || !(key = strdup(w->key)))
+			return -ENOMEM;
+		if (!(text = strdup(w->str))) {
+			free(key);
+			return -ENOMEM;
+		}
+		r = add_action(dp, RC_ACT_SET_METADATA, true, RC_META_ELEMENT,
+			       text, "metadata.%s %s → %s (live)", w->key,
+			       was ? was : "(none)", now);
+		if (r < 0) {
+			free(key);
+			return r;
+		}
+		dp->actions[dp->n_actions - 1].key = key;
+	}
+	return 0;
 }
 
 /* The running guest's title and description, set live where the file's
@@ -535,7 +574,7 @@ static int plan_metadata(const struct ds_domain *d, const struct ds_node *live,
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return plan_elements(d, live, dp);
 }
 
 /* The mark alone: a domain adopted as it is, a file renamed, or a mark
@@ -1317,6 +1356,7 @@ void rc_plan_finish(struct rc_plan *p)
 			free(dp->actions[j].xml);
 			free(dp->actions[j].why);
 			free(dp->actions[j].device);
+			free(dp->actions[j].key);
 		}
 		free(dp->actions);
 		free(dp->name);
@@ -1404,10 +1444,13 @@ static json_object *action_json(const struct rc_action *a)
 		json_object_object_add(o, "live",
 				       json_object_new_boolean(a->live));
 	if (a->kind == RC_ACT_SET_METADATA) {
+		static const char *const fields[] = {"title", "description",
+						     "metadata"};
 		json_object_object_add(
-		    o, "field",
-		    json_object_new_string(
-			a->value == RC_META_TITLE ? "title" : "description"));
+		    o, "field", json_object_new_string(fields[a->value]));
+		if (a->key)
+			json_object_object_add(o, "namespace",
+					       json_object_new_string(a->key));
 		json_object_object_add(o, "text",
 				       json_object_new_string(a->xml));
 	}

@@ -31,8 +31,9 @@ enum rc_act {
 	RC_ACT_START,
 	RC_ACT_SHUTDOWN, /* graceful, then destroy after a timeout */
 	RC_ACT_UNDEFINE,
-	RC_ACT_SET_METADATA, /* live: value RC_META_TITLE or _DESCRIPTION,
-				xml the text ("" removes it) */
+	RC_ACT_SET_METADATA, /* live: value RC_META_TITLE, _DESCRIPTION or
+				_ELEMENT (of namespace key), xml the text
+				("" removes it) */
 	RC_ACT_DESTROY, /* never planned: the forced end of a shutdown, which
 			   apply reports as a call of its own */
 	RC_ACT_DETACH_DEVICE, /* live: xml the device's alias */
@@ -41,7 +42,9 @@ enum rc_act {
 				 that takes the MAC its config was given */
 };
 
-enum { RC_META_TITLE, RC_META_DESCRIPTION };
+/* What a set-metadata sets: the title, the description, or an element of
+ * <metadata> (one a namespace). */
+enum { RC_META_TITLE, RC_META_DESCRIPTION, RC_META_ELEMENT };
 
 struct rc_action {
 	enum rc_act kind;
@@ -51,6 +54,7 @@ struct rc_action {
 	char *why;    /* for people: "vcpu.current 1 → 3" */
 	char *device; /* a device call: the device as the live mark names it
 			 if the call is refused (rc_dev_op.key) */
+	char *key;    /* RC_META_ELEMENT: its namespace URI */
 };
 
 /* Who manages a domain, as its mark says: nobody (marked false), or a

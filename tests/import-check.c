@@ -62,15 +62,26 @@ static char *domain_of(const char *text, bool *active, int *autostart)
 	return strndup(start, end + strlen("</domain>") - start);
 }
 
-/* Whether the format's table has a key for element name under <domain>
- * (devices false) or <devices>: (c)'s own reading of the table. */
-static bool table_knows(const char *name, bool devices)
+/* Whether the format's table has a key for element name of namespace ns
+ * (or none) under <domain> (devices false) or <devices>: (c)'s own reading
+ * of the table. An element of a namespace is under its prefix's key
+ * (qemu.commandline), as "prefix:name". */
+static bool table_knows(const char *name, const char *ns, bool devices)
 {
 	const struct ds_field *map = devices ? NULL : &ds_schema_domain, *f;
+	const char *prefix = ns ? ds_ns_prefix(ns) : NULL;
+	char qname[128];
 
 	for (f = ds_schema_domain.kids; devices && f->key; f++)
 		if (f->xml && !strcmp(f->xml, "devices"))
 			map = f;
+	if (ns && (!prefix || devices))
+		return false;
+	if (prefix) {
+		map = ds_field_kid(&ds_schema_domain, prefix);
+		snprintf(qname, sizeof(qname), "%s:%s", prefix, name);
+		name = qname;
+	}
 	for (f = map ? map->kids : NULL; f && f->key; f++) {
 		size_t len = f->xml ? strcspn(f->xml, "/@") : 0;
 		if (len && strlen(name) == len && !strncmp(f->xml, name, len))
@@ -90,16 +101,12 @@ static bool needs_raw(const char *xml)
 	for (const struct ds_xel *c = doc.root->kids; c; c = c->next) {
 		if (!c->name)
 			continue;
-		if (!strcmp(c->name, "metadata")) {
-			/* the mark alone is not the file's */
-			for (const struct ds_xel *m = c->kids; m; m = m->next)
-				raw |= m->name &&
-				       (!m->ns || strcmp(m->ns, RC_MARK_URI));
-		} else if (!strcmp(c->name, "devices")) {
+		if (!strcmp(c->name, "devices")) {
 			for (const struct ds_xel *d = c->kids; d; d = d->next)
-				raw |= d->name && !table_knows(d->name, true);
+				raw |= d->name &&
+				       !table_knows(d->name, d->ns, true);
 		} else {
-			raw |= !table_knows(c->name, false);
+			raw |= !table_knows(c->name, c->ns, false);
 		}
 	}
 	ds_xdoc_finish(&doc);
@@ -218,7 +225,7 @@ static void check_one(const char *path)
 	bool active = false;
 	int autostart = -1;
 	char *xml = text ? domain_of(text, &active, &autostart) : NULL;
-	struct ds_import_opts io = {NULL, -1, RC_MARK_URI, false};
+	struct ds_import_opts io = {NULL, -1, false};
 	struct ds_import im = {0};
 	struct ds_domain *dom = NULL;
 	char why[512];

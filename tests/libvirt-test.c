@@ -317,6 +317,108 @@ static void test_redefine_keeps_generated(void **state)
 	virDomainFree(d);
 }
 
+/* The element of namespace uri in the domain's <metadata> (config or
+ * live), or NULL. */
+static char *metadata_of(virDomainPtr d, const char *uri, unsigned where)
+{
+	return virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, uri, where);
+}
+
+static void test_metadata_redefine_keeps_others(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+	char *app, *os, *mark;
+
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\nstate: shutoff\n"
+		   "metadata:\n"
+		   "  http://example.org/app/: '<a:info "
+		   "xmlns:a=\"http://example.org/app/\">one</a:info>'\n"
+		   "  http://example.org/old/: <old xmlns=\"http://example.org/"
+		   "old/\"/>\n");
+	pass(c, true, false, "web", NULL, NULL);
+	virDomainPtr d = lookup(c, "web");
+	/* another tool's element, in a namespace the file does not name */
+	assert_int_equal(
+	    virDomainSetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT,
+				 "<os id='http://debian.org/debian/12'/>",
+				 "libosinfo",
+				 "http://libosinfo.org/xmlns/libvirt/"
+				 "domain/1.0",
+				 VIR_DOMAIN_AFFECT_CONFIG),
+	    0);
+	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\nstate: shutoff\n"
+		   "metadata:\n"
+		   "  http://example.org/app/: '<b:info "
+		   "xmlns:b=\"http://example.org/app/\">two</b:info>'\n"
+		   "  http://example.org/old/: ''\n");
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	app =
+	    metadata_of(d, "http://example.org/app/", VIR_DOMAIN_AFFECT_CONFIG);
+	assert_non_null(app);
+	assert_non_null(strstr(app, ">two<"));
+	assert_null(metadata_of(d, "http://example.org/old/",
+				VIR_DOMAIN_AFFECT_CONFIG));
+	os = metadata_of(d, "http://libosinfo.org/xmlns/libvirt/domain/1.0",
+			 VIR_DOMAIN_AFFECT_CONFIG);
+	assert_non_null(os);
+	mark = metadata_of(d, RC_MARK_URI, VIR_DOMAIN_AFFECT_CONFIG);
+	assert_non_null(mark);
+	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	free(app);
+	free(os);
+	free(mark);
+	virDomainFree(d);
+}
+
+static void test_metadata_live(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph;
+	char *live, *config;
+	unsigned id;
+
+	write_file(
+	    c, "web.yaml",
+	    "name: web\nmemory: 1 GiB\n"
+	    "metadata:\n"
+	    "  http://example.org/app/: <info xmlns=\"http://example.org/"
+	    "app/\"><role>web</role></info>\n");
+	pass(c, true, false, "web", NULL, NULL);
+	virDomainPtr d = lookup(c, "web");
+	id = virDomainGetID(d);
+	write_file(
+	    c, "web.yaml",
+	    "name: web\nmemory: 1 GiB\n"
+	    "metadata:\n"
+	    "  http://example.org/app/: <info xmlns=\"http://example.org/"
+	    "app/\"><role>db</role></info>\n");
+	/* the redefine and the live call; no restart */
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 2);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	assert_int_equal(virDomainGetID(d), id);
+	live =
+	    metadata_of(d, "http://example.org/app/", VIR_DOMAIN_AFFECT_LIVE);
+	config =
+	    metadata_of(d, "http://example.org/app/", VIR_DOMAIN_AFFECT_CONFIG);
+	assert_non_null(live);
+	assert_non_null(strstr(live, ">db<"));
+	assert_non_null(config);
+	assert_non_null(strstr(config, ">db<"));
+	/* libvirt's prefix (md:, from the default namespace) is the same
+	 * element: nothing more to do */
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	free(live);
+	free(config);
+	virDomainFree(d);
+}
+
 static void test_conflict_and_adopt(void **state)
 {
 	struct ctx *c = *state;
@@ -1081,6 +1183,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_drift_undone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_redefine_keeps_generated,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metadata_redefine_keeps_others,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metadata_live, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conflict_and_adopt, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_orphan_and_prune, setup,

@@ -14,7 +14,8 @@
  * capabilities give them: "machine x86_64 pc pc-i440fx-7.2"; without any,
  * the comparison falls back to the alias's family: pc is pc-i440fx-*).
  * options: words "prune", "empty-dir", "dir=PATH" (the directory planned
- * for, as marks name it; without it, any). */
+ * for, as marks name it; without it, any), "xml" (plan.txt shows the XML
+ * each define and redefine sends, after the plan). */
 #include <dirent.h>
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -189,6 +190,15 @@ static int run_case(const char *dir)
 	for (size_t i = 0; i < set.n; i++)
 		ds_diags_print(&set.entries[i].diags, f, "virt-reconcile");
 	rc_plan_print(&plan, f);
+	for (size_t i = 0; has_option("xml") && i < plan.n; i++) {
+		const struct rc_domain_plan *dp = &plan.domains[i];
+		for (size_t j = 0; j < dp->n_actions; j++)
+			if (dp->actions[j].kind == RC_ACT_DEFINE ||
+			    dp->actions[j].kind == RC_ACT_REDEFINE)
+				fprintf(f, "%s: %s sends:\n%s", dp->name,
+					rc_act_name(dp->actions[j].kind),
+					dp->actions[j].xml);
+	}
 	fclose(f);
 	rc_plan_finish(&plan);
 	rc_limits_finish(&limits);

@@ -19,7 +19,10 @@ Naming: a child element's key is its element name, repeated or not (a
 repeated one takes a list); an attribute's key is its name; an element's
 text beside attributes or children is `value`; where an attribute and a
 child element share a name, the attribute keeps it and the element takes
-`<name>_element`.
+`<name>_element`. An element of another namespace than its parent's
+(qemu:commandline) is under a map keyed by the namespace's prefix, by its
+local name (qemu.commandline); the table's XML paths name it
+"prefix:name", and the prefixes' URIs are written out (ds_schema_ns).
 
 Only the Python standard library is used, and only when regenerating: the
 generated file is committed.
@@ -645,6 +648,17 @@ def cname(path):
     return re.sub(r"[^A-Za-z0-9]", "_", path.strip("/"))
 
 
+def prefix_of(name):
+    """The namespace prefix of a qualified element name (qemu of
+    qemu:commandline), or None."""
+    return name.split(":", 1)[0] if ":" in name else None
+
+
+def local(name):
+    """An element's name without its namespace prefix: its key."""
+    return name.split(":", 1)[-1]
+
+
 class Row(OrderedDict):
     def c(self):
         parts = []
@@ -667,6 +681,7 @@ class Emitter:
         self.renamed = []
         self.skipped = []
         self.paths = 0
+        self.prefixes = []   # the namespaces of elements in the table
 
     def enum(self, vals):
         key = tuple(vals)
@@ -782,11 +797,21 @@ class Emitter:
                 for drop in ("min", "max", "check"):
                     r.pop(drop, None)
             rows.append(r)
+        groups = OrderedDict()  # prefix -> [(name, entry, path)]
+        own = prefix_of(path.rsplit("/", 1)[-1])
         for c, ce in e["children"].items():
             cpath = f"{path}/{c}"
             ov = self.ov.get(cpath)
-            if ov.get("skip") or ":" in c:
+            if ov.get("skip"):
                 self.skipped.append(cpath)
+                continue
+            if prefix_of(c) and prefix_of(c) != own:
+                # an element of another namespace (qemu:commandline):
+                # under its prefix, where its first is
+                if prefix_of(c) not in groups:
+                    groups[prefix_of(c)] = []
+                    rows.append(prefix_of(c))
+                groups[prefix_of(c)].append((c, ce, cpath))
                 continue
             if ov.get("flatten"):
                 rows += self.flatten(ce, c, cpath)
@@ -794,6 +819,8 @@ class Emitter:
             r = self.child(ce, c, cpath)
             if r is not None:
                 rows.append(r)
+        rows = [self.group(path, x, groups[x]) if isinstance(x, str) else x
+                for x in rows]
         if path == "/domain":
             # a file starts with what names the domain
             first = [r for r in rows if r["key"] in ('"name"', '"uuid"')]
@@ -823,7 +850,8 @@ class Emitter:
         (os.type, os.arch, os.machine for <os><type arch= machine=>)."""
         rows = []
         if "text" in ce:
-            rows.append(self.scalar(ce["text"], c, c, cpath, True, text=True))
+            rows.append(self.scalar(ce["text"], local(c), c, cpath, True,
+                                    text=True))
         for a, v in ce["attributes"].items():
             rows.append(self.scalar(v["type"], a, f"{c}@{a}",
                                     f"{cpath}@{a}", False))
@@ -831,12 +859,28 @@ class Emitter:
             sys.exit(f"{cpath}: cannot flatten an element with children")
         return rows
 
+    def group(self, path, prefix, members):
+        """The map of the elements of namespace prefix under path: the
+        key is the prefix, each element's key its local name, and the
+        elements go into the parent's element (xml "")."""
+        gpath = f"{path}/{prefix}:"
+        rows = [r for r in (self.child(ce, c, cpath)
+                            for c, ce, cpath in members) if r is not None]
+        if prefix not in self.prefixes:
+            self.prefixes.append(prefix)
+        kids = self.emit_array("f_" + cname(gpath), gpath, rows)
+        return self.with_index(Row(key=cstr(prefix), kind="DS_MAP",
+                                   xml='""', kids=kids), kids)
+
     def array(self, e, path):
         if path in self.arrays:
             return self.arrays[path]
         name = "f_" + cname(path)
         self.arrays[path] = name
         rows = self.kids_of(e, path)
+        return self.emit_array(name, path, rows)
+
+    def emit_array(self, name, path, rows):
         self.sizes[name] = len(rows) + 1
         body = [f"/* {path} */",
                 f"static const struct ds_field {name}[] = {{"]
@@ -881,8 +925,15 @@ class Emitter:
             name = "f_" + cname(ce["recursion"])
             self.decls.append(ce["recursion"])
             r = self.with_index(
-                Row(key=cstr(c), kind="DS_MAP", xml=cstr(c), kids=name),
+                Row(key=cstr(local(c)), kind="DS_MAP", xml=cstr(c),
+                    kids=name),
                 name)
+        elif ce.get("raw_xml") and \
+                self.ov.get(cpath).get("kind") == "xml_ns":
+            # elements of any namespace, one a namespace (<metadata>):
+            # their XML text by namespace URI
+            r = Row(key=cstr(local(c)), kind="DS_XML_NS", xml=cstr(c))
+            return self.apply(r, cpath, without={"kind"})
         elif ce.get("raw_xml"):
             self.skipped.append(cpath)
             r = None
@@ -890,18 +941,19 @@ class Emitter:
             simple = not ce["attributes"] and not ce["children"]
             ov = self.ov.get(cpath)
             if simple and "text" in ce and rep != "list":
-                r = self.scalar(ce["text"], c, c, cpath, req, text=True)
+                r = self.scalar(ce["text"], local(c), c, cpath, req,
+                                text=True)
             elif simple and "text" not in ce and rep != "list":
-                r = Row(key=cstr(c), kind="DS_PRESENCE", xml=cstr(c))
+                r = Row(key=cstr(local(c)), kind="DS_PRESENCE", xml=cstr(c))
             elif "text" in ce and not ce["children"] and \
                     set(ce["attributes"]) == {"unit"} and \
                     ov.get("size") is not None and rep != "list":
-                r = Row(key=cstr(c), kind="DS_SIZE", xml=cstr(c))
+                r = Row(key=cstr(local(c)), kind="DS_SIZE", xml=cstr(c))
                 if req:
                     r["required"] = True
             else:
                 kids = self.array(ce, cpath)
-                item = Row(key='""' if rep == "list" else cstr(c),
+                item = Row(key='""' if rep == "list" else cstr(local(c)),
                            kind="DS_MAP",
                            xml='""' if rep == "list" else cstr(c))
                 sh = self.shorthand(ce, cpath)
@@ -917,7 +969,7 @@ class Emitter:
                     self.out.append(
                         f"static const struct ds_field {iname}[] = "
                         f"{{{item.c()}}};\n")
-                    r = Row(key=cstr(c), kind="DS_LIST", xml=cstr(c),
+                    r = Row(key=cstr(local(c)), kind="DS_LIST", xml=cstr(c),
                             kids=iname)
                     return self.apply(r, cpath, only=self.LIST_KEYS)
                 r = item
@@ -944,7 +996,8 @@ class Emitter:
                 self.with_index(item, arr)
                 self.out.append(f"static const struct ds_field {iname}[] = "
                                 f"{{{item.c()}}};\n")
-                r = Row(key=cstr(c), kind="DS_LIST", xml=cstr(c), kids=iname)
+                r = Row(key=cstr(local(c)), kind="DS_LIST", xml=cstr(c),
+                        kids=iname)
                 return self.apply(r, cpath, only=self.LIST_KEYS)
         if r is None:
             return None
@@ -1015,6 +1068,13 @@ def generate(schema, overlay_path):
     lines.append("")
     lines += em.out
     ix, cnt = em.index[root]
+    uris = {prefix: uri for uri, prefix in NS_PREFIX.items()}
+    for p in em.prefixes:
+        if p not in uris:
+            sys.exit(f"elements of namespace {p}: no prefix known for it")
+    lines.append("const struct ds_ns ds_schema_ns[] = {" +
+                 "".join(f"{{{cstr(p)}, {cstr(uris[p])}}}, "
+                         for p in em.prefixes) + "{0}};")
     lines.append("const struct ds_field ds_schema_domain = {.key = \"\", "
                  f".kind = DS_MAP, .xml = \"\", .kids = {root}, "
                  f".by_xml = {ix}, .n_by_xml = {cnt}}};")

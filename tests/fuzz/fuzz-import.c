@@ -56,8 +56,7 @@ static char *rewrite(const char *text, size_t len, size_t *ret_len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct ds_import_opts io = {"shutoff", 1,
-					  "urn:virt-reconcile:domain:1", false};
+	const struct ds_import_opts io = {"shutoff", 1, false};
 	struct ds_import im;
 	struct ds_node *root = NULL;
 	struct ds_diags d;

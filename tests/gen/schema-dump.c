@@ -69,6 +69,8 @@ static const char *kind_name(enum ds_kind k)
 		return "presence";
 	case DS_XML:
 		return "xml";
+	case DS_XML_NS:
+		return "xml_ns";
 	}
 	return "unknown";
 }
