@@ -769,8 +769,9 @@ int rc_plan_devices(const struct ds_domain *d, const char *type,
 			r = -ENOMEM;
 		} else {
 			ret->ops = ops;
-			memcpy(ops + ret->n_ops, w.ops[c],
-			       w.n[c] * sizeof(*ops));
+			if (w.n[c])
+				memcpy(ops + ret->n_ops, w.ops[c],
+				       w.n[c] * sizeof(*ops));
 			ret->n_ops += w.n[c];
 			w.n[c] = 0;
 		}
