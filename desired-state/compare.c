@@ -157,30 +157,75 @@ static bool map_equal(const struct cmp *c, const struct ds_node *w,
 	return true;
 }
 
+/* One list comparison: which of want's items equals which of have's
+ * (eq, w->n_kids rows of h->n_kids), and the pairing found so far. */
+struct pairing {
+	const bool *eq;
+	size_t nh;
+	size_t *owner; /* have's item j is paired with want's owner[j] - 1 */
+	bool *seen;    /* have's items tried in this search */
+};
+
+/* Kuhn's augmenting path: pairs want's item i, moving earlier pairs to
+ * other items they equal when that frees one for it. */
+static bool augment(struct pairing *p, size_t i)
+{
+	for (size_t j = 0; j < p->nh; j++) {
+		if (!p->eq[i * p->nh + j] || p->seen[j])
+			continue;
+		p->seen[j] = true;
+		if (!p->owner[j] || augment(p, p->owner[j] - 1)) {
+			p->owner[j] = i + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Lists are managed whole: same length, and each item of want matches a
- * distinct item of have (in order, for ordered lists). */
+ * distinct item of have (in order, for ordered lists). The pairing is a
+ * whole matching, not the first fit: an item libvirt fills in may equal
+ * several of have's (a video without 'primary' equals the primary one
+ * libvirt moved first), and taking the first would leave another item
+ * without its own. */
 static bool list_equal(const struct cmp *c, const struct ds_node *w,
 		       const struct ds_node *h)
 {
-	_cleanup_free_ bool *used = NULL;
+	size_t nw = w->n_kids, nh = h->n_kids;
+	_cleanup_free_ bool *eq = NULL;
+	_cleanup_free_ size_t *owner = NULL;
+	_cleanup_free_ bool *seen = NULL;
+	struct pairing p;
 
 	/* an open list may hold more: the items libvirt adds */
-	if (w->field->open ? w->n_kids > h->n_kids : w->n_kids != h->n_kids)
+	if (w->field->open ? nw > nh : nw != nh)
 		return false;
-	if (!w->n_kids)
+	if (!nw)
 		return true;
-	if (!(used = calloc(h->n_kids, sizeof(*used))))
+	if (w->field->ordered) {
+		for (size_t i = 0; i < nw; i++)
+			if (!node_equal(c, w->kids[i], h->kids[i],
+					w->field->kind == DS_LIST))
+				return false;
+		return true;
+	}
+	if (!(eq = calloc(nw * nh, sizeof(*eq))) ||
+	    !(owner = calloc(nh, sizeof(*owner))) ||
+	    !(seen = calloc(nh, sizeof(*seen))))
 		return false; /* out of memory: a redefine is harmless */
-	for (size_t i = 0; i < w->n_kids; i++) {
-		bool found = false;
-		for (size_t j = 0; j < h->n_kids && !found; j++) {
-			if (w->field->ordered && j != i)
-				continue;
-			if (!used[j] && node_equal(c, w->kids[i], h->kids[j],
-						   w->field->kind == DS_LIST))
-				found = used[j] = true;
-		}
-		if (!found)
+	for (size_t i = 0; i < nw; i++) {
+		bool any = false;
+		for (size_t j = 0; j < nh; j++)
+			any |= eq[i * nh + j] =
+			    node_equal(c, w->kids[i], h->kids[j],
+				       w->field->kind == DS_LIST);
+		if (!any)
+			return false;
+	}
+	p = (struct pairing){eq, nh, owner, seen};
+	for (size_t i = 0; i < nw; i++) {
+		memset(seen, 0, nh * sizeof(*seen));
+		if (!augment(&p, i))
 			return false;
 	}
 	return true;
