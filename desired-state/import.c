@@ -656,7 +656,8 @@ static void cover(struct importer *im, const struct ds_xel *e, xmlNodePtr x)
 
 /* Leaves out the values libvirt writes for none at all (field->none:
  * cache='default', a graphics port of -1): the same as the key left out,
- * to the comparison and to libvirt. */
+ * to the comparison and to libvirt; and a mapping they leave empty, which
+ * held nothing else (a coalescing of 0 frames). */
 static void drop_none(struct ds_node *n)
 {
 	size_t out = 0;
@@ -664,16 +665,22 @@ static void drop_none(struct ds_node *n)
 	for (size_t i = 0; i < n->n_kids; i++) {
 		struct ds_node *k = n->kids[i];
 		const struct ds_field *f = k->field;
+		size_t had = k->n_kids;
 		bool none = false;
 		if (k->kind == DS_NODE_SCALAR && f && f->none && k->str)
 			none = f->kind == DS_INT || f->kind == DS_UINT
 				   ? k->v.i == strtoll(f->none, NULL, 10)
 				   : !strcmp(k->str, f->none);
+		if (!none) {
+			drop_none(k);
+			/* a list's item stays: it is one of the list */
+			none = k->kind == DS_NODE_MAP && k->key && had &&
+			       !k->n_kids && f && !f->empty_ok;
+		}
 		if (none) {
 			ds_node_free(k);
 			continue;
 		}
-		drop_none(k);
 		n->kids[out++] = k;
 	}
 	n->n_kids = out;

@@ -4216,7 +4216,7 @@ static const uint16_t x_domain_devices_interface_mtu[] = {0};
 
 /* /domain/devices/interface/coalesce/rx/frames */
 static const struct ds_field f_domain_devices_interface_coalesce_rx_frames[] = {
-	{.key = "max", .kind = DS_UINT, .xml = "@max", .min = 0, .max = 4294967295},
+	{.key = "max", .kind = DS_UINT, .xml = "@max", .min = 0, .max = 4294967295, .none = "0"},
 	{0},
 };
 
@@ -4392,7 +4392,7 @@ static const uint16_t x_domain_devices_interface_driver_guest[] = {0};
 /* /domain/devices/interface/driver */
 static const struct ds_field f_domain_devices_interface_driver[] = {
 	{.key = "name", .kind = DS_ENUM, .xml = "@name", .values = v102},
-	{.key = "queues", .kind = DS_UINT, .xml = "@queues", .min = 1, .max = INT64_MAX},
+	{.key = "queues", .kind = DS_UINT, .xml = "@queues", .min = 1, .max = INT64_MAX, .none = "1"},
 	{.key = "rx_queue_size", .kind = DS_UINT, .xml = "@rx_queue_size", .min = 1, .max = INT64_MAX},
 	{.key = "tx_queue_size", .kind = DS_UINT, .xml = "@tx_queue_size", .min = 1, .max = INT64_MAX},
 	{.key = "txmode", .kind = DS_ENUM, .xml = "@txmode", .values = v103},
