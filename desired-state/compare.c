@@ -60,6 +60,16 @@ bool ds_machine_equal(const struct ds_compare_ctx *ctx, const char *arch,
 	return versioned(have, prefix);
 }
 
+/* s as libvirt writes it: its own spelling when it names one of f's
+ * values without case, else s. */
+static const char *canonical(const struct ds_field *f, const char *s)
+{
+	for (const char *const *v = f->canon; v && *v; v++)
+		if (!strcasecmp(*v, s))
+			return *v;
+	return s;
+}
+
 static bool text_equal(const struct cmp *c, const struct ds_node *w,
 		       const struct ds_node *h)
 {
@@ -78,6 +88,8 @@ static bool text_equal(const struct cmp *c, const struct ds_node *w,
 		return ds_machine_equal(c->ctx, c->arch, w->str, h->str);
 	if (f->kind == DS_XML_NS)
 		return ds_metadata_equal(w->str, h->str);
+	if (f->canon)
+		return !strcmp(canonical(f, w->str), canonical(f, h->str));
 	return !strcmp(w->str, h->str);
 }
 

@@ -120,6 +120,7 @@ static const char *const v97[] = {"802.1Qbg", "802.1Qbh", "openvswitch", "midone
 static const char *const v98[] = {"up", "down", NULL};
 static const char *const v99[] = {"generated", "static", NULL};
 static const char *const v100[] = {"tcp", "udp", NULL};
+static const char *const c0[] = {"netfront", "rtl8139", "virtio", "e1000", "e1000e", "virtio-transitional", "virtio-non-transitional", "usb-net", "spapr-vlan", "lan9118", "scm91c111", "vlance", "vmxnet", "vmxnet2", "vmxnet3", "Am79C970A", "Am79C973", "82540EM", "82545EM", "82543GC", NULL};
 static const char *const v101[] = {"passt", NULL};
 static const char *const v102[] = {"kvm", "vfio", "xen", "qemu", "vhost", NULL};
 static const char *const v103[] = {"iothread", "timer", NULL};
@@ -4346,7 +4347,7 @@ static const uint16_t x_domain_devices_interface_backenddomain[] = {0};
 
 /* /domain/devices/interface/model */
 static const struct ds_field f_domain_devices_interface_model[] = {
-	{.key = "type", .kind = DS_STR, .xml = "@type", .check = DS_CHECK_LINE, .required = true},
+	{.key = "type", .kind = DS_STR, .xml = "@type", .check = DS_CHECK_LINE, .required = true, .canon = c0},
 	{0},
 };
 

@@ -56,6 +56,10 @@ struct ds_field {
 	const char *const *values;   /* DS_ENUM, DS_FLAGS: NULL-terminated */
 	const char *const *stated;   /* DS_FLAGS: values libvirt's schema
 					wants with state='on' */
+	const char *const *canon;    /* libvirt's own spellings of values
+					it reads without case and writes as
+					spelled here (an interface model
+					"ViRtIo" is virtio); NULL-terminated */
 	int64_t min, max;            /* DS_UINT, DS_INT */
 	const char *shorthand;       /* DS_MAP: what a bare scalar stands for */
 	enum ds_check check;

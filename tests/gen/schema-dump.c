@@ -141,6 +141,8 @@ static void put_field(const struct ds_field *f, int depth)
 	put_string(f->unit_default);
 	fputs(", \"stated\": ", stdout);
 	put_strings(f->stated);
+	fputs(", \"canon\": ", stdout);
+	put_strings(f->canon);
 	if (f->kind == DS_MAP && f->kids && recursion(f, depth)) {
 		fputs(", \"recursion\": true, \"kids\": []}", stdout);
 		return;
