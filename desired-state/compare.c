@@ -70,6 +70,22 @@ static const char *canonical(const struct ds_field *f, const char *s)
 	return s;
 }
 
+/* Whether two spellings of a number are one value, as libvirt reads
+ * them: 0x15e1 is 0x15E1, a USB version 9.4 is 9.40. */
+static bool number_equal(enum ds_check check, const char *w, const char *h)
+{
+	int64_t a, b;
+	unsigned ua, ub;
+
+	if (!strcmp(w, h))
+		return true;
+	if (check == DS_CHECK_NUMBER)
+		return !ds_number_parse(w, &a) && !ds_number_parse(h, &b) &&
+		       a == b;
+	return !ds_usb_version_parse(w, &ua) && !ds_usb_version_parse(h, &ub) &&
+	       ua == ub;
+}
+
 static bool text_equal(const struct cmp *c, const struct ds_node *w,
 		       const struct ds_node *h)
 {
@@ -88,6 +104,8 @@ static bool text_equal(const struct cmp *c, const struct ds_node *w,
 		return ds_machine_equal(c->ctx, c->arch, w->str, h->str);
 	if (f->kind == DS_XML_NS)
 		return ds_metadata_equal(w->str, h->str);
+	if (f->check == DS_CHECK_NUMBER || f->check == DS_CHECK_USB_VERSION)
+		return number_equal(f->check, w->str, h->str);
 	if (f->canon)
 		return !strcmp(canonical(f, w->str), canonical(f, h->str));
 	return !strcmp(w->str, h->str);

@@ -4910,7 +4910,7 @@ static const uint16_t x_domain_devices_hostdev_source_address[] = {0};
 
 /* /domain/devices/hostdev/source/vendor */
 static const struct ds_field f_domain_devices_hostdev_source_vendor[] = {
-	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_LINE, .required = true},
+	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_NUMBER, .required = true},
 	{0},
 };
 
@@ -4918,7 +4918,7 @@ static const uint16_t x_domain_devices_hostdev_source_vendor[] = {0};
 
 /* /domain/devices/hostdev/source/product */
 static const struct ds_field f_domain_devices_hostdev_source_product[] = {
-	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_LINE, .required = true},
+	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_NUMBER, .required = true},
 	{0},
 };
 
@@ -6473,10 +6473,10 @@ static const struct ds_field i_domain_devices_redirdev[] = {{.key = "", .kind = 
 /* /domain/devices/redirfilter/usbdev */
 static const struct ds_field f_domain_devices_redirfilter_usbdev[] = {
 	{.key = "allow", .kind = DS_BOOL, .xml = "@allow", .values = v8, .required = true},
-	{.key = "class", .kind = DS_STR, .xml = "@class", .check = DS_CHECK_LINE, .none = "-1"},
-	{.key = "vendor", .kind = DS_STR, .xml = "@vendor", .check = DS_CHECK_LINE, .none = "-1"},
-	{.key = "product", .kind = DS_STR, .xml = "@product", .check = DS_CHECK_LINE, .none = "-1"},
-	{.key = "version", .kind = DS_STR, .xml = "@version", .check = DS_CHECK_LINE, .none = "-1"},
+	{.key = "class", .kind = DS_STR, .xml = "@class", .check = DS_CHECK_NUMBER, .none = "-1"},
+	{.key = "vendor", .kind = DS_STR, .xml = "@vendor", .check = DS_CHECK_NUMBER, .none = "-1"},
+	{.key = "product", .kind = DS_STR, .xml = "@product", .check = DS_CHECK_NUMBER, .none = "-1"},
+	{.key = "version", .kind = DS_STR, .xml = "@version", .check = DS_CHECK_USB_VERSION, .none = "-1"},
 	{0},
 };
 
@@ -6486,7 +6486,7 @@ static const struct ds_field i_domain_devices_redirfilter_usbdev[] = {{.key = ""
 
 /* /domain/devices/redirfilter */
 static const struct ds_field f_domain_devices_redirfilter[] = {
-	{.key = "usbdev", .kind = DS_LIST, .xml = "usbdev", .kids = i_domain_devices_redirfilter_usbdev},
+	{.key = "usbdev", .kind = DS_LIST, .xml = "usbdev", .kids = i_domain_devices_redirfilter_usbdev, .ordered = true},
 	{0},
 };
 

@@ -38,6 +38,10 @@ enum ds_check {
 	DS_CHECK_MACHINE, /* a machine type: a token; aliases compare equal */
 	DS_CHECK_SERIAL,  /* a disk serial: letters, digits, _ . + - and
 			     spaces (libvirt's diskSerial) */
+	DS_CHECK_NUMBER,  /* a number as libvirt reads it with base 0
+			     (0x15E1, 5601) or -1; compared by value */
+	DS_CHECK_USB_VERSION, /* a USB version, 2.0 or -1; compared as
+				 libvirt reads it (9.4 is 9.40) */
 };
 
 /* The table is generated from libvirt's schema (schema-gen.c, by

@@ -98,6 +98,10 @@ static const char *check_name(enum ds_check c)
 		return "machine";
 	case DS_CHECK_SERIAL:
 		return "serial";
+	case DS_CHECK_NUMBER:
+		return "number";
+	case DS_CHECK_USB_VERSION:
+		return "usb_version";
 	}
 	return "unknown";
 }
