@@ -261,13 +261,41 @@ static bool list_equal(const struct cmp *c, const struct ds_node *w,
 	return true;
 }
 
+/* Whether field f is a scaled integer kept as {value, unit} that
+ * compares by the bytes it stands for (its unit_default is libvirt's
+ * unit when the XML gives none). */
+static bool scaled(const struct ds_field *f)
+{
+	return f && f->kind == DS_MAP && f->unit_default;
+}
+
+/* The bytes a scaled integer's mapping n stands for; false when its value
+ * or unit is not one libvirt reads. */
+static bool scaled_bytes(const struct ds_node *n, uint64_t *ret)
+{
+	const struct ds_node *v = ds_node_get(n, "value");
+	const struct ds_node *u = ds_node_get(n, "unit");
+	uint64_t scale;
+
+	return v && v->kind == DS_NODE_SCALAR && v->v.i >= 0 &&
+	       !ds_unit_scale(u && u->str ? u->str : n->field->unit_default,
+			      &scale) &&
+	       !__builtin_mul_overflow((uint64_t)v->v.i, scale, ret);
+}
+
 static bool node_equal(const struct cmp *c, const struct ds_node *w,
 		       const struct ds_node *h, bool item)
 {
+	uint64_t a, b;
+
 	if (w->kind != h->kind)
 		return false;
 	switch (w->kind) {
 	case DS_NODE_MAP:
+		/* libvirt writes a scaled integer in a unit of its own */
+		if (scaled(w->field) && scaled_bytes(w, &a) &&
+		    scaled_bytes(h, &b))
+			return a == b;
 		return map_equal(c, w, h, item);
 	case DS_NODE_SEQ:
 		return list_equal(c, w, h);
@@ -436,7 +464,7 @@ static int compare_map(const struct cmp *cc, const struct ds_field *mf,
 			path[plen] = 0;
 		if (f->kind == DS_XML_NS)
 			r = compare_xml_ns(wk, hk, path, c);
-		else if (f->kind == DS_MAP && hk && !f->whole)
+		else if (f->kind == DS_MAP && hk && !f->whole && !scaled(f))
 			r = compare_map(cc, f, wk, hk, path, c);
 		else if (!hk && means_none(f, wk))
 			continue;

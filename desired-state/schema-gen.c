@@ -2496,7 +2496,7 @@ static const uint16_t x_domain_devices_disk_driver_metadata_cache_max_size[] = {
 
 /* /domain/devices/disk/driver/metadata_cache */
 static const struct ds_field f_domain_devices_disk_driver_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_driver_metadata_cache_max_size, .by_xml = x_domain_devices_disk_driver_metadata_cache_max_size, .n_by_xml = 0},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_driver_metadata_cache_max_size, .by_xml = x_domain_devices_disk_driver_metadata_cache_max_size, .n_by_xml = 0, .unit_default = "bytes"},
 	{0},
 };
 
@@ -2828,7 +2828,7 @@ static const uint16_t x_domain_devices_disk_mirror_format_metadata_cache_max_siz
 
 /* /domain/devices/disk/mirror/format/metadata_cache */
 static const struct ds_field f_domain_devices_disk_mirror_format_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_mirror_format_metadata_cache_max_size, .n_by_xml = 0},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_mirror_format_metadata_cache_max_size, .n_by_xml = 0, .unit_default = "bytes"},
 	{0},
 };
 
@@ -3143,7 +3143,7 @@ static const uint16_t x_domain_devices_disk_mirror_backingStore_format_metadata_
 
 /* /domain/devices/disk/mirror/backingStore/format/metadata_cache */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_format_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size, .n_by_xml = 0},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size, .n_by_xml = 0, .unit_default = "bytes"},
 	{0},
 };
 
@@ -3680,7 +3680,7 @@ static const uint16_t x_domain_devices_disk_backingStore_format_metadata_cache_m
 
 /* /domain/devices/disk/backingStore/format/metadata_cache */
 static const struct ds_field f_domain_devices_disk_backingStore_format_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_backingStore_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_backingStore_format_metadata_cache_max_size, .n_by_xml = 0},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_backingStore_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_backingStore_format_metadata_cache_max_size, .n_by_xml = 0, .unit_default = "bytes"},
 	{0},
 };
 
@@ -4061,8 +4061,8 @@ static const struct ds_field f_domain_devices_filesystem[] = {
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_filesystem_alias, .by_xml = x_domain_devices_filesystem_alias, .n_by_xml = 0, .generated = true, .filled = true},
 	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_filesystem_acpi, .by_xml = x_domain_devices_filesystem_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_filesystem_address, .by_xml = x_domain_devices_filesystem_address, .n_by_xml = 1, .generated = true, .filled = true},
-	{.key = "space_hard_limit", .kind = DS_MAP, .xml = "space_hard_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_hard_limit, .by_xml = x_domain_devices_filesystem_space_hard_limit, .n_by_xml = 0},
-	{.key = "space_soft_limit", .kind = DS_MAP, .xml = "space_soft_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_soft_limit, .by_xml = x_domain_devices_filesystem_space_soft_limit, .n_by_xml = 0},
+	{.key = "space_hard_limit", .kind = DS_MAP, .xml = "space_hard_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_hard_limit, .by_xml = x_domain_devices_filesystem_space_hard_limit, .n_by_xml = 0, .unit_default = "bytes"},
+	{.key = "space_soft_limit", .kind = DS_MAP, .xml = "space_soft_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_soft_limit, .by_xml = x_domain_devices_filesystem_space_soft_limit, .n_by_xml = 0, .unit_default = "bytes"},
 	{.key = "binary", .kind = DS_MAP, .xml = "binary", .kids = f_domain_devices_filesystem_binary, .by_xml = x_domain_devices_filesystem_binary, .n_by_xml = 4},
 	{0},
 };
@@ -6874,7 +6874,7 @@ static const struct ds_field f_domain_devices_shmem[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{.key = "role", .kind = DS_ENUM, .xml = "@role", .values = v147},
 	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_shmem_model, .by_xml = x_domain_devices_shmem_model, .n_by_xml = 0},
-	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_shmem_size, .by_xml = x_domain_devices_shmem_size, .n_by_xml = 0, .filled = true},
+	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_shmem_size, .by_xml = x_domain_devices_shmem_size, .n_by_xml = 0, .filled = true, .unit_default = "bytes"},
 	{.key = "server", .kind = DS_MAP, .xml = "server", .kids = f_domain_devices_shmem_server, .by_xml = x_domain_devices_shmem_server, .n_by_xml = 0},
 	{.key = "msi", .kind = DS_MAP, .xml = "msi", .kids = f_domain_devices_shmem_msi, .by_xml = x_domain_devices_shmem_msi, .n_by_xml = 0},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_shmem_alias, .by_xml = x_domain_devices_shmem_alias, .n_by_xml = 0, .generated = true, .filled = true},

@@ -89,7 +89,10 @@ struct ds_field {
 				 ("target@dev", "@id"), or NULL: likeness */
 	const char *alias;        /* an older key, still read, with a note */
 	const char *unit_default; /* DS_SIZE: libvirt's unit when the XML
-				     gives none; NULL is KiB */
+				     gives none; NULL is KiB. A DS_MAP of
+				     a scaled integer ({value, unit}):
+				     the same, and the two sides compare
+				     by the bytes they stand for */
 	/* DS_MAP: the kids held by child elements, as indices into kids,
 	 * sorted by element name (for bsearch) */
 	const uint16_t *by_xml;
