@@ -288,14 +288,45 @@ static unsigned unlink_children(xmlNodePtr parent, const char *name)
 	return n;
 }
 
+/* Whether graphics element g asks for a port: a port or TLS port other
+ * than 0, or autoport. */
+static bool asks_port(xmlNodePtr g)
+{
+	static const char *const ports[] = {"port", "tlsPort"};
+	_cleanup_free_ xmlChar *a = xmlGetProp(g, BAD_CAST "autoport");
+
+	for (size_t i = 0; i < DS_ARRAY_SIZE(ports); i++) {
+		_cleanup_free_ xmlChar *p = xmlGetProp(g, BAD_CAST ports[i]);
+		if (p && xmlStrcmp(p, BAD_CAST "0"))
+			return true;
+	}
+	return a && !xmlStrcmp(a, BAD_CAST "yes");
+}
+
+/* Whether have's first <listen> is of type none. */
+static bool listens_nowhere(xmlNodePtr have)
+{
+	xmlNodePtr l = ds_xml_child(have, "listen", 6);
+	_cleanup_free_ xmlChar *t = l ? xmlGetProp(l, BAD_CAST "type") : NULL;
+
+	return t && !xmlStrcmp(t, BAD_CAST "none");
+}
+
 /* libvirt keeps a graphics' listen address twice, as an attribute and as
  * <listen> children, and refuses the two to differ: a new address takes
- * the children away (libvirt makes them again from the attribute). */
+ * the children away (libvirt makes them again from the attribute). So
+ * does a port, where libvirt made the listen of a SPICE server without
+ * one of type none: kept, it would go on listening nowhere. */
 static void listen_follows(xmlNodePtr have, xmlNodePtr want)
 {
 	_cleanup_free_ xmlChar *w = xmlGetProp(want, BAD_CAST "listen");
 	_cleanup_free_ xmlChar *h = xmlGetProp(have, BAD_CAST "listen");
 
+	if (!ds_xml_child(want, "listen", 6) && asks_port(want) &&
+	    listens_nowhere(have)) {
+		unlink_children(have, "listen");
+		return;
+	}
 	if (!w || (h && !xmlStrcmp(w, h)))
 		return;
 	unlink_children(have, "listen");
