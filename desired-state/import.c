@@ -897,6 +897,15 @@ int ds_import_xml(const char *xml, size_t len, const struct ds_import_opts *o,
 		r = -ENOMEM;
 		goto out;
 	}
+	/* libvirt's older spellings, which its schema refuses in a file */
+	r = ds_tree_respell(im.tree);
+	if (r < 0)
+		goto out;
+	if (r > 0)
+		note(&im, "a device's <rom file=''/> (libvirt's older spelling "
+			  "of a disabled ROM, which its schema refuses) is "
+			  "imported as 'rom: {enabled: false}', the same to "
+			  "QEMU");
 	drop_none(im.tree);
 	prune_empty(im.tree);
 	leave_derived_memory(im.tree);
