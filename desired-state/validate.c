@@ -3,6 +3,7 @@
  * is sent. Each rule is a function that reports what it finds. */
 #include <inttypes.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cpuset.h"
 #include "domain.h"
@@ -894,6 +895,68 @@ static int check_namespaces(const struct ds_node *root, struct ds_diags *d)
 	return r;
 }
 
+/* Whether an interface's model is one of libvirt's virtio models, which
+ * it finds without case (virDomainNetIsVirtioModel). */
+static bool virtio_nic(const struct ds_node *nic)
+{
+	static const char *const virtio[] = {"virtio", "virtio-transitional",
+					     "virtio-non-transitional"};
+	const struct ds_node *model = get(nic, "model.type");
+
+	for (size_t i = 0; model && i < DS_ARRAY_SIZE(virtio); i++)
+		if (!strcasecmp(model->str, virtio[i]))
+			return true;
+	return false;
+}
+
+/* libvirt reads a NIC's driver settings and vhost device only for a
+ * virtio model given in the file, and drops them otherwise
+ * (virDomainNetDefParseXMLDriver, virDomainNetBackendParseXML; the
+ * QEMU driver's default model comes after): say so where they are. */
+static int check_nic_virtio(const struct ds_node *nic, struct ds_diags *d)
+{
+	static const char *const virtio_only[] = {
+	    "driver.name",          "driver.queues", "driver.rx_queue_size",
+	    "driver.tx_queue_size", "driver.txmode", "driver.ioeventfd",
+	    "driver.event_idx",     "driver.rss",    "driver.rss_hash_report",
+	    "driver.host",          "driver.guest",  "backend.vhost"};
+	const struct ds_node *model = get(nic, "model.type");
+	int r = 0;
+
+	if (str_is(kid(nic, "type"), "hostdev") || virtio_nic(nic))
+		return 0;
+	for (size_t i = 0; i < DS_ARRAY_SIZE(virtio_only); i++) {
+		const struct ds_node *k = get(nic, virtio_only[i]);
+		if (!k)
+			continue;
+		if (model)
+			ds_diags_add_dropped(
+			    d, at(k),
+			    "'%s' applies to a virtio model; libvirt drops it "
+			    "for model %s",
+			    virtio_only[i], model->str);
+		else
+			ds_diags_add_dropped(
+			    d, at(k),
+			    "'%s' applies to a virtio model, given in "
+			    "'model'; libvirt drops it without one",
+			    virtio_only[i]);
+		r = -1;
+	}
+	return r;
+}
+
+static int check_nics(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *ifs = get(root, "devices.interface");
+	int r = 0;
+
+	for (size_t i = 0; ifs && i < ifs->n_kids; i++)
+		if (!ifs->kids[i]->bad && check_nic_virtio(ifs->kids[i], d) < 0)
+			r = -1;
+	return r;
+}
+
 int ds_validate(const struct ds_node *root, struct ds_diags *d)
 {
 	int (*const rules[])(const struct ds_node *, struct ds_diags *) = {
@@ -901,6 +964,7 @@ int ds_validate(const struct ds_node *root, struct ds_diags *d)
 	    check_firmware, check_boot_order, check_disks,     check_interfaces,
 	    check_os_cpu,   check_clock,      check_lifecycle, check_consoles,
 	    check_graphics, check_features,   check_spinlocks, check_namespaces,
+	    check_nics,
 	};
 	int r = 0;
 
