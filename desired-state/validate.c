@@ -749,6 +749,26 @@ static int check_consoles(const struct ds_node *root, struct ds_diags *d)
 	return -1;
 }
 
+/* The address a SPICE server without a port, a TLS port or autoport is
+ * given, which libvirt drops, making the listen one of type none
+ * (virDomainDefPostParseGraphics); NULL when there is none. */
+static const struct ds_node *spice_address(const struct ds_node *g)
+{
+	const struct ds_node *autoport = kid(g, "autoport");
+	const struct ds_node *port = kid(g, "port");
+	const struct ds_node *tls = kid(g, "tlsPort");
+	const struct ds_node *listens = kid(g, "listen_element");
+	const struct ds_node *first =
+	    listens && listens->n_kids ? listens->kids[0] : NULL;
+	const struct ds_node *addr = first ? kid(first, "address") : NULL;
+
+	if (!str_is(kid(g, "type"), "spice") || (autoport && autoport->v.b) ||
+	    (port && port->v.i != 0) || (tls && tls->v.i != 0) ||
+	    (first && !str_is(kid(first, "type"), "address")))
+		return NULL;
+	return addr ? addr : kid(g, "listen");
+}
+
 /* Graphics ports: libvirt picks one with autoport, and QEMU's VNC server
  * listens on 5900 and up. */
 static int check_graphics(const struct ds_node *root, struct ds_diags *d)
@@ -761,6 +781,7 @@ static int check_graphics(const struct ds_node *root, struct ds_diags *d)
 		const struct ds_node *autoport = kid(g, "autoport");
 		const struct ds_node *port = kid(g, "port");
 		const struct ds_node *pw = kid(g, "passwd");
+		const struct ds_node *addr;
 		if (g->bad)
 			continue;
 		/* QEMU's VNC authentication takes 8 characters (libvirt
@@ -773,12 +794,12 @@ static int check_graphics(const struct ds_node *root, struct ds_diags *d)
 				     strlen(pw->str));
 			r = -1;
 		}
-		if (str_is(kid(g, "type"), "spice") && kid(g, "listen") &&
-		    !(autoport && autoport->v.b) && (!port || port->v.i == 0)) {
-			ds_diags_add(d, at(kid(g, "listen")),
-				     "a SPICE server listens only with a port "
-				     "or 'autoport: true'; libvirt drops the "
-				     "address otherwise");
+		if ((addr = spice_address(g))) {
+			ds_diags_add_dropped(d, at(addr),
+					     "a SPICE server listens only with "
+					     "a port, a TLS port or 'autoport: "
+					     "true'; libvirt drops the address "
+					     "otherwise");
 			r = -1;
 		}
 		if (!port)
@@ -957,6 +978,58 @@ static int check_nics(const struct ds_node *root, struct ds_diags *d)
 	return r;
 }
 
+/* What libvirt drops or refuses of a shmem device
+ * (virDomainShmemDefParseXML, qemuDomainShmemDefPostParse): a role with
+ * model ivshmem, the default; msi without a server; a doorbell without a
+ * server or with a size; ivshmem-plain with a server. */
+static int check_shmem(const struct ds_node *shm, struct ds_diags *d)
+{
+	const struct ds_node *model = get(shm, "model.type");
+	const struct ds_node *role = kid(shm, "role");
+	const struct ds_node *size = kid(shm, "size");
+	const struct ds_node *server = kid(shm, "server");
+	const struct ds_node *msi = kid(shm, "msi");
+	bool doorbell = str_is(model, "ivshmem-doorbell");
+
+	if (role && (!model || str_is(model, "ivshmem"))) {
+		ds_diags_add_dropped(d, at(role),
+				     "'role' applies to models ivshmem-plain "
+				     "and ivshmem-doorbell; libvirt drops it "
+				     "with model ivshmem (the default)");
+		return -1;
+	}
+	if (msi && !server) {
+		ds_diags_add(d, at(msi), "'msi' needs a 'server'");
+		return -1;
+	}
+	if (doorbell && (!server || size)) {
+		ds_diags_add(d, at(size ? size : model),
+			     size ? "model ivshmem-doorbell takes no 'size': "
+				    "the server gives the memory"
+				  : "model ivshmem-doorbell needs a 'server'");
+		return -1;
+	}
+	if (server && str_is(model, "ivshmem-plain")) {
+		ds_diags_add(d, at(server),
+			     "model ivshmem-plain takes no 'server'; "
+			     "ivshmem-doorbell does");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_shmems(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *list = get(root, "devices.shmem");
+	int r = 0;
+
+	for (size_t i = 0; list && i < list->n_kids; i++)
+		if (!list->kids[i]->bad && list->kids[i]->kind == DS_NODE_MAP &&
+		    check_shmem(list->kids[i], d) < 0)
+			r = -1;
+	return r;
+}
+
 int ds_validate(const struct ds_node *root, struct ds_diags *d)
 {
 	int (*const rules[])(const struct ds_node *, struct ds_diags *) = {
@@ -964,7 +1037,7 @@ int ds_validate(const struct ds_node *root, struct ds_diags *d)
 	    check_firmware, check_boot_order, check_disks,     check_interfaces,
 	    check_os_cpu,   check_clock,      check_lifecycle, check_consoles,
 	    check_graphics, check_features,   check_spinlocks, check_namespaces,
-	    check_nics,
+	    check_nics,     check_shmems,
 	};
 	int r = 0;
 
