@@ -471,6 +471,30 @@ static void test_spice_listens_again(void **state)
 	virDomainFree(d);
 }
 
+/* Two video cards alike but for 'primary', the second primary: libvirt
+ * moves it first. A redefine (for the title) pairs each card with its
+ * own, or both would be primary, which libvirt refuses. */
+static void test_primary_video_redefined(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph = RC_PHASE_ERROR;
+	static const char cards[] =
+	    "name: web\nmemory: 1 GiB\nstate: shutoff\n%s"
+	    "devices:\n  video:\n  - model: {type: qxl, heads: 1}\n"
+	    "  - model: {type: qxl, heads: 1, primary: true}\n";
+	char text[256];
+
+	snprintf(text, sizeof(text), cards, "");
+	write_file(c, "web.yaml", text);
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
+	snprintf(text, sizeof(text), cards, "title: Web\n");
+	write_file(c, "web.yaml", text);
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+}
+
 static void test_conflict_and_adopt(void **state)
 {
 	struct ctx *c = *state;
@@ -1242,6 +1266,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rewrites_in_sync, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_spice_listens_again, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_primary_video_redefined, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conflict_and_adopt, setup,
 					    teardown),
