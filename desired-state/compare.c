@@ -60,6 +60,32 @@ bool ds_machine_equal(const struct ds_compare_ctx *ctx, const char *arch,
 	return versioned(have, prefix);
 }
 
+/* s as libvirt writes it: its own spelling when it names one of f's
+ * values without case, else s. */
+static const char *canonical(const struct ds_field *f, const char *s)
+{
+	for (const char *const *v = f->canon; v && *v; v++)
+		if (!strcasecmp(*v, s))
+			return *v;
+	return s;
+}
+
+/* Whether two spellings of a number are one value, as libvirt reads
+ * them: 0x15e1 is 0x15E1, a USB version 9.4 is 9.40. */
+static bool number_equal(enum ds_check check, const char *w, const char *h)
+{
+	int64_t a, b;
+	unsigned ua, ub;
+
+	if (!strcmp(w, h))
+		return true;
+	if (check == DS_CHECK_NUMBER)
+		return !ds_number_parse(w, &a) && !ds_number_parse(h, &b) &&
+		       a == b;
+	return !ds_usb_version_parse(w, &ua) && !ds_usb_version_parse(h, &ub) &&
+	       ua == ub;
+}
+
 static bool text_equal(const struct cmp *c, const struct ds_node *w,
 		       const struct ds_node *h)
 {
@@ -78,6 +104,10 @@ static bool text_equal(const struct cmp *c, const struct ds_node *w,
 		return ds_machine_equal(c->ctx, c->arch, w->str, h->str);
 	if (f->kind == DS_XML_NS)
 		return ds_metadata_equal(w->str, h->str);
+	if (f->check == DS_CHECK_NUMBER || f->check == DS_CHECK_USB_VERSION)
+		return number_equal(f->check, w->str, h->str);
+	if (f->canon)
+		return !strcmp(canonical(f, w->str), canonical(f, h->str));
 	return !strcmp(w->str, h->str);
 }
 
@@ -157,42 +187,115 @@ static bool map_equal(const struct cmp *c, const struct ds_node *w,
 	return true;
 }
 
+/* One list comparison: which of want's items equals which of have's
+ * (eq, w->n_kids rows of h->n_kids), and the pairing found so far. */
+struct pairing {
+	const bool *eq;
+	size_t nh;
+	size_t *owner; /* have's item j is paired with want's owner[j] - 1 */
+	bool *seen;    /* have's items tried in this search */
+};
+
+/* Kuhn's augmenting path: pairs want's item i, moving earlier pairs to
+ * other items they equal when that frees one for it. */
+static bool augment(struct pairing *p, size_t i)
+{
+	for (size_t j = 0; j < p->nh; j++) {
+		if (!p->eq[i * p->nh + j] || p->seen[j])
+			continue;
+		p->seen[j] = true;
+		if (!p->owner[j] || augment(p, p->owner[j] - 1)) {
+			p->owner[j] = i + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Lists are managed whole: same length, and each item of want matches a
- * distinct item of have (in order, for ordered lists). */
+ * distinct item of have (in order, for ordered lists). The pairing is a
+ * whole matching, not the first fit: an item libvirt fills in may equal
+ * several of have's (a video without 'primary' equals the primary one
+ * libvirt moved first), and taking the first would leave another item
+ * without its own. */
 static bool list_equal(const struct cmp *c, const struct ds_node *w,
 		       const struct ds_node *h)
 {
-	_cleanup_free_ bool *used = NULL;
+	size_t nw = w->n_kids, nh = h->n_kids;
+	_cleanup_free_ bool *eq = NULL;
+	_cleanup_free_ size_t *owner = NULL;
+	_cleanup_free_ bool *seen = NULL;
+	struct pairing p;
 
 	/* an open list may hold more: the items libvirt adds */
-	if (w->field->open ? w->n_kids > h->n_kids : w->n_kids != h->n_kids)
+	if (w->field->open ? nw > nh : nw != nh)
 		return false;
-	if (!w->n_kids)
+	if (!nw)
 		return true;
-	if (!(used = calloc(h->n_kids, sizeof(*used))))
+	if (w->field->ordered) {
+		for (size_t i = 0; i < nw; i++)
+			if (!node_equal(c, w->kids[i], h->kids[i],
+					w->field->kind == DS_LIST))
+				return false;
+		return true;
+	}
+	if (!(eq = calloc(nw * nh, sizeof(*eq))) ||
+	    !(owner = calloc(nh, sizeof(*owner))) ||
+	    !(seen = calloc(nh, sizeof(*seen))))
 		return false; /* out of memory: a redefine is harmless */
-	for (size_t i = 0; i < w->n_kids; i++) {
-		bool found = false;
-		for (size_t j = 0; j < h->n_kids && !found; j++) {
-			if (w->field->ordered && j != i)
-				continue;
-			if (!used[j] && node_equal(c, w->kids[i], h->kids[j],
-						   w->field->kind == DS_LIST))
-				found = used[j] = true;
-		}
-		if (!found)
+	for (size_t i = 0; i < nw; i++) {
+		bool any = false;
+		for (size_t j = 0; j < nh; j++)
+			any |= eq[i * nh + j] =
+			    node_equal(c, w->kids[i], h->kids[j],
+				       w->field->kind == DS_LIST);
+		if (!any)
+			return false;
+	}
+	p = (struct pairing){eq, nh, owner, seen};
+	for (size_t i = 0; i < nw; i++) {
+		memset(seen, 0, nh * sizeof(*seen));
+		if (!augment(&p, i))
 			return false;
 	}
 	return true;
 }
 
+/* Whether field f is a scaled integer kept as {value, unit} that
+ * compares by the bytes it stands for (its unit_default is libvirt's
+ * unit when the XML gives none). */
+static bool scaled(const struct ds_field *f)
+{
+	return f && f->kind == DS_MAP && f->unit_default;
+}
+
+/* The bytes a scaled integer's mapping n stands for; false when its value
+ * or unit is not one libvirt reads. */
+static bool scaled_bytes(const struct ds_node *n, uint64_t *ret)
+{
+	const struct ds_node *v = ds_node_get(n, "value");
+	const struct ds_node *u = ds_node_get(n, "unit");
+	uint64_t scale;
+
+	return v && v->kind == DS_NODE_SCALAR && v->v.i >= 0 &&
+	       !ds_unit_scale(u && u->str ? u->str : n->field->unit_default,
+			      &scale) &&
+	       !__builtin_mul_overflow((uint64_t)v->v.i, scale, ret);
+}
+
 static bool node_equal(const struct cmp *c, const struct ds_node *w,
 		       const struct ds_node *h, bool item)
 {
+	uint64_t a, b;
+
 	if (w->kind != h->kind)
 		return false;
 	switch (w->kind) {
 	case DS_NODE_MAP:
+		/* libvirt writes a scaled integer in a unit of its own */
+		if (scaled(w->field) && scaled_bytes(w, &a) &&
+		    scaled_bytes(h, &b))
+			return a == b;
 		return map_equal(c, w, h, item);
 	case DS_NODE_SEQ:
 		return list_equal(c, w, h);
@@ -361,7 +464,7 @@ static int compare_map(const struct cmp *cc, const struct ds_field *mf,
 			path[plen] = 0;
 		if (f->kind == DS_XML_NS)
 			r = compare_xml_ns(wk, hk, path, c);
-		else if (f->kind == DS_MAP && hk && !f->whole)
+		else if (f->kind == DS_MAP && hk && !f->whole && !scaled(f))
 			r = compare_map(cc, f, wk, hk, path, c);
 		else if (!hk && means_none(f, wk))
 			continue;

@@ -2,6 +2,7 @@
  * file and libvirt's XML compare equal when they mean the same. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -21,6 +22,10 @@ static int add_scalar(struct ds_node *map, const struct ds_field *mapf,
 	n->field = f;
 	if (f->kind == DS_ENUM)
 		n->v.u = ds_enum_index(f->values, value);
+	else if (f->kind == DS_UINT || f->kind == DS_INT)
+		n->v.i = strtoll(value, NULL, 10);
+	else if (f->kind == DS_BOOL)
+		n->v.b = !strcmp(value, "true");
 	if (ds_node_append(map, n) < 0)
 		return -ENOMEM;
 	n = NULL;
@@ -48,11 +53,31 @@ static bool is_str(const struct ds_node *n, const char *s)
 	return n && n->str && !strcmp(n->str, s);
 }
 
+/* The field of a device list's items (devices.NAME's), or NULL. */
+static const struct ds_field *item_field(const char *name)
+{
+	const struct ds_field *devf =
+	    ds_field_kid(&ds_schema_domain, "devices");
+	const struct ds_field *lf = ds_field_kid(devf, name);
+
+	return lf && lf->kind == DS_LIST ? &lf->kids[0] : NULL;
+}
+
+/* The items of root's devices.NAME, counted in *n (0 without any). */
+static struct ds_node **items_of(struct ds_node *root, const char *name,
+				 size_t *n)
+{
+	struct ds_node *list = ds_node_get(ds_node_get(root, "devices"), name);
+
+	*n = list && list->kind == DS_NODE_SEQ ? list->n_kids : 0;
+	return *n ? list->kids : NULL;
+}
+
 /* libvirt pairs the first console with the first serial port when its
  * target is serial (or not given): that console is the serial port, shown
  * twice. It is left out of the consoles on both sides, and a serial port
  * stands for it where none is given, as libvirt adds one. */
-int ds_tree_normalise(struct ds_node *root)
+static int console_pair(struct ds_node *root)
 {
 	const struct ds_field *devf =
 	    ds_field_kid(&ds_schema_domain, "devices");
@@ -84,6 +109,215 @@ int ds_tree_normalise(struct ds_node *root)
 	memmove(cons->kids, cons->kids + 1,
 		--cons->n_kids * sizeof(*cons->kids));
 	return 1;
+}
+
+/* An iSCSI source named without a LUN is LUN 0: libvirt writes
+ * "iqn.1992-01.com.example" as "iqn.1992-01.com.example/0"
+ * (virDomainPostParseCheckISCSIPath). */
+static int iscsi_lun(struct ds_node *source)
+{
+	struct ds_node *name = ds_node_get(source, "name");
+	char *s;
+
+	if (!is_str(ds_node_get(source, "protocol"), "iscsi") || !name ||
+	    name->kind != DS_NODE_SCALAR || !name->str ||
+	    strchr(name->str, '/'))
+		return 0;
+	if (asprintf(&s, "%s/0", name->str) < 0)
+		return -ENOMEM;
+	free(name->str);
+	name->str = s;
+	return 1;
+}
+
+/* The iSCSI sources of network disks and of SCSI host devices. */
+static int iscsi_luns(struct ds_node *root)
+{
+	static const char *const lists[][2] = {{"disk", "network"},
+					       {"hostdev", "scsi"}};
+	int changed = 0;
+
+	for (size_t l = 0; l < DS_ARRAY_SIZE(lists); l++) {
+		size_t n;
+		struct ds_node **items = items_of(root, lists[l][0], &n);
+		for (size_t i = 0; i < n; i++) {
+			int r;
+			if (!is_str(ds_node_get(items[i], "type"), lists[l][1]))
+				continue;
+			if ((r = iscsi_lun(ds_node_get(items[i], "source"))) <
+			    0)
+				return r;
+			changed |= r;
+		}
+	}
+	return changed;
+}
+
+/* A shmem device as libvirt completes it: the model is the first of its
+ * models, ivshmem, when none is given (virDomainShmemDefParseXML); a
+ * model other than ivshmem-doorbell has 4 MiB when no size is given, and
+ * a doorbell with a server has msi with ioeventfd on unless it says
+ * otherwise (qemuDomainShmemDefPostParse). */
+static int shmem_default(struct ds_node *shm, const struct ds_field *f)
+{
+	struct ds_node *model = ds_node_get(shm, "model");
+	struct ds_node *size, *msi;
+	const struct ds_field *mf = ds_field_kid(f, "model");
+	const struct ds_field *sf = ds_field_kid(f, "size");
+	const struct ds_field *msif = ds_field_kid(f, "msi");
+	int changed = !model;
+
+	if (!model && (!(model = add_node(shm, "model", DS_NODE_MAP, mf)) ||
+		       add_scalar(model, mf, "type", "ivshmem") < 0))
+		return -ENOMEM;
+	if (!is_str(ds_node_get(model, "type"), "ivshmem-doorbell")) {
+		if (ds_node_get(shm, "size"))
+			return changed;
+		size = add_node(shm, "size", DS_NODE_MAP, sf);
+		return size && add_scalar(size, sf, "value", "4") == 0 &&
+			       add_scalar(size, sf, "unit", "M") == 0
+			   ? 1
+			   : -ENOMEM;
+	}
+	if (!ds_node_get(shm, "server") || ds_node_path(shm, "msi.ioeventfd"))
+		return changed;
+	if (!(msi = ds_node_get(shm, "msi")) &&
+	    !(msi = add_node(shm, "msi", DS_NODE_MAP, msif)))
+		return -ENOMEM;
+	return add_scalar(msi, msif, "ioeventfd", "true") < 0 ? -ENOMEM : 1;
+}
+
+static int shmem_defaults(struct ds_node *root)
+{
+	const struct ds_field *f = item_field("shmem");
+	size_t n;
+	struct ds_node **items = items_of(root, "shmem", &n);
+	int changed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int r;
+		if (items[i]->bad || items[i]->kind != DS_NODE_MAP)
+			continue;
+		if ((r = shmem_default(items[i], f)) < 0)
+			return r;
+		changed |= r;
+	}
+	return changed;
+}
+
+/* Removes key from map, if there. */
+static void drop_key(struct ds_node *map, const char *key)
+{
+	for (size_t i = 0; i < map->n_kids; i++) {
+		if (map->kids[i]->key && !strcmp(map->kids[i]->key, key)) {
+			ds_node_free(map->kids[i]);
+			memmove(&map->kids[i], &map->kids[i + 1],
+				(--map->n_kids - i) * sizeof(*map->kids));
+			return;
+		}
+	}
+}
+
+/* Whether a port field is given, and not 0. */
+static bool port_given(const struct ds_node *g, const char *key)
+{
+	const struct ds_node *p = ds_node_get(g, key);
+
+	return p && p->v.i != 0;
+}
+
+/* A SPICE server without a port, a TLS port or autoport listens nowhere:
+ * libvirt makes its listen of type address one of type none, without the
+ * address (virDomainDefPostParseGraphics), and writes no autoport beside
+ * it (virDomainGraphicsDefFormat). validate refuses an address there. */
+static int spice_listen(struct ds_node *g, const struct ds_field *f)
+{
+	const struct ds_node *autoport = ds_node_get(g, "autoport");
+	const struct ds_field *lf = ds_field_kid(f, "listen_element");
+	struct ds_node *listens = ds_node_get(g, "listen_element");
+	struct ds_node *first =
+	    listens && listens->n_kids ? listens->kids[0] : NULL;
+	const struct ds_node *type = ds_node_get(first, "type");
+
+	if (!is_str(ds_node_get(g, "type"), "spice") || port_given(g, "port") ||
+	    port_given(g, "tlsPort") || (autoport && autoport->v.b) ||
+	    (type && !is_str(type, "address")))
+		return 0;
+	drop_key(g, "autoport");
+	drop_key(g, "listen");
+	if (first) {
+		while (first->n_kids)
+			drop_key(first, first->kids[0]->key);
+	} else if (!(listens =
+			 add_node(g, "listen_element", DS_NODE_SEQ, lf)) ||
+		   !(first =
+			 add_node(listens, NULL, DS_NODE_MAP, &lf->kids[0]))) {
+		return -ENOMEM;
+	}
+	return add_scalar(first, &lf->kids[0], "type", "none") < 0 ? -ENOMEM
+								   : 1;
+}
+
+static int spice_listens(struct ds_node *root)
+{
+	const struct ds_field *f = item_field("graphics");
+	size_t n;
+	struct ds_node **items = items_of(root, "graphics", &n);
+	int changed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int r;
+		if (items[i]->bad || items[i]->kind != DS_NODE_MAP)
+			continue;
+		if ((r = spice_listen(items[i], f)) < 0)
+			return r;
+		changed |= r;
+	}
+	return changed;
+}
+
+int ds_tree_respell(struct ds_node *root)
+{
+	struct ds_node *devices = ds_node_get(root, "devices");
+	int changed = 0;
+
+	for (size_t l = 0; devices && l < devices->n_kids; l++) {
+		struct ds_node *list = devices->kids[l];
+		for (size_t i = 0;
+		     list->kind == DS_NODE_SEQ && i < list->n_kids; i++) {
+			struct ds_node *rom = ds_node_get(list->kids[i], "rom");
+			struct ds_node *file = ds_node_get(rom, "file");
+			const struct ds_field *ef =
+			    rom && rom->field
+				? ds_field_kid(rom->field, "enabled")
+				: NULL;
+			if (!ef || rom->n_kids != 1 || !file || !file->str ||
+			    *file->str)
+				continue;
+			drop_key(rom, "file");
+			if (add_scalar(rom, rom->field, "enabled", "no") < 0)
+				return -ENOMEM;
+			changed = 1;
+		}
+	}
+	return changed;
+}
+
+int ds_tree_normalise(struct ds_node *root)
+{
+	int (*const rewrites[])(struct ds_node *) = {
+	    console_pair,  iscsi_luns,      shmem_defaults,
+	    spice_listens, ds_tree_respell,
+	};
+	int changed = 0;
+
+	for (size_t i = 0; i < DS_ARRAY_SIZE(rewrites); i++) {
+		int r = rewrites[i](root);
+		if (r < 0)
+			return r;
+		changed |= r;
+	}
+	return changed;
 }
 
 /* With no boot order anywhere, libvirt boots from the first disk: an

@@ -76,6 +76,19 @@ void ds_diags_add(struct ds_diags *d, struct ds_mark mark, const char *fmt, ...)
 	va_end(ap);
 }
 
+void ds_diags_add_dropped(struct ds_diags *d, struct ds_mark mark,
+			  const char *fmt, ...)
+{
+	size_t had = d->n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ds_diags_addv(d, mark, fmt, ap);
+	va_end(ap);
+	if (d->n > had)
+		d->items[had].dropped = true;
+}
+
 static int diag_cmp(const void *a, const void *b)
 {
 	const struct ds_diag *x = a, *y = b;

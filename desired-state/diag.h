@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -18,6 +19,8 @@ struct ds_diag {
 	struct ds_mark mark;
 	size_t seq; /* order of recording, to keep sorting stable */
 	char *msg;
+	bool dropped; /* about a value libvirt drops without a word: a file
+			 that leaves it out means what libvirt holds */
 };
 
 /* The diagnostics of one file. Owns path, text and every message. */
@@ -51,6 +54,13 @@ __attribute__((format(printf, 3, 0))) void ds_diags_addv(struct ds_diags *d,
 							 struct ds_mark mark,
 							 const char *fmt,
 							 va_list ap);
+
+/* ds_diags_add for a value libvirt would drop without a word (the driver
+ * of a NIC that is not virtio): the problem is marked dropped, and import
+ * leaves such a value out, as libvirt would. */
+__attribute__((format(printf, 3, 4))) void
+ds_diags_add_dropped(struct ds_diags *d, struct ds_mark mark, const char *fmt,
+		     ...);
 
 /* Prints every problem in file order as "PROG: FILE:LINE:COL: message",
  * followed by the offending line and a caret under the column, or as

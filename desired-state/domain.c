@@ -114,7 +114,7 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 		return -EINVAL;
 	if (ds_tree_defaults(dom->root) < 0)
 		return -ENOMEM;
-	if (ds_node_path(dom->root, "devices.console")) {
+	if (ds_node_get(dom->root, "devices")) {
 		if (!(dom->compared = ds_node_copy(dom->root)))
 			return -ENOMEM;
 		int r = ds_tree_normalise(dom->compared);

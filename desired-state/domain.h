@@ -72,9 +72,18 @@ int ds_tree_defaults(struct ds_node *root);
 
 /* Rewrites a tree the way libvirt rewrites what it is given, where the
  * file's own spelling must still render as written: the first console,
- * when its target is serial, is the first serial port shown twice.
- * Returns 1 when it changed the tree, 0, or -ENOMEM. */
+ * when its target is serial, is the first serial port shown twice; an
+ * iSCSI source without a LUN has LUN 0; a shmem device has libvirt's
+ * model, size and msi; a SPICE server without ports or autoport listens
+ * nowhere (listen type none); and ds_tree_respell(). Returns 1 when it
+ * changed the tree, 0, or -ENOMEM. */
 int ds_tree_normalise(struct ds_node *root);
+
+/* Reads libvirt's older spellings that its schema no longer takes as the
+ * format says the same: a device's <rom file=''/> is a disabled ROM
+ * (rom: {enabled: false}), as QEMU gets it from either. Returns 1 when it
+ * changed the tree, 0, or -ENOMEM. */
+int ds_tree_respell(struct ds_node *root);
 
 /* The tree of d to compare with libvirt's. */
 const struct ds_node *ds_domain_compared(const struct ds_domain *d);

@@ -277,17 +277,24 @@ struct judged {
 	bool rules; /* the rules (ds_validate) judged, not the walk */
 	const struct ds_node **nodes; /* rules: the nodes they pointed at */
 	const char **msgs;
+	bool *dropped; /* rules: about a value libvirt drops */
 	size_t n;
 	char path[256];
 };
 
-static const char *condemned(const struct judged *j, const struct ds_node *l)
+/* Why l is refused, or NULL; *dropped says whether libvirt would drop
+ * the value (then leaving it out means what libvirt holds). */
+static const char *condemned(const struct judged *j, const struct ds_node *l,
+			     bool *dropped)
 {
+	*dropped = false;
 	if (!j->rules)
 		return l->bad ? diag_at(j->d, l->mark) : NULL;
 	for (size_t i = 0; i < j->n; i++)
-		if (j->nodes[i] == l)
+		if (j->nodes[i] == l) {
+			*dropped = j->dropped[i];
 			return j->msgs[i];
+		}
 	return NULL;
 }
 
@@ -295,7 +302,8 @@ static const char *condemned(const struct judged *j, const struct ds_node *l)
  * the schema walk refused is left out, or its device kept whole as raw
  * XML. A value a rule refused is left out when leaving it out changes
  * nothing the comparison sees: it is not required, and within a list item
- * libvirt fills it in (a console's port, which libvirt numbers itself).
+ * libvirt fills it in (a console's port, which libvirt numbers itself) or
+ * drops it (the driver of a NIC that is not virtio).
  * Returns how many were. dev: the device element t lies in, or NULL;
  * item: t lies in a list item. */
 static size_t refused(struct importer *im, struct judged *j, struct ds_node *t,
@@ -303,7 +311,8 @@ static size_t refused(struct importer *im, struct judged *j, struct ds_node *t,
 		      const struct ds_xel *dev, struct ds_node *dev_item,
 		      bool item)
 {
-	const char *why = condemned(j, l);
+	bool dropped;
+	const char *why = condemned(j, l, &dropped);
 	size_t n = 0, plen = strlen(j->path);
 
 	if (why && !j->rules) {
@@ -315,7 +324,8 @@ static size_t refused(struct importer *im, struct judged *j, struct ds_node *t,
 		}
 		return 1;
 	}
-	if (why && !f->required && (!item || f->filled || f->generated)) {
+	if (why && !f->required &&
+	    (!item || f->filled || f->generated || dropped)) {
 		note(im, "'%s' is left out: %s", j->path, why);
 		t->bad = true;
 		return 1;
@@ -377,12 +387,14 @@ static size_t judge_rules(struct importer *im, const struct ds_node *l)
 	ds_validate(l, &d);
 	j.nodes = calloc(d.n + 1, sizeof(*j.nodes));
 	j.msgs = calloc(d.n + 1, sizeof(*j.msgs));
-	if (!j.nodes || !j.msgs) {
+	j.dropped = calloc(d.n + 1, sizeof(*j.dropped));
+	if (!j.nodes || !j.msgs || !j.dropped) {
 		im->err = -ENOMEM;
 	} else {
 		for (size_t i = 0; i < d.n; i++) {
 			j.nodes[j.n] = node_at(l, d.items[i].mark);
 			j.msgs[j.n] = d.items[i].msg;
+			j.dropped[j.n] = d.items[i].dropped;
 			j.n += j.nodes[j.n] != NULL;
 		}
 		n = refused(im, &j, im->tree, l, &ds_schema_domain, NULL, NULL,
@@ -390,6 +402,7 @@ static size_t judge_rules(struct importer *im, const struct ds_node *l)
 	}
 	free(j.nodes);
 	free(j.msgs);
+	free(j.dropped);
 	ds_diags_finish(&d);
 	return n;
 }
@@ -654,9 +667,19 @@ static void cover(struct importer *im, const struct ds_xel *e, xmlNodePtr x)
 	}
 }
 
+/* Whether mapping n, which had `had` values, was left with none by what
+ * import leaves out: then it goes too, unless an empty one says something
+ * (empty_ok) or it is a list's item, which is one of the list. */
+static bool emptied(const struct ds_node *n, size_t had)
+{
+	return n->kind == DS_NODE_MAP && n->key && had && !n->n_kids &&
+	       n->field && !n->field->empty_ok;
+}
+
 /* Leaves out the values libvirt writes for none at all (field->none:
  * cache='default', a graphics port of -1): the same as the key left out,
- * to the comparison and to libvirt. */
+ * to the comparison and to libvirt; and a mapping they leave empty, which
+ * held nothing else (a coalescing of 0 frames). */
 static void drop_none(struct ds_node *n)
 {
 	size_t out = 0;
@@ -664,16 +687,20 @@ static void drop_none(struct ds_node *n)
 	for (size_t i = 0; i < n->n_kids; i++) {
 		struct ds_node *k = n->kids[i];
 		const struct ds_field *f = k->field;
+		size_t had = k->n_kids;
 		bool none = false;
 		if (k->kind == DS_NODE_SCALAR && f && f->none && k->str)
 			none = f->kind == DS_INT || f->kind == DS_UINT
 				   ? k->v.i == strtoll(f->none, NULL, 10)
 				   : !strcmp(k->str, f->none);
+		if (!none) {
+			drop_none(k);
+			none = emptied(k, had);
+		}
 		if (none) {
 			ds_node_free(k);
 			continue;
 		}
-		drop_none(k);
 		n->kids[out++] = k;
 	}
 	n->n_kids = out;
@@ -685,12 +712,18 @@ static void drop_bad(struct ds_node *n)
 	size_t out = 0;
 
 	for (size_t i = 0; i < n->n_kids; i++) {
-		if (n->kids[i]->bad) {
-			ds_node_free(n->kids[i]);
+		struct ds_node *k = n->kids[i];
+		size_t had = k->n_kids;
+		bool gone = k->bad;
+		if (!gone) {
+			drop_bad(k);
+			gone = emptied(k, had);
+		}
+		if (gone) {
+			ds_node_free(k);
 			continue;
 		}
-		drop_bad(n->kids[i]);
-		n->kids[out++] = n->kids[i];
+		n->kids[out++] = k;
 	}
 	n->n_kids = out;
 }
@@ -890,6 +923,15 @@ int ds_import_xml(const char *xml, size_t len, const struct ds_import_opts *o,
 		r = -ENOMEM;
 		goto out;
 	}
+	/* libvirt's older spellings, which its schema refuses in a file */
+	r = ds_tree_respell(im.tree);
+	if (r < 0)
+		goto out;
+	if (r > 0)
+		note(&im, "a device's <rom file=''/> (libvirt's older spelling "
+			  "of a disabled ROM, which its schema refuses) is "
+			  "imported as 'rom: {enabled: false}', the same to "
+			  "QEMU");
 	drop_none(im.tree);
 	prune_empty(im.tree);
 	leave_derived_memory(im.tree);

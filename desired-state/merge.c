@@ -189,9 +189,6 @@ static int list_items(xmlNodePtr parent, const char *name, xmlNodePtr **ret,
 	return 0;
 }
 
-/* The item of have paired with want's: the same identity when want has
- * one (without case: a MAC may be written in capitals), else the first
- * item not yet paired (position). */
 /* How much of want's XML have holds: its attributes of equal value, and
  * those of its child elements, matched by name, in turn. */
 static size_t likeness(xmlNodePtr want, xmlNodePtr have)
@@ -231,45 +228,75 @@ static bool attr_differs(xmlNodePtr want, xmlNodePtr have, const char *name)
 	return w && (!h || xmlStrcmp(w, h));
 }
 
-static xmlNodePtr pair(xmlNodePtr w, xmlNodePtr *have, size_t n, bool *used,
-		       const struct ds_field *f, size_t index)
+/* Pairs want's item i with have's of the same identity, when it has one
+ * (without case: a MAC may be written in capitals). Returns whether it
+ * has one. */
+static bool pair_identity(xmlNodePtr *wi, size_t i, xmlNodePtr *hi, size_t nh,
+			  const struct ds_field *f, bool *used, xmlNodePtr *ret)
 {
-	bool ordered = f->ordered;
-	_cleanup_free_ xmlChar *wid = ordered ? NULL : identity(w, f);
-	size_t pick = n, best = 0;
+	_cleanup_free_ xmlChar *wid = identity(wi[i], f);
 
-	for (size_t j = 0; j < n && !(pick < n && (ordered || wid)); j++) {
-		if (used[j])
-			continue;
-		if (ordered) {
-			pick = j == index ? j : n;
-			continue;
-		}
-		if (wid) {
-			_cleanup_free_ xmlChar *hid = identity(have[j], f);
-			if (hid && !xmlStrcasecmp(wid, hid))
-				pick = j;
-			continue;
-		}
-		/* in a list libvirt adds items to, the file's new item is
-		 * not one of libvirt's of another type or index (a new
-		 * virtio-serial controller is not the USB one) */
-		if (f->open && (attr_differs(w, have[j], "type") ||
-				attr_differs(w, have[j], "index")))
-			continue;
-		/* with no identity in the file, the item most like it (the
-		 * first of those), so that a removed device takes its own
-		 * MAC and address with it, not another's */
-		size_t score = likeness(w, have[j]);
-		if (pick == n || score > best) {
-			pick = j;
-			best = score;
+	for (size_t j = 0; wid && j < nh && !ret[i]; j++) {
+		_cleanup_free_ xmlChar *hid =
+		    used[j] ? NULL : identity(hi[j], f);
+		if (hid && !xmlStrcasecmp(wid, hid)) {
+			ret[i] = hi[j];
+			used[j] = true;
 		}
 	}
-	if (pick == n)
-		return NULL;
-	used[pick] = true;
-	return have[pick];
+	return wid != NULL;
+}
+
+/* Pairs want's items (wi) with have's (hi) into ret, marking have's used:
+ * by position in an ordered list, by identity where an item has one, and
+ * the rest by likeness, the most alike pair first, so that a removed
+ * device takes its own MAC and address with it, not another's, and an
+ * item alike to several of have's does not take the one another item is
+ * more like (the primary video card libvirt moved first). In a list
+ * libvirt adds items to, the file's new item is not one of libvirt's of
+ * another type or index (a new virtio-serial controller is not the USB
+ * one). */
+static int pair_items(xmlNodePtr *wi, size_t nw, xmlNodePtr *hi, size_t nh,
+		      const struct ds_field *f, bool *used, xmlNodePtr *ret)
+{
+	_cleanup_free_ size_t *score = NULL;
+	_cleanup_free_ bool *alike = NULL;
+
+	if (nw && (!(score = calloc(nw * nh + 1, sizeof(*score))) ||
+		   !(alike = calloc(nw, sizeof(*alike)))))
+		return -ENOMEM;
+	for (size_t i = 0; i < nw; i++) {
+		if (f->ordered) {
+			ret[i] = i < nh ? hi[i] : NULL;
+			if (i < nh)
+				used[i] = true;
+			continue;
+		}
+		if (pair_identity(wi, i, hi, nh, f, used, ret))
+			continue;
+		alike[i] = true;
+		for (size_t j = 0; j < nh; j++)
+			score[i * nh + j] = likeness(wi[i], hi[j]) + 1;
+		for (size_t j = 0; f->open && j < nh; j++)
+			if (attr_differs(wi[i], hi[j], "type") ||
+			    attr_differs(wi[i], hi[j], "index"))
+				score[i * nh + j] = 0; /* never */
+	}
+	for (;;) {
+		size_t bi = nw, bj = nh;
+		for (size_t i = 0; i < nw; i++)
+			for (size_t j = 0; alike[i] && !ret[i] && j < nh; j++)
+				if (!used[j] && score[i * nh + j] &&
+				    (bi == nw ||
+				     score[i * nh + j] > score[bi * nh + bj])) {
+					bi = i;
+					bj = j;
+				}
+		if (bi == nw)
+			return 0;
+		ret[bi] = hi[bj];
+		used[bj] = true;
+	}
 }
 
 static unsigned unlink_children(xmlNodePtr parent, const char *name)
@@ -288,14 +315,45 @@ static unsigned unlink_children(xmlNodePtr parent, const char *name)
 	return n;
 }
 
+/* Whether graphics element g asks for a port: a port or TLS port other
+ * than 0, or autoport. */
+static bool asks_port(xmlNodePtr g)
+{
+	static const char *const ports[] = {"port", "tlsPort"};
+	_cleanup_free_ xmlChar *a = xmlGetProp(g, BAD_CAST "autoport");
+
+	for (size_t i = 0; i < DS_ARRAY_SIZE(ports); i++) {
+		_cleanup_free_ xmlChar *p = xmlGetProp(g, BAD_CAST ports[i]);
+		if (p && xmlStrcmp(p, BAD_CAST "0"))
+			return true;
+	}
+	return a && !xmlStrcmp(a, BAD_CAST "yes");
+}
+
+/* Whether have's first <listen> is of type none. */
+static bool listens_nowhere(xmlNodePtr have)
+{
+	xmlNodePtr l = ds_xml_child(have, "listen", 6);
+	_cleanup_free_ xmlChar *t = l ? xmlGetProp(l, BAD_CAST "type") : NULL;
+
+	return t && !xmlStrcmp(t, BAD_CAST "none");
+}
+
 /* libvirt keeps a graphics' listen address twice, as an attribute and as
  * <listen> children, and refuses the two to differ: a new address takes
- * the children away (libvirt makes them again from the attribute). */
+ * the children away (libvirt makes them again from the attribute). So
+ * does a port, where libvirt made the listen of a SPICE server without
+ * one of type none: kept, it would go on listening nowhere. */
 static void listen_follows(xmlNodePtr have, xmlNodePtr want)
 {
 	_cleanup_free_ xmlChar *w = xmlGetProp(want, BAD_CAST "listen");
 	_cleanup_free_ xmlChar *h = xmlGetProp(have, BAD_CAST "listen");
 
+	if (!ds_xml_child(want, "listen", 6) && asks_port(want) &&
+	    listens_nowhere(have)) {
+		unlink_children(have, "listen");
+		return;
+	}
 	if (!w || (h && !xmlStrcmp(w, h)))
 		return;
 	unlink_children(have, "listen");
@@ -311,15 +369,18 @@ static int merge_list(xmlNodePtr have, xmlNodePtr want,
 	xmlNodePtr wp = ds_xml_path(want, f->xml, plen, false, NULL);
 	_cleanup_free_ xmlNodePtr *hi = NULL;
 	_cleanup_free_ xmlNodePtr *wi = NULL;
+	_cleanup_free_ xmlNodePtr *paired = NULL;
 	_cleanup_free_ bool *used = NULL;
 	size_t nh, nw;
 
 	if (!hp || list_items(hp, name, &hi, &nh) < 0 ||
 	    list_items(wp, name, &wi, &nw) < 0 ||
-	    (nh && !(used = calloc(nh, sizeof(*used)))))
+	    !(used = calloc(nh + 1, sizeof(*used))) ||
+	    !(paired = calloc(nw + 1, sizeof(*paired))) ||
+	    pair_items(wi, nw, hi, nh, f, used, paired) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < nw && i < list->n_kids; i++) {
-		xmlNodePtr h = pair(wi[i], hi, nh, used, f, i);
+		xmlNodePtr h = paired[i];
 		/* another model is another device on the bus: its address
 		 * is libvirt's to choose again (an ib700 watchdog is no PCI
 		 * device, a new USB controller model has its own slot) */

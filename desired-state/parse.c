@@ -233,6 +233,21 @@ static int check_text(struct walker *w, struct ds_node *n,
 		if (strpbrk(n->str, "\r\n"))
 			r = -EINVAL, why = "must be on one line";
 		break;
+	case DS_CHECK_NUMBER: {
+		int64_t v;
+		if (ds_number_parse(n->str, &v) < 0)
+			r = -EINVAL, why = "must be a number, as 0x15e1 or "
+					   "5601 (or -1: any)";
+		break;
+	}
+	case DS_CHECK_USB_VERSION: {
+		unsigned v;
+		if (strcmp(n->str, "-1") &&
+		    ds_usb_version_parse(n->str, &v) < 0)
+			r = -EINVAL, why = "must be a USB version, as 2.0 or "
+					   "1.10 (or -1: any)";
+		break;
+	}
 	}
 	if (r == -ENOMEM)
 		ds_diags_add(w->d, n->mark, "out of memory");

@@ -120,6 +120,7 @@ static const char *const v97[] = {"802.1Qbg", "802.1Qbh", "openvswitch", "midone
 static const char *const v98[] = {"up", "down", NULL};
 static const char *const v99[] = {"generated", "static", NULL};
 static const char *const v100[] = {"tcp", "udp", NULL};
+static const char *const c0[] = {"netfront", "rtl8139", "virtio", "e1000", "e1000e", "virtio-transitional", "virtio-non-transitional", "usb-net", "spapr-vlan", "lan9118", "scm91c111", "vlance", "vmxnet", "vmxnet2", "vmxnet3", "Am79C970A", "Am79C973", "82540EM", "82545EM", "82543GC", NULL};
 static const char *const v101[] = {"passt", NULL};
 static const char *const v102[] = {"kvm", "vfio", "xen", "qemu", "vhost", NULL};
 static const char *const v103[] = {"iothread", "timer", NULL};
@@ -2495,7 +2496,7 @@ static const uint16_t x_domain_devices_disk_driver_metadata_cache_max_size[] = {
 
 /* /domain/devices/disk/driver/metadata_cache */
 static const struct ds_field f_domain_devices_disk_driver_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_driver_metadata_cache_max_size, .by_xml = x_domain_devices_disk_driver_metadata_cache_max_size, .n_by_xml = 0},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_driver_metadata_cache_max_size, .by_xml = x_domain_devices_disk_driver_metadata_cache_max_size, .n_by_xml = 0, .unit_default = "bytes"},
 	{0},
 };
 
@@ -2827,7 +2828,7 @@ static const uint16_t x_domain_devices_disk_mirror_format_metadata_cache_max_siz
 
 /* /domain/devices/disk/mirror/format/metadata_cache */
 static const struct ds_field f_domain_devices_disk_mirror_format_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_mirror_format_metadata_cache_max_size, .n_by_xml = 0},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_mirror_format_metadata_cache_max_size, .n_by_xml = 0, .unit_default = "bytes"},
 	{0},
 };
 
@@ -3142,7 +3143,7 @@ static const uint16_t x_domain_devices_disk_mirror_backingStore_format_metadata_
 
 /* /domain/devices/disk/mirror/backingStore/format/metadata_cache */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_format_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size, .n_by_xml = 0},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_mirror_backingStore_format_metadata_cache_max_size, .n_by_xml = 0, .unit_default = "bytes"},
 	{0},
 };
 
@@ -3679,7 +3680,7 @@ static const uint16_t x_domain_devices_disk_backingStore_format_metadata_cache_m
 
 /* /domain/devices/disk/backingStore/format/metadata_cache */
 static const struct ds_field f_domain_devices_disk_backingStore_format_metadata_cache[] = {
-	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_backingStore_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_backingStore_format_metadata_cache_max_size, .n_by_xml = 0},
+	{.key = "max_size", .kind = DS_MAP, .xml = "max_size", .shorthand = "value", .kids = f_domain_devices_disk_backingStore_format_metadata_cache_max_size, .by_xml = x_domain_devices_disk_backingStore_format_metadata_cache_max_size, .n_by_xml = 0, .unit_default = "bytes"},
 	{0},
 };
 
@@ -4060,8 +4061,8 @@ static const struct ds_field f_domain_devices_filesystem[] = {
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_filesystem_alias, .by_xml = x_domain_devices_filesystem_alias, .n_by_xml = 0, .generated = true, .filled = true},
 	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_filesystem_acpi, .by_xml = x_domain_devices_filesystem_acpi, .n_by_xml = 0},
 	{.key = "address", .kind = DS_MAP, .xml = "address", .shorthand = "type", .kids = f_domain_devices_filesystem_address, .by_xml = x_domain_devices_filesystem_address, .n_by_xml = 1, .generated = true, .filled = true},
-	{.key = "space_hard_limit", .kind = DS_MAP, .xml = "space_hard_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_hard_limit, .by_xml = x_domain_devices_filesystem_space_hard_limit, .n_by_xml = 0},
-	{.key = "space_soft_limit", .kind = DS_MAP, .xml = "space_soft_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_soft_limit, .by_xml = x_domain_devices_filesystem_space_soft_limit, .n_by_xml = 0},
+	{.key = "space_hard_limit", .kind = DS_MAP, .xml = "space_hard_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_hard_limit, .by_xml = x_domain_devices_filesystem_space_hard_limit, .n_by_xml = 0, .unit_default = "bytes"},
+	{.key = "space_soft_limit", .kind = DS_MAP, .xml = "space_soft_limit", .shorthand = "value", .kids = f_domain_devices_filesystem_space_soft_limit, .by_xml = x_domain_devices_filesystem_space_soft_limit, .n_by_xml = 0, .unit_default = "bytes"},
 	{.key = "binary", .kind = DS_MAP, .xml = "binary", .kids = f_domain_devices_filesystem_binary, .by_xml = x_domain_devices_filesystem_binary, .n_by_xml = 4},
 	{0},
 };
@@ -4216,7 +4217,7 @@ static const uint16_t x_domain_devices_interface_mtu[] = {0};
 
 /* /domain/devices/interface/coalesce/rx/frames */
 static const struct ds_field f_domain_devices_interface_coalesce_rx_frames[] = {
-	{.key = "max", .kind = DS_UINT, .xml = "@max", .min = 0, .max = 4294967295},
+	{.key = "max", .kind = DS_UINT, .xml = "@max", .min = 0, .max = 4294967295, .none = "0"},
 	{0},
 };
 
@@ -4346,7 +4347,7 @@ static const uint16_t x_domain_devices_interface_backenddomain[] = {0};
 
 /* /domain/devices/interface/model */
 static const struct ds_field f_domain_devices_interface_model[] = {
-	{.key = "type", .kind = DS_STR, .xml = "@type", .check = DS_CHECK_LINE, .required = true},
+	{.key = "type", .kind = DS_STR, .xml = "@type", .check = DS_CHECK_LINE, .required = true, .canon = c0},
 	{0},
 };
 
@@ -4392,7 +4393,7 @@ static const uint16_t x_domain_devices_interface_driver_guest[] = {0};
 /* /domain/devices/interface/driver */
 static const struct ds_field f_domain_devices_interface_driver[] = {
 	{.key = "name", .kind = DS_ENUM, .xml = "@name", .values = v102},
-	{.key = "queues", .kind = DS_UINT, .xml = "@queues", .min = 1, .max = INT64_MAX},
+	{.key = "queues", .kind = DS_UINT, .xml = "@queues", .min = 1, .max = INT64_MAX, .none = "1"},
 	{.key = "rx_queue_size", .kind = DS_UINT, .xml = "@rx_queue_size", .min = 1, .max = INT64_MAX},
 	{.key = "tx_queue_size", .kind = DS_UINT, .xml = "@tx_queue_size", .min = 1, .max = INT64_MAX},
 	{.key = "txmode", .kind = DS_ENUM, .xml = "@txmode", .values = v103},
@@ -4909,7 +4910,7 @@ static const uint16_t x_domain_devices_hostdev_source_address[] = {0};
 
 /* /domain/devices/hostdev/source/vendor */
 static const struct ds_field f_domain_devices_hostdev_source_vendor[] = {
-	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_LINE, .required = true},
+	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_NUMBER, .required = true},
 	{0},
 };
 
@@ -4917,7 +4918,7 @@ static const uint16_t x_domain_devices_hostdev_source_vendor[] = {0};
 
 /* /domain/devices/hostdev/source/product */
 static const struct ds_field f_domain_devices_hostdev_source_product[] = {
-	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_LINE, .required = true},
+	{.key = "id", .kind = DS_STR, .xml = "@id", .check = DS_CHECK_NUMBER, .required = true},
 	{0},
 };
 
@@ -6472,10 +6473,10 @@ static const struct ds_field i_domain_devices_redirdev[] = {{.key = "", .kind = 
 /* /domain/devices/redirfilter/usbdev */
 static const struct ds_field f_domain_devices_redirfilter_usbdev[] = {
 	{.key = "allow", .kind = DS_BOOL, .xml = "@allow", .values = v8, .required = true},
-	{.key = "class", .kind = DS_STR, .xml = "@class", .check = DS_CHECK_LINE, .none = "-1"},
-	{.key = "vendor", .kind = DS_STR, .xml = "@vendor", .check = DS_CHECK_LINE, .none = "-1"},
-	{.key = "product", .kind = DS_STR, .xml = "@product", .check = DS_CHECK_LINE, .none = "-1"},
-	{.key = "version", .kind = DS_STR, .xml = "@version", .check = DS_CHECK_LINE, .none = "-1"},
+	{.key = "class", .kind = DS_STR, .xml = "@class", .check = DS_CHECK_NUMBER, .none = "-1"},
+	{.key = "vendor", .kind = DS_STR, .xml = "@vendor", .check = DS_CHECK_NUMBER, .none = "-1"},
+	{.key = "product", .kind = DS_STR, .xml = "@product", .check = DS_CHECK_NUMBER, .none = "-1"},
+	{.key = "version", .kind = DS_STR, .xml = "@version", .check = DS_CHECK_USB_VERSION, .none = "-1"},
 	{0},
 };
 
@@ -6485,7 +6486,7 @@ static const struct ds_field i_domain_devices_redirfilter_usbdev[] = {{.key = ""
 
 /* /domain/devices/redirfilter */
 static const struct ds_field f_domain_devices_redirfilter[] = {
-	{.key = "usbdev", .kind = DS_LIST, .xml = "usbdev", .kids = i_domain_devices_redirfilter_usbdev},
+	{.key = "usbdev", .kind = DS_LIST, .xml = "usbdev", .kids = i_domain_devices_redirfilter_usbdev, .ordered = true},
 	{0},
 };
 
@@ -6873,8 +6874,8 @@ static const struct ds_field f_domain_devices_shmem[] = {
 	{.key = "name", .kind = DS_STR, .xml = "@name", .check = DS_CHECK_LINE, .required = true},
 	{.key = "role", .kind = DS_ENUM, .xml = "@role", .values = v147},
 	{.key = "model", .kind = DS_MAP, .xml = "model", .shorthand = "type", .kids = f_domain_devices_shmem_model, .by_xml = x_domain_devices_shmem_model, .n_by_xml = 0},
-	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_shmem_size, .by_xml = x_domain_devices_shmem_size, .n_by_xml = 0, .filled = true},
-	{.key = "server", .kind = DS_MAP, .xml = "server", .kids = f_domain_devices_shmem_server, .by_xml = x_domain_devices_shmem_server, .n_by_xml = 0},
+	{.key = "size", .kind = DS_MAP, .xml = "size", .shorthand = "value", .kids = f_domain_devices_shmem_size, .by_xml = x_domain_devices_shmem_size, .n_by_xml = 0, .unit_default = "bytes"},
+	{.key = "server", .kind = DS_MAP, .xml = "server", .kids = f_domain_devices_shmem_server, .by_xml = x_domain_devices_shmem_server, .n_by_xml = 0, .empty_ok = true},
 	{.key = "msi", .kind = DS_MAP, .xml = "msi", .kids = f_domain_devices_shmem_msi, .by_xml = x_domain_devices_shmem_msi, .n_by_xml = 0},
 	{.key = "alias", .kind = DS_MAP, .xml = "alias", .shorthand = "name", .kids = f_domain_devices_shmem_alias, .by_xml = x_domain_devices_shmem_alias, .n_by_xml = 0, .generated = true, .filled = true},
 	{.key = "acpi", .kind = DS_MAP, .xml = "acpi", .kids = f_domain_devices_shmem_acpi, .by_xml = x_domain_devices_shmem_acpi, .n_by_xml = 0},

@@ -38,6 +38,10 @@ enum ds_check {
 	DS_CHECK_MACHINE, /* a machine type: a token; aliases compare equal */
 	DS_CHECK_SERIAL,  /* a disk serial: letters, digits, _ . + - and
 			     spaces (libvirt's diskSerial) */
+	DS_CHECK_NUMBER,  /* a number as libvirt reads it with base 0
+			     (0x15E1, 5601) or -1; compared by value */
+	DS_CHECK_USB_VERSION, /* a USB version, 2.0 or -1; compared as
+				 libvirt reads it (9.4 is 9.40) */
 };
 
 /* The table is generated from libvirt's schema (schema-gen.c, by
@@ -56,6 +60,10 @@ struct ds_field {
 	const char *const *values;   /* DS_ENUM, DS_FLAGS: NULL-terminated */
 	const char *const *stated;   /* DS_FLAGS: values libvirt's schema
 					wants with state='on' */
+	const char *const *canon;    /* libvirt's own spellings of values
+					it reads without case and writes as
+					spelled here (an interface model
+					"ViRtIo" is virtio); NULL-terminated */
 	int64_t min, max;            /* DS_UINT, DS_INT */
 	const char *shorthand;       /* DS_MAP: what a bare scalar stands for */
 	enum ds_check check;
@@ -81,7 +89,10 @@ struct ds_field {
 				 ("target@dev", "@id"), or NULL: likeness */
 	const char *alias;        /* an older key, still read, with a note */
 	const char *unit_default; /* DS_SIZE: libvirt's unit when the XML
-				     gives none; NULL is KiB */
+				     gives none; NULL is KiB. A DS_MAP of
+				     a scaled integer ({value, unit}):
+				     the same, and the two sides compare
+				     by the bytes they stand for */
 	/* DS_MAP: the kids held by child elements, as indices into kids,
 	 * sorted by element name (for bsearch) */
 	const uint16_t *by_xml;

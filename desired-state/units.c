@@ -14,7 +14,7 @@ static const char units_hint[] =
 
 /* The scale of a unit as libvirt reads it: the first letter picks the power,
  * a following "iB" or nothing means 1024, "B" means 1000. */
-static int unit_scale(const char *u, uint64_t *ret_scale)
+int ds_unit_scale(const char *u, uint64_t *ret_scale)
 {
 	static const char powers[] = "kmgtpe";
 	const char *p;
@@ -73,7 +73,7 @@ int ds_size_parse(const char *s, uint64_t *ret_kib, const char **ret_err)
 		ulen--;
 	char unit[8] = "";
 	if (ulen >= sizeof(unit) || (memcpy(unit, end, ulen), unit[ulen] = 0,
-				     unit_scale(unit, &scale))) {
+				     ds_unit_scale(unit, &scale))) {
 		*ret_err = units_hint;
 		return -EINVAL;
 	}
@@ -105,4 +105,37 @@ bool ds_size_equal(uint64_t want, uint64_t have)
 {
 	return want == have ||
 	       (have % 1024 == 0 && have == (want + 1023) / 1024 * 1024);
+}
+
+int ds_number_parse(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	/* libvirt's numbers have no sign but -1's, nor spaces */
+	if (!isdigit((unsigned char)*s) && strcmp(s, "-1"))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int ds_usb_version_parse(const char *s, unsigned *ret)
+{
+	size_t major = strspn(s, "0123456789");
+	size_t minor;
+	unsigned hi, lo;
+
+	if (!major || major > 2 || s[major] != '.')
+		return -EINVAL;
+	minor = strspn(s + major + 1, "0123456789");
+	if (!minor || minor > 2 || s[major + 1 + minor])
+		return -EINVAL;
+	hi = (unsigned)strtoul(s, NULL, 10);
+	lo = (unsigned)strtoul(s + major + 1, NULL, 10);
+	*ret = hi * 100 + (minor == 1 ? lo * 10 : lo);
+	return 0;
 }

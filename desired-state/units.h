@@ -1,4 +1,5 @@
-/* Sizes in libvirt's units, kept in KiB (libvirt's default unit). */
+/* Sizes in libvirt's units, kept in KiB (libvirt's default unit), and
+ * other numbers as libvirt spells them. */
 #pragma once
 
 #include <stdbool.h>
@@ -23,3 +24,19 @@ char *ds_size_format(uint64_t kib, char *buf, size_t len);
 bool ds_size_equal(uint64_t want, uint64_t have);
 
 #define DS_SIZE_BUFLEN 32
+
+/* The scale of a unit as libvirt reads it (virScaleInteger): "" and
+ * "KiB" are 1024, "b"/"bytes" 1, "M" and "MiB" 1024², "MB" 1000², … (any
+ * case). Returns 0, or -EINVAL for a unit libvirt does not know. */
+int ds_unit_scale(const char *unit, uint64_t *ret_scale);
+
+/* Parses a number as libvirt reads one with base 0 (virStrToLong_*: 0x
+ * for hexadecimal, a leading 0 for octal, else decimal; "-1" too): the
+ * whole of s. Returns 0, or -EINVAL. */
+int ds_number_parse(const char *s, int64_t *ret);
+
+/* Parses a USB version "MAJOR.MINOR" (each 0 to 99) as libvirt does
+ * (virDomainRedirFilterUSBVersionHelper): one digit after the point is
+ * tens, "9.4" is 9.40, as libvirt writes it back. Returns the version as
+ * MAJOR * 100 + MINOR, or -EINVAL. */
+int ds_usb_version_parse(const char *s, unsigned *ret);

@@ -3,6 +3,7 @@
  * is sent. Each rule is a function that reports what it finds. */
 #include <inttypes.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cpuset.h"
 #include "domain.h"
@@ -748,6 +749,26 @@ static int check_consoles(const struct ds_node *root, struct ds_diags *d)
 	return -1;
 }
 
+/* The address a SPICE server without a port, a TLS port or autoport is
+ * given, which libvirt drops, making the listen one of type none
+ * (virDomainDefPostParseGraphics); NULL when there is none. */
+static const struct ds_node *spice_address(const struct ds_node *g)
+{
+	const struct ds_node *autoport = kid(g, "autoport");
+	const struct ds_node *port = kid(g, "port");
+	const struct ds_node *tls = kid(g, "tlsPort");
+	const struct ds_node *listens = kid(g, "listen_element");
+	const struct ds_node *first =
+	    listens && listens->n_kids ? listens->kids[0] : NULL;
+	const struct ds_node *addr = first ? kid(first, "address") : NULL;
+
+	if (!str_is(kid(g, "type"), "spice") || (autoport && autoport->v.b) ||
+	    (port && port->v.i != 0) || (tls && tls->v.i != 0) ||
+	    (first && !str_is(kid(first, "type"), "address")))
+		return NULL;
+	return addr ? addr : kid(g, "listen");
+}
+
 /* Graphics ports: libvirt picks one with autoport, and QEMU's VNC server
  * listens on 5900 and up. */
 static int check_graphics(const struct ds_node *root, struct ds_diags *d)
@@ -760,6 +781,7 @@ static int check_graphics(const struct ds_node *root, struct ds_diags *d)
 		const struct ds_node *autoport = kid(g, "autoport");
 		const struct ds_node *port = kid(g, "port");
 		const struct ds_node *pw = kid(g, "passwd");
+		const struct ds_node *addr;
 		if (g->bad)
 			continue;
 		/* QEMU's VNC authentication takes 8 characters (libvirt
@@ -772,12 +794,12 @@ static int check_graphics(const struct ds_node *root, struct ds_diags *d)
 				     strlen(pw->str));
 			r = -1;
 		}
-		if (str_is(kid(g, "type"), "spice") && kid(g, "listen") &&
-		    !(autoport && autoport->v.b) && (!port || port->v.i == 0)) {
-			ds_diags_add(d, at(kid(g, "listen")),
-				     "a SPICE server listens only with a port "
-				     "or 'autoport: true'; libvirt drops the "
-				     "address otherwise");
+		if ((addr = spice_address(g))) {
+			ds_diags_add_dropped(d, at(addr),
+					     "a SPICE server listens only with "
+					     "a port, a TLS port or 'autoport: "
+					     "true'; libvirt drops the address "
+					     "otherwise");
 			r = -1;
 		}
 		if (!port)
@@ -894,6 +916,120 @@ static int check_namespaces(const struct ds_node *root, struct ds_diags *d)
 	return r;
 }
 
+/* Whether an interface's model is one of libvirt's virtio models, which
+ * it finds without case (virDomainNetIsVirtioModel). */
+static bool virtio_nic(const struct ds_node *nic)
+{
+	static const char *const virtio[] = {"virtio", "virtio-transitional",
+					     "virtio-non-transitional"};
+	const struct ds_node *model = get(nic, "model.type");
+
+	for (size_t i = 0; model && i < DS_ARRAY_SIZE(virtio); i++)
+		if (!strcasecmp(model->str, virtio[i]))
+			return true;
+	return false;
+}
+
+/* libvirt reads a NIC's driver settings and vhost device only for a
+ * virtio model given in the file, and drops them otherwise
+ * (virDomainNetDefParseXMLDriver, virDomainNetBackendParseXML; the
+ * QEMU driver's default model comes after): say so where they are. */
+static int check_nic_virtio(const struct ds_node *nic, struct ds_diags *d)
+{
+	static const char *const virtio_only[] = {
+	    "driver.name",          "driver.queues", "driver.rx_queue_size",
+	    "driver.tx_queue_size", "driver.txmode", "driver.ioeventfd",
+	    "driver.event_idx",     "driver.rss",    "driver.rss_hash_report",
+	    "driver.host",          "driver.guest",  "backend.vhost"};
+	const struct ds_node *model = get(nic, "model.type");
+	int r = 0;
+
+	if (str_is(kid(nic, "type"), "hostdev") || virtio_nic(nic))
+		return 0;
+	for (size_t i = 0; i < DS_ARRAY_SIZE(virtio_only); i++) {
+		const struct ds_node *k = get(nic, virtio_only[i]);
+		if (!k)
+			continue;
+		if (model)
+			ds_diags_add_dropped(
+			    d, at(k),
+			    "'%s' applies to a virtio model; libvirt drops it "
+			    "for model %s",
+			    virtio_only[i], model->str);
+		else
+			ds_diags_add_dropped(
+			    d, at(k),
+			    "'%s' applies to a virtio model, given in "
+			    "'model'; libvirt drops it without one",
+			    virtio_only[i]);
+		r = -1;
+	}
+	return r;
+}
+
+static int check_nics(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *ifs = get(root, "devices.interface");
+	int r = 0;
+
+	for (size_t i = 0; ifs && i < ifs->n_kids; i++)
+		if (!ifs->kids[i]->bad && check_nic_virtio(ifs->kids[i], d) < 0)
+			r = -1;
+	return r;
+}
+
+/* What libvirt drops or refuses of a shmem device
+ * (virDomainShmemDefParseXML, qemuDomainShmemDefPostParse): a role with
+ * model ivshmem, the default; msi without a server; a doorbell without a
+ * server or with a size; ivshmem-plain with a server. */
+static int check_shmem(const struct ds_node *shm, struct ds_diags *d)
+{
+	const struct ds_node *model = get(shm, "model.type");
+	const struct ds_node *role = kid(shm, "role");
+	const struct ds_node *size = kid(shm, "size");
+	const struct ds_node *server = kid(shm, "server");
+	const struct ds_node *msi = kid(shm, "msi");
+	bool doorbell = str_is(model, "ivshmem-doorbell");
+
+	if (role && (!model || str_is(model, "ivshmem"))) {
+		ds_diags_add_dropped(d, at(role),
+				     "'role' applies to models ivshmem-plain "
+				     "and ivshmem-doorbell; libvirt drops it "
+				     "with model ivshmem (the default)");
+		return -1;
+	}
+	if (msi && !server) {
+		ds_diags_add(d, at(msi), "'msi' needs a 'server'");
+		return -1;
+	}
+	if (doorbell && (!server || size)) {
+		ds_diags_add(d, at(size ? size : model),
+			     size ? "model ivshmem-doorbell takes no 'size': "
+				    "the server gives the memory"
+				  : "model ivshmem-doorbell needs a 'server'");
+		return -1;
+	}
+	if (server && str_is(model, "ivshmem-plain")) {
+		ds_diags_add(d, at(server),
+			     "model ivshmem-plain takes no 'server'; "
+			     "ivshmem-doorbell does");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_shmems(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *list = get(root, "devices.shmem");
+	int r = 0;
+
+	for (size_t i = 0; list && i < list->n_kids; i++)
+		if (!list->kids[i]->bad && list->kids[i]->kind == DS_NODE_MAP &&
+		    check_shmem(list->kids[i], d) < 0)
+			r = -1;
+	return r;
+}
+
 int ds_validate(const struct ds_node *root, struct ds_diags *d)
 {
 	int (*const rules[])(const struct ds_node *, struct ds_diags *) = {
@@ -901,6 +1037,7 @@ int ds_validate(const struct ds_node *root, struct ds_diags *d)
 	    check_firmware, check_boot_order, check_disks,     check_interfaces,
 	    check_os_cpu,   check_clock,      check_lifecycle, check_consoles,
 	    check_graphics, check_features,   check_spinlocks, check_namespaces,
+	    check_nics,     check_shmems,
 	};
 	int r = 0;
 

@@ -419,6 +419,82 @@ static void test_metadata_live(void **state)
 	virDomainFree(d);
 }
 
+/* What libvirt's own parser rewrites (its test driver's, as QEMU's): an
+ * iSCSI source gets LUN 0, the primary video card moves first, a model
+ * takes libvirt's spelling, one queue and a coalescing of 0 frames are
+ * nothing, a SPICE server without ports listens nowhere. One apply, then
+ * nothing: the file compares in sync with what libvirt made of it. */
+static const char rewritten[] =
+    "name: web\nmemory: 1 GiB\nstate: shutoff\n"
+    "devices:\n"
+    "  disk: [{source: {protocol: iscsi, name: iqn.1992-01.com.example, "
+    "host: [{name: example.org}]}, target: vda}]\n"
+    "  interface: [{type: user, model: ViRtIo, driver: {name: vhost, "
+    "queues: 1}, coalesce: {rx: {frames: {max: 0}}}}]\n"
+    "  graphics: [{type: spice, autoport: false}]\n"
+    "  video: [{model: {type: vga}}, {model: {type: qxl, primary: true}}]\n";
+
+static void test_rewrites_in_sync(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph = RC_PHASE_ERROR;
+	size_t writes = 99;
+
+	write_file(c, "web.yaml", rewritten);
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	assert_int_equal(pass(c, true, false, "web", &ph, &writes), 0);
+	assert_int_equal(writes, 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+}
+
+/* A SPICE server that listened nowhere (libvirt made its listen of type
+ * none) given a port: the redefine takes that listen away, or libvirt
+ * would keep it and the server would go on listening nowhere. */
+static void test_spice_listens_again(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph = RC_PHASE_ERROR;
+
+	write_file(c, "web.yaml", rewritten);
+	pass(c, true, false, "web", NULL, NULL);
+	write_file(c, "web.yaml",
+		   "name: web\nmemory: 1 GiB\nstate: shutoff\n"
+		   "devices: {graphics: [{type: spice, autoport: true}]}\n");
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
+	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	virDomainPtr d = lookup(c, "web");
+	char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+	assert_non_null(strstr(xml, "<listen type='address'/>"));
+	free(xml);
+	virDomainFree(d);
+}
+
+/* Two video cards alike but for 'primary', the second primary: libvirt
+ * moves it first. A redefine (for the title) pairs each card with its
+ * own, or both would be primary, which libvirt refuses. */
+static void test_primary_video_redefined(void **state)
+{
+	struct ctx *c = *state;
+	enum rc_phase ph = RC_PHASE_ERROR;
+	static const char cards[] =
+	    "name: web\nmemory: 1 GiB\nstate: shutoff\n%s"
+	    "devices:\n  video:\n  - model: {type: qxl, heads: 1}\n"
+	    "  - model: {type: qxl, heads: 1, primary: true}\n";
+	char text[256];
+
+	snprintf(text, sizeof(text), cards, "");
+	write_file(c, "web.yaml", text);
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
+	snprintf(text, sizeof(text), cards, "title: Web\n");
+	write_file(c, "web.yaml", text);
+	assert_int_equal(pass(c, true, false, "web", &ph, NULL), 1);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+	assert_int_equal(pass(c, false, false, "web", &ph, NULL), 0);
+	assert_int_equal(ph, RC_PHASE_IN_SYNC);
+}
+
 static void test_conflict_and_adopt(void **state)
 {
 	struct ctx *c = *state;
@@ -1186,6 +1262,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_metadata_redefine_keeps_others,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_live, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rewrites_in_sync, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_spice_listens_again, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_primary_video_redefined, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_conflict_and_adopt, setup,
 					    teardown),

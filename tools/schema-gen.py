@@ -683,10 +683,11 @@ class Emitter:
         self.paths = 0
         self.prefixes = []   # the namespaces of elements in the table
 
-    def enum(self, vals):
+    def enum(self, vals, prefix="v"):
         key = tuple(vals)
         if key not in self.values:
-            self.values[key] = f"v{len(self.values)}"
+            n = sum(1 for v in self.values.values() if v[0] == prefix)
+            self.values[key] = f"{prefix}{n}"
         return self.values[key]
 
     # A scalar row from a schema type, then the overlay's settings.
@@ -750,6 +751,9 @@ class Emitter:
                 r[k] = v
             elif k == "values":
                 r["values"] = self.enum(v.split(","))
+            elif k == "canon":
+                # numbered apart, so that the values' arrays keep theirs
+                r["canon"] = self.enum(v.split(","), "c")
             elif k in ("none", "shorthand", "identity", "alias",
                        "unit_default"):
                 r[k] = cstr(v)

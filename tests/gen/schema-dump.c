@@ -98,6 +98,10 @@ static const char *check_name(enum ds_check c)
 		return "machine";
 	case DS_CHECK_SERIAL:
 		return "serial";
+	case DS_CHECK_NUMBER:
+		return "number";
+	case DS_CHECK_USB_VERSION:
+		return "usb_version";
 	}
 	return "unknown";
 }
@@ -141,6 +145,8 @@ static void put_field(const struct ds_field *f, int depth)
 	put_string(f->unit_default);
 	fputs(", \"stated\": ", stdout);
 	put_strings(f->stated);
+	fputs(", \"canon\": ", stdout);
+	put_strings(f->canon);
 	if (f->kind == DS_MAP && f->kids && recursion(f, depth)) {
 		fputs(", \"recursion\": true, \"kids\": []}", stdout);
 		return;

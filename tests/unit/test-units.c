@@ -283,6 +283,50 @@ static void test_round_trip(void **state)
 	}
 }
 
+/* Numbers as libvirt reads them with base 0: 0x for hexadecimal, a
+ * leading 0 for octal; -1 is libvirt's "any". */
+static void test_number(void **state)
+{
+	static const struct {
+		const char *s;
+		int64_t want;
+	} ok[] = {{"0x15E1", 0x15e1}, {"0x15e1", 0x15e1}, {"5601", 5601},
+		  {"010", 8},         {"0", 0},           {"-1", -1}};
+	static const char *const bad[] = {"",   "15E1", "0x", "0x1g",
+					  " 1", "+1",   "-2", "1 "};
+	int64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		assert_int_equal(ds_number_parse(ok[i].s, &v), 0);
+		assert_int_equal(v, ok[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_int_equal(ds_number_parse(bad[i], &v), -EINVAL);
+}
+
+/* USB versions as libvirt reads them: one digit after the point is tens
+ * (9.4 is 9.40), two are as written (1.09). */
+static void test_usb_version(void **state)
+{
+	static const struct {
+		const char *s;
+		unsigned want;
+	} ok[] = {{"9.4", 940}, {"9.40", 940},  {"1.09", 109},
+		  {"2.0", 200}, {"02.00", 200}, {"99.99", 9999}};
+	static const char *const bad[] = {"",      "9",   "9.",   ".4", "100.0",
+					  "1.100", "1,0", "1.0 ", "-1"};
+	unsigned v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		assert_int_equal(ds_usb_version_parse(ok[i].s, &v), 0);
+		assert_int_equal(v, ok[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_int_equal(ds_usb_version_parse(bad[i], &v), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +343,8 @@ int main(void)
 	    cmocka_unit_test(test_format),
 	    cmocka_unit_test(test_format_truncates),
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_number),
+	    cmocka_unit_test(test_usb_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
