@@ -51,7 +51,7 @@ bool rc_line_in(const char *lines, const char *s)
 	return false;
 }
 
-static bool word_in(const char *words, const char *w)
+bool rc_word_in(const char *words, const char *w)
 {
 	size_t len = strlen(w);
 
@@ -553,7 +553,7 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 				"%s%s: libvirt gives it no alias to unplug "
 				"it by",
 				ftell(rf) ? "; " : "", name);
-		} else if (word_in(w->mark->unplug_sent, alias)) {
+		} else if (rc_word_in(w->mark->unplug_sent, alias)) {
 			fprintf(pf,
 				"%s%s: unplug requested, not yet done by "
 				"the guest (a restart finishes it)",
@@ -702,7 +702,7 @@ char *rc_unplug_still(const char *sent, const struct ds_node *live)
 	}
 	for (char *w = strtok_r(copy, " ", &save); w;
 	     w = strtok_r(NULL, " ", &save))
-		if (aliases && word_in(aliases, w))
+		if (aliases && rc_word_in(aliases, w))
 			fprintf(of, "%s%s", ftell(of) ? " " : "", w);
 	fclose(of);
 	free(copy);

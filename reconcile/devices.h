@@ -52,5 +52,8 @@ void rc_dev_plan_finish(struct rc_dev_plan *p);
  * the unplugs still pending. NULL when none (or out of memory). */
 char *rc_unplug_still(const char *sent, const struct ds_node *live);
 
+/* Whether a space-separated list holds the word w. */
+bool rc_word_in(const char *words, const char *w);
+
 /* Whether a newline-separated list holds the line s. */
 bool rc_line_in(const char *lines, const char *s);

@@ -698,17 +698,6 @@ out:
 	return r;
 }
 
-static bool word_in(const char *words, const char *w)
-{
-	size_t len = strlen(w);
-
-	for (const char *p = words ? strstr(words, w) : NULL; p;
-	     p = strstr(p + 1, w))
-		if ((p == words || p[-1] == ' ') && (!p[len] || p[len] == ' '))
-			return true;
-	return false;
-}
-
 /* What waits for a restart: the fields written to the config while the
  * guest runs (now, or on an earlier pass: the live mark keeps them), that
  * the running guest still has otherwise. */
@@ -738,8 +727,8 @@ static int plan_pending(const struct ds_domain *d, const struct rc_observed *o,
 		bool changed = false;
 		for (size_t j = 0; j < config->n && !changed; j++)
 			changed = !strcmp(config->items[j].path, path);
-		if (!restart_field(path) || word_in(live_paths, path) ||
-		    !(changed || word_in(o->live_mark.pending, path)))
+		if (!restart_field(path) || rc_word_in(live_paths, path) ||
+		    !(changed || rc_word_in(o->live_mark.pending, path)))
 			continue;
 		fprintf(f, "%s%s %s → %s", tlen ? ", " : "", path,
 			live.items[i].have ? live.items[i].have : "(none)",
@@ -757,7 +746,7 @@ static int plan_pending(const struct ds_domain *d, const struct rc_observed *o,
 		free(paths);
 		paths = p2;
 	}
-	if (frag_change || word_in(o->live_mark.pending, "xml")) {
+	if (frag_change || rc_word_in(o->live_mark.pending, "xml")) {
 		fprintf(f, "%sraw xml", tlen ? ", " : "");
 		char *p2;
 		if (asprintf(&p2, "%s%sxml", paths ? paths : "",
