@@ -32,9 +32,11 @@ static const struct {
 	const char *kind;
 	bool plug;
 } hot_kinds[] = {
-    {"disk", true},     {"interface", true}, {"hostdev", true},
-    {"memory", true},   {"channel", true},   {"rng", true},
-    {"watchdog", true}, {"vsock", true},     {"graphics", false},
+    /* controllers first: the disks attached after them may need them */
+    {"controller", true}, {"disk", true},     {"interface", true},
+    {"hostdev", true},    {"memory", true},   {"channel", true},
+    {"rng", true},        {"watchdog", true}, {"vsock", true},
+    {"graphics", false},
 };
 
 bool rc_line_in(const char *lines, const char *s)
@@ -457,6 +459,81 @@ static struct ds_node *live_view(const char *kind, const struct ds_node *item)
 	return v;
 }
 
+/* Whether an item of an open list (a controller) would take the place of
+ * one of libvirt's the file does not match: the same type, and the same
+ * index or none given. */
+static bool taken_place(const struct ds_node *item, const struct ds_node *have,
+			const bool *hdone, size_t hn)
+{
+	const char *type = str_at(item, "type");
+	const struct ds_node *index = ds_node_get(item, "index");
+
+	for (size_t j = 0; j < hn; j++) {
+		const struct ds_node *h = have->kids[j];
+		const struct ds_node *hi = ds_node_get(h, "index");
+		const char *ht = str_at(h, "type");
+		if (hdone[j] || !type || !ht || strcmp(type, ht))
+			continue;
+		if (!index || (hi && hi->v.u == index->v.u))
+			return true;
+	}
+	return false;
+}
+
+/* A device the format holds as one element (a watchdog, a vsock): added
+ * to the running guest that has none, or else changed at a restart. */
+static int plan_single(struct work *w, const char *kind,
+		       const struct ds_node *want)
+{
+	char path[64], name[80], buf[256];
+	const struct ds_node *have;
+	_cleanup_free_ char *key = NULL;
+	const char *why;
+	xmlNodePtr el;
+	char *x;
+	uint64_t mem = 0;
+	size_t mems = 0;
+
+	snprintf(path, sizeof(path), "devices.%s", kind);
+	snprintf(name, sizeof(name), "devices.%s", kind);
+	have = ds_node_path(w->live, path);
+	if (!(key = device_key(kind, want)))
+		return -ENOMEM;
+	if (rc_line_in(w->mark->devices_sent, key)) /* the mark keeps it */
+		fprintf(w->sent, "%s%s", ftell(w->sent) ? "\n" : "", key);
+	if (have && ds_item_equal(want, have))
+		return 0;
+	if (rc_line_in(w->mark->devices_refused, key)) {
+		fprintf(w->restart, "%s%s was refused live: %s",
+			ftell(w->restart) ? "; " : "", name,
+			w->mark->device_refused_reason
+			    ? w->mark->device_refused_reason
+			    : "by the hypervisor");
+		return 0;
+	}
+	why =
+	    have ? "this change is made at a restart only"
+		 : attach_refusal(w, kind, want, buf, sizeof(buf), &mem, &mems);
+	if (why) {
+		fprintf(w->restart, "%s%s: %s", ftell(w->restart) ? "; " : "",
+			name, why);
+		return 0;
+	}
+	if (sent_before(w, key, name))
+		return 1;
+	el = rendered(w, want);
+	x = el ? node_xml(el) : NULL;
+	if (!x)
+		return w->err ? w->err : -ENOMEM;
+	if (add_op(w, RC_DEV_ATTACH, x, key, false, "%s: attach (live)", name) <
+	    0) {
+		key = NULL; /* freed by add_op */
+		return -ENOMEM;
+	}
+	key = NULL;
+	return 1;
+}
+
 /* One list: its calls, or why it waits for a restart. */
 static int plan_kind(struct work *w, const char *kind, bool plug)
 {
@@ -474,9 +551,12 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 
 	snprintf(path, sizeof(path), "devices.%s", kind);
 	want = ds_node_path(w->d->root, path);
+	if (want && want->kind == DS_NODE_MAP && want->field &&
+	    want->field->kind == DS_MAP)
+		return plan_single(w, kind, want);
 	if (!want || want->kind != DS_NODE_SEQ || !want->field ||
-	    want->field->kind != DS_LIST || want->field->open)
-		return 0; /* not the file's to manage, or libvirt's too */
+	    want->field->kind != DS_LIST)
+		return 0; /* not the file's to manage */
 	lf = want->field;
 	if (keep_sent(w, kind, want) < 0)
 		return -ENOMEM;
@@ -501,7 +581,7 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 	for (size_t i = 0; i < want->n_kids; i++)
 		all = all && wdone[i];
 	for (size_t j = 0; j < hn; j++)
-		all = all && hdone[j];
+		all = all && (hdone[j] || lf->open);
 	if (all)
 		return 0;
 	/* the same identity */
@@ -541,7 +621,8 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 		n_before[c] = w->n[c];
 	/* the guest's devices the file no longer has: unplugged */
 	for (size_t j = 0; j < hn && r == 0; j++) {
-		if (hdone[j]) /* the same, or paired by identity */
+		if (hdone[j] || lf->open) /* the same, paired by identity,
+					     or libvirt's own in an open list */
 			continue;
 		const char *alias = str_at(have->kids[j], "alias.name");
 		device_name(kind, have->kids[j], idpath, j, name, sizeof(name));
@@ -618,8 +699,11 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 			continue;
 		}
 		why = !plug ? "QEMU cannot hot-plug it"
-			    : attach_refusal(w, kind, item, buf, sizeof(buf),
-					     &mem_added, &mems_added);
+		      : lf->open && taken_place(item, have, hdone, hn)
+			  ? "the running guest has a controller of this type "
+			    "and index: it changes at a restart only"
+			  : attach_refusal(w, kind, item, buf, sizeof(buf),
+					   &mem_added, &mems_added);
 		if (why) {
 			fprintf(rf, "%s%s: %s", ftell(rf) ? "; " : "", name,
 				why);

@@ -5,7 +5,8 @@
 # CD media inserted, changed and ejected, gets a NIC and a DIMM; a guest
 # without ACPI is told why its new disk waits for a restart; files with
 # more DIMMs than slots, or more memory than maxMemory, are refused before
-# any call; a VNC password and a virtio-mem device's requested size change
+# any call; a SCSI controller, a disk on it and a watchdog are added live;
+# a VNC password and a virtio-mem device's requested size change
 # live. Each step checks what libvirt reports afterwards, and that a
 # second apply makes no write call. Usage: hotplug.sh PATH-TO-virt-reconcile
 #
@@ -300,6 +301,48 @@ check_eq "$N: requested size changed: the domain id is unchanged" "$ID" \
 	"$(domid "$N")"
 vr apply -c "$URI" "$WORK/vmem"
 check "$N: requested size changed: a second apply makes 0 write calls" \
+	out_has '; 0 libvirt write calls$'
+
+section "a SCSI controller, a disk on it and a watchdog added live"
+N=vrhot-g5
+mkdir -p "$WORK/scsi"
+qemu-img create -q -f qcow2 "$IMAGES/vrhot-scsi.qcow2" 16M
+scsi() {
+	cat >"$WORK/scsi/$N.yaml" <<EOF
+name: $N
+type: qemu
+state: running
+memory: 128 MiB
+vcpu: 1
+features: [acpi]
+devices:
+  controller:
+    - {type: usb, index: 0, model: qemu-xhci}
+EOF
+	[ -z "${1:-}" ] || cat >>"$WORK/scsi/$N.yaml" <<EOF
+    - {type: scsi, index: 0, model: virtio-scsi}
+  disk:
+    - {source: {file: $IMAGES/vrhot-scsi.qcow2}, driver: {type: qcow2}, target: {dev: sda, bus: scsi}}
+  watchdog: {model: i6300esb, action: reset}
+EOF
+}
+scsi
+vr apply -c "$URI" "$WORK/scsi"
+check_eq "$N: running" running "$(domstate "$N")"
+ID=$(domid "$N")
+scsi more
+vr apply -c "$URI" "$WORK/scsi"
+check "$N: the controller is attached before its disk" \
+	sh -c "grep -n 'attach-device' '$LAST_OUT' | head -n1 | grep -q 'devices.controller'"
+check "$N: the SCSI disk attached live" \
+	out_has "^$N: attach-device: devices.disk sda"
+check "$N: the watchdog attached live" \
+	out_has "^$N: attach-device: devices.watchdog"
+check_eq "$N: the running guest has the three" "1 1 1" \
+	"$(virsh_ dumpxml "$N" | xmllint --xpath 'concat(count(//controller[@type="scsi"]), " ", count(//disk/target[@dev="sda"]), " ", count(//watchdog))' -)"
+check_eq "$N: the domain id is unchanged" "$ID" "$(domid "$N")"
+vr apply -c "$URI" "$WORK/scsi"
+check "$N: a second apply makes 0 write calls" \
 	out_has '; 0 libvirt write calls$'
 
 echo "hotplug: $PASS passed, $FAIL failed ($(($(date +%s) - START)) s)"
