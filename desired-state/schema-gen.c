@@ -452,6 +452,7 @@ static const uint16_t x_domain_sysinfo_chassis[] = {0};
 
 /* /domain/sysinfo/oemStrings/entry */
 static const struct ds_field f_domain_sysinfo_oemStrings_entry[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE, .required = true},
 	{0},
 };
 
@@ -588,6 +589,7 @@ static const uint16_t x_domain_os_nvram_source_encryption[] = {3, 4, 2};
 
 /* /domain/os/nvram/source/seclabel/label */
 static const struct ds_field f_domain_os_nvram_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -883,6 +885,7 @@ static const uint16_t x_domain_os_acpi[] = {0};
 
 /* /domain/os/initarg */
 static const struct ds_field f_domain_os_initarg[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -2258,6 +2261,7 @@ static const uint16_t x_domain_devices_disk_source_encryption[] = {3, 4, 2};
 
 /* /domain/devices/disk/source/seclabel/label */
 static const struct ds_field f_domain_devices_disk_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -2590,6 +2594,7 @@ static const uint16_t x_domain_devices_disk_mirror_source_encryption[] = {3, 4, 
 
 /* /domain/devices/disk/mirror/source/seclabel/label */
 static const struct ds_field f_domain_devices_disk_mirror_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -2905,6 +2910,7 @@ static const uint16_t x_domain_devices_disk_mirror_backingStore_source_encryptio
 
 /* /domain/devices/disk/mirror/backingStore/source/seclabel/label */
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -3442,6 +3448,7 @@ static const uint16_t x_domain_devices_disk_backingStore_source_encryption[] = {
 
 /* /domain/devices/disk/backingStore/source/seclabel/label */
 static const struct ds_field f_domain_devices_disk_backingStore_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -5427,6 +5434,7 @@ static const uint16_t x_domain_devices_console_source_reconnect[] = {0};
 
 /* /domain/devices/console/source/seclabel/label */
 static const struct ds_field f_domain_devices_console_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -5599,6 +5607,7 @@ static const uint16_t x_domain_devices_parallel_source_reconnect[] = {0};
 
 /* /domain/devices/parallel/source/seclabel/label */
 static const struct ds_field f_domain_devices_parallel_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -5771,6 +5780,7 @@ static const uint16_t x_domain_devices_serial_source_reconnect[] = {0};
 
 /* /domain/devices/serial/source/seclabel/label */
 static const struct ds_field f_domain_devices_serial_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -5943,6 +5953,7 @@ static const uint16_t x_domain_devices_channel_source_reconnect[] = {0};
 
 /* /domain/devices/channel/source/seclabel/label */
 static const struct ds_field f_domain_devices_channel_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -6090,6 +6101,7 @@ static const struct ds_field i_domain_devices_channel[] = {{.key = "", .kind = D
 
 /* /domain/devices/smartcard/certificate */
 static const struct ds_field f_domain_devices_smartcard_certificate[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -6108,6 +6120,7 @@ static const uint16_t x_domain_devices_smartcard_source_reconnect[] = {0};
 
 /* /domain/devices/smartcard/source/seclabel/label */
 static const struct ds_field f_domain_devices_smartcard_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -6327,6 +6340,7 @@ static const uint16_t x_domain_devices_redirdev_source_reconnect[] = {0};
 
 /* /domain/devices/redirdev/source/seclabel/label */
 static const struct ds_field f_domain_devices_redirdev_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 
@@ -6505,6 +6519,7 @@ static const uint16_t x_domain_devices_rng_backend_source_reconnect[] = {0};
 
 /* /domain/devices/rng/backend/source/seclabel/label */
 static const struct ds_field f_domain_devices_rng_backend_source_seclabel_label[] = {
+	{.key = "value", .kind = DS_STR, .xml = "", .check = DS_CHECK_NONE},
 	{0},
 };
 

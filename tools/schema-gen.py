@@ -944,7 +944,8 @@ class Emitter:
         else:
             simple = not ce["attributes"] and not ce["children"]
             ov = self.ov.get(cpath)
-            if simple and "text" in ce and rep != "list":
+            if simple and "text" in ce:
+                # repeated, it is wrapped in items {value: …} below
                 r = self.scalar(ce["text"], local(c), c, cpath, req,
                                 text=True)
             elif simple and "text" not in ce and rep != "list":
