@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "domain.h"
+#include "normalise.h"
 #include "schema.h"
 
 /* Adds key: value (a scalar) to map, typed by the map's field table. */
@@ -307,7 +308,7 @@ int ds_tree_normalise(struct ds_node *root)
 {
 	int (*const rewrites[])(struct ds_node *) = {
 	    console_pair,  iscsi_luns,      shmem_defaults,
-	    spice_listens, ds_tree_respell,
+	    spice_listens, ds_tree_respell, ds_tree_normalise_domain,
 	};
 	int changed = 0;
 

@@ -114,16 +114,14 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 		return -EINVAL;
 	if (ds_tree_defaults(dom->root) < 0)
 		return -ENOMEM;
-	if (ds_node_get(dom->root, "devices")) {
-		if (!(dom->compared = ds_node_copy(dom->root)))
-			return -ENOMEM;
-		int r = ds_tree_normalise(dom->compared);
-		if (r < 0)
-			return -ENOMEM;
-		if (r == 0) {
-			ds_node_free(dom->compared);
-			dom->compared = NULL;
-		}
+	if (!(dom->compared = ds_node_copy(dom->root)))
+		return -ENOMEM;
+	int r = ds_tree_normalise(dom->compared);
+	if (r < 0)
+		return -ENOMEM;
+	if (r == 0) {
+		ds_node_free(dom->compared);
+		dom->compared = NULL;
 	}
 	domain_summarise(dom);
 	*ret = take_ptr(dom);

@@ -9,35 +9,7 @@
 #include "domain.h"
 #include "schema.h"
 #include "units.h"
-
-/* The node at path, unless it or a node above it failed the schema walk. */
-static const struct ds_node *get(const struct ds_node *root, const char *path)
-{
-	const struct ds_node *n = ds_node_path(root, path);
-
-	return n && !n->bad ? n : NULL;
-}
-
-/* A map's value at key, unless it failed the schema walk. */
-static const struct ds_node *kid(const struct ds_node *map, const char *key)
-{
-	const struct ds_node *n =
-	    map && !map->bad ? ds_node_get(map, key) : NULL;
-
-	return n && !n->bad ? n : NULL;
-}
-
-/* Whether the file gives path at all, well-formed or not: a rule that needs
- * a field must not report it missing when it was given but rejected. */
-static bool given(const struct ds_node *root, const char *path)
-{
-	return ds_node_path(root, path) != NULL;
-}
-
-static struct ds_mark at(const struct ds_node *n)
-{
-	return n->key ? n->key_mark : n->mark;
-}
+#include "validate.h"
 
 static int check_vcpus(const struct ds_node *root, struct ds_diags *d)
 {
@@ -142,7 +114,8 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
 }
 
 /* libvirt takes the total memory from the NUMA cells, and refuses cells
- * whose CPUs overlap or lie beyond the vCPUs. */
+ * whose CPUs overlap or lie beyond the vCPUs (the vCPUs no cell has, the
+ * QEMU driver adds to cell 0: ds_tree_normalise_domain()). */
 static int check_numa(const struct ds_node *root, struct ds_diags *d)
 {
 	const struct ds_node *cells = get(root, "cpu.numa.cell");
@@ -151,7 +124,7 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 	uint64_t vcpus = vmax ? vmax->v.u : 1, total = 0;
 	struct ds_cpuset seen = {{0}};
 	char a[DS_SIZE_BUFLEN], b[DS_SIZE_BUFLEN], err[128];
-	bool complete = true, any_cpus = false, bad_cpus = false;
+	bool complete = true;
 	int r = 0;
 
 	if (!cells)
@@ -176,11 +149,8 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 		}
 		if (!cpus)
 			continue;
-		if (ds_cpuset_parse(cpus->str, &set, err, sizeof(err))) {
-			bad_cpus = true; /* reported by the schema walk */
-			continue;
-		}
-		any_cpus = true;
+		if (ds_cpuset_parse(cpus->str, &set, err, sizeof(err)))
+			continue; /* reported by the schema walk */
 		if ((uint64_t)ds_cpuset_last(&set) >= vcpus) {
 			ds_diags_add(
 			    d, cpus->mark,
@@ -201,18 +171,6 @@ static int check_numa(const struct ds_node *root, struct ds_diags *d)
 			}
 			seen.bits[w] |= set.bits[w];
 		}
-	}
-	for (uint64_t v = 0;
-	     r == 0 && any_cpus && !bad_cpus && v < vcpus && v < DS_CPUSET_MAX;
-	     v++) {
-		if (seen.bits[v / 64] & (1ULL << (v % 64)))
-			continue;
-		ds_diags_add(d, at(cells),
-			     "vCPU %" PRIu64 " is in no NUMA cell: give every "
-			     "vCPU below 'vcpu.value' (%" PRIu64 ") a cell "
-			     "(libvirt would add the rest to cell 0)",
-			     v, vcpus);
-		r = -1;
 	}
 	uint64_t derived;
 	if (mem && complete && ds_memory_derived(root, &derived) &&
@@ -261,11 +219,6 @@ static int check_topology(const struct ds_node *root, struct ds_diags *d)
 		return -1;
 	}
 	return 0;
-}
-
-static bool str_is(const struct ds_node *n, const char *s)
-{
-	return n && n->str && !strcmp(n->str, s);
 }
 
 static bool has_feature(const struct ds_node *root, const char *name)
@@ -1044,5 +997,7 @@ int ds_validate(const struct ds_node *root, struct ds_diags *d)
 	for (size_t i = 0; i < DS_ARRAY_SIZE(rules); i++)
 		if (rules[i](root, d) < 0)
 			r = -1;
+	if (ds_validate_domain(root, d) < 0)
+		r = -1;
 	return r;
 }

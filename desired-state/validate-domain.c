@@ -1,0 +1,177 @@
+/* Rules between domain-level fields that libvirt 9.0 rewrites, drops or
+ * refuses when it defines a domain, found against its own test corpus
+ * (tests/corpus/): the schedulers of vCPUs and IOThreads and NUMA
+ * distances. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cpuset.h"
+#include "schema.h"
+#include "validate.h"
+
+/* The ids of a scheduler item (vcpus, iothreads) into set: 1, or 0 when
+ * they are not a set (reported by the schema walk), or -1 when they are
+ * missing (reported). */
+static int sched_ids(const struct ds_node *item, const char *list,
+		     const char *key, struct ds_cpuset *set, struct ds_diags *d)
+{
+	const struct ds_node *ids = kid(item, key);
+	char err[96];
+
+	if (!ids && !ds_node_get(item, key)) {
+		ds_diags_add(d, at(item),
+			     "'%s' needs '%s', the ids it schedules", list,
+			     key);
+		return -1;
+	}
+	return ids && ids->str &&
+	       !ds_cpuset_parse(ids->str, set, err, sizeof(err));
+}
+
+/* The IOThreads a domain has: the ids of iothreadids, then the lowest
+ * free ids from 1 up to the count of 'iothreads' (domain_conf.c,
+ * virDomainIOThreadIDDefArrayInit). */
+static void iothread_ids(const struct ds_node *root, struct ds_cpuset *set)
+{
+	const struct ds_node *ids = get(root, "iothreadids.iothread");
+	const struct ds_node *count = get(root, "iothreads");
+	uint64_t want = count ? count->v.u : 0, have = 0;
+
+	*set = (struct ds_cpuset){{0}};
+	for (size_t i = 0; ids && i < ids->n_kids; i++) {
+		const struct ds_node *id = kid(ids->kids[i], "id");
+		have++;
+		if (id && id->v.u < DS_CPUSET_MAX)
+			set->bits[id->v.u / 64] |= 1ULL << (id->v.u % 64);
+	}
+	for (unsigned id = 1; have < want && id < DS_CPUSET_MAX; id++) {
+		if (ds_cpuset_has(set, id))
+			continue;
+		set->bits[id / 64] |= 1ULL << (id % 64);
+		have++;
+	}
+}
+
+/* libvirt keeps one scheduler per vCPU and per IOThread: it refuses sets
+ * that overlap and ids the domain does not have (domain_conf.c,
+ * virDomainThreadSchedParseHelper). */
+static int check_sched_list(const struct ds_node *root, const char *list,
+			    const char *key, struct ds_diags *d)
+{
+	char path[32];
+	const struct ds_node *l;
+	const struct ds_node *vmax = get(root, "vcpu.value");
+	struct ds_cpuset seen = {{0}}, set, have;
+	bool vcpus = !strcmp(key, "vcpus");
+	int r = 0;
+
+	snprintf(path, sizeof(path), "cputune.%s", list);
+	if (!(l = get(root, path)))
+		return 0;
+	if (vcpus) {
+		have = (struct ds_cpuset){{0}};
+		for (uint64_t v = 0; v < (vmax ? vmax->v.u : 1); v++)
+			have.bits[v / 64] |= 1ULL << (v % 64);
+	} else {
+		iothread_ids(root, &have);
+	}
+	for (size_t i = 0; i < l->n_kids; i++) {
+		const struct ds_node *item = l->kids[i];
+		int got = item->bad ? 0 : sched_ids(item, list, key, &set, d);
+		if (got <= 0) {
+			r = got < 0 ? -1 : r;
+			continue;
+		}
+		for (unsigned id = 0; id < DS_CPUSET_MAX; id++) {
+			if (!ds_cpuset_has(&set, id))
+				continue;
+			if (ds_cpuset_has(&seen, id)) {
+				ds_diags_add(d, kid(item, key)->mark,
+					     "%s %u already has a scheduler in "
+					     "'%s'; libvirt refuses sets that "
+					     "overlap",
+					     vcpus ? "vCPU" : "IOThread", id,
+					     list);
+				r = -1;
+				break;
+			}
+			if (!ds_cpuset_has(&have, id)) {
+				_cleanup_free_ char *all =
+				    ds_cpuset_format(&have);
+				ds_diags_add(
+				    d, kid(item, key)->mark,
+				    vcpus ? "vCPU %u is beyond the vCPUs of "
+					    "'vcpu.value' (%s)"
+					  : "IOThread %u is not one of the "
+					    "domain's IOThreads (%s), which "
+					    "'iothreads' and 'iothreadids' "
+					    "give",
+				    id, all && *all ? all : "none");
+				r = -1;
+				break;
+			}
+			seen.bits[id / 64] |= 1ULL << (id % 64);
+		}
+	}
+	return r;
+}
+
+static int check_sched(const struct ds_node *root, struct ds_diags *d)
+{
+	int a = check_sched_list(root, "vcpusched", "vcpus", d);
+	int b = check_sched_list(root, "iothreadsched", "iothreads", d);
+
+	return a < 0 || b < 0 ? -1 : 0;
+}
+
+/* Distances libvirt refuses (numa_conf.c,
+ * virDomainNumaDefNodeDistanceParseXML): to a cell that is not there, of
+ * a cell to itself other than 10, to another cell of 10. */
+static int check_distances(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *cells = get(root, "cpu.numa.cell");
+	int r = 0;
+
+	for (size_t i = 0; cells && i < cells->n_kids; i++) {
+		const struct ds_node *sib =
+		    get(cells->kids[i], "distances.sibling");
+		for (size_t k = 0; sib && k < sib->n_kids; k++) {
+			const struct ds_node *id = kid(sib->kids[k], "id");
+			const struct ds_node *v = kid(sib->kids[k], "value");
+			if (id && id->v.u >= cells->n_kids) {
+				ds_diags_add(d, id->mark,
+					     "there is no NUMA cell %" PRIu64
+					     " (the cells are 0 to %zu)",
+					     id->v.u, cells->n_kids - 1);
+				r = -1;
+			} else if (id && v &&
+				   (id->v.u == i) != (v->v.u == 10)) {
+				ds_diags_add(d, v->mark,
+					     id->v.u == i
+						 ? "a NUMA cell is 10 from "
+						   "itself"
+						 : "only a NUMA cell itself "
+						   "is 10 from it; another is "
+						   "further (11 to 255)");
+				r = -1;
+			}
+		}
+	}
+	return r;
+}
+
+int ds_validate_domain(const struct ds_node *root, struct ds_diags *d)
+{
+	int (*const rules[])(const struct ds_node *, struct ds_diags *) = {
+	    check_sched,
+	    check_distances,
+	};
+	int r = 0;
+
+	for (size_t i = 0; i < DS_ARRAY_SIZE(rules); i++)
+		if (rules[i](root, d) < 0)
+			r = -1;
+	return r;
+}
