@@ -1,7 +1,9 @@
 /* Rules between domain-level fields that libvirt 9.0 rewrites, drops or
  * refuses when it defines a domain, found against its own test corpus
- * (tests/corpus/): the schedulers of vCPUs and IOThreads and NUMA
- * distances. */
+ * (tests/corpus/): the schedulers of vCPUs and IOThreads, NUMA placement
+ * and distances, the CPU model's fallback and firmware features. A value
+ * libvirt drops is reported with ds_diags_add_dropped(): leaving it out
+ * is the same to libvirt, which is what import does. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -126,6 +128,30 @@ static int check_sched(const struct ds_node *root, struct ds_diags *d)
 	return a < 0 || b < 0 ? -1 : 0;
 }
 
+/* With memory placed by numad and nothing pinned, libvirt places the
+ * vCPUs by numad too (domain_conf.c, virDomainDefParseXML after
+ * virDomainNumatuneParseXML). */
+static int check_vcpu_placement(const struct ds_node *root, struct ds_diags *d)
+{
+	static const char *const pins[] = {"vcpu.cpuset", "cputune.vcpupin",
+					   "cputune.emulatorpin",
+					   "cputune.iothreadpin"};
+	const struct ds_node *placement = get(root, "vcpu.placement");
+
+	if (!str_is(placement, "static") ||
+	    !str_is(get(root, "numatune.memory.placement"), "auto"))
+		return 0;
+	for (size_t i = 0; i < DS_ARRAY_SIZE(pins); i++)
+		if (given(root, pins[i]))
+			return 0;
+	ds_diags_add_dropped(d, placement->mark,
+			     "with 'numatune.memory.placement: auto' and no "
+			     "CPU pinning, libvirt makes the vCPU placement "
+			     "auto too; leave 'placement' out, or make it "
+			     "auto");
+	return -1;
+}
+
 /* Distances libvirt refuses (numa_conf.c,
  * virDomainNumaDefNodeDistanceParseXML): to a cell that is not there, of
  * a cell to itself other than 10, to another cell of 10. */
@@ -162,11 +188,45 @@ static int check_distances(const struct ds_node *root, struct ds_diags *d)
 	return r;
 }
 
+/* libvirt writes the fallback of a named model only (cpu_conf.c,
+ * virCPUDefFormatBuf). */
+static int check_cpu_fallback(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *model = get(root, "cpu.model");
+	const struct ds_node *fallback = kid(model, "fallback");
+
+	if (!fallback || kid(model, "value"))
+		return 0;
+	ds_diags_add_dropped(d, at(fallback),
+			     "'fallback' applies to a named CPU model; libvirt "
+			     "drops it without one");
+	return -1;
+}
+
+/* Firmware features choose among the firmwares libvirt picks itself:
+ * libvirt refuses them without 'firmware' (domain_validate.c,
+ * virDomainDefOSValidate), and ignores them in a definition it reads
+ * back (domain_conf.c, virDomainDefParseBootFirmwareOptions). */
+static int check_firmware_features(const struct ds_node *root,
+				   struct ds_diags *d)
+{
+	const struct ds_node *fw = get(root, "os.firmware_element");
+	const struct ds_node *features = kid(fw, "feature");
+
+	if (!features || !features->n_kids || given(root, "os.firmware"))
+		return 0;
+	ds_diags_add_dropped(d, at(fw),
+			     "firmware features choose the firmware libvirt "
+			     "picks with 'os.firmware: efi'; without "
+			     "'firmware' libvirt refuses them");
+	return -1;
+}
+
 int ds_validate_domain(const struct ds_node *root, struct ds_diags *d)
 {
 	int (*const rules[])(const struct ds_node *, struct ds_diags *) = {
-	    check_sched,
-	    check_distances,
+	    check_sched,        check_vcpu_placement,    check_distances,
+	    check_cpu_fallback, check_firmware_features,
 	};
 	int r = 0;
 
