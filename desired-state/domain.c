@@ -59,6 +59,14 @@ static uint64_t sizes_of(const struct ds_node *list, const char *path,
 	return total;
 }
 
+uint64_t ds_memory_devices(const struct ds_node *root)
+{
+	bool complete = true;
+
+	return sizes_of(ds_node_path(root, "devices.memory"), "target.size",
+			&complete);
+}
+
 bool ds_memory_derived(const struct ds_node *root, uint64_t *kib)
 {
 	const struct ds_node *cells = ds_node_path(root, "cpu.numa.cell");

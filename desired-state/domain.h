@@ -41,6 +41,10 @@ struct ds_domain {
  * a cell or device leaves its size out (or gives a bad one). */
 bool ds_memory_derived(const struct ds_node *root, uint64_t *kib);
 
+/* The total size of root's memory devices (KiB), of those that give
+ * one. */
+uint64_t ds_memory_devices(const struct ds_node *root);
+
 /* Parses and checks one file's text. Every problem goes to d, whose text
  * should be set for excerpts. Returns 0 and a domain owned by the caller,
  * or -EINVAL when the file has problems. */

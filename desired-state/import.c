@@ -767,7 +767,9 @@ static void leave_derived_memory(struct ds_node *root)
 	uint64_t total;
 
 	/* a total the rules refuse is shown where the file says it */
-	if (!ds_memory_derived(root, &total) || (max && total >= max->v.u))
+	if (!ds_memory_derived(root, &total) ||
+	    (max && (total > max->v.u ||
+		     (total == max->v.u && !ds_memory_devices(root)))))
 		return;
 	if (mem && mem->kind == DS_NODE_MAP && mem->n_kids == 1 &&
 	    ds_node_get(mem, "value"))

@@ -72,7 +72,11 @@ static int check_memory(const struct ds_node *root, struct ds_diags *d)
 			     ds_size_format(mem->v.u, b, sizeof(b)));
 		r = -1;
 	}
-	if (mem && max && mem->v.u >= max->v.u) {
+	/* QEMU starts with the memory less the memory devices' (-m size=),
+	 * and wants room above it when there are slots */
+	if (mem && max &&
+	    (mem->v.u > max->v.u ||
+	     (mem->v.u == max->v.u && !ds_memory_devices(root)))) {
 		ds_diags_add(d, mem->mark,
 			     mem->v.u == max->v.u
 				 ? "%s (%s) is all of 'maxMemory' (%s): "
