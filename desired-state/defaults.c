@@ -369,6 +369,38 @@ static int vcpu_defaults(struct ds_node *root)
 	return 0;
 }
 
+/* A domain seclabel's type is dynamic when not given; a dynamic label
+ * relabels (libvirt refuses one that does not), a static one does not
+ * unless it says so (domain_conf.c, virSecurityLabelDefParseXML). */
+static int seclabel_defaults(struct ds_node *root)
+{
+	const struct ds_field *listf =
+	    ds_field_kid(&ds_schema_domain, "seclabel");
+	struct ds_node *list = ds_node_get(root, "seclabel");
+
+	for (size_t i = 0;
+	     list && list->kind == DS_NODE_SEQ && i < list->n_kids; i++) {
+		struct ds_node *s = list->kids[i];
+		struct ds_node *type = ds_node_get(s, "type");
+		bool none = is_str(type, "none");
+		if (s->bad || s->kind != DS_NODE_MAP)
+			continue;
+		if (!type) {
+			if (add_scalar(s, &listf->kids[0], "type", "dynamic") <
+			    0)
+				return -ENOMEM;
+			type = ds_node_get(s, "type");
+		}
+		if (none || ds_node_get(s, "relabel"))
+			continue;
+		if (add_scalar(s, &listf->kids[0], "relabel",
+			       is_str(type, "dynamic") ? "true" : "false") < 0)
+			return -ENOMEM;
+		ds_node_get(s, "relabel")->v.b = is_str(type, "dynamic");
+	}
+	return 0;
+}
+
 const char *ds_disk_type_of(const struct ds_node *source)
 {
 	if (ds_node_get(source, "dev"))
@@ -384,8 +416,8 @@ const char *ds_disk_type_of(const struct ds_node *source)
 
 /* Fills in what libvirt requires or adds itself: <os><type>hvm</type>,
  * which every hypervisor the agent drives runs; a disk's type, which
- * follows from its source; a cdrom's readonly; all vCPUs online;
- * currentMemory = memory. */
+ * follows from its source; a cdrom's readonly; a seclabel's type and
+ * relabel; all vCPUs online; currentMemory = memory. */
 int ds_tree_defaults(struct ds_node *root)
 {
 	const struct ds_field *osf = ds_field_kid(&ds_schema_domain, "os");
@@ -422,7 +454,7 @@ int ds_tree_defaults(struct ds_node *root)
 			ds_node_get(disk, "readonly")->v.b = true;
 		}
 	}
-	if (boot_default(root) < 0)
+	if (boot_default(root) < 0 || seclabel_defaults(root) < 0)
 		return -ENOMEM;
 	return vcpu_defaults(root);
 }

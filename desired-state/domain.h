@@ -79,9 +79,9 @@ int ds_tree_defaults(struct ds_node *root);
  * when its target is serial, is the first serial port shown twice; an
  * iSCSI source without a LUN has LUN 0; a shmem device has libvirt's
  * model, size and msi; a SPICE server without ports or autoport listens
- * nowhere (listen type none); ds_tree_respell(); and the CPU settings as
- * ds_tree_normalise_domain() rewrites them. Returns 1 when it changed the
- * tree, 0, or -ENOMEM. */
+ * nowhere (listen type none); ds_tree_respell(); and the CPU settings and
+ * labels as ds_tree_normalise_domain() rewrites them. Returns 1 when it
+ * changed the tree, 0, or -ENOMEM. */
 int ds_tree_normalise(struct ds_node *root);
 
 /* Reads libvirt's older spellings that its schema no longer takes as the

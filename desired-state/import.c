@@ -303,9 +303,9 @@ static const char *condemned(const struct judged *j, const struct ds_node *l,
  * XML. A value a rule refused is left out when leaving it out changes
  * nothing the comparison sees: it is not required, and within a list item
  * libvirt fills it in (a console's port, which libvirt numbers itself) or
- * drops it (the driver of a NIC that is not virtio).
- * Returns how many were. dev: the device element t lies in, or NULL;
- * item: t lies in a list item. */
+ * drops it (the driver of a NIC that is not virtio, a disk's seclabel that
+ * only says labelskip). Returns how many were. dev: the device element t
+ * lies in, or NULL; item: t lies in a list item. */
 static size_t refused(struct importer *im, struct judged *j, struct ds_node *t,
 		      const struct ds_node *l, const struct ds_field *f,
 		      const struct ds_xel *dev, struct ds_node *dev_item,
@@ -731,8 +731,9 @@ static void drop_bad(struct ds_node *n)
 /* Leaves out the lists that hold nothing, and the maps that held only
  * those: the reader makes one for every list of <devices>, and a file
  * that names no disks does not manage them (libvirt's domain has none,
- * and the file says so by leaving the key out). Returns whether n is left
- * empty by it. */
+ * and the file says so by leaving the key out); within list items too (a
+ * disk's seclabels, all of them dropped). Returns whether n is left empty
+ * by it. */
 static bool prune_empty(struct ds_node *n)
 {
 	size_t out = 0, pruned = 0;
@@ -745,6 +746,10 @@ static bool prune_empty(struct ds_node *n)
 			empty = true;
 		else if (k->kind == DS_NODE_MAP && k->n_kids)
 			empty = prune_empty(k);
+		else if (k->kind == DS_NODE_SEQ)
+			for (size_t j = 0; j < k->n_kids; j++)
+				if (k->kids[j]->kind == DS_NODE_MAP)
+					prune_empty(k->kids[j]);
 		if (empty) {
 			ds_node_free(k);
 			pruned++;

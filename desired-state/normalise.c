@@ -1,4 +1,5 @@
-/* What libvirt rewrites in the CPU settings of every definition it takes, rewritten the same way in a tree, so that a file
+/* What libvirt rewrites in the CPU settings and labels of every
+ * definition it takes, rewritten the same way in a tree, so that a file
  * and libvirt's XML compare as libvirt holds them. The rules are libvirt
  * 9.0's:
  *
@@ -10,7 +11,10 @@
  *   sibling that does not give its distance to the cell has the cell's
  *   (numa_conf.c, virDomainNumaDefNodeDistanceParseXML);
  * - vCPUs in no NUMA cell: the QEMU driver adds them to cell 0
- *   (qemu_domain.c, qemuDomainDefNumaCPUsRectify).
+ *   (qemu_domain.c, qemuDomainDefNumaCPUsRectify);
+ * - a device's seclabel without a label that relabels (labelskip='yes',
+ *   which libvirt writes of a running guest) is not kept in a definition
+ *   (domain_conf.c, virSecurityDeviceLabelDefFormat).
  *
  * A tree that breaks libvirt's rules for these (validate refuses such a
  * file) is left as it is. */
@@ -355,6 +359,52 @@ static int numa_cell0_cpus(struct ds_node *root, struct ds_node *cells)
 	return 1;
 }
 
+/* Whether libvirt keeps a device's seclabel s in a definition: with a
+ * label, or with relabelling off. */
+static bool device_seclabel_kept(const struct ds_node *s)
+{
+	const struct ds_node *relabel = ds_node_get(s, "relabel");
+
+	return !usable_map(s) || ds_node_get(s, "label") ||
+	       (relabel && !relabel->bad && !relabel->v.b);
+}
+
+/* Drops the device seclabels libvirt does not keep, under n (devices,
+ * os); returns whether it dropped one. */
+static bool device_seclabels(struct ds_node *n)
+{
+	bool changed = false;
+	size_t out = 0;
+
+	for (size_t i = 0; n->kind == DS_NODE_MAP && i < n->n_kids; i++) {
+		struct ds_node *k = n->kids[i];
+		if (!strcmp(k->key, "seclabel") && usable_list(k)) {
+			size_t kept = 0;
+			for (size_t j = 0; j < k->n_kids; j++) {
+				if (device_seclabel_kept(k->kids[j]))
+					k->kids[kept++] = k->kids[j];
+				else
+					ds_node_free(k->kids[j]);
+			}
+			bool dropped = kept != k->n_kids;
+			changed |= dropped;
+			k->n_kids = kept;
+			if (!kept && dropped) {
+				ds_node_free(k);
+				continue;
+			}
+		} else if (k->kind == DS_NODE_MAP) {
+			changed |= device_seclabels(k);
+		} else if (k->kind == DS_NODE_SEQ) {
+			for (size_t j = 0; j < k->n_kids; j++)
+				changed |= device_seclabels(k->kids[j]);
+		}
+		n->kids[out++] = k;
+	}
+	n->n_kids = out;
+	return changed;
+}
+
 int ds_tree_normalise_domain(struct ds_node *root)
 {
 	struct ds_node *cputune = ds_node_get(root, "cputune");
@@ -379,5 +429,9 @@ int ds_tree_normalise_domain(struct ds_node *root)
 	for (size_t i = 0; i < DS_ARRAY_SIZE(r); i++)
 		if (r[i] < 0)
 			return -ENOMEM;
+	for (size_t i = 0; i < root->n_kids; i++)
+		if (!strcmp(root->kids[i]->key, "devices") ||
+		    !strcmp(root->kids[i]->key, "os"))
+			r[0] |= device_seclabels(root->kids[i]);
 	return r[0] | r[1] | r[2] | r[3];
 }

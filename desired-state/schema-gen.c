@@ -601,7 +601,7 @@ static const struct ds_field i_domain_os_nvram_source_seclabel_label[] = {{.key 
 static const struct ds_field f_domain_os_nvram_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_os_nvram_source_seclabel_label},
 	{0},
 };
@@ -2273,7 +2273,7 @@ static const struct ds_field i_domain_devices_disk_source_seclabel_label[] = {{.
 static const struct ds_field f_domain_devices_disk_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_disk_source_seclabel_label},
 	{0},
 };
@@ -2606,7 +2606,7 @@ static const struct ds_field i_domain_devices_disk_mirror_source_seclabel_label[
 static const struct ds_field f_domain_devices_disk_mirror_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_disk_mirror_source_seclabel_label},
 	{0},
 };
@@ -2922,7 +2922,7 @@ static const struct ds_field i_domain_devices_disk_mirror_backingStore_source_se
 static const struct ds_field f_domain_devices_disk_mirror_backingStore_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_disk_mirror_backingStore_source_seclabel_label},
 	{0},
 };
@@ -3460,7 +3460,7 @@ static const struct ds_field i_domain_devices_disk_backingStore_source_seclabel_
 static const struct ds_field f_domain_devices_disk_backingStore_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_disk_backingStore_source_seclabel_label},
 	{0},
 };
@@ -5446,7 +5446,7 @@ static const struct ds_field i_domain_devices_console_source_seclabel_label[] = 
 static const struct ds_field f_domain_devices_console_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_console_source_seclabel_label},
 	{0},
 };
@@ -5619,7 +5619,7 @@ static const struct ds_field i_domain_devices_parallel_source_seclabel_label[] =
 static const struct ds_field f_domain_devices_parallel_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_parallel_source_seclabel_label},
 	{0},
 };
@@ -5792,7 +5792,7 @@ static const struct ds_field i_domain_devices_serial_source_seclabel_label[] = {
 static const struct ds_field f_domain_devices_serial_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_serial_source_seclabel_label},
 	{0},
 };
@@ -5965,7 +5965,7 @@ static const struct ds_field i_domain_devices_channel_source_seclabel_label[] = 
 static const struct ds_field f_domain_devices_channel_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_channel_source_seclabel_label},
 	{0},
 };
@@ -6132,7 +6132,7 @@ static const struct ds_field i_domain_devices_smartcard_source_seclabel_label[] 
 static const struct ds_field f_domain_devices_smartcard_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_smartcard_source_seclabel_label},
 	{0},
 };
@@ -6352,7 +6352,7 @@ static const struct ds_field i_domain_devices_redirdev_source_seclabel_label[] =
 static const struct ds_field f_domain_devices_redirdev_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_redirdev_source_seclabel_label},
 	{0},
 };
@@ -6531,7 +6531,7 @@ static const struct ds_field i_domain_devices_rng_backend_source_seclabel_label[
 static const struct ds_field f_domain_devices_rng_backend_source_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34},
+	{.key = "labelskip", .kind = DS_ENUM, .xml = "@labelskip", .values = v34, .generated = true, .filled = true},
 	{.key = "label", .kind = DS_LIST, .xml = "label", .kids = i_domain_devices_rng_backend_source_seclabel_label},
 	{0},
 };
@@ -7445,8 +7445,8 @@ static const struct ds_field f_domain_seclabel[] = {
 	{.key = "model", .kind = DS_STR, .xml = "@model", .check = DS_CHECK_LINE},
 	{.key = "type", .kind = DS_ENUM, .xml = "@type", .values = v155},
 	{.key = "relabel", .kind = DS_BOOL, .xml = "@relabel", .values = v8},
-	{.key = "label", .kind = DS_STR, .xml = "label", .check = DS_CHECK_NONE},
-	{.key = "imagelabel", .kind = DS_STR, .xml = "imagelabel", .check = DS_CHECK_NONE},
+	{.key = "label", .kind = DS_STR, .xml = "label", .check = DS_CHECK_NONE, .filled = true},
+	{.key = "imagelabel", .kind = DS_STR, .xml = "imagelabel", .check = DS_CHECK_NONE, .generated = true, .filled = true},
 	{.key = "baselabel", .kind = DS_STR, .xml = "baselabel", .check = DS_CHECK_NONE},
 	{0},
 };

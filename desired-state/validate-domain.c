@@ -1,9 +1,9 @@
 /* Rules between domain-level fields that libvirt 9.0 rewrites, drops or
  * refuses when it defines a domain, found against its own test corpus
  * (tests/corpus/): the schedulers of vCPUs and IOThreads, NUMA placement
- * and distances, the CPU model's fallback and firmware features. A value
- * libvirt drops is reported with ds_diags_add_dropped(): leaving it out
- * is the same to libvirt, which is what import does. */
+ * and distances, the CPU model's fallback, firmware features and security
+ * labels. A value libvirt drops is reported with ds_diags_add_dropped():
+ * leaving it out is the same to libvirt, which is what import does. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -222,11 +222,181 @@ static int check_firmware_features(const struct ds_node *root,
 	return -1;
 }
 
+/* A device's seclabels (a disk's, a character device's source): libvirt
+ * notes labelskip on a running guest only, and keeps a seclabel in the
+ * definition only with relabel off or a label (domain_conf.c,
+ * virSecurityDeviceLabelDefParseXML, virSecurityDeviceLabelDefFormat). */
+static int check_device_seclabels(const struct ds_node *n, struct ds_diags *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; n->kind == DS_NODE_MAP && i < n->n_kids; i++) {
+		const struct ds_node *k = n->kids[i];
+		bool labels = !strcmp(k->key, "seclabel") &&
+			      k->kind == DS_NODE_SEQ && !k->bad;
+		for (size_t j = 0; labels && j < k->n_kids; j++) {
+			const struct ds_node *s = k->kids[j];
+			const struct ds_node *relabel = kid(s, "relabel");
+			if (s->bad || s->kind != DS_NODE_MAP)
+				continue;
+			if (given(s, "labelskip")) {
+				ds_diags_add_dropped(
+				    d, at(ds_node_get(s, "labelskip")),
+				    "'labelskip' is libvirt's note on a "
+				    "running guest (it left the label as it "
+				    "was); a definition does not keep it, nor "
+				    "this seclabel without a 'label'");
+				r = -1;
+			} else if (!given(s, "label") &&
+				   (!relabel || relabel->v.b)) {
+				ds_diags_add_dropped(
+				    d, at(s),
+				    "a device's seclabel needs 'relabel: "
+				    "false' or a 'label'; libvirt drops one "
+				    "with neither");
+				r = -1;
+			}
+		}
+		if (!labels && k->kind == DS_NODE_MAP &&
+		    check_device_seclabels(k, d) < 0)
+			r = -1;
+		for (size_t j = 0;
+		     !labels && k->kind == DS_NODE_SEQ && j < k->n_kids; j++)
+			if (check_device_seclabels(k->kids[j], d) < 0)
+				r = -1;
+	}
+	return r;
+}
+
+/* One seclabel of the domain: what libvirt keeps of it in a definition
+ * (domain_conf.c, virSecurityLabelDefParseXML): a label for type static
+ * only (it makes a dynamic one when the guest starts), a base label for
+ * type dynamic only, never the image label (made at start too); model
+ * none labels nothing. */
+static int check_seclabel(const struct ds_node *s, struct ds_diags *d)
+{
+	static const char *const kept[][2] = {{"label", "static"},
+					      {"baselabel", "dynamic"}};
+	const struct ds_node *type = kid(s, "type");
+	const struct ds_node *relabel = kid(s, "relabel");
+	const char *t = type ? type->str : "dynamic";
+	int r = 0;
+
+	if (given(s, "imagelabel")) {
+		ds_diags_add_dropped(d, at(ds_node_get(s, "imagelabel")),
+				     "libvirt makes the image label itself "
+				     "when the guest starts; a definition "
+				     "does not keep one");
+		r = -1;
+	}
+	for (size_t i = 0; i < DS_ARRAY_SIZE(kept); i++) {
+		const struct ds_node *k = kid(s, kept[i][0]);
+		if (!k || !strcmp(t, kept[i][1]))
+			continue;
+		ds_diags_add_dropped(d, at(k),
+				     "libvirt keeps '%s' for 'type: %s' only, "
+				     "and drops it with type %s",
+				     kept[i][0], kept[i][1], t);
+		r = -1;
+	}
+	if (!strcmp(t, "static") && !given(s, "label") &&
+	    !str_is(kid(s, "model"), "none")) {
+		ds_diags_add(d, at(s),
+			     "a static seclabel needs its 'label'; libvirt "
+			     "refuses one without");
+		r = -1;
+	}
+	if (str_is(kid(s, "model"), "none") && strcmp(t, "none")) {
+		ds_diags_add(d, type ? type->mark : at(s),
+			     "model 'none' labels nothing: libvirt makes the "
+			     "type 'none'; say so");
+		r = -1;
+	} else if (relabel && !relabel->v.b && !strcmp(t, "dynamic")) {
+		ds_diags_add(d, relabel->mark,
+			     "a dynamic label is applied by relabelling: "
+			     "libvirt refuses 'relabel: false' with it");
+		r = -1;
+	} else if (relabel && relabel->v.b && !strcmp(t, "none")) {
+		ds_diags_add(d, relabel->mark,
+			     "type 'none' relabels nothing: libvirt refuses "
+			     "'relabel: true' with it");
+		r = -1;
+	} else if (relabel && !strcmp(t, "none")) {
+		ds_diags_add_dropped(d, at(relabel),
+				     "type 'none' relabels nothing: libvirt "
+				     "drops 'relabel' with it");
+		r = -1;
+	}
+	return r;
+}
+
+/* Which security driver a seclabel is for: each needs its model when
+ * there are several, and a single one without a model takes the host's
+ * (then it must be of type none, or dynamic without a base label), once
+ * a model (domain_conf.c, virSecurityLabelDefsParseXML). */
+static int check_seclabel_models(const struct ds_node *list, struct ds_diags *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < list->n_kids; i++) {
+		const struct ds_node *s = list->kids[i];
+		const struct ds_node *model = kid(s, "model");
+		const struct ds_node *type = kid(s, "type");
+		if (s->bad || (given(s, "model") && !model))
+			continue;
+		if (!model && list->n_kids > 1) {
+			ds_diags_add(d, at(s),
+				     "with more than one seclabel, each needs "
+				     "'model', the security driver it is for");
+			r = -1;
+		} else if (!model &&
+			   (str_is(type, "static") || given(s, "baselabel"))) {
+			ds_diags_add(d, at(s),
+				     "a seclabel without 'model' takes the "
+				     "host's security driver, for type none or "
+				     "dynamic without 'baselabel' only; give "
+				     "'model'");
+			r = -1;
+		}
+		for (size_t j = 0; model && j < i; j++) {
+			const struct ds_node *other =
+			    kid(list->kids[j], "model");
+			if (!str_is(other, model->str))
+				continue;
+			ds_diags_add(d, model->mark,
+				     "there is a seclabel for model '%s' "
+				     "already, at line %u",
+				     model->str, other->mark.line);
+			r = -1;
+		}
+	}
+	return r;
+}
+
+static int check_seclabels(const struct ds_node *root, struct ds_diags *d)
+{
+	const struct ds_node *list = get(root, "seclabel");
+	const struct ds_node *devices = get(root, "devices");
+	const struct ds_node *os = get(root, "os");
+	int r = 0;
+
+	for (size_t i = 0; list && i < list->n_kids; i++)
+		if (!list->kids[i]->bad && check_seclabel(list->kids[i], d) < 0)
+			r = -1;
+	if (list && check_seclabel_models(list, d) < 0)
+		r = -1;
+	if (devices && check_device_seclabels(devices, d) < 0)
+		r = -1;
+	if (os && check_device_seclabels(os, d) < 0)
+		r = -1;
+	return r;
+}
+
 int ds_validate_domain(const struct ds_node *root, struct ds_diags *d)
 {
 	int (*const rules[])(const struct ds_node *, struct ds_diags *) = {
 	    check_sched,        check_vcpu_placement,    check_distances,
-	    check_cpu_fallback, check_firmware_features,
+	    check_cpu_fallback, check_firmware_features, check_seclabels,
 	};
 	int r = 0;
 

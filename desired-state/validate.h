@@ -45,6 +45,6 @@ static inline bool str_is(const struct ds_node *n, const char *s)
 }
 
 /* The rules of validate-domain.c: what libvirt rewrites or refuses of the
- * domain's scheduling, NUMA, CPU model and firmware. Returns 0 when all
- * hold. */
+ * domain's scheduling, NUMA, CPU model, firmware and security labels.
+ * Returns 0 when all hold. */
 int ds_validate_domain(const struct ds_node *root, struct ds_diags *d);
