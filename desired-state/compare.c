@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "cpuset.h"
 #include "metadata.h"
+#include "normalise.h"
 #include "schema.h"
 #include "units.h"
 
@@ -481,9 +482,17 @@ int ds_tree_compare_ctx(const struct ds_node *want, const struct ds_node *have,
 			struct ds_changes *ret)
 {
 	const struct ds_node *arch = ds_node_path(want, "os.arch");
+	_cleanup_(ds_node_freep) struct ds_node *host = NULL;
 	struct cmp c = {ctx, NULL};
 	int r;
 
+	/* what libvirt makes of the file on this host */
+	if (ctx && ctx->secmodel && ds_tree_wants_secmodel(want)) {
+		if (!(host = ds_node_copy(want)) ||
+		    ds_tree_normalise_host(host, ctx->secmodel) < 0)
+			return -ENOMEM;
+		want = host;
+	}
 	if (!arch)
 		arch = ds_node_path(have, "os.arch");
 	c.arch = arch ? arch->str : NULL;

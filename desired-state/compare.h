@@ -30,6 +30,9 @@ struct ds_machine_alias {
 struct ds_compare_ctx {
 	const struct ds_machine_alias *aliases;
 	size_t n_aliases;
+	/* the model of the host's first security driver, which a seclabel
+	 * without one takes (ds_tree_normalise_host); NULL: unknown */
+	const char *secmodel;
 };
 
 /* Lists the fields of want (a file's tree) that differ in have (a tree read

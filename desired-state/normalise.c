@@ -17,7 +17,8 @@
  *   (domain_conf.c, virSecurityDeviceLabelDefFormat).
  *
  * A tree that breaks libvirt's rules for these (validate refuses such a
- * file) is left as it is. */
+ * file) is left as it is. Host-dependent: a seclabel without a model
+ * (ds_tree_normalise_host). */
 #include "normalise.h"
 
 #include <errno.h>
@@ -434,4 +435,70 @@ int ds_tree_normalise_domain(struct ds_node *root)
 		    !strcmp(root->kids[i]->key, "os"))
 			r[0] |= device_seclabels(root->kids[i]);
 	return r[0] | r[1] | r[2] | r[3];
+}
+
+/* Removes map's value at key, if any. */
+static void drop_key(struct ds_node *map, const char *key)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < map->n_kids; i++) {
+		if (!strcmp(map->kids[i]->key, key)) {
+			ds_node_free(map->kids[i]);
+			continue;
+		}
+		map->kids[out++] = map->kids[i];
+	}
+	map->n_kids = out;
+}
+
+bool ds_tree_wants_secmodel(const struct ds_node *root)
+{
+	const struct ds_node *list = ds_node_get(root, "seclabel");
+	const struct ds_node *s =
+	    usable_list(list) && list->n_kids == 1 ? list->kids[0] : NULL;
+	const struct ds_node *type = s ? ds_node_get(s, "type") : NULL;
+
+	return usable_map(s) && !ds_node_get(s, "model") &&
+	       (!type || (type->str && (!strcmp(type->str, "none") ||
+					(!strcmp(type->str, "dynamic") &&
+					 !ds_node_get(s, "baselabel")))));
+}
+
+int ds_tree_normalise_host(struct ds_node *root, const char *secmodel)
+{
+	struct ds_node *s;
+	struct ds_node *type;
+	const struct ds_field *itemf;
+	_cleanup_(ds_node_freep) struct ds_node *model = NULL;
+
+	if (!secmodel || !ds_tree_wants_secmodel(root))
+		return 0;
+	s = ds_node_get(root, "seclabel")->kids[0];
+	itemf = &ds_node_get(root, "seclabel")->field->kids[0];
+	if (!(model = ds_node_new(DS_NODE_SCALAR, (struct ds_mark){0})) ||
+	    !(model->key = strdup("model")) || !(model->str = strdup(secmodel)))
+		return -ENOMEM;
+	model->field = ds_field_kid(itemf, "model");
+	if (ds_node_append(s, model) < 0)
+		return -ENOMEM;
+	model = NULL;
+	if (strcmp(secmodel, "none"))
+		return 1;
+	/* the model that labels nothing: type none, without relabelling */
+	drop_key(s, "relabel");
+	if (!(type = ds_node_get(s, "type"))) {
+		_cleanup_(ds_node_freep) struct ds_node *t =
+		    ds_node_new(DS_NODE_SCALAR, (struct ds_mark){0});
+		if (!t || !(t->key = strdup("type")) ||
+		    ds_node_append(s, t) < 0)
+			return -ENOMEM;
+		t->field = ds_field_kid(itemf, "type");
+		type = take_ptr(t);
+	}
+	free(type->str);
+	if (!(type->str = strdup("none")))
+		return -ENOMEM;
+	type->v.u = ds_enum_index(type->field->values, "none");
+	return 1;
 }

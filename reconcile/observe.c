@@ -670,14 +670,29 @@ static int read_aliases(const struct ds_xel *caps, struct rc_limits *l)
 	return 0;
 }
 
-int rc_limits_learn_aliases(virConnectPtr conn, struct rc_limits *l,
-			    struct rc_err *e)
+/* <host><secmodel><model>apparmor</model> of the capabilities: the first
+ * is the driver libvirt gives a seclabel without a model (qemu_driver.c,
+ * qemuStateInitialize: defsecmodel). */
+static int read_secmodel(const struct ds_xel *caps, struct rc_limits *l)
+{
+	const struct ds_xel *host = ds_xel_child(caps, "host", 4);
+	const struct ds_xel *sec =
+	    host ? ds_xel_child(host, "secmodel", 8) : NULL;
+	const struct ds_xel *model = sec ? ds_xel_child(sec, "model", 5) : NULL;
+
+	if (model && !(l->secmodel = ds_xel_content(model)))
+		return -ENOMEM;
+	return 0;
+}
+
+int rc_limits_learn_caps(virConnectPtr conn, struct rc_limits *l,
+			 struct rc_err *e)
 {
 	_cleanup_free_ char *caps = NULL;
 	struct ds_xdoc doc;
 	int r;
 
-	if (l->aliases_read)
+	if (l->caps_read)
 		return 0;
 	if (!(caps = virConnectGetCapabilities(conn))) {
 		rc_err_libvirt(e, "virConnectGetCapabilities");
@@ -686,19 +701,22 @@ int rc_limits_learn_aliases(virConnectPtr conn, struct rc_limits *l,
 	r = ds_xdoc_read(NULL, caps, strlen(caps), &doc);
 	if (r == 0)
 		r = read_aliases(doc.root, l);
+	if (r == 0)
+		r = read_secmodel(doc.root, l);
 	ds_xdoc_finish(&doc);
 	if (r < 0) {
 		rc_err_set(e, "out of memory");
 		return -1;
 	}
-	l->aliases_read = true;
+	l->caps_read = true;
 	return 0;
 }
 
 struct ds_compare_ctx rc_limits_compare_ctx(const struct rc_limits *l)
 {
 	return (struct ds_compare_ctx){l ? l->aliases : NULL,
-				       l ? l->n_aliases : 0};
+				       l ? l->n_aliases : 0,
+				       l ? l->secmodel : NULL};
 }
 
 void rc_limits_finish(struct rc_limits *l)
@@ -709,6 +727,7 @@ void rc_limits_finish(struct rc_limits *l)
 		free((char *)l->aliases[i].canonical);
 	}
 	free(l->aliases);
+	free(l->secmodel);
 	for (size_t i = 0; i < l->n_vcpus; i++) {
 		free(l->vcpus[i].type);
 		free(l->vcpus[i].machine);

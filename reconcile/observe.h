@@ -76,11 +76,15 @@ struct rc_limits {
 	uint64_t host_memory; /* KiB */
 	struct rc_vcpu_limit *vcpus;
 	size_t n_vcpus;
-	/* the host's machine aliases (pc → pc-i440fx-7.2), read from the
-	 * capabilities once a file names an alias for an existing domain */
+	/* read from the capabilities once a file names a machine alias or
+	 * leaves its seclabel's model to the host, for an existing domain:
+	 * the host's machine aliases (pc → pc-i440fx-7.2), and the model of
+	 * its first security driver (apparmor, selinux, none; NULL when it
+	 * names none) */
 	struct ds_machine_alias *aliases;
 	size_t n_aliases;
-	bool aliases_read;
+	char *secmodel;
+	bool caps_read;
 };
 
 /* Reads a domain's persistent (live false) or live XML into o: its tree,
@@ -129,9 +133,10 @@ void rc_limits_finish(struct rc_limits *l);
 int rc_limits_learn(virConnectPtr conn, struct rc_limits *l, const char *type,
 		    const char *machine, struct rc_err *e);
 
-/* Reads the host's machine aliases into l, once. Returns 0, or -1 and e. */
-int rc_limits_learn_aliases(virConnectPtr conn, struct rc_limits *l,
-			    struct rc_err *e);
+/* Reads the host's machine aliases and security model into l, once.
+ * Returns 0, or -1 and e. */
+int rc_limits_learn_caps(virConnectPtr conn, struct rc_limits *l,
+			 struct rc_err *e);
 /* The comparison's view of l. */
 struct ds_compare_ctx rc_limits_compare_ctx(const struct rc_limits *l);
 

@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "compare.h"
+#include "normalise.h"
 #include "utf8.h"
 #include "workers.h"
 
@@ -50,9 +51,12 @@ static int learn_limits(virConnectPtr conn, const struct ds_domain *d,
 
 	if (!type && rc_best_type(conn, &l->best_type, e) < 0)
 		return -1;
-	/* an alias (pc, q35) is compared with what it names on this host */
-	if (m && o && !ds_machine_versioned(m->str) &&
-	    rc_limits_learn_aliases(conn, l, e) < 0)
+	/* an alias (pc, q35) is compared with what it names on this host,
+	 * a seclabel without a model with the host's */
+	if (o &&
+	    ((m && !ds_machine_versioned(m->str)) ||
+	     ds_tree_wants_secmodel(d->root)) &&
+	    rc_limits_learn_caps(conn, l, e) < 0)
 		return -1;
 	if (!d->vcpu_max || vcpus_accepted(d, o, type, m, l))
 		return 0;

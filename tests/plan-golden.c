@@ -12,7 +12,9 @@
  * limits: lines "host-cpus N", "best-type T", "vcpus TYPE [MACHINE] N",
  * "machine ARCH ALIAS CANONICAL" (the host's machine aliases, as libvirt's
  * capabilities give them: "machine x86_64 pc pc-i440fx-7.2"; without any,
- * the comparison falls back to the alias's family: pc is pc-i440fx-*).
+ * the comparison falls back to the alias's family: pc is pc-i440fx-*),
+ * "secmodel MODEL" (the capabilities' first security model: apparmor,
+ * none; without it, unknown).
  * options: words "prune", "empty-dir", "dir=PATH" (the directory planned
  * for, as marks name it; without it, any), "xml" (plan.txt shows the XML
  * each define and redefine sends, after the plan). */
@@ -101,13 +103,17 @@ static int load_limits(struct rc_limits *l)
 		else if (n == 2 && !strcmp(a, "best-type")) {
 			free(l->best_type);
 			l->best_type = strdup(b);
+		} else if (n == 2 && !strcmp(a, "secmodel")) {
+			free(l->secmodel);
+			l->secmodel = strdup(b);
+			l->caps_read = true;
 		} else if (n == 4 && !strcmp(a, "machine")) {
 			l->aliases =
 			    realloc(l->aliases,
 				    (l->n_aliases + 1) * sizeof(*l->aliases));
 			l->aliases[l->n_aliases++] = (struct ds_machine_alias){
 			    strdup(b), strdup(c), strdup(d)};
-			l->aliases_read = true;
+			l->caps_read = true;
 		} else if (n >= 3 && !strcmp(a, "vcpus")) {
 			l->vcpus = realloc(l->vcpus, (l->n_vcpus + 1) *
 							 sizeof(*l->vcpus));
