@@ -682,6 +682,12 @@ def check(sem, host):
     elif "currentMemory" in sem and sem["currentMemory"] > mem:
         bad.append("currentMemory > memory")
     cpu = sem.get("cpu", {})
+    model = cpu.get("model")
+    if isinstance(model, dict) and "value" not in model and "fallback" in model:
+        bad.append("a CPU model's fallback without its name (libvirt drops it)")
+    os_ = sem.get("os") or {}
+    if os_.get("firmware_element") and "firmware" not in os_:
+        bad.append("firmware features without os.firmware (libvirt refuses them)")
     mm = sem.get("maxMemory")
     if mm is not None:
         if mem is not None and mem > mm["value"]:
