@@ -105,6 +105,21 @@ static void domain_summarise(struct ds_domain *dom)
 	dom->vcpu_current = num_of(r, "vcpu.current", dom->vcpu_max);
 }
 
+/* Whether ds_tree_normalise may rewrite anything of root: it rewrites
+ * devices, CPU tuning and NUMA cells, and seclabels (a domain's, and
+ * those under os and devices) only. A file without
+ * them (most of a small fleet's) is compared as it is, without a copy. */
+static bool may_normalise(const struct ds_node *root)
+{
+	static const char *const keys[] = {"devices", "cputune", "cpu", "os",
+					   "seclabel"};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		if (ds_node_get(root, keys[i]))
+			return true;
+	return false;
+}
+
 int ds_domain_parse(const char *path, const char *text, size_t len,
 		    struct ds_diags *d, struct ds_domain **ret)
 {
@@ -122,6 +137,11 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 		return -EINVAL;
 	if (ds_tree_defaults(dom->root) < 0)
 		return -ENOMEM;
+	if (!may_normalise(dom->root)) {
+		domain_summarise(dom);
+		*ret = take_ptr(dom);
+		return 0;
+	}
 	if (!(dom->compared = ds_node_copy(dom->root)))
 		return -ENOMEM;
 	int r = ds_tree_normalise(dom->compared);
