@@ -204,7 +204,8 @@ char *ds_render_item(const struct ds_field *list, const struct ds_node *item)
 
 	if (x) {
 		xmlDocSetRootElement(doc, x);
-		if (render_map(x, &list->kids[0], item) == 0)
+		if (render_map(x, list->kind == DS_LIST ? &list->kids[0] : list,
+			       item) == 0)
 			out = ds_xml_text(x);
 	}
 	xmlFreeDoc(doc);

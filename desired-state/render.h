@@ -14,8 +14,9 @@
 int ds_render(const struct ds_domain *dom, const char *default_type,
 	      struct ds_diags *d, xmlDocPtr *ret);
 
-/* One item of a list (a device of devices.disk) as XML text, the way the
- * domain renders it; the caller frees it. NULL when out of memory. */
+/* One item of a list (a device of devices.disk), or a map field's value
+ * (devices.watchdog), as XML text, the way the domain renders it; the
+ * caller frees it. NULL when out of memory. */
 char *ds_render_item(const struct ds_field *list, const struct ds_node *item);
 
 /* Formats a document as indented XML text; the caller frees it. */

@@ -46,21 +46,29 @@ static int undefine(virDomainPtr dom, bool delete_nvram)
 		     VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA);
 }
 
-/* A live change the hypervisor refuses: remembered, reported, not failed. */
-static void refused_live(struct rc_domain_plan *dp, const struct rc_action *a)
+/* A refused live call, said: it waits for a restart. */
+static void say_refused(struct rc_domain_plan *dp, const struct rc_action *a,
+			const char *m)
 {
-	const char *m = virGetLastErrorMessage();
 	char *reason;
 
-	dp->live_mark.vcpus_refused = a->value;
-	free(dp->live_mark.refused_reason);
-	dp->live_mark.refused_reason = strdup(m ? m : "refused");
 	dp->phase = RC_PHASE_RESTART_REQUIRED;
 	if (asprintf(&reason, "restart required: %s was refused: %s", a->why,
 		     m ? m : "by the hypervisor") >= 0) {
 		free(dp->reason);
 		dp->reason = reason;
 	}
+}
+
+/* A live change the hypervisor refuses: remembered, reported, not failed. */
+static void refused_live(struct rc_domain_plan *dp, const struct rc_action *a)
+{
+	const char *m = virGetLastErrorMessage();
+
+	dp->live_mark.vcpus_refused = a->value;
+	free(dp->live_mark.refused_reason);
+	dp->live_mark.refused_reason = strdup(m ? m : "refused");
+	say_refused(dp, a, m);
 }
 
 static int append_line(char **lines, const char *s, const char *sep)
@@ -81,18 +89,12 @@ static int append_line(char **lines, const char *s, const char *sep)
 static void refused_device(struct rc_domain_plan *dp, const struct rc_action *a)
 {
 	const char *m = virGetLastErrorMessage();
-	char *reason;
 
 	if (a->device)
 		append_line(&dp->live_mark.devices_refused, a->device, "\n");
 	free(dp->live_mark.device_refused_reason);
 	dp->live_mark.device_refused_reason = strdup(m ? m : "refused");
-	dp->phase = RC_PHASE_RESTART_REQUIRED;
-	if (asprintf(&reason, "restart required: %s was refused: %s", a->why,
-		     m ? m : "by the hypervisor") >= 0) {
-		free(dp->reason);
-		dp->reason = reason;
-	}
+	say_refused(dp, a, m);
 }
 
 /* One domain's calls: its handle once looked up or defined, and the owner

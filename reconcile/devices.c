@@ -89,15 +89,12 @@ static void identity_path(const struct ds_field *list, char *buf, size_t len)
 /* What one plan is building. */
 struct work {
 	const struct ds_domain *d;
-	const char *type;
 	const struct ds_node *live;
 	const struct rc_mark *mark;
-	xmlDocPtr doc; /* the file rendered, once needed */
 	struct rc_dev_op *ops[3];
 	size_t n[3];
 	FILE *restart, *pending, *sent, *said;
 	uint64_t memory_added;
-	int err;
 };
 
 static int add_op(struct work *w, enum rc_dev_call call, char *xml, char *key,
@@ -125,43 +122,6 @@ static int add_op(struct work *w, enum rc_dev_call call, char *xml, char *key,
 	}
 	ops[w->n[call]++] = (struct rc_dev_op){call, xml, key, why, needs_mac};
 	return 0;
-}
-
-/* The file's device element for item, as rendered. */
-static xmlNodePtr rendered(struct work *w, const struct ds_node *item)
-{
-	xmlNodePtr root, devices;
-
-	if (!w->doc) {
-		struct ds_diags diags = {0};
-		int r = ds_render(w->d, w->type, &diags, &w->doc);
-		ds_diags_finish(&diags);
-		if (r < 0) {
-			w->err = -ENOMEM;
-			return NULL;
-		}
-	}
-	root = xmlDocGetRootElement(w->doc);
-	for (devices = root ? root->children : NULL; devices;
-	     devices = devices->next)
-		if (devices->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)devices->name, "devices"))
-			break;
-	for (xmlNodePtr x = devices ? devices->children : NULL; x; x = x->next)
-		if (x->type == XML_ELEMENT_NODE && x->_private == item)
-			return x;
-	return NULL;
-}
-
-static char *node_xml(xmlNodePtr x)
-{
-	xmlBufferPtr buf = xmlBufferCreate();
-	char *out = NULL;
-
-	if (buf && xmlNodeDump(buf, x->doc, x, 0, 0) >= 0)
-		out = strdup((const char *)xmlBufferContent(buf));
-	xmlBufferFree(buf);
-	return out;
 }
 
 /* "devices.disk vdb" or "devices.memory #2": a device for people. */
@@ -489,7 +449,6 @@ static int plan_single(struct work *w, const char *kind,
 	const struct ds_node *have;
 	_cleanup_free_ char *key = NULL;
 	const char *why;
-	xmlNodePtr el;
 	char *x;
 	uint64_t mem = 0;
 	size_t mems = 0;
@@ -521,10 +480,8 @@ static int plan_single(struct work *w, const char *kind,
 	}
 	if (sent_before(w, key, name))
 		return 1;
-	el = rendered(w, want);
-	x = el ? node_xml(el) : NULL;
-	if (!x)
-		return w->err ? w->err : -ENOMEM;
+	if (!(x = ds_render_item(want->field, want)))
+		return -ENOMEM;
 	if (add_op(w, RC_DEV_ATTACH, x, key, false, "%s: attach (live)", name) <
 	    0) {
 		key = NULL; /* freed by add_op */
@@ -649,7 +606,6 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 	/* the file's devices: updated, or attached */
 	for (size_t i = 0; i < want->n_kids && r == 0; i++) {
 		const struct ds_node *item = want->kids[i];
-		xmlNodePtr el;
 		char *key, *x;
 		const char *why;
 		if (wdone[i])
@@ -691,7 +647,7 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 			x = update_xml(lf, kind, item, h);
 			if (!x) {
 				free(key);
-				r = w->err ? w->err : -ENOMEM;
+				r = -ENOMEM;
 				break;
 			}
 			r = add_op(w, RC_DEV_UPDATE, x, key, false,
@@ -714,11 +670,9 @@ static int plan_kind(struct work *w, const char *kind, bool plug)
 			free(key);
 			continue;
 		}
-		el = rendered(w, item);
-		x = el ? node_xml(el) : NULL;
-		if (!x) {
+		if (!(x = ds_render_item(lf, item))) {
 			free(key);
-			r = w->err ? w->err : -ENOMEM;
+			r = -ENOMEM;
 			break;
 		}
 		r = add_op(w, RC_DEV_ATTACH, x, key,
@@ -797,11 +751,10 @@ char *rc_unplug_still(const char *sent, const struct ds_node *live)
 	return out;
 }
 
-int rc_plan_devices(const struct ds_domain *d, const char *type,
-		    const struct ds_node *live, const struct rc_mark *mark,
-		    struct rc_dev_plan *ret)
+int rc_plan_devices(const struct ds_domain *d, const struct ds_node *live,
+		    const struct rc_mark *mark, struct rc_dev_plan *ret)
 {
-	struct work w = {.d = d, .type = type, .live = live, .mark = mark};
+	struct work w = {.d = d, .live = live, .mark = mark};
 	char *live_paths = NULL, *restart = NULL, *pending = NULL, *sent = NULL,
 	     *said = NULL;
 	size_t llen = 0, rlen = 0, plen = 0, slen = 0, salen = 0;
@@ -835,7 +788,6 @@ int rc_plan_devices(const struct ds_domain *d, const char *type,
 		fclose(w.sent);
 	if (w.said)
 		fclose(w.said);
-	xmlFreeDoc(w.doc);
 	ret->sent = sent && *sent ? sent : NULL;
 	if (!ret->sent)
 		free(sent);

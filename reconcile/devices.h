@@ -43,9 +43,8 @@ struct rc_dev_plan {
 
 /* Plans the device changes of d on its running guest (live: its live XML
  * read through the format; mark: the live mark). Returns 0 or -ENOMEM. */
-int rc_plan_devices(const struct ds_domain *d, const char *type,
-		    const struct ds_node *live, const struct rc_mark *mark,
-		    struct rc_dev_plan *ret);
+int rc_plan_devices(const struct ds_domain *d, const struct ds_node *live,
+		    const struct rc_mark *mark, struct rc_dev_plan *ret);
 void rc_dev_plan_finish(struct rc_dev_plan *p);
 
 /* The aliases of sent (space-separated) that the live tree still has:

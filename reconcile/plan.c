@@ -1002,8 +1002,7 @@ static int plan_existing(const struct ds_domain *d, const struct rc_observed *o,
 		    !(dp->live_mark_was = rc_mark_format(&o->live_mark)))
 			r = -ENOMEM;
 		if (r == 0)
-			r = rc_plan_devices(d, rc_plan_type(d, o, l),
-					    t.live ? t.live : o->live,
+			r = rc_plan_devices(d, t.live ? t.live : o->live,
 					    &o->live_mark, &dev);
 		if (r == 0) {
 			free(dp->live_mark.unplug_sent);
