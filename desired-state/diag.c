@@ -231,6 +231,21 @@ char *ds_diags_first(const struct ds_diags *d)
 	return buf;
 }
 
+struct ds_mark ds_mark_at(const char *text, size_t len, size_t off)
+{
+	struct ds_mark m = {1, 1};
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			m.line++;
+			m.col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			m.col++; /* columns count characters, as libyaml's */
+		}
+	}
+	return m;
+}
+
 /* A value as it may appear in a message: at most 60 bytes, control bytes
  * escaped, so that one problem stays on one line and a hostile file cannot
  * drive the terminal. Writes into buf. */

@@ -73,6 +73,11 @@ void ds_diags_print(struct ds_diags *d, FILE *out, const char *prog);
  * NULL when out of memory. */
 char *ds_diags_first(const struct ds_diags *d);
 
+/* The place of byte off in text (len bytes), with columns counted in
+ * characters as libyaml counts them: libyaml gives a reader error (bad
+ * UTF-8, a control byte) as a byte offset, not as a place. */
+struct ds_mark ds_mark_at(const char *text, size_t len, size_t off);
+
 /* A value as it may appear in a message: at most 60 bytes, control bytes
  * escaped (\n, \t, \xNN), so that one problem stays on one line and a
  * hostile file cannot drive the terminal. Writes into buf (96 bytes). */

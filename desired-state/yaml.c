@@ -158,22 +158,6 @@ static struct ds_mark mark_of(yaml_mark_t m)
 	return (struct ds_mark){m.line + 1, m.column + 1};
 }
 
-/* libyaml gives reader errors (bad UTF-8, control bytes) as a byte offset. */
-static struct ds_mark mark_at_offset(const struct loader *l, size_t off)
-{
-	struct ds_mark m = {1, 1};
-
-	for (size_t i = 0; i < off && i < l->len; i++) {
-		if (l->text[i] == '\n') {
-			m.line++;
-			m.col = 1;
-		} else if (((unsigned char)l->text[i] & 0xc0) != 0x80) {
-			m.col++; /* columns count characters, as libyaml's */
-		}
-	}
-	return m;
-}
-
 static void report_parser_error(struct loader *l, const yaml_parser_t *p)
 {
 	struct ds_mark m = mark_of(p->problem_mark);
@@ -183,12 +167,14 @@ static void report_parser_error(struct loader *l, const yaml_parser_t *p)
 		ds_diags_add(l->d, (struct ds_mark){0}, "out of memory");
 	else if (p->error == YAML_READER_ERROR && p->problem_value >= 0 &&
 		 strstr(p->problem, "control"))
-		ds_diags_add(l->d, mark_at_offset(l, p->problem_offset),
+		ds_diags_add(l->d,
+			     ds_mark_at(l->text, l->len, p->problem_offset),
 			     "the text holds control character 0x%02X, which "
 			     "YAML does not allow",
 			     (unsigned)p->problem_value);
 	else if (p->error == YAML_READER_ERROR)
-		ds_diags_add(l->d, mark_at_offset(l, p->problem_offset),
+		ds_diags_add(l->d,
+			     ds_mark_at(l->text, l->len, p->problem_offset),
 			     "not valid UTF-8 text: %s", p->problem);
 	else if (at < l->len && l->text[at] == '\t')
 		ds_diags_add(l->d, m,
