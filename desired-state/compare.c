@@ -368,9 +368,13 @@ static void format_node(FILE *f, const struct ds_node *n)
 	}
 	fputc(n->kind == DS_NODE_MAP ? '{' : '[', f);
 	for (size_t i = 0, shown = 0; i < n->n_kids; i++) {
-		/* libvirt's own (addresses, aliases) say nothing to a reader */
+		/* libvirt's own (addresses, aliases) say nothing to a reader,
+		 * nor do the agent's keys within an element (a disk's volume):
+		 * libvirt's side never has them, and a device sent is known
+		 * by what it rendered */
 		if (n->kind == DS_NODE_MAP && n->kids[i]->field &&
-		    n->kids[i]->field->generated)
+		    (n->kids[i]->field->generated ||
+		     (!n->kids[i]->field->xml && n->field && n->field->xml)))
 			continue;
 		if (shown++)
 			fputs(", ", f);

@@ -49,7 +49,9 @@ enum ds_check {
 
 /* Where a field goes in the XML, as "elem", "a/b" (nested elements), "@attr"
  * (attribute of the current element), "elem@attr" (attribute of a child),
- * "" (text of the current element) or NULL (not rendered: agent settings).
+ * "" (text of the current element) or NULL (not rendered: agent settings,
+ * at the root or within a mapping, and the mappings that hold them; the
+ * comparison, the merge and the reader of libvirt's XML skip them too).
  * A list's last element is repeated per item. */
 struct ds_field {
 	const char *key;
@@ -106,8 +108,15 @@ struct ds_field {
 
 /* The root of the format: the fields of a desired-state file. */
 extern const struct ds_field ds_schema_domain;
+/* The fields of a storage volume (storagevol.rng), a disk's `volume`
+ * (whose kids are these), and of a storage pool (storagepool.rng). Their
+ * xml names their element ("volume", "pool"), so that ds_render_item
+ * renders one whole. */
+extern const struct ds_field ds_schema_volume;
+extern const struct ds_field ds_schema_pool;
 
-/* The namespaces of libvirt's hypervisor extensions (qemu:commandline):
+/* The namespaces of libvirt's hypervisor extensions (qemu:commandline),
+ * and of a storage pool's (fs:mount_opts, rbd:config_opts):
  * their elements are keys under the prefix (qemu.commandline), and the
  * table's XML paths name them "prefix:name". Ends with {NULL, NULL}. */
 struct ds_ns {

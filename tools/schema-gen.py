@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""schema-gen.py: the format's table from libvirt's domain RelaxNG schema.
+"""schema-gen.py: the format's table from libvirt's RelaxNG schemas.
 
 Usage: schema-gen.py --overlay desired-state/schema-overlay
                      --output desired-state/schema-gen.c [--check]
                      [--schema /usr/share/libvirt/schemas/domain.rng]
 
-Reads domain.rng with its includes and writes one C table of
-struct ds_field (desired-state/schema.h) per element path: every element
+Reads domain.rng with its includes, and storagevol.rng and storagepool.rng
+beside it, and writes one C table of struct ds_field
+(desired-state/schema.h) per element path, under three roots
+(ds_schema_domain, ds_schema_volume, ds_schema_pool): every element
 and attribute, where it may appear, whether it repeats, its enum values and
 its data type. Where branches of a <choice> give an element different
 content, the table holds their union, and the schema check of the rendered
@@ -23,6 +25,12 @@ child element share a name, the attribute keeps it and the element takes
 (qemu:commandline) is under a map keyed by the namespace's prefix, by its
 local name (qemu.commandline); the table's XML paths name it
 "prefix:name", and the prefixes' URIs are written out (ds_schema_ns).
+
+The agent's own keys (`agent PATH KEY KIND ...` lines of the overlay) are
+rows of no element (xml NULL) in the mapping at PATH, a root's or an
+element's or another agent map's: scalars, maps of further agent keys
+(PATH/KEY), and maps of another root's fields (table=volume: a disk's
+volume).
 
 Only the Python standard library is used, and only when regenerating: the
 generated file is committed.
@@ -45,6 +53,8 @@ NS_PREFIX = {
     "http://libvirt.org/schemas/domain/bhyve/1.0": "bhyve",
     "http://libvirt.org/schemas/domain/xen/1.0": "xen",
     "http://libvirt.org/schemas/domain/vmware/1.0": "vmware",
+    "http://libvirt.org/schemas/storagepool/fs/1.0": "fs",
+    "http://libvirt.org/schemas/storagepool/rbd/1.0": "rbd",
 }
 XSD_INT = {
     "integer": (None, None),
@@ -586,16 +596,29 @@ class Builder:
 
 # ------------------------------------------------------------ overlays
 
+# settings an agent line gives as a bare word (other bare words are an
+# enum's values, or the keys of an escape map)
+AGENT_FLAGS = {"required", "optional", "filled", "generated", "open",
+               "ordered", "whole", "empty_ok"}
+
+
 class Overlay:
     """desired-state/schema-overlay: PATH SETTING... lines; '*' in a path
     matches one step, '**' any number. A path names an element
     (/domain/devices/disk), an attribute (…/target@dev) or an element's
-    text (…/maxMemory#value)."""
+    text (…/maxMemory#value).
+
+    `agent PATH KEY KIND [VALUE|SETTING...]` lines add the agent's own
+    keys, which render nothing (xml NULL), to the mapping at PATH: an
+    element path of a root (/domain, /domain/devices/disk, /volume), or
+    an agent map's (/domain/cloudInit). `agent KEY KIND [VALUE...]`, the
+    older form, is PATH /domain."""
 
     def __init__(self, path):
         self.rules = []   # (regex, pattern text, {setting: value}, line)
         self.used = set()
-        self.agent = []   # (key, kind, values)
+        self.agent = []   # {path, key, kind, values, settings, line}
+        self.agent_used = set()
         with open(path) as f:
             for no, line in enumerate(f, 1):
                 line = line.split("#", 1)[0] if line.lstrip().startswith(
@@ -605,8 +628,7 @@ class Overlay:
                     continue
                 pat, settings = words[0], words[1:]
                 if pat == "agent":
-                    self.agent.append((settings[0], settings[1],
-                                       settings[2:]))
+                    self.agent.append(self.agent_line(settings, no))
                     continue
                 d = OrderedDict()
                 for s in settings:
@@ -617,6 +639,31 @@ class Overlay:
                     re.escape(p) for p in re.split(r"(\*\*|\*)", pat)) + "$"
                 self.rules.append((re.compile(rx), pat, d, no))
 
+    @staticmethod
+    def agent_line(words, no):
+        path = "/domain"
+        if words and words[0].startswith("/"):
+            path, words = words[0].rstrip("/"), words[1:]
+        if len(words) < 2:
+            sys.exit(f"overlay line {no}: agent PATH KEY KIND [SETTING...]")
+        key, kind = words[0], words[1]
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", key):
+            sys.exit(f"overlay line {no}: agent key {key!r} is not a word")
+        values, settings = [], OrderedDict()
+        for w in words[2:]:
+            k, eq, v = w.partition("=")
+            if eq:
+                settings[k] = v
+            elif w in AGENT_FLAGS:
+                settings[w] = True
+            elif kind in ("enum", "escape"):
+                values.append(w)
+            else:
+                sys.exit(f"overlay line {no}: {w}: not a setting of "
+                         f"agent key {key}")
+        return {"path": path, "key": key, "kind": kind, "values": values,
+                "settings": settings, "line": no}
+
     def get(self, path):
         out = OrderedDict()
         for rx, pat, d, no in self.rules:
@@ -626,8 +673,11 @@ class Overlay:
         return out
 
     def unused(self):
-        return [(no, pat) for rx, pat, d, no in self.rules
-                if no not in self.used]
+        return sorted([(no, pat) for rx, pat, d, no in self.rules
+                       if no not in self.used] +
+                      [(a["line"], f"agent {a['path']} {a['key']}")
+                       for a in self.agent
+                       if a["line"] not in self.agent_used])
 
 
 # ------------------------------------------------------------ C table
@@ -682,6 +732,7 @@ class Emitter:
         self.skipped = []
         self.paths = 0
         self.prefixes = []   # the namespaces of elements in the table
+        self.tables = []     # (overlay line, root) of table= maps
 
     def enum(self, vals, prefix="v"):
         key = tuple(vals)
@@ -727,7 +778,10 @@ class Emitter:
                  "optional", "filled", "generated"}
 
     def apply(self, r, path, only=None, without=()):
-        ov = self.ov.get(path)
+        return self.settle(r, self.ov.get(path), path, only, without)
+
+    def settle(self, r, ov, path, only=None, without=()):
+        """Row r with the settings ov (an overlay line's) applied."""
         for k, v in ov.items():
             if k in ("flatten", "skip", "size") or k in without or \
                     (only is not None and k not in only):
@@ -825,15 +879,11 @@ class Emitter:
                 rows.append(r)
         rows = [self.group(path, x, groups[x]) if isinstance(x, str) else x
                 for x in rows]
-        if path == "/domain":
-            # a file starts with what names the domain
+        root = path.count("/") == 1
+        if root:
+            # a file starts with what names the domain (the pool)
             first = [r for r in rows if r["key"] in ('"name"', '"uuid"')]
             rows = first + [r for r in rows if r not in first]
-            agent = self.agent_rows()
-            at = next((i + 1 for i, r in enumerate(rows)
-                       if r["key"] == '"uuid"'), len(rows))
-            rows[at:at] = [r for r in agent if r["kind"] != "DS_MAP"]
-            rows += [r for r in agent if r["kind"] == "DS_MAP"]
         keys = set()
         for r in rows:
             key = r["key"]
@@ -847,6 +897,18 @@ class Emitter:
                     sys.exit(f"{path}: two keys {el['key']}")
                 keys.add(el["key"])
             keys.add(key)
+        # the agent's keys: settings after what names the root, maps
+        # (and settings below the root) at the end
+        agent = self.agent_rows(path)
+        for r in agent:
+            if r["key"] in keys:
+                sys.exit(f"overlay: agent key {r['key']} at {path}: the "
+                         "schema has that key there")
+            keys.add(r["key"])
+        at = next((i + 1 for i, r in enumerate(rows)
+                   if r["key"] == '"uuid"'), len(rows)) if root else len(rows)
+        rows[at:at] = [r for r in agent if r["kind"] != "DS_MAP"]
+        rows += [r for r in agent if r["kind"] == "DS_MAP"]
         return rows
 
     def flatten(self, ce, c, cpath):
@@ -1008,55 +1070,119 @@ class Emitter:
             return None
         return self.apply(r, cpath)
 
-    def agent_rows(self):
+    def agent_rows(self, path):
+        """The rows of the agent's keys in the mapping at path."""
         rows = []
-        for key, kind, vals in self.ov.agent:
-            if kind == "enum":
-                rows.append(Row(key=cstr(key), kind="DS_ENUM", xml="NULL",
-                                values=self.enum(vals)))
-            elif kind == "bool":
-                rows.append(Row(key=cstr(key), kind="DS_BOOL", xml="NULL"))
-            elif kind == "escape":
-                self.out.append(
-                    "static const struct ds_field f_escape[] = {\n" +
-                    "".join(f"\t{{.key = {cstr(v)}, .kind = DS_XML, "
-                            ".xml = \"\"},\n" for v in vals) +
-                    "\t{0},\n};\n")
-                rows.append(Row(key=cstr(key), kind="DS_MAP", xml="NULL",
-                                kids="f_escape", by_xml="x_escape",
-                                n_by_xml="0"))
-                self.out.append("static const uint16_t x_escape[] = {0};\n")
-            else:
-                sys.exit(f"overlay: agent key {key}: unknown kind {kind}")
+        for a in self.ov.agent:
+            if a["path"] == path:
+                self.ov.agent_used.add(a["line"])
+                rows.append(self.agent_row(a))
         return rows
+
+    def agent_row(self, a):
+        key, kind, vals = a["key"], a["kind"], a["values"]
+        st = OrderedDict(a["settings"])
+        where = f"{a['path']}/{key}"
+        table = st.pop("table", None)
+        if table is not None and kind != "map":
+            sys.exit(f"overlay line {a['line']}: table= is a map's")
+        if kind == "enum":
+            if not vals:
+                sys.exit(f"overlay line {a['line']}: enum {key}: no values")
+            r = Row(key=cstr(key), kind="DS_ENUM", xml="NULL",
+                    values=self.enum(vals))
+        elif kind == "escape":
+            # raw XML by where it goes (xml: {domain: …, devices: …})
+            self.out.append(
+                "static const struct ds_field f_escape[] = {\n" +
+                "".join(f"\t{{.key = {cstr(v)}, .kind = DS_XML, "
+                        ".xml = \"\"},\n" for v in vals) +
+                "\t{0},\n};\n")
+            r = Row(key=cstr(key), kind="DS_MAP", xml="NULL",
+                    kids="f_escape", by_xml="x_escape", n_by_xml="0")
+            self.out.append("static const uint16_t x_escape[] = {0};\n")
+        elif kind == "map" and table is not None:
+            # the fields of another root (a disk's volume): its array
+            if any(b["path"] == where for b in self.ov.agent):
+                sys.exit(f"overlay line {a['line']}: {where} takes "
+                         f"{table}'s keys; it has no agent keys of its own")
+            kids = "f_" + cname("/" + table)
+            self.decls.append("/" + table)
+            self.tables.append((a["line"], table))
+            r = self.with_index(Row(key=cstr(key), kind="DS_MAP",
+                                    xml="NULL", kids=kids), kids)
+        elif kind == "map":
+            # the agent's keys below: their own mapping, of no element
+            kids = "f_" + cname(where)
+            if kids in self.sizes:
+                sys.exit(f"overlay line {a['line']}: {where}: its C name "
+                         f"{kids} is taken")
+            rows = self.agent_rows(where)
+            if not rows:
+                sys.exit(f"overlay line {a['line']}: agent map {where} "
+                         "has no keys")
+            self.emit_array(kids, where, rows)
+            r = self.with_index(Row(key=cstr(key), kind="DS_MAP",
+                                    xml="NULL", kids=kids), kids)
+        elif kind in KINDS:
+            r = Row(key=cstr(key), kind="DS_STR", xml="NULL")
+            # as kind=K on a schema field: str is one line, numbers are
+            # unbounded but by min= max=
+            r = self.settle(r, OrderedDict(kind=kind), where)
+        else:
+            sys.exit(f"overlay line {a['line']}: agent key {key}: unknown "
+                     f"kind {kind}")
+        return self.settle(r, st, where)
+
+
+# The roots of the table: (name, schema file beside domain.rng, what the
+# table's root field's xml names). A root's fields are ds_schema_<name>.
+ROOTS = [("domain", None, ""), ("volume", "storagevol.rng", "volume"),
+         ("pool", "storagepool.rng", "pool")]
 
 
 def generate(schema, overlay_path):
-    g = Grammar(schema)
-    w = Walker(g)
-    start = w.summ_define("domain")
-    if list(start.elems) != ["domain"]:
-        sys.exit(f"start is not one element: {list(start.elems)}")
-    b = Builder(w)
-    tree = b.build("domain", start.elems["domain"][2], "/domain", [])
     ov = Overlay(overlay_path)
     em = Emitter(ov)
-    root = em.array(tree, "/domain")
+    loaded, flat, roots = [], OrderedDict(), []
+    for name, fname, xml in ROOTS:
+        path = schema if fname is None else \
+            os.path.join(os.path.dirname(schema), fname)
+        g = Grammar(path)
+        w = Walker(g)
+        if len(g.starts) != 1:
+            sys.exit(f"{path}: {len(g.starts)} <start> patterns")
+        start = w.group(list(g.starts[0]))
+        if start is NOT_ALLOWED or list(start.elems) != [name]:
+            sys.exit(f"{path}: start is not one <{name}>: "
+                     f"{list(start.elems) if start else None}")
+        b = Builder(w)
+        tree = b.build(name, start.elems[name][2], "/" + name, [])
+        flat[name] = len(b.flat)
+        roots.append((name, xml, em.array(tree, "/" + name)))
+        loaded += [p for p in g.loaded if p not in loaded]
+    for no, table in em.tables:
+        if table not in flat:
+            sys.exit(f"overlay line {no}: table={table}: no such root "
+                     f"({', '.join(flat)})")
     unused = ov.unused()
     if unused:
         sys.exit("overlay lines that match no path in the schema: " +
                  ", ".join(f"line {no} ({pat})" for no, pat in unused))
     hashes = []
-    for p in g.loaded:
+    for p in loaded:
         with open(p, "rb") as f:
             hashes.append((os.path.basename(p),
                            hashlib.sha256(f.read()).hexdigest()))
     lines = [
         "/* The format's table, generated by tools/schema-gen.py from",
-        " * libvirt's domain schema and desired-state/schema-overlay.",
+        " * libvirt's domain, storage volume and storage pool schemas and",
+        " * desired-state/schema-overlay.",
         " * Do not edit: run `ninja -C BUILD regen-schema`.",
         " *",
-        f" * {len(b.flat)} element paths; schema files (sha256):"]
+        " * element paths: " + ", ".join(f"{n} of the {r}"
+                                         for r, n in flat.items()) + ";",
+        " * schema files (sha256):"]
     lines += [f" *   {h}  {n}" for n, h in hashes]
     lines += [" */", "/* one row a line, as generated: */", "/* clang-format off */",
               '#include "schema.h"', "", "#include <stdint.h>", ""]
@@ -1072,7 +1198,6 @@ def generate(schema, overlay_path):
     lines.append("")
     lines.append("")
     lines += em.out
-    ix, cnt = em.index[root]
     uris = {prefix: uri for uri, prefix in NS_PREFIX.items()}
     for p in em.prefixes:
         if p not in uris:
@@ -1080,14 +1205,17 @@ def generate(schema, overlay_path):
     lines.append("const struct ds_ns ds_schema_ns[] = {" +
                  "".join(f"{{{cstr(p)}, {cstr(uris[p])}}}, "
                          for p in em.prefixes) + "{0}};")
-    lines.append("const struct ds_field ds_schema_domain = {.key = \"\", "
-                 f".kind = DS_MAP, .xml = \"\", .kids = {root}, "
-                 f".by_xml = {ix}, .n_by_xml = {cnt}}};")
+    for name, xml, kids in roots:
+        ix, cnt = em.index[kids]
+        lines.append(f"const struct ds_field ds_schema_{name} = "
+                     f"{{.key = \"\", .kind = DS_MAP, .xml = {cstr(xml)}, "
+                     f".kids = {kids}, .by_xml = {ix}, .n_by_xml = {cnt}}};")
     text = "\n".join(lines) + "\n"
-    # the index sizes of maps that refer to an ancestor (backingStore)
-    for kids, (ix, cnt) in em.index.items():
-        text = text.replace(f"N_{kids}", str(cnt))
-    return text, em, b
+    # the index sizes of maps that refer to an ancestor (backingStore) or
+    # to another root (a disk's volume)
+    text = re.sub(r"\bN_(f_\w+)", lambda m: str(em.index[m.group(1)][1]),
+                  text)
+    return text, em, flat
 
 
 def main():
@@ -1100,10 +1228,13 @@ def main():
                     help="compare with --output instead of writing it; "
                     "exit 1 when they differ, 77 without a schema")
     args = ap.parse_args()
-    if not os.path.exists(args.schema):
-        print(f"{args.schema}: not found", file=sys.stderr)
-        sys.exit(77 if args.check else 1)
-    text, em, b = generate(args.schema, args.overlay)
+    for fname in [None] + [f for _, f, _ in ROOTS if f]:
+        path = args.schema if fname is None else \
+            os.path.join(os.path.dirname(args.schema), fname)
+        if not os.path.exists(path):
+            print(f"{path}: not found", file=sys.stderr)
+            sys.exit(77 if args.check else 1)
+    text, em, flat = generate(args.schema, args.overlay)
     if args.check:
         try:
             with open(args.output) as f:
@@ -1125,7 +1256,9 @@ def main():
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, args.output)
-    print(f"{len(b.flat)} element paths, {em.paths} mappings; "
+    print("element paths: " + ", ".join(f"{n} of the {r}"
+                                        for r, n in flat.items()) +
+          f"; {em.paths} mappings; "
           f"renamed: {', '.join(em.renamed) or 'none'}; "
           f"left out: {len(em.skipped)}", file=sys.stderr)
 

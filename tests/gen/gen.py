@@ -312,6 +312,16 @@ def covered(path):
     return (path if isinstance(path, str) else dotted(path)) in _COVERED
 
 
+def agent_unmade(path, field):
+    """Whether field (at path) is one of the agent's keys (xml None: a
+    disk's volume, a cloud-init seed, …) that the generator does not make:
+    the table's agent keys render nothing, and what the agent does with
+    them (volumes, seeds) needs a pool this test does not give. Such a key
+    is left out even where the table requires it, until COVER lists it
+    (state, autostart, adopt and the xml escape are)."""
+    return field.get("xml") is None and not covered(path)
+
+
 # libvirt's disk naming: the target name's prefix per bus, and the buses a
 # device may sit on (floppy: fdc only; lun: virtio or scsi; cdrom: not
 # virtio or sd); ide only on i440fx (pc) machines.
@@ -1079,6 +1089,8 @@ class Gen:
             out = {}
             for kf in field["kids"]:
                 p = path + (kf["key"],)
+                if agent_unmade(p, kf):
+                    continue
                 if kf["required"] or (covered(p) and r.random() < 0.4):
                     v = self.value(p, kf, r, {})
                     if v is not OMIT:
@@ -1139,6 +1151,8 @@ class Gen:
                 v = want[key]
                 if callable(v):
                     v = v()
+            elif agent_unmade(path + (key,), kf):
+                continue
             elif kf["required"] or (covered(path + (key,)) and r.random() < p_opt):
                 v = self.value(path + (key,), kf, r, ctx)
             else:

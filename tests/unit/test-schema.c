@@ -6,8 +6,12 @@
 
 #include <cmocka.h>
 
+#include <libxml/parser.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "parse.h"
+#include "render.h"
 #include "schema.h"
 
 #define N(a) (sizeof(a) / sizeof(*(a)) - 1) /* without the NULL */
@@ -309,6 +313,266 @@ static void test_field_kid_nested(void **state)
 	assert_ptr_equal(ds_field_kid(f, "backingStore")->kids, f->kids);
 }
 
+/* The field at a dotted path of map fields ("target.format"), or NULL. */
+static const struct ds_field *field_at(const struct ds_field *f,
+				       const char *path)
+{
+	char buf[128], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); f && k;
+	     k = strtok_r(NULL, ".", &save))
+		f = ds_field_kid(f->kind == DS_LIST ? f->kids : f, k);
+	return f;
+}
+
+#define assert_agent(f)                \
+	do {                           \
+		assert_non_null(f);    \
+		assert_null((f)->xml); \
+	} while (0)
+
+static void test_volume(void **state)
+{
+	static const char *const none[] = {"name",
+					   "key",
+					   "source",
+					   "physical",
+					   "target.path",
+					   "target.timestamps",
+					   "target.encryption",
+					   "backingStore.permissions",
+					   "backingStore.timestamps",
+					   "type",
+					   NULL};
+	const struct ds_field *v = &ds_schema_volume, *f;
+
+	assert_int_equal(v->kind, DS_MAP);
+	assert_string_equal(v->xml, "volume");
+	for (size_t i = 0; none[i]; i++) {
+		if (field_at(v, none[i]))
+			print_error("volume key \"%s\" is there\n", none[i]);
+		assert_null(field_at(v, none[i]));
+	}
+	/* sizes, which libvirt's storage XML gives in bytes by default */
+	f = field_at(v, "capacity");
+	assert_int_equal(f->kind, DS_SIZE);
+	assert_string_equal(f->xml, "capacity");
+	assert_string_equal(f->unit_default, "bytes");
+	assert_false(f->required);
+	assert_int_equal(field_at(v, "allocation")->kind, DS_SIZE);
+	assert_int_equal(field_at(v, "target.clusterSize")->kind, DS_SIZE);
+	/* the target is optional: a volume may give its capacity alone */
+	assert_false(field_at(v, "target")->required);
+	/* format: qcow2 */
+	f = field_at(v, "target.format");
+	assert_int_equal(f->kind, DS_MAP);
+	assert_string_equal(f->shorthand, "type");
+	assert_true(ds_enum_index(field_at(f, "type")->values, "qcow2") >= 0);
+	assert_true(ds_enum_index(field_at(f, "type")->values, "raw") >= 0);
+	assert_string_equal(field_at(v, "backingStore.format")->shorthand,
+			    "type");
+	assert_int_equal(field_at(v, "target.compat")->kind, DS_STR);
+	assert_int_equal(field_at(v, "target.nocow")->kind, DS_PRESENCE);
+	assert_int_equal(field_at(v, "target.features.lazy_refcounts")->kind,
+			 DS_PRESENCE);
+	assert_int_equal(field_at(v, "target.permissions.mode")->kind, DS_UINT);
+	assert_non_null(field_at(v, "target.permissions.owner"));
+	assert_non_null(field_at(v, "target.permissions.group"));
+	assert_non_null(field_at(v, "target.permissions.label"));
+	/* a base by path, or as a volume of a pool (the agent's) */
+	f = field_at(v, "backingStore.path");
+	assert_string_equal(f->xml, "path");
+	assert_int_equal(f->check, DS_CHECK_PATH);
+	assert_false(f->required);
+	assert_agent(field_at(v, "backingStore.pool"));
+	assert_agent(field_at(v, "backingStore.volume"));
+	/* a full copy of a base: a map of the agent's keys */
+	f = field_at(v, "clone");
+	assert_agent(f);
+	assert_int_equal(f->kind, DS_MAP);
+	assert_int_equal(f->n_by_xml, 0);
+	assert_int_equal(field_at(f, "path")->check, DS_CHECK_PATH);
+	assert_agent(field_at(f, "path"));
+	assert_agent(field_at(f, "pool"));
+	assert_agent(field_at(f, "volume"));
+}
+
+static void test_pool(void **state)
+{
+	static const char *const types[] = {
+	    "dir",      "fs",           "netfs", "logical",  "disk",
+	    "iscsi",    "iscsi-direct", "scsi",  "mpath",    "rbd",
+	    "sheepdog", "gluster",      "zfs",   "vstorage", NULL};
+	static const char *const agent[] = {"kind",  "state", "autostart",
+					    "adopt", "build", NULL};
+	static const char *const none[] = {"capacity",
+					   "allocation",
+					   "available",
+					   "key",
+					   "source.device.freeExtent",
+					   NULL};
+	const struct ds_field *p = &ds_schema_pool, *f;
+
+	assert_int_equal(p->kind, DS_MAP);
+	assert_string_equal(p->xml, "pool");
+	assert_string_equal(p->kids[0].key, "name");
+	f = field_at(p, "name");
+	assert_true(f->required);
+	assert_int_equal(f->check, DS_CHECK_NAME);
+	assert_int_equal(field_at(p, "uuid")->check, DS_CHECK_UUID);
+	/* every pool type: the union of the schema's choice */
+	f = field_at(p, "type");
+	assert_int_equal(f->kind, DS_ENUM);
+	assert_string_equal(f->xml, "@type");
+	assert_true(f->required);
+	for (size_t i = 0; types[i]; i++)
+		assert_int_equal(ds_enum_index(f->values, types[i]), i);
+	assert_null(f->values[N(types)]);
+	for (size_t i = 0; agent[i]; i++)
+		assert_agent(field_at(p, agent[i]));
+	f = field_at(p, "kind");
+	assert_int_equal(f->kind, DS_ENUM);
+	assert_string_equal(f->values[0], "pool");
+	assert_null(f->values[1]);
+	assert_int_equal(ds_enum_index(field_at(p, "state")->values, "active"),
+			 0);
+	assert_int_equal(field_at(p, "build")->kind, DS_BOOL);
+	for (size_t i = 0; none[i]; i++)
+		assert_null(field_at(p, none[i]));
+	/* the sources of all types */
+	f = field_at(p, "source.device");
+	assert_int_equal(f->kind, DS_LIST);
+	assert_string_equal(f->kids[0].shorthand, "path");
+	assert_string_equal(field_at(f, "path")->xml, "@path");
+	assert_string_equal(field_at(p, "source.dir.path")->xml, "@path");
+	assert_int_equal(field_at(p, "source.host")->kind, DS_LIST);
+	assert_non_null(field_at(p, "source.host.port"));
+	assert_non_null(field_at(p, "source.adapter.type"));
+	assert_non_null(field_at(p, "source.name"));
+	assert_non_null(field_at(p, "source.auth.secret.uuid"));
+	f = field_at(p, "source.format");
+	assert_string_equal(f->shorthand, "type");
+	assert_true(ds_enum_index(field_at(f, "type")->values, "lvm2") >= 0);
+	assert_true(ds_enum_index(field_at(f, "type")->values, "nfs") >= 0);
+	f = field_at(p, "target.path");
+	assert_int_equal(f->check, DS_CHECK_PATH);
+	assert_false(f->required); /* a logical pool's is optional */
+	assert_non_null(field_at(p, "target.permissions.mode"));
+}
+
+static void test_agent_in_domain(void **state)
+{
+	const struct ds_field *d = &ds_schema_domain, *f, *disk;
+
+	f = field_at(d, "kind");
+	assert_agent(f);
+	assert_string_equal(f->values[0], "domain");
+	/* a disk's volume: the volume's fields, rendered not in the disk */
+	disk = field_at(d, "devices.disk");
+	f = field_at(disk, "volume");
+	assert_agent(f);
+	assert_int_equal(f->kind, DS_MAP);
+	assert_ptr_equal(f->kids, ds_schema_volume.kids);
+	assert_int_equal(field_at(f, "capacity")->kind, DS_SIZE);
+	/* the agent's keys come after the schema's */
+	for (const struct ds_field *k = disk->kids[0].kids; k->key; k++)
+		if (!k->xml)
+			assert_null(k[1].key);
+	/* a cloud-init seed */
+	f = field_at(d, "cloudInit");
+	assert_agent(f);
+	assert_int_equal(f->kind, DS_MAP);
+	assert_int_equal(f->n_by_xml, 0);
+	assert_agent(field_at(f, "pool"));
+	assert_string_equal(field_at(f, "user-data")->shorthand, "value");
+	assert_agent(field_at(f, "user-data"));
+	assert_agent(field_at(f, "user-data.value"));
+	assert_int_equal(field_at(f, "user-data.value")->check, DS_CHECK_NONE);
+	assert_agent(field_at(f, "user-data.file"));
+	assert_agent(field_at(f, "meta-data.file"));
+	assert_agent(field_at(f, "network-config.value"));
+	assert_agent(field_at(f, "target.dev"));
+	assert_true(ds_enum_index(field_at(f, "target.bus")->values, "sata") >=
+		    0);
+	/* the raw XML escape is still the last key */
+	f = field_at(d, "xml");
+	assert_agent(f);
+	assert_null(f[1].key);
+}
+
+/* A disk's volume, read from a file, renders as a storage volume with its
+ * units said: libvirt reads a size without one in bytes. */
+static void test_volume_render(void **state)
+{
+	static const char yaml[] =
+	    "name: v\n"
+	    "memory: 1 GiB\n"
+	    "devices:\n"
+	    "  disk:\n"
+	    "    - type: volume\n"
+	    "      source: {pool: default, volume: v.qcow2}\n"
+	    "      target: vda\n"
+	    "      volume:\n"
+	    "        capacity: 20 GiB\n"
+	    "        allocation: 0\n"
+	    "        target: {format: qcow2, clusterSize: 64 KiB,\n"
+	    "                 features: [lazy_refcounts]}\n"
+	    "        backingStore: {path: /var/lib/base.qcow2, format: qcow2,\n"
+	    "                       pool: images}\n"
+	    "        clone: {pool: images, volume: base.qcow2}\n";
+	char rng_path[] = DS_LIBVIRT_SCHEMA;
+	char *slash = strrchr(rng_path, '/');
+	struct ds_node *root = NULL;
+	struct ds_diags d;
+	char *xml, path[sizeof(rng_path) + 32];
+
+	assert_int_equal(ds_diags_init(&d, "v.yaml"), 0);
+	assert_int_equal(ds_yaml_load(yaml, strlen(yaml), &d, &root), 0);
+	assert_int_equal(ds_parse_tree(&root, &d), 0);
+	assert_int_equal(d.n, 0);
+	const struct ds_node *disk =
+	    ds_node_path(root, "devices.disk")->kids[0];
+	const struct ds_node *vol = ds_node_get(disk, "volume");
+	assert_non_null(vol);
+	assert_ptr_equal(vol->field,
+			 field_at(&ds_schema_domain, "devices.disk.volume"));
+
+	xml = ds_render_item(&ds_schema_volume, vol);
+	assert_non_null(xml);
+	assert_non_null(
+	    strstr(xml, "<capacity unit=\"KiB\">20971520</capacity>"));
+	assert_non_null(strstr(xml, "<allocation unit=\"KiB\">0</allocation>"));
+	assert_non_null(
+	    strstr(xml, "<clusterSize unit=\"KiB\">64</clusterSize>"));
+	assert_non_null(strstr(xml, "<format type=\"qcow2\"/>"));
+	assert_non_null(strstr(xml, "<lazy_refcounts/>"));
+	/* the agent's keys render nothing */
+	assert_null(strstr(xml, "images"));
+	assert_null(strstr(xml, "clone"));
+
+	/* valid against libvirt's schema, with the name the disk gives */
+	*slash = 0;
+	snprintf(path, sizeof(path), "%s/storagevol.rng", rng_path);
+	if (access(path, R_OK) == 0) {
+		struct ds_rng *rng = NULL;
+		char *err = NULL, *named = NULL;
+		xmlDocPtr doc;
+		assert_true(asprintf(&named, "<volume><name>v.qcow2</name>%s",
+				     strchr(xml, '>') + 1) > 0);
+		doc = xmlReadMemory(named, strlen(named), NULL, NULL, 0);
+		assert_non_null(doc);
+		assert_int_equal(ds_rng_load(path, &rng, &err), 0);
+		assert_int_equal(ds_rng_check(rng, doc, &d), 0);
+		ds_rng_free(rng);
+		xmlFreeDoc(doc);
+		free(named);
+	}
+	free(xml);
+	ds_node_free(root);
+	ds_diags_finish(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +589,10 @@ int main(void)
 	    cmocka_unit_test(test_field_kid),
 	    cmocka_unit_test(test_field_kid_unknown),
 	    cmocka_unit_test(test_field_kid_nested),
+	    cmocka_unit_test(test_volume),
+	    cmocka_unit_test(test_pool),
+	    cmocka_unit_test(test_agent_in_domain),
+	    cmocka_unit_test(test_volume_render),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
