@@ -79,6 +79,7 @@ struct ag_opts {
 	unsigned resync;          /* seconds */
 	bool prune;
 	bool delete_nvram;
+	bool delete_storage; /* with prune: remove their volumes too */
 	bool insecure;
 	unsigned shutdown_timeout;
 };

@@ -29,6 +29,12 @@ int ag_usage(const char *cmd, int to_stderr);
  * AG_EXIT_FAIL. */
 int ag_bad_option(char **argv, int c);
 
+/* --delete-nvram and --delete-storage say what --prune removes beside a
+ * domain: without --prune they are refused, not ignored. Returns 0, or -1
+ * with the message printed. */
+int ag_check_prune(const char *cmd, bool prune, bool delete_nvram,
+		   bool delete_storage);
+
 /* Reads the value arg of option opt (e.g. "--resync") of command cmd: a
  * whole number of seconds, 0 only if zero_ok. Returns 0 with *ret set, or
  * -1 with the message printed. */

@@ -20,6 +20,7 @@ struct converge_opts {
 	bool json;
 	bool prune;
 	bool delete_nvram;
+	bool delete_storage;
 	bool insecure;
 	unsigned shutdown_timeout;
 };
@@ -39,6 +40,7 @@ static const struct option apply_options[] = {
     {"connect", required_argument, NULL, 'c'},
     {"prune", no_argument, NULL, 'p'},
     {"delete-nvram", no_argument, NULL, 'N'},
+    {"delete-storage", no_argument, NULL, 'S'},
     {"shutdown-timeout", required_argument, NULL, 't'},
     {"insecure-permissions", no_argument, NULL, 'I'},
     {0},
@@ -48,14 +50,9 @@ static const struct option apply_options[] = {
  * message printed. */
 static int check_opts(int argc, char **argv, const struct converge_opts *o)
 {
-	if (o->delete_nvram && !o->prune) {
-		fprintf(stderr,
-			"%s %s: --delete-nvram removes the NVRAM of the "
-			"domains --prune undefines; give --prune too, or "
-			"leave it out\n",
-			AG_PROG, argv[0]);
+	if (ag_check_prune(argv[0], o->prune, o->delete_nvram,
+			   o->delete_storage) < 0)
 		return -1;
-	}
 	if (argc - optind != 1) {
 		fprintf(stderr,
 			"%s %s: give one directory; see '%s %s --help'\n",
@@ -91,6 +88,9 @@ static int parse_opts(int argc, char **argv, bool apply,
 			break;
 		case 'N':
 			o->delete_nvram = true;
+			break;
+		case 'S':
+			o->delete_storage = true;
 			break;
 		case 'I':
 			o->insecure = true;
@@ -141,7 +141,9 @@ static int pass_run(struct pass *p, const struct converge_opts *o)
 	}
 	r = rc_pass_plan(
 	    p->conn, o->dir,
-	    &(struct rc_pass_opts){.prune = o->prune, .insecure = o->insecure},
+	    &(struct rc_pass_opts){.prune = o->prune,
+				   .delete_storage = o->delete_storage,
+				   .insecure = o->insecure},
 	    &p->rc, &e);
 	for (size_t i = 0; i < p->rc.set.n; i++)
 		ds_diags_print(&p->rc.set.entries[i].diags, stderr, AG_PROG);

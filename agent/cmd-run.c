@@ -30,6 +30,7 @@ static int parse_run_opts(int argc, char **argv, struct ag_opts *o,
 	    {"connect", required_argument, NULL, 'c'},
 	    {"prune", no_argument, NULL, 'p'},
 	    {"delete-nvram", no_argument, NULL, 'N'},
+	    {"delete-storage", no_argument, NULL, 'S'},
 	    {"resync", required_argument, NULL, 'r'},
 	    {"status-file", required_argument, NULL, 's'},
 	    {"metrics-file", required_argument, NULL, 'm'},
@@ -55,6 +56,9 @@ static int parse_run_opts(int argc, char **argv, struct ag_opts *o,
 			break;
 		case 'N':
 			o->delete_nvram = true;
+			break;
+		case 'S':
+			o->delete_storage = true;
 			break;
 		case 's':
 			o->status_file = optarg;
@@ -84,6 +88,11 @@ static int parse_run_opts(int argc, char **argv, struct ag_opts *o,
 			*ret_status = ag_bad_option(argv, c);
 			return -1;
 		}
+	}
+	if (ag_check_prune("run", o->prune, o->delete_nvram,
+			   o->delete_storage) < 0) {
+		*ret_status = AG_EXIT_FAIL;
+		return -1;
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr,

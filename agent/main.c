@@ -48,7 +48,7 @@ static const struct {
      "Exit status: 0 in sync, 2 changes pending, 1 errors or conflicts.\n"},
     {"apply", ag_cmd_apply,
      "Usage: " AG_PROG " apply [-c URI] [--prune] [--delete-nvram]\n"
-     "                      [--shutdown-timeout SECONDS]\n"
+     "                      [--delete-storage] [--shutdown-timeout SECONDS]\n"
      "                      [--insecure-permissions] DIR\n"
      "\n"
      "Converges libvirt to the desired-state files in DIR once, and says\n"
@@ -61,6 +61,10 @@ static const struct {
      "                      DIR is empty); NVRAM files are kept\n"
      "      --delete-nvram  with --prune (required), remove their NVRAM\n"
      "                      files too\n"
+     "      --delete-storage\n"
+     "                      with --prune (required), remove the volumes\n"
+     "                      and cloud-init seeds made for them too (never\n"
+     "                      one another domain uses)\n"
      "      --shutdown-timeout SECONDS\n"
      "                      how long a graceful shutdown may take before\n"
      "                      the domain is destroyed (default 60)\n"
@@ -72,7 +76,8 @@ static const struct {
      "restart, 1 when anything failed or was refused.\n"},
     {"run", ag_cmd_run,
      "Usage: " AG_PROG
-     " run [-c URI] [--prune] [--delete-nvram] [--resync SECONDS]\n"
+     " run [-c URI] [--prune] [--delete-nvram] [--delete-storage]\n"
+     "                    [--resync SECONDS]\n"
      "                    [--status-file FILE] [--metrics-file FILE]\n"
      "                    [--insecure-permissions] [--shutdown-timeout "
      "SECONDS] DIR\n"
@@ -87,6 +92,7 @@ static const struct {
      "  -c, --connect URI         libvirt's URI (default: libvirt's)\n"
      "      --prune               undefine our domains whose file is gone\n"
      "      --delete-nvram        with --prune, remove their NVRAM too\n"
+     "      --delete-storage      with --prune, remove their volumes too\n"
      "      --resync SECONDS      full pass interval (default 300)\n"
      "      --status-file FILE    write the state there (JSON, atomically)\n"
      "      --metrics-file FILE   write Prometheus text metrics there\n"
@@ -192,6 +198,19 @@ int main(int argc, char **argv)
 	fprintf(stderr, "%s: unknown command '%s'; see '%s --help'\n", AG_PROG,
 		argv[1], AG_PROG);
 	return AG_EXIT_FAIL;
+}
+
+int ag_check_prune(const char *cmd, bool prune, bool delete_nvram,
+		   bool delete_storage)
+{
+	if (prune || (!delete_nvram && !delete_storage))
+		return 0;
+	fprintf(stderr,
+		"%s %s: --delete-%s removes the %s of the domains --prune "
+		"undefines; give --prune too, or leave it out\n",
+		AG_PROG, cmd, delete_nvram ? "nvram" : "storage",
+		delete_nvram ? "NVRAM" : "volumes");
+	return -1;
 }
 
 int ag_parse_seconds(const char *cmd, const char *opt, const char *arg,

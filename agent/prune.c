@@ -275,8 +275,10 @@ static void settle_orphans(struct ag_agent *a, virConnectPtr conn,
 {
 	struct rc_limits limits;
 	struct ds_set none = {0};
-	struct rc_plan_opts po = {
-	    .prune = prune, .dir_usable = v->usable, .dir = a->dir_id};
+	struct rc_plan_opts po = {.prune = prune,
+				  .delete_storage = a->opts.delete_storage,
+				  .dir_usable = v->usable,
+				  .dir = a->dir_id};
 	struct ag_job_log log = {"(gone)", "(gone)", NULL};
 	struct rc_apply_opts ao = {.shutdown_timeout = a->opts.shutdown_timeout,
 				   .delete_nvram = a->opts.delete_nvram,

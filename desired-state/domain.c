@@ -13,6 +13,8 @@ void ds_domain_free(struct ds_domain *dom)
 		return;
 	ds_node_free(dom->root);
 	ds_node_free(dom->compared);
+	free(dom->volumes);
+	ds_seed_free(dom->seed);
 	free(dom->path);
 	free(dom);
 }
@@ -126,15 +128,22 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 	_cleanup_(ds_domain_freep) struct ds_domain *dom =
 	    calloc(1, sizeof(*dom));
 	size_t before = d->n;
+	int r;
 
 	if (!dom || !(dom->path = strdup(path)))
 		return -ENOMEM;
 	if (ds_yaml_load(text, len, d, &dom->root) < 0)
 		return -EINVAL;
+	if (ds_seed_inject(dom->root) < 0)
+		return -ENOMEM;
 	ds_parse_tree(&dom->root, d);
 	ds_validate(dom->root, d);
 	if (d->n > before || d->dropped || d->oom)
 		return -EINVAL;
+	r = ds_storage_read(dom->root, d, &dom->volumes, &dom->n_volumes,
+			    &dom->seed);
+	if (r < 0)
+		return r;
 	if (ds_tree_defaults(dom->root) < 0)
 		return -ENOMEM;
 	if (!may_normalise(dom->root)) {
@@ -144,7 +153,7 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 	}
 	if (!(dom->compared = ds_node_copy(dom->root)))
 		return -ENOMEM;
-	int r = ds_tree_normalise(dom->compared);
+	r = ds_tree_normalise(dom->compared);
 	if (r < 0)
 		return -ENOMEM;
 	if (r == 0) {
@@ -166,7 +175,16 @@ int ds_domain_load_at(const struct ds_dir *dir, const char *name,
 	if (r < 0)
 		return r;
 	ds_diags_set_text(d, text, len);
-	return ds_domain_parse(d->path, text, len, d, ret);
+	r = ds_domain_parse(d->path, text, len, d, ret);
+	if (r < 0 || !(*ret)->seed || (*ret)->seed->loaded)
+		return r;
+	/* the seed's parts that are files beside it */
+	r = ds_seed_load((*ret)->seed, dir, d);
+	if (r < 0) {
+		ds_domain_free(*ret);
+		*ret = NULL;
+	}
+	return r;
 }
 
 int ds_domain_load(const char *path, bool check_perms, struct ds_diags *d,

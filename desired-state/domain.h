@@ -8,6 +8,7 @@
 #include "diag.h"
 #include "dir.h"
 #include "node.h"
+#include "volumes.h"
 
 enum ds_state {
 	DS_STATE_RUNNING,
@@ -33,6 +34,10 @@ struct ds_domain {
 	unsigned max_memory_slots;
 	unsigned vcpu_max;     /* 0: the file leaves vCPUs to libvirt */
 	unsigned vcpu_current; /* = vcpu_max when not given */
+	/* the volumes its disks make, and its cloud-init seed (NULL: none) */
+	struct ds_volume *volumes;
+	size_t n_volumes;
+	struct ds_seed *seed;
 };
 
 /* The memory libvirt gives a domain with NUMA cells: the cells' total

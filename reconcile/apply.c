@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "connect.h"
 #include "metadata.h"
+#include "storage.h"
 #include "workers.h"
 #include "xmlpath.h"
 
@@ -21,7 +22,10 @@ static void fail(struct rc_domain_plan *dp, const char *call)
 	char *reason;
 
 	dp->phase = RC_PHASE_ERROR;
-	if (asprintf(&reason, "%s: %s", call, m ? m : "failed") >= 0) {
+	/* a call without libvirt's error says it itself ("call: why") */
+	if ((virGetLastError()
+		 ? asprintf(&reason, "%s: %s", call, m ? m : "failed")
+		 : asprintf(&reason, "%s", call)) >= 0) {
 		free(dp->reason);
 		dp->reason = reason;
 	}
@@ -107,6 +111,8 @@ struct domain_apply {
 	const struct rc_apply_opts *opts;
 	struct rc_apply_stats *stats;
 	const struct rc_owner *expect;
+	const struct rc_action **made; /* volumes made by this run */
+	size_t n_made;
 };
 
 static bool str_eq(const char *a, const char *b)
@@ -345,6 +351,49 @@ static int set_element(virDomainPtr dom, const struct rc_action *a,
 				    prefix, a->key, where);
 }
 
+/* A pruned domain's volume, unless a domain other than it uses the
+ * volume (a copy of the file's, another tool's): then it stays, said. */
+static int delete_volume(struct domain_apply *x, const struct rc_action *a,
+			 const char **ret_call)
+{
+	_cleanup_free_ char *user =
+	    rc_volume_user(x->conn, x->dp->name, a->key, a->device);
+	char *reason;
+
+	if (!user)
+		return rc_volume_delete(x->conn, a->key, a->device, ret_call);
+	if (asprintf(&reason, "%s%svolume %s/%s kept: the domain %s uses it",
+		     x->dp->reason ? x->dp->reason : "",
+		     x->dp->reason ? "; " : "", a->key, a->device, user) >= 0) {
+		free(x->dp->reason);
+		x->dp->reason = reason;
+	}
+	return 0;
+}
+
+/* After a failed define, the volumes this run made for it go again:
+ * nothing is left half made. */
+static void unmake(struct domain_apply *x)
+{
+	const char *call;
+
+	for (size_t i = x->n_made; i-- > 0;) {
+		if (x->opts->progress) {
+			struct rc_action undo = {
+			    .kind = RC_ACT_DELETE_VOLUME,
+			    .key = x->made[i]->key,
+			    .device = x->made[i]->device,
+			    .why = "the define failed; the volume made for "
+				   "it goes"};
+			x->opts->progress(x->dp, &undo, x->opts->userdata);
+		}
+		x->stats->writes++;
+		rc_volume_delete(x->conn, x->made[i]->key, x->made[i]->device,
+				 &call);
+	}
+	x->n_made = 0;
+}
+
 /* One action, reported and counted as it is made; returns 0, 1 when the
  * domain's calls end without a failure (its mark changed: the phase says
  * so), or -1 with *ret_call naming the failed call. */
@@ -423,6 +472,25 @@ static int run_action(struct domain_apply *x, const struct rc_action *a,
 			return -1;
 		return device_sent(x->dp, a);
 	}
+	case RC_ACT_CREATE_VOLUME:
+		if (rc_volume_create(x->conn, a->key, a->xml, a->from,
+				     ret_call) < 0)
+			return -1;
+		x->made[x->n_made++] = a;
+		return 0;
+	case RC_ACT_RESIZE_VOLUME:
+		if (a->live) {
+			*ret_call = "virDomainBlockResize";
+			return virDomainBlockResize(
+			    dom, a->target, a->value,
+			    VIR_DOMAIN_BLOCK_RESIZE_BYTES);
+		}
+		return rc_volume_resize(x->conn, a->key, a->device, a->value,
+					ret_call);
+	case RC_ACT_WRITE_SEED:
+		return rc_seed_write(x->conn, dom, a->seed, ret_call);
+	case RC_ACT_DELETE_VOLUME:
+		return delete_volume(x, a, ret_call);
 	case RC_ACT_SET_METADATA:
 		*ret_call = "virDomainSetMetadata";
 		if (a->value == RC_META_ELEMENT)
@@ -488,6 +556,8 @@ static bool run_actions(struct domain_apply *x)
 		}
 		fail(dp, call);
 		x->stats->failed++;
+		if (a->kind == RC_ACT_DEFINE || a->kind == RC_ACT_REDEFINE)
+			unmake(x);
 		return false;
 	}
 	return true;
@@ -496,6 +566,16 @@ static bool run_actions(struct domain_apply *x)
 static void domain_apply_finish(struct domain_apply *x)
 {
 	rc_domain_freep(&x->dom);
+	free(x->made);
+}
+
+/* Whether the plan defines the domain (else it exists: looked up). */
+static bool defines(const struct rc_domain_plan *dp)
+{
+	for (size_t i = 0; i < dp->n_actions; i++)
+		if (dp->actions[i].kind == RC_ACT_DEFINE)
+			return true;
+	return false;
 }
 
 void rc_apply_domain(virConnectPtr conn, struct rc_domain_plan *dp,
@@ -503,11 +583,22 @@ void rc_apply_domain(virConnectPtr conn, struct rc_domain_plan *dp,
 		     struct rc_apply_stats *stats)
 {
 	_cleanup_(domain_apply_finish) struct domain_apply x = {
-	    conn, NULL, dp, opts, stats, &dp->owner_was};
+	    .conn = conn,
+	    .dp = dp,
+	    .opts = opts,
+	    .stats = stats,
+	    .expect = &dp->owner_was};
 
 	if (!dp->n_actions && !dp->live_mark_set)
 		return;
-	if (dp->n_actions && dp->actions[0].kind != RC_ACT_DEFINE &&
+	if (!(x.made = calloc(dp->n_actions + 1, sizeof(*x.made)))) {
+		dp->phase = RC_PHASE_ERROR;
+		free(dp->reason);
+		dp->reason = strdup("out of memory");
+		stats->failed++;
+		return;
+	}
+	if (dp->n_actions && !defines(dp) &&
 	    !(x.dom = virDomainLookupByName(conn, dp->name))) {
 		fail(dp, "virDomainLookupByName");
 		stats->failed++;

@@ -41,6 +41,8 @@ static void mark_from(const struct ds_xel *x, struct rc_mark *m)
 	m->devices_refused = prop(x, "devices-refused");
 	m->device_refused_reason = prop(x, "device-refused-reason");
 	m->devices_sent = prop(x, "devices-sent");
+	m->volumes = prop(x, "volumes");
+	m->seed = prop(x, "seed");
 	m->fragment_names = prop(x, "fragment-names");
 	for (const struct ds_xel *c = x->kids; c; c = c->next)
 		if (c->name && !strcmp(c->name, "fragments")) {
@@ -91,6 +93,8 @@ void rc_mark_finish(struct rc_mark *m)
 	free(m->devices_refused);
 	free(m->device_refused_reason);
 	free(m->devices_sent);
+	free(m->volumes);
+	free(m->seed);
 	free(m->fragment_names);
 	*m = (struct rc_mark){0};
 }
@@ -130,6 +134,10 @@ xmlNodePtr rc_mark_node(const struct rc_mark *m, xmlDocPtr doc)
 	if (m->device_refused_reason)
 		xmlSetProp(x, BAD_CAST "device-refused-reason",
 			   BAD_CAST m->device_refused_reason);
+	if (m->volumes)
+		xmlSetProp(x, BAD_CAST "volumes", BAD_CAST m->volumes);
+	if (m->seed)
+		xmlSetProp(x, BAD_CAST "seed", BAD_CAST m->seed);
 	if (m->fragment_names)
 		xmlSetProp(x, BAD_CAST "fragment-names",
 			   BAD_CAST m->fragment_names);

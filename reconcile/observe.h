@@ -39,7 +39,11 @@ struct rc_mark {
 				   hypervisor refused (rc_device_key),
 				   space-separated */
 	char *device_refused_reason; /* live: libvirt's reason, the last */
-	char *devices_sent;          /* live: devices attached or updated (as
+	char *volumes;      /* the volumes the agent made or took for the
+			  domain, "pool/name" space-separated: its own to
+			  grow, rewrite and (with --delete-storage) remove */
+	char *seed;         /* the digest of the cloud-init seed last written */
+	char *devices_sent; /* live: devices attached or updated (as
 			       rc_dev_op.key) that the live XML still shows
 			       otherwise: not sent again, newline-separated */
 };

@@ -143,7 +143,8 @@ int rc_pass_plan(virConnectPtr conn, const char *dir,
 		 const struct rc_pass_opts *o, struct rc_pass *p,
 		 struct rc_err *e)
 {
-	struct rc_plan_opts po = {.prune = o->prune};
+	struct rc_plan_opts po = {.prune = o->prune,
+				  .delete_storage = o->delete_storage};
 	struct loader l = {
 	    .set = &p->set, .dir = dir, .check_perms = !o->insecure};
 	struct rc_observe_job *job;
@@ -192,6 +193,10 @@ int rc_pass_plan(virConnectPtr conn, const char *dir,
 			    &p->limits, e);
 	}
 	po.index = idx;
+	if (r == 0)
+		r = rc_storage_observe(conn, &p->set, p->observed,
+				       p->n_observed, &p->storage, e);
+	po.storage = &p->storage;
 	if (r == 0 && rc_plan(&p->set, p->observed, p->n_observed, &p->limits,
 			      &po, &p->plan) < 0) {
 		rc_err_set(e, "out of memory");
@@ -225,6 +230,7 @@ void rc_pass_finish(struct rc_pass *p)
 					    .item = finish_part,
 					    .ctx = p});
 	rc_limits_finish(&p->limits);
+	rc_storage_finish(&p->storage);
 	*p = (struct rc_pass){0};
 }
 
@@ -306,6 +312,10 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 	if (d && learn_limits(conn, d, p->n_observed ? p->observed : NULL,
 			      limits, e) < 0)
 		return -1;
+	if (rc_storage_observe(conn, &p->set, p->observed, p->n_observed,
+			       &p->storage, e) < 0)
+		return -1;
+	po.storage = &p->storage;
 	if (rc_plan(&p->set, p->observed, p->n_observed, limits, &po,
 		    &p->plan) < 0) {
 		rc_err_set(e, "out of memory");
@@ -319,8 +329,10 @@ int rc_pass_plan_gone(virConnectPtr conn, const char *dir, const char *dir_id,
 		      const struct rc_pass_opts *o, struct rc_pass *p,
 		      struct rc_err *e)
 {
-	struct rc_plan_opts po = {
-	    .prune = o->prune, .dir = dir_id, .orphans_only = true};
+	struct rc_plan_opts po = {.prune = o->prune,
+				  .delete_storage = o->delete_storage,
+				  .dir = dir_id,
+				  .orphans_only = true};
 	virDomainPtr dom;
 	char why[512];
 	int r;

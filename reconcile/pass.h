@@ -6,6 +6,7 @@
 #include "observe.h"
 #include "plan.h"
 #include "set.h"
+#include "storage.h"
 
 struct rc_pass {
 	struct ds_set set;
@@ -13,11 +14,13 @@ struct rc_pass {
 	struct rc_observed *observed;
 	size_t n_observed;
 	struct rc_plan plan;
+	struct rc_storage storage;
 };
 
 struct rc_pass_opts {
-	bool prune;    /* plan undefining our domains whose file is gone */
-	bool insecure; /* read a directory and files that others may write
+	bool prune; /* plan undefining our domains whose file is gone */
+	bool delete_storage; /* and removing the volumes their marks list */
+	bool insecure;       /* read a directory and files that others may write
 			  (--insecure-permissions) */
 };
 

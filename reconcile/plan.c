@@ -32,10 +32,11 @@ static const char *const phase_names[] = {
 };
 
 static const char *const act_names[] = {
-    "define",        "redefine",      "set-mark", "set-vcpus",
-    "set-memory",    "set-autostart", "start",    "shutdown",
-    "undefine",      "set-metadata",  "destroy",  "detach-device",
-    "update-device", "attach-device",
+    "define",        "redefine",      "set-mark",      "set-vcpus",
+    "set-memory",    "set-autostart", "start",         "shutdown",
+    "undefine",      "set-metadata",  "destroy",       "detach-device",
+    "update-device", "attach-device", "create-volume", "resize-volume",
+    "write-seed",    "delete-volume",
 };
 
 const char *rc_phase_name(enum rc_phase p)
@@ -354,9 +355,13 @@ static void free_aside(struct aside *a)
 
 /* The mark a file's domain carries in its persistent config. */
 static int config_mark(const struct ds_domain *d, const char *dir,
-		       xmlNodePtr rendered, struct rc_mark *m)
+		       xmlNodePtr rendered, const struct rc_domain_plan *dp,
+		       struct rc_mark *m)
 {
 	*m = (struct rc_mark){.present = true};
+	if ((dp->mark_volumes && !(m->volumes = strdup(dp->mark_volumes))) ||
+	    (dp->mark_seed && !(m->seed = strdup(dp->mark_seed))))
+		return -ENOMEM;
 	m->file = strdup(file_name(d->path));
 	if (dir && !(m->dir = strdup(dir))) {
 		rc_mark_finish(m);
@@ -440,8 +445,14 @@ static int refuse_limits(const struct ds_domain *d, const char *type,
 	return 0;
 }
 
+struct storage_plan;
+static int add_seed_then_mark(const struct ds_domain *d, const char *dir,
+			      const struct storage_plan *sp,
+			      xmlNodePtr rendered, struct rc_domain_plan *dp);
+
 static int plan_new(const struct ds_domain *d, const char *type,
-		    const char *dir, struct rc_domain_plan *dp)
+		    const char *dir, const struct storage_plan *sp,
+		    struct rc_domain_plan *dp)
 {
 	xmlDocPtr doc = NULL;
 	struct rc_mark m;
@@ -450,17 +461,21 @@ static int plan_new(const struct ds_domain *d, const char *type,
 
 	if (render_doc(d, type, &doc) < 0)
 		return -ENOMEM;
-	r = config_mark(d, dir, xmlDocGetRootElement(doc), &m);
+	r = config_mark(d, dir, xmlDocGetRootElement(doc), dp, &m);
 	if (r == 0) {
 		r = put_mark(xmlDocGetRootElement(doc), &m);
 		rc_mark_finish(&m);
 	}
 	if (r == 0 && !(xml = doc_text(doc)))
 		r = -ENOMEM;
-	xmlFreeDoc(doc);
-	if (r < 0 || add_action(dp, RC_ACT_DEFINE, false, 0, xml,
-				"new domain from %s", file_name(d->path)) < 0)
+	if (r < 0 ||
+	    add_action(dp, RC_ACT_DEFINE, false, 0, xml, "new domain from %s",
+		       file_name(d->path)) < 0 ||
+	    add_seed_then_mark(d, dir, sp, xmlDocGetRootElement(doc), dp) < 0) {
+		xmlFreeDoc(doc);
 		return -ENOMEM;
+	}
+	xmlFreeDoc(doc);
 	if (d->autostart && add_action(dp, RC_ACT_SET_AUTOSTART, false, 1, NULL,
 				       "autostart false → true") < 0)
 		return -ENOMEM;
@@ -595,8 +610,14 @@ static int add_set_mark(struct rc_domain_plan *dp, const struct rc_observed *o,
 		return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
 				  "file %s → %s",
 				  o->mark.file ? o->mark.file : "(none)", file);
-	return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
-			  "directory (none) → %s", dir);
+	if (dir && !str_eq(o->mark.dir, dir))
+		return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
+				  "directory (none) → %s", dir);
+	if (!str_eq(o->mark.seed, dp->mark_seed))
+		return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
+				  "cloud-init seed written");
+	return add_action(dp, RC_ACT_SET_MARK, false, 0, xml, "volumes: %s",
+			  dp->mark_volumes ? dp->mark_volumes : "(none)");
 }
 
 /* The persistent config: single values through their calls, everything
@@ -620,12 +641,14 @@ static int plan_config(const struct ds_domain *d, const struct rc_observed *o,
 	frag_change = frag_text_change = !str_eq(frags, applied);
 	mark_change = !o->mark.present ||
 		      !str_eq(o->mark.file, file_name(d->path)) ||
-		      (dir && !str_eq(o->mark.dir, dir));
+		      (dir && !str_eq(o->mark.dir, dir)) ||
+		      !str_eq(o->mark.volumes, dp->mark_volumes) ||
+		      !str_eq(o->mark.seed, dp->mark_seed);
 	if (!c->n && !frag_change && !mark_change)
 		return 0;
 	if (render_doc(d, d->type ? d->type : "kvm", &want) < 0)
 		return -ENOMEM;
-	r = config_mark(d, dir, xmlDocGetRootElement(want), &m);
+	r = config_mark(d, dir, xmlDocGetRootElement(want), dp, &m);
 	if (r == 0 && !frag_change && only_live_fields(c)) {
 		for (size_t i = 0; i < c->n && r == 0; i++) {
 			bool vcpu = !strcmp(c->items[i].path, "vcpu.current");
@@ -900,7 +923,10 @@ static int copy_mark(const struct rc_mark *from, struct rc_mark *to)
 	to->device_refused_reason = from->device_refused_reason
 					? strdup(from->device_refused_reason)
 					: NULL;
-	if ((from->file && !to->file) || (from->fragments && !to->fragments) ||
+	to->volumes = from->volumes ? strdup(from->volumes) : NULL;
+	to->seed = from->seed ? strdup(from->seed) : NULL;
+	if ((from->volumes && !to->volumes) || (from->seed && !to->seed) ||
+	    (from->file && !to->file) || (from->fragments && !to->fragments) ||
 	    (from->fragment_names && !to->fragment_names) ||
 	    (from->refused_reason && !to->refused_reason) ||
 	    (from->pending && !to->pending) ||
@@ -1179,13 +1205,517 @@ static struct rc_domain_plan *grow(struct rc_plan *p)
 	return d;
 }
 
+/* ------------------------------------------------ storage */
+
+/* What the storage part of a domain's plan leaves for the rest of it. */
+struct storage_plan {
+	bool seed_write; /* the seed is written on this pass */
+	bool seed_had;   /* into a volume that exists already */
+};
+
+/* A refusal about a place in the file, before any call. Returns 1. */
+__attribute__((format(printf, 4, 5))) static int
+refuse_at(struct rc_domain_plan *dp, const struct ds_domain *d,
+	  const struct ds_node *n, const char *fmt, ...)
+{
+	struct ds_mark at =
+	    n ? (n->key ? n->key_mark : n->mark) : (struct ds_mark){0};
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	dp->phase = RC_PHASE_ERROR;
+	if (at.line)
+		r = set_reason(dp, "%s:%u:%u: %s", file_name(d->path), at.line,
+			       at.col, msg);
+	else
+		r = set_reason(dp, "%s: %s", file_name(d->path), msg);
+	return r < 0 ? -ENOMEM : 1;
+}
+
+static const char *bytes_text(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes % 1024)
+		snprintf(buf, len, "%" PRIu64 " bytes", bytes);
+	else
+		ds_size_format(bytes / 1024, buf, len);
+	return buf;
+}
+
+static bool volume_owned(const struct rc_observed *o, const char *pool,
+			 const char *name)
+{
+	return o && o->mark.present &&
+	       rc_volume_listed(o->mark.volumes, pool, name);
+}
+
+/* The running guest's disk that uses pool/name, or NULL. */
+static const struct ds_node *live_disk(const struct rc_observed *o,
+				       const char *pool, const char *name)
+{
+	const struct ds_node *disks =
+	    o && o->active ? ds_node_path(o->live, "devices.disk") : NULL;
+
+	for (size_t i = 0; disks && i < disks->n_kids; i++) {
+		const struct ds_node *p =
+		    ds_node_path(disks->kids[i], "source.pool");
+		const struct ds_node *v =
+		    ds_node_path(disks->kids[i], "source.volume");
+		if (p && v && p->str && v->str && !strcmp(p->str, pool) &&
+		    !strcmp(v->str, name))
+			return disks->kids[i];
+	}
+	return NULL;
+}
+
+/* The volume's XML: its volume: map as the table renders it, with its
+ * name, its format (the disk's, when the map gives none) and the path of
+ * a base named as a pool's volume. */
+static char *volume_xml(const struct ds_volume *v, const char *base_path)
+{
+	struct ds_field f = ds_schema_volume;
+	_cleanup_free_ char *text = NULL;
+	xmlDocPtr doc;
+	xmlNodePtr root, n, target = NULL, bs = NULL;
+	char *out = NULL;
+
+	f.key = "volume";
+	f.xml = "volume";
+	if (!(text = ds_render_item(&f, v->spec)) ||
+	    !(doc = xmlReadMemory(text, strlen(text), "volume.xml", NULL,
+				  XML_PARSE_NONET | XML_PARSE_NOBLANKS)))
+		return NULL;
+	root = xmlDocGetRootElement(doc);
+	for (n = root->children; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (!xmlStrcmp(n->name, BAD_CAST "target"))
+			target = n;
+		if (!xmlStrcmp(n->name, BAD_CAST "backingStore"))
+			bs = n;
+	}
+	n = xmlNewDocNode(doc, NULL, BAD_CAST "name", BAD_CAST v->name);
+	if (!n)
+		goto out;
+	if (root->children)
+		xmlAddPrevSibling(root->children, n);
+	else
+		xmlAddChild(root, n);
+	if (!target &&
+	    !(target = xmlNewChild(root, NULL, BAD_CAST "target", NULL)))
+		goto out;
+	for (n = target->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE &&
+		    !xmlStrcmp(n->name, BAD_CAST "format"))
+			break;
+	if (!n && (!(n = xmlNewChild(target, NULL, BAD_CAST "format", NULL)) ||
+		   !xmlSetProp(n, BAD_CAST "type", BAD_CAST v->format)))
+		goto out;
+	if (v->how == DS_VOL_OVERLAY && base_path) {
+		if (!bs && !(bs = xmlNewChild(root, NULL,
+					      BAD_CAST "backingStore", NULL)))
+			goto out;
+		for (n = bs->children; n; n = n->next)
+			if (n->type == XML_ELEMENT_NODE &&
+			    !xmlStrcmp(n->name, BAD_CAST "path"))
+				break;
+		if (!n && !xmlNewTextChild(bs, NULL, BAD_CAST "path",
+					   BAD_CAST base_path))
+			goto out;
+	}
+	out = doc_text(doc);
+out:
+	xmlFreeDoc(doc);
+	return out;
+}
+
+static int cmp_words(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The mark's volumes: those it listed that still exist (or were not
+ * looked at), and the file's; sorted, so that the mark is stable. */
+static int mark_volumes(const struct ds_domain *d, const struct rc_observed *o,
+			const struct rc_storage *st, char **ret)
+{
+	char **w = NULL;
+	size_t n = 0, cap = 0;
+	char *item;
+	int r = 0;
+	size_t len = 0;
+	FILE *f;
+
+	*ret = NULL;
+#define ADD(P, N)                                                           \
+	do {                                                                \
+		if (n == cap) {                                             \
+			char **g = reallocarray(w, cap = cap ? 2 * cap : 8, \
+						sizeof(*w));                \
+			if (!g) {                                           \
+				r = -ENOMEM;                                \
+				goto out;                                   \
+			}                                                   \
+			w = g;                                              \
+		}                                                           \
+		if (asprintf(&item, "%s/%s", P, N) < 0) {                   \
+			r = -ENOMEM;                                        \
+			goto out;                                           \
+		}                                                           \
+		w[n++] = item;                                              \
+	} while (0)
+	for (size_t i = 0; i < d->n_volumes; i++)
+		ADD(d->volumes[i].pool, d->volumes[i].name);
+	if (d->seed)
+		ADD(d->seed->pool, d->seed->volume);
+	for (const char *p = o && o->mark.present ? o->mark.volumes : NULL;
+	     p && *p;) {
+		const char *end = strchr(p, ' ');
+		_cleanup_free_ char *one =
+		    end ? strndup(p, end - p) : strdup(p);
+		char *slash = one ? strchr(one, '/') : NULL;
+		const struct rc_vol_obs *v;
+		if (!one) {
+			r = -ENOMEM;
+			goto out;
+		}
+		p = end ? end + 1 : NULL;
+		if (!slash)
+			continue;
+		*slash = 0;
+		v = rc_storage_find(st, one, slash + 1);
+		if (!v || v->exists ||
+		    v->pool_state != VIR_STORAGE_POOL_RUNNING)
+			ADD(one, slash + 1);
+	}
+#undef ADD
+	qsort(w, n, sizeof(*w), cmp_words);
+	if (!n)
+		goto out;
+	if (!(f = open_memstream(ret, &len))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!i || strcmp(w[i], w[i - 1]))
+			fprintf(f, "%s%s", ftell(f) ? " " : "", w[i]);
+	if (fclose(f) != 0)
+		r = -ENOMEM;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+	return r;
+}
+
+/* Checks a pool a volume of the file goes into. Returns 1 when refused. */
+static int check_pool(const struct ds_domain *d, const struct rc_vol_obs *vo,
+		      const char *pool, const struct ds_node *at,
+		      struct rc_domain_plan *dp)
+{
+	if (!vo || vo->pool_state < 0)
+		return refuse_at(dp, d, at,
+				 "the storage pool '%s' does not exist", pool);
+	if (vo->pool_state != VIR_STORAGE_POOL_RUNNING)
+		return refuse_at(dp, d, at,
+				 "the storage pool '%s' is not active", pool);
+	return 0;
+}
+
+static int plan_volume(const struct ds_domain *d, const struct rc_observed *o,
+		       const struct rc_storage *st, const struct ds_volume *v,
+		       struct rc_domain_plan *dp)
+{
+	const struct rc_vol_obs *vo = rc_storage_find(st, v->pool, v->name);
+	const struct ds_node *src = ds_node_get(v->disk, "source");
+	const struct ds_node *cap = ds_node_get(v->spec, "capacity");
+	const struct ds_node *base_at = ds_node_get(
+	    v->spec, v->how == DS_VOL_CLONE ? "clone" : "backingStore");
+	const struct rc_vol_obs *bo = NULL;
+	_cleanup_free_ char *from = NULL;
+	char a[48], b[48];
+	uint64_t need;
+	char *xml;
+	int r = check_pool(d, vo, v->pool, ds_node_get(src, "pool"), dp);
+
+	if (r)
+		return r;
+	if (vo->exists) {
+		if (!volume_owned(o, v->pool, v->name) && !d->adopt)
+			return refuse_at(
+			    dp, d, ds_node_get(src, "volume"),
+			    "a volume '%s' exists in pool '%s' that "
+			    "virt-reconcile did not make; it is left as it is "
+			    "(set 'adopt: true' to take it for this disk)",
+			    v->name, v->pool);
+		if (!v->capacity || !vo->capacity)
+			return 0;
+		/* qemu-img rounds a size up to whole 512-byte sectors */
+		if ((v->capacity + 511) / 512 * 512 < vo->capacity)
+			return refuse_at(
+			    dp, d, cap,
+			    "volume.capacity %s is smaller than the volume "
+			    "%s/%s, %s: a volume never shrinks",
+			    bytes_text(v->capacity, a, sizeof(a)), v->pool,
+			    v->name, bytes_text(vo->capacity, b, sizeof(b)));
+		if (v->capacity <= vo->capacity)
+			return 0;
+		const struct ds_node *ld = live_disk(o, v->pool, v->name);
+		const struct ds_node *t =
+		    ld ? ds_node_path(ld, "target.dev") : NULL;
+		if (add_action(dp, RC_ACT_RESIZE_VOLUME, t != NULL, v->capacity,
+			       NULL, "%s/%s capacity %s → %s", v->pool, v->name,
+			       bytes_text(vo->capacity, a, sizeof(a)),
+			       bytes_text(v->capacity, b, sizeof(b))) < 0)
+			return -ENOMEM;
+		goto names;
+	}
+	if (v->how != DS_VOL_EMPTY) {
+		bo = v->base_path
+			 ? rc_storage_find(st, NULL, v->base_path)
+			 : rc_storage_find(st, v->base_pool, v->base_volume);
+		if (!bo || !bo->exists)
+			return refuse_at(dp, d, base_at,
+					 "the base image %s%s%s does not exist",
+					 v->base_path ? v->base_path
+						      : v->base_pool,
+					 v->base_path ? "" : "/",
+					 v->base_path ? "" : v->base_volume);
+		if (v->how == DS_VOL_OVERLAY && bo->capacity &&
+		    v->capacity < bo->capacity)
+			return refuse_at(
+			    dp, d, cap,
+			    "volume.capacity %s is smaller than its base "
+			    "image's %s",
+			    bytes_text(v->capacity, a, sizeof(a)),
+			    bytes_text(bo->capacity, b, sizeof(b)));
+		if (v->how == DS_VOL_CLONE &&
+		    asprintf(&from, "%s%s%s",
+			     v->base_path ? v->base_path : v->base_pool,
+			     v->base_path ? "" : "/",
+			     v->base_path ? "" : v->base_volume) < 0)
+			return -ENOMEM;
+	}
+	/* what the new volume takes of the pool at once: a raw volume all
+	 * its allocation, a copy its base's, an overlay or qcow2 little */
+	need = ds_node_get(v->spec, "allocation")
+		   ? ds_node_get(v->spec, "allocation")->v.u * 1024
+	       : v->how == DS_VOL_CLONE
+		   ? (bo->allocation ? bo->allocation : bo->capacity)
+	       : !strcmp(v->format, "raw") ? v->capacity
+					   : 0;
+	if (need > vo->pool_available)
+		return refuse_at(
+		    dp, d, ds_node_get(src, "pool"),
+		    "the storage pool '%s' has %s free; the volume "
+		    "%s needs %s",
+		    v->pool, bytes_text(vo->pool_available, a, sizeof(a)),
+		    v->name, bytes_text(need, b, sizeof(b)));
+	if (!(xml = volume_xml(v, bo ? bo->path : NULL)) ||
+	    add_action(dp, RC_ACT_CREATE_VOLUME, false, 0, xml, "%s/%s: %s",
+		       v->pool, v->name,
+		       v->how == DS_VOL_EMPTY ? "new, empty"
+		       : v->how == DS_VOL_OVERLAY
+			   ? "new, over its base image"
+			   : "new, a copy of its base") < 0)
+		return -ENOMEM;
+	dp->actions[dp->n_actions - 1].from = take_ptr(from);
+names:
+	/* the pool and volume every storage action names */
+	{
+		struct rc_action *x = &dp->actions[dp->n_actions - 1];
+		const struct ds_node *ld = live_disk(o, v->pool, v->name);
+		if (!(x->key = strdup(v->pool)) ||
+		    !(x->device = strdup(v->name)))
+			return -ENOMEM;
+		if (x->kind == RC_ACT_RESIZE_VOLUME && x->live &&
+		    !(x->target = strdup(ds_node_path(ld, "target.dev")->str)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The eject and insert that show a running guest the seed's new
+ * content. */
+static int plan_seed_swap(const struct ds_seed *s, const struct ds_node *ld,
+			  struct rc_domain_plan *dp)
+{
+	const struct ds_node *bus = ds_node_path(ld, "target.bus");
+	const struct ds_node *dev = ds_node_path(ld, "target.dev");
+	char *eject = NULL, *insert = NULL;
+
+	if (!dev || !bus)
+		return 0;
+	if (asprintf(&eject,
+		     "<disk type='volume' device='cdrom'>"
+		     "<driver name='qemu' type='raw'/>"
+		     "<target dev='%s' bus='%s'/><readonly/></disk>",
+		     dev->str, bus->str) < 0 ||
+	    asprintf(&insert,
+		     "<disk type='volume' device='cdrom'>"
+		     "<driver name='qemu' type='raw'/>"
+		     "<source pool='%s' volume='%s'/>"
+		     "<target dev='%s' bus='%s'/><readonly/></disk>",
+		     s->pool, s->volume, dev->str, bus->str) < 0) {
+		free(eject);
+		return -ENOMEM;
+	}
+	/* the seed's mark says it was written: nothing to remember in the
+	 * live mark (no device key), and never sent twice */
+	if (add_action(dp, RC_ACT_UPDATE_DEVICE, true, 0, eject,
+		       "devices.disk %s: eject the old seed (live)",
+		       dev->str) < 0)
+		return -ENOMEM;
+	return add_action(dp, RC_ACT_UPDATE_DEVICE, true, 0, insert,
+			  "devices.disk %s: insert the new seed (live); "
+			  "cloud-init reads it at the next boot, and runs its "
+			  "first-boot steps again only if instance-id changes",
+			  dev->str);
+}
+
+static int add_write_seed(const struct ds_domain *d,
+			  const struct storage_plan *sp,
+			  struct rc_domain_plan *dp)
+{
+	struct rc_action *x;
+
+	if (add_action(dp, RC_ACT_WRITE_SEED, false, 0, NULL, "%s/%s: %s",
+		       d->seed->pool, d->seed->volume,
+		       sp->seed_had ? "its content changed" : "new") < 0)
+		return -ENOMEM;
+	x = &dp->actions[dp->n_actions - 1];
+	x->seed = d->seed;
+	if (!(x->key = strdup(d->seed->pool)) ||
+	    !(x->device = strdup(d->seed->volume)))
+		return -ENOMEM;
+	return 0;
+}
+
+static void drop_actions(struct rc_domain_plan *dp)
+{
+	for (size_t j = 0; j < dp->n_actions; j++) {
+		free(dp->actions[j].xml);
+		free(dp->actions[j].why);
+		free(dp->actions[j].device);
+		free(dp->actions[j].key);
+		free(dp->actions[j].from);
+		free(dp->actions[j].target);
+	}
+	dp->n_actions = 0;
+}
+
+/* The volumes and the seed: their checks, and the calls that come before
+ * the domain's own (make, grow; the seed of a defined domain). Sets the
+ * mark's storage fields in dp. Returns 1 when refused. */
+static int plan_storage(const struct ds_domain *d, const struct rc_observed *o,
+			const struct rc_storage *st, struct rc_domain_plan *dp,
+			struct storage_plan *sp)
+{
+	const struct rc_vol_obs *so;
+	int r;
+
+	*sp = (struct storage_plan){0};
+	if (!d->n_volumes && !d->seed) {
+		/* a file without storage keeps what the mark recorded */
+		if (o && o->mark.present &&
+		    ((o->mark.volumes &&
+		      !(dp->mark_volumes = strdup(o->mark.volumes))) ||
+		     (o->mark.seed && !(dp->mark_seed = strdup(o->mark.seed)))))
+			return -ENOMEM;
+		return 0;
+	}
+	if (!st)
+		return refuse_at(dp, d, NULL,
+				 "its volumes and seed need the storage "
+				 "pools read");
+	for (size_t i = 0; i < d->n_volumes; i++)
+		if ((r = plan_volume(d, o, st, &d->volumes[i], dp)) != 0) {
+			/* refused: not one call, so nothing is half made */
+			if (r > 0)
+				drop_actions(dp);
+			return r;
+		}
+	if (d->seed) {
+		so = rc_storage_find(st, d->seed->pool, d->seed->volume);
+		if ((r = check_pool(d, so, d->seed->pool,
+				    ds_node_get(d->seed->at, "pool")
+					? ds_node_get(d->seed->at, "pool")
+					: d->seed->at,
+				    dp)) != 0)
+			return r;
+		if (!d->seed->loaded)
+			return refuse_at(dp, d, d->seed->at,
+					 "the cloud-init files were not read");
+		if (so->exists &&
+		    !volume_owned(o, d->seed->pool, d->seed->volume) &&
+		    !d->adopt)
+			return refuse_at(
+			    dp, d, d->seed->at,
+			    "a volume '%s' exists in pool '%s' that "
+			    "virt-reconcile did not make; it is left as it is "
+			    "(remove it, or set 'adopt: true' to take it as "
+			    "the seed)",
+			    d->seed->volume, d->seed->pool);
+		sp->seed_had = so->exists;
+		sp->seed_write =
+		    !so->exists || !o || !str_eq(o->mark.seed, d->seed->digest);
+	}
+	if (mark_volumes(d, o, st, &dp->mark_volumes) < 0)
+		return -ENOMEM;
+	if (!d->seed)
+		return o && o->mark.seed &&
+			       !(dp->mark_seed = strdup(o->mark.seed))
+			   ? -ENOMEM
+			   : 0;
+	/* a defined domain's seed is written first, and its mark then says
+	 * so; a new one's after its define (its UUID goes in) */
+	if (o && sp->seed_write && add_write_seed(d, sp, dp) < 0)
+		return -ENOMEM;
+	if ((o || !sp->seed_write) &&
+	    !(dp->mark_seed = strdup(d->seed->digest)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* A new domain's seed, written once it is defined (its UUID goes in),
+ * and then its mark, which says so. */
+static int add_seed_then_mark(const struct ds_domain *d, const char *dir,
+			      const struct storage_plan *sp,
+			      xmlNodePtr rendered, struct rc_domain_plan *dp)
+{
+	struct rc_mark m;
+	char *xml;
+	int r;
+
+	if (!d->seed || !sp->seed_write)
+		return 0;
+	if (add_write_seed(d, sp, dp) < 0 ||
+	    !(dp->mark_seed = strdup(d->seed->digest)))
+		return -ENOMEM;
+	if ((r = config_mark(d, dir, rendered, dp, &m)) < 0)
+		return r;
+	xml = rc_mark_format(&m);
+	rc_mark_finish(&m);
+	if (!xml)
+		return -ENOMEM;
+	return add_action(dp, RC_ACT_SET_MARK, false, 0, xml,
+			  "cloud-init seed written");
+}
+
 static int plan_file(const struct ds_entry *e,
 		     const struct rc_observed *const *idx, size_t n_obs,
 		     const struct rc_limits *l, const char *dir,
-		     struct rc_domain_plan *dp)
+		     const struct rc_storage *st, struct rc_domain_plan *dp)
 {
 	const struct ds_domain *d = e->dom;
 	const struct rc_observed *o;
+	struct storage_plan sp;
+	const struct ds_node *ld;
 	int r;
 
 	if (!(dp->file = strdup(e->diags.shown)))
@@ -1205,12 +1735,30 @@ static int plan_file(const struct ds_entry *e,
 			    o->mark.file) < 0) ||
 	    owner_set(&dp->owner, true, dir, file_name(d->path)) < 0)
 		return -ENOMEM;
-	if (!o)
-		return plan_new(d, d->type ? d->type : l->best_type, dir, dp);
+	if (!o) {
+		r = plan_storage(d, NULL, st, dp, &sp);
+		if (r != 0)
+			return r < 0 ? r : 0;
+		return plan_new(d, d->type ? d->type : l->best_type, dir, &sp,
+				dp);
+	}
 	r = refuse_conflict(d, o, dir, dp);
+	if (r == 0)
+		r = plan_storage(d, o, st, dp, &sp);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	return plan_existing(d, o, dir, l, dp);
+	if ((r = plan_existing(d, o, dir, l, dp)) < 0)
+		return r;
+	/* a running guest sees the rewritten seed as a new medium */
+	ld = d->seed && sp.seed_write && sp.seed_had &&
+		     d->state == DS_STATE_RUNNING
+		 ? live_disk(o, d->seed->pool, d->seed->volume)
+		 : NULL;
+	if (ld && (r = plan_seed_swap(d->seed, ld, dp)) < 0)
+		return r;
+	if (dp->n_actions && dp->phase == RC_PHASE_IN_SYNC)
+		dp->phase = RC_PHASE_CONVERGING;
+	return 0;
 }
 
 static int plan_orphan(const struct rc_observed *o,
@@ -1238,9 +1786,34 @@ static int plan_orphan(const struct rc_observed *o,
 				    o->mark.file ? o->mark.file : "") < 0)
 		return -ENOMEM;
 	if (add_action(dp, RC_ACT_UNDEFINE, false, 0, NULL,
-		       "prune: its file %s is gone",
-		       o->mark.file ? o->mark.file : "") < 0)
+		       "prune: its file %s is gone%s",
+		       o->mark.file ? o->mark.file : "",
+		       o->mark.volumes && !opts->delete_storage
+			   ? "; its volumes stay (--delete-storage removes "
+			     "them)"
+			   : "") < 0)
 		return -ENOMEM;
+	for (const char *p = opts->delete_storage ? o->mark.volumes : NULL;
+	     p && *p;) {
+		const char *end = strchr(p, ' ');
+		_cleanup_free_ char *one =
+		    end ? strndup(p, end - p) : strdup(p);
+		char *slash = one ? strchr(one, '/') : NULL;
+		struct rc_action *x;
+		if (!one)
+			return -ENOMEM;
+		p = end ? end + 1 : NULL;
+		if (!slash)
+			continue;
+		*slash = 0;
+		if (add_action(dp, RC_ACT_DELETE_VOLUME, false, 0, NULL,
+			       "prune --delete-storage: %s/%s", one,
+			       slash + 1) < 0)
+			return -ENOMEM;
+		x = &dp->actions[dp->n_actions - 1];
+		if (!(x->key = strdup(one)) || !(x->device = strdup(slash + 1)))
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -1257,6 +1830,7 @@ struct plan_job {
 	const char *dir;
 	struct rc_domain_plan *domains;
 	atomic_int r; /* the first failure, or 0 */
+	const struct rc_storage *storage;
 };
 
 static void plan_one(void *opaque, size_t i, void *unused)
@@ -1266,7 +1840,7 @@ static void plan_one(void *opaque, size_t i, void *unused)
 
 	(void)unused;
 	r = plan_file(&j->desired->entries[i], j->idx, j->n_obs, j->limits,
-		      j->dir, &j->domains[i]);
+		      j->dir, j->storage, &j->domains[i]);
 	if (r < 0)
 		atomic_store(&j->r, r);
 }
@@ -1283,7 +1857,7 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 	struct rc_plan p = {.domains =
 				calloc(desired->n + 1, sizeof(*p.domains))};
 	struct plan_job j = {desired,   idx,       n_observed, limits,
-			     opts->dir, p.domains, 0};
+			     opts->dir, p.domains, 0,          opts->storage};
 	size_t n_names = 0, n_files = 0;
 	int r = 0;
 
@@ -1340,12 +1914,7 @@ void rc_plan_finish(struct rc_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		struct rc_domain_plan *dp = &p->domains[i];
-		for (size_t j = 0; j < dp->n_actions; j++) {
-			free(dp->actions[j].xml);
-			free(dp->actions[j].why);
-			free(dp->actions[j].device);
-			free(dp->actions[j].key);
-		}
+		drop_actions(dp);
 		free(dp->actions);
 		free(dp->name);
 		free(dp->file);
@@ -1356,6 +1925,8 @@ void rc_plan_finish(struct rc_plan *p)
 		free(dp->owner_was.file);
 		free(dp->owner.dir);
 		free(dp->owner.file);
+		free(dp->mark_volumes);
+		free(dp->mark_seed);
 	}
 	free(p->domains);
 	*p = (struct rc_plan){0};
@@ -1390,6 +1961,10 @@ static void print_action(const struct rc_action *a, FILE *out)
 		break;
 	case RC_ACT_SET_AUTOSTART:
 		fprintf(out, " %s", a->value ? "on" : "off");
+		break;
+	case RC_ACT_RESIZE_VOLUME:
+		if (a->live)
+			fprintf(out, " live %s", a->target);
 		break;
 	default:
 		break;
@@ -1454,6 +2029,29 @@ static json_object *action_json(const struct rc_action *a)
 	if (a->kind == RC_ACT_UPDATE_DEVICE || a->kind == RC_ACT_ATTACH_DEVICE)
 		json_object_object_add(o, "device",
 				       json_object_new_string(a->xml));
+	if (a->kind >= RC_ACT_CREATE_VOLUME) {
+		json_object_object_add(o, "pool",
+				       json_object_new_string(a->key));
+		json_object_object_add(o, "volume",
+				       json_object_new_string(a->device));
+	}
+	if (a->kind == RC_ACT_CREATE_VOLUME) {
+		json_object_object_add(o, "xml",
+				       json_object_new_string(a->xml));
+		if (a->from)
+			json_object_object_add(o, "from",
+					       json_object_new_string(a->from));
+	}
+	if (a->kind == RC_ACT_RESIZE_VOLUME) {
+		json_object_object_add(o, "bytes",
+				       json_object_new_int64(a->value));
+		if (a->target)
+			json_object_object_add(
+			    o, "target", json_object_new_string(a->target));
+	}
+	if (a->kind == RC_ACT_WRITE_SEED && a->seed)
+		json_object_object_add(o, "digest",
+				       json_object_new_string(a->seed->digest));
 	json_object_object_add(o, "why", json_object_new_string(a->why));
 	return o;
 }

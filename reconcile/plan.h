@@ -10,6 +10,7 @@
 #include "compare.h"
 #include "observe.h"
 #include "set.h"
+#include "storage.h"
 
 enum rc_phase {
 	RC_PHASE_IN_SYNC,
@@ -40,6 +41,14 @@ enum rc_act {
 	RC_ACT_UPDATE_DEVICE, /* live: xml the device */
 	RC_ACT_ATTACH_DEVICE, /* live: xml the device; value 1: an interface
 				 that takes the MAC its config was given */
+	/* storage: key the pool, device the volume's name */
+	RC_ACT_CREATE_VOLUME, /* xml the volume; from the base of a clone
+				 ("pool/name" or a path), else NULL */
+	RC_ACT_RESIZE_VOLUME, /* value in bytes; live: the running guest's
+				 disk target (virDomainBlockResize) */
+	RC_ACT_WRITE_SEED,    /* seed: the cloud-init seed, made into an
+				 image and written into the volume */
+	RC_ACT_DELETE_VOLUME,
 };
 
 /* What a set-metadata sets: the title, the description, or an element of
@@ -54,7 +63,12 @@ struct rc_action {
 	char *why;    /* for people: "vcpu.current 1 → 3" */
 	char *device; /* a device call: the device as the live mark names it
 			 if the call is refused (rc_dev_op.key) */
-	char *key;    /* RC_META_ELEMENT: its namespace URI */
+	char *key;    /* RC_META_ELEMENT: its namespace URI; storage: the
+			 pool */
+	char *from;   /* RC_ACT_CREATE_VOLUME: a clone's base */
+	char *target; /* a live resize: the disk's target */
+	const struct ds_seed *seed; /* RC_ACT_WRITE_SEED: borrowed from the
+				       set the plan was made from */
 };
 
 /* Who manages a domain, as its mark says: nobody (marked false), or a
@@ -82,6 +96,9 @@ struct rc_domain_plan {
 	 * mark again before a call that takes, rewrites, stops or removes the
 	 * domain, and makes none if it is no longer the one expected. */
 	struct rc_owner owner_was, owner;
+	/* the volumes and seed digest its mark is to record (planning
+	 * only) */
+	char *mark_volumes, *mark_seed;
 };
 
 struct rc_plan {
@@ -107,6 +124,10 @@ struct rc_plan_opts {
 	 * name they give, or by their file name when they have problems),
 	 * for a caller that observed only the domains it asks about. */
 	bool orphans_only;
+	/* the pools and volumes the files and marks name, or NULL: a file
+	 * that makes volumes or a seed is then an error */
+	const struct rc_storage *storage;
+	bool delete_storage; /* prune: remove the volumes marks list too */
 	/* the observations sorted by name (rc_observed_index), or NULL */
 	const struct rc_observed *const *index;
 };

@@ -15,7 +15,12 @@
  * the comparison falls back to the alias's family: pc is pc-i440fx-*),
  * "secmodel MODEL" (the capabilities' first security model: apparmor,
  * none; without it, unknown).
- * options: words "prune", "empty-dir", "dir=PATH" (the directory planned
+ * storage: what libvirt has of the pools and volumes the files and marks
+ * name, lines "pool NAME [inactive] [available BYTES]", "volume POOL NAME
+ * CAPACITY [ALLOCATION]" (at /pools/POOL/NAME) and "path PATH [CAPACITY]"
+ * (a base image outside pools); what is not listed does not exist.
+ * options: words "prune", "delete-storage", "empty-dir", "dir=PATH" (the
+ * directory planned
  * for, as marks name it; without it, any), "xml" (plan.txt shows the XML
  * each define and redefine sends, after the plan). */
 #include <dirent.h>
@@ -127,6 +132,57 @@ static int load_limits(struct rc_limits *l)
 	return 0;
 }
 
+/* The storage file, over what the plan would look up. */
+static int load_storage(const struct ds_set *set, const struct rc_observed *obs,
+			size_t n_obs, struct rc_storage *st)
+{
+	FILE *f;
+	char line[512];
+
+	if (rc_storage_want(set, obs, n_obs, st) < 0)
+		return -1;
+	if (!(f = fopen("storage", "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char a[128], b[128], c[256], d[64], e[64];
+		int n =
+		    sscanf(line, "%127s %127s %255s %63s %63s", a, b, c, d, e);
+		for (size_t i = 0; i < st->n; i++) {
+			struct rc_vol_obs *v = &st->vols[i];
+			if (n >= 2 && !strcmp(a, "pool") && v->pool &&
+			    !strcmp(v->pool, b)) {
+				v->pool_state = n >= 3 && !strcmp(c, "inactive")
+						    ? VIR_STORAGE_POOL_INACTIVE
+						    : VIR_STORAGE_POOL_RUNNING;
+				v->pool_available = 1ULL << 40;
+				if (n >= 4 && !strcmp(c, "available"))
+					v->pool_available =
+					    strtoull(d, NULL, 10);
+			}
+			if (n >= 4 && !strcmp(a, "volume") && v->pool &&
+			    !strcmp(v->pool, b) && !strcmp(v->name, c)) {
+				v->exists = true;
+				v->capacity = strtoull(d, NULL, 10);
+				v->allocation =
+				    n >= 5 ? strtoull(e, NULL, 10) : 0;
+				if (asprintf(&v->path, "/pools/%s/%s", b, c) <
+				    0)
+					v->path = NULL;
+			}
+			if (n >= 2 && !strcmp(a, "path") && !v->pool &&
+			    !strcmp(v->name, b)) {
+				v->exists = true;
+				v->pool_state = VIR_STORAGE_POOL_RUNNING;
+				v->capacity =
+				    n >= 3 ? strtoull(c, NULL, 10) : 0;
+				v->path = strdup(b);
+			}
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 static bool has_option(const char *word)
 {
 	FILE *f = fopen("options", "r");
@@ -164,6 +220,7 @@ static int run_case(const char *dir)
 	struct rc_limits limits;
 	struct rc_plan plan;
 	struct rc_plan_opts opts;
+	struct rc_storage storage = {0};
 	char *out = NULL, *want = NULL, *plan_dir = NULL;
 	size_t out_len = 0, want_len = 0;
 	DIR *d;
@@ -187,9 +244,14 @@ static int run_case(const char *dir)
 		n_obs++;
 	}
 	load_limits(&limits);
+	if (load_storage(&set, obs, n_obs, &storage) < 0)
+		goto out;
 	opts = (struct rc_plan_opts){.prune = has_option("prune"),
+				     .delete_storage =
+					 has_option("delete-storage"),
 				     .dir_usable = !has_option("empty-dir"),
-				     .dir = plan_dir};
+				     .dir = plan_dir,
+				     .storage = &storage};
 	if (rc_plan(&set, obs, n_obs, &limits, &opts, &plan) < 0)
 		goto out;
 	FILE *f = open_memstream(&out, &out_len);
@@ -200,7 +262,8 @@ static int run_case(const char *dir)
 		const struct rc_domain_plan *dp = &plan.domains[i];
 		for (size_t j = 0; j < dp->n_actions; j++)
 			if (dp->actions[j].kind == RC_ACT_DEFINE ||
-			    dp->actions[j].kind == RC_ACT_REDEFINE)
+			    dp->actions[j].kind == RC_ACT_REDEFINE ||
+			    dp->actions[j].kind == RC_ACT_CREATE_VOLUME)
 				fprintf(f, "%s: %s sends:\n%s", dp->name,
 					rc_act_name(dp->actions[j].kind),
 					dp->actions[j].xml);
@@ -231,6 +294,7 @@ out:
 		closedir(d);
 	for (size_t i = 0; i < n_obs; i++)
 		rc_observed_finish(&obs[i]);
+	rc_storage_finish(&storage);
 	ds_set_finish(&set);
 	free(out);
 	free(want);

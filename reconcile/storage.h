@@ -1,0 +1,72 @@
+/* Storage beside domains: what libvirt has of the pools and volumes the
+ * files name (observed once per pass), and the calls that make, grow,
+ * fill and remove volumes. */
+#pragma once
+
+#include <libvirt/libvirt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "connect.h"
+#include "observe.h"
+#include "set.h"
+
+/* One volume, or a base image named by its path (pool NULL). */
+struct rc_vol_obs {
+	char *pool; /* NULL: name is a path */
+	char *name;
+	int pool_state;          /* virStoragePoolState; -1: no such pool */
+	uint64_t pool_available; /* bytes */
+	bool exists;
+	char *path;          /* where it is, when it exists */
+	uint64_t capacity;   /* bytes; 0 when unknown (a path outside pools) */
+	uint64_t allocation; /* bytes */
+};
+
+struct rc_storage {
+	struct rc_vol_obs *vols;
+	size_t n;
+	bool observed; /* false: nothing was looked up (no file asks) */
+};
+
+/* Looks up every pool, volume and base the set's files name, and the
+ * volumes the marks of their domains list.
+ * A pool is refreshed once when a volume is not found in it, so that a
+ * file made behind libvirt's back is seen. Returns 0, or -1 and e. */
+int rc_storage_observe(virConnectPtr conn, const struct ds_set *set,
+		       const struct rc_observed *obs, size_t n_obs,
+		       struct rc_storage *ret, struct rc_err *e);
+void rc_storage_finish(struct rc_storage *s);
+
+/* rc_storage_observe() without libvirt: every volume it would look up, as
+ * not found in a pool that does not exist, for the caller to fill in (the
+ * plan's tests). Returns 0 or -ENOMEM. */
+int rc_storage_want(const struct ds_set *set, const struct rc_observed *obs,
+		    size_t n_obs, struct rc_storage *ret);
+
+/* The observation of pool/name (pool NULL: a path), or NULL when it was
+ * not looked up. */
+const struct rc_vol_obs *rc_storage_find(const struct rc_storage *s,
+					 const char *pool, const char *name);
+
+/* Whether the space-separated list of pool/name items holds one. */
+bool rc_volume_listed(const char *list, const char *pool, const char *name);
+
+/* The calls, for apply. Each returns 0, or -1 with *ret_call naming the
+ * failed call (libvirt's error is set). */
+int rc_volume_create(virConnectPtr conn, const char *pool, const char *xml,
+		     const char *from, const char **ret_call);
+int rc_volume_resize(virConnectPtr conn, const char *pool, const char *name,
+		     uint64_t bytes, const char **ret_call);
+int rc_volume_delete(virConnectPtr conn, const char *pool, const char *name,
+		     const char **ret_call);
+/* Builds the seed's ISO image (meta-data with the domain's UUID when it
+ * gives no instance-id) and writes it into its volume, made or grown as
+ * needed. */
+int rc_seed_write(virConnectPtr conn, virDomainPtr dom,
+		  const struct ds_seed *seed, const char **ret_call);
+/* A domain other than self whose persistent or live XML uses the volume
+ * (by pool and name, or by path): its name, which the caller frees, or
+ * NULL. */
+char *rc_volume_user(virConnectPtr conn, const char *self, const char *pool,
+		     const char *name);
