@@ -129,8 +129,9 @@ int ag_cmd_validate(int argc, char **argv)
 	for (int i = first; i < argc; i++)
 		if (add_path(&set, argv[i]) < 0)
 			status = AG_EXIT_FAIL;
+	/* a pool's XML was checked as it was read */
 	for (size_t i = 0; i < set.n; i++)
-		if (set.entries[i].dom)
+		if (set.entries[i].dom && !set.entries[i].dom->pool)
 			check_rendered(&set.entries[i]);
 	ds_set_check_unique(&set);
 	for (size_t i = 0; i < set.n; i++)
@@ -181,9 +182,10 @@ int ag_cmd_render(int argc, char **argv)
 	}
 	if (ds_diags_init(&d, argv[first]) < 0)
 		return AG_EXIT_FAIL;
-	if (ds_domain_load(argv[first], false, &d, &dom) == 0 &&
-	    (dom->type || default_type(uri, &type) == 0) &&
-	    ds_render(dom, type, &d, &doc) == 0 && schema())
+	if (ds_domain_load(argv[first], false, &d, &dom) == 0 && dom->pool)
+		ds_render_pool(dom, &doc); /* its schema is checked already */
+	else if (dom && (dom->type || default_type(uri, &type) == 0) &&
+		 ds_render(dom, type, &d, &doc) == 0 && schema())
 		ds_rng_check(schema(), doc, &d);
 	if (doc && !d.n && !d.dropped && !d.oom && (text = ds_render_text(doc)))
 		fputs(text, stdout);

@@ -221,7 +221,7 @@ int ag_cmd_apply(int argc, char **argv)
 			printf("%s: %s: %s\n", dp->name,
 			       rc_phase_name(dp->phase), dp->reason);
 	}
-	printf("%zu domain%s:", p.rc.plan.n, p.rc.plan.n == 1 ? "" : "s");
+	rc_plan_print_count(&p.rc.plan, stdout);
 	for (size_t ph = 0; ph <= RC_PHASE_ORPHANED; ph++)
 		if (count[ph])
 			printf(" %zu %s", count[ph], rc_phase_name(ph));

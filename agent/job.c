@@ -225,7 +225,10 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 		rc_pass_finish(&p);
 		return;
 	}
-	out->domain = ag_xstrdup(p.set.entries[0].dom->name);
+	/* a pool's item is named "pool NAME", apart from domains */
+	out->domain =
+	    ag_xstrdup(p.set.entries[0].dom->pool ? p.plan.domains[0].name
+						  : p.set.entries[0].dom->name);
 	if (taken_over(a, &p, held, out)) {
 		rc_pass_finish(&p);
 		return;

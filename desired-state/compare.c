@@ -507,6 +507,20 @@ int ds_tree_compare_ctx(const struct ds_node *want, const struct ds_node *have,
 	return r;
 }
 
+int ds_tree_compare_as(const struct ds_field *format,
+		       const struct ds_node *want, const struct ds_node *have,
+		       struct ds_changes *ret)
+{
+	struct cmp c = {NULL, NULL};
+	int r;
+
+	*ret = (struct ds_changes){0};
+	r = compare_map(&c, format, want, have, "", ret);
+	if (r < 0)
+		ds_changes_finish(ret);
+	return r;
+}
+
 int ds_tree_compare(const struct ds_node *want, const struct ds_node *have,
 		    struct ds_changes *ret)
 {

@@ -45,6 +45,13 @@ int ds_tree_compare_ctx(const struct ds_node *want, const struct ds_node *have,
 			struct ds_changes *ret);
 void ds_changes_finish(struct ds_changes *c);
 
+/* Compares two trees of another root of the format (ds_schema_pool), by
+ * the same rules, without a host's context. */
+struct ds_field;
+int ds_tree_compare_as(const struct ds_field *format,
+		       const struct ds_node *want, const struct ds_node *have,
+		       struct ds_changes *ret);
+
 /* Whether a machine type names its version (pc-q35-7.2), not an alias
  * (q35, pc, virt). */
 bool ds_machine_versioned(const char *machine);

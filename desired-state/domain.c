@@ -5,6 +5,7 @@
 
 #include "cleanup.h"
 #include "parse.h"
+#include "render.h"
 #include "schema.h"
 
 void ds_domain_free(struct ds_domain *dom)
@@ -122,6 +123,60 @@ static bool may_normalise(const struct ds_node *root)
 	return false;
 }
 
+/* Whether a raw tree says kind: pool. */
+static bool raw_is_pool(const struct ds_node *root)
+{
+	const struct ds_node *k = ds_node_get(root, "kind");
+
+	return k && k->kind == DS_NODE_SCALAR && k->str &&
+	       !strcmp(k->str, "pool");
+}
+
+/* A kind: pool file: its tree against the pool's table, its rendered XML
+ * against libvirt's pool schema (the table holds the union of every pool
+ * type's fields; the schema says which go together). */
+static int pool_parse(struct ds_domain *dom, struct ds_diags *d, size_t before)
+{
+	const struct ds_node *r, *type, *build;
+	struct ds_rng *rng;
+	xmlDocPtr doc = NULL;
+
+	dom->pool = true;
+	ds_parse_tree_as(&dom->root, &ds_schema_pool, d);
+	if (d->n > before || d->dropped || d->oom)
+		return -EINVAL;
+	r = dom->root;
+	type = ds_node_get(r, "type");
+	if (type && type->str &&
+	    (!strcmp(type->str, "dir") || !strcmp(type->str, "fs") ||
+	     !strcmp(type->str, "netfs")) &&
+	    !ds_node_path(r, "target.path"))
+		ds_diags_add(d, type->mark,
+			     "a %s pool needs target.path (where its volumes "
+			     "are)",
+			     type->str);
+	if (d->n == before && (rng = ds_rng_pool(NULL)) &&
+	    ds_render_pool(dom, &doc) == 0) {
+		ds_rng_check(rng, doc, d);
+		xmlFreeDoc(doc);
+	}
+	if (d->n > before || d->dropped || d->oom)
+		return -EINVAL;
+	dom->name = text_of(r, "name");
+	dom->uuid = text_of(r, "uuid");
+	dom->state = ds_node_get(r, "state") && ds_node_get(r, "state")->v.u
+			 ? DS_STATE_SHUTOFF
+			 : DS_STATE_RUNNING;
+	dom->autostart = flag_of(r, "autostart");
+	dom->adopt = flag_of(r, "adopt");
+	build = ds_node_get(r, "build");
+	/* making a directory is safe; building other pools formats their
+	 * devices, which a file must ask for */
+	dom->build =
+	    build ? build->v.b : type && type->str && !strcmp(type->str, "dir");
+	return 0;
+}
+
 int ds_domain_parse(const char *path, const char *text, size_t len,
 		    struct ds_diags *d, struct ds_domain **ret)
 {
@@ -134,6 +189,12 @@ int ds_domain_parse(const char *path, const char *text, size_t len,
 		return -ENOMEM;
 	if (ds_yaml_load(text, len, d, &dom->root) < 0)
 		return -EINVAL;
+	if (raw_is_pool(dom->root)) {
+		r = pool_parse(dom, d, before);
+		if (r == 0)
+			*ret = take_ptr(dom);
+		return r;
+	}
 	if (ds_seed_inject(dom->root) < 0)
 		return -ENOMEM;
 	ds_parse_tree(&dom->root, d);

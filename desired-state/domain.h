@@ -34,6 +34,11 @@ struct ds_domain {
 	unsigned max_memory_slots;
 	unsigned vcpu_max;     /* 0: the file leaves vCPUs to libvirt */
 	unsigned vcpu_current; /* = vcpu_max when not given */
+	/* a kind: pool file: root is a storage pool (ds_schema_pool); name,
+	 * uuid, autostart and adopt are the pool's, state running means
+	 * active; build: virStoragePoolBuild before its first start */
+	bool pool;
+	bool build;
 	/* the volumes its disks make, and its cloud-init seed (NULL: none) */
 	struct ds_volume *volumes;
 	size_t n_volumes;

@@ -736,7 +736,13 @@ static int walk_one(struct walker *w, struct ds_node **slot,
 
 int ds_parse_tree(struct ds_node **root, struct ds_diags *d)
 {
+	return ds_parse_tree_as(root, &ds_schema_domain, d);
+}
+
+int ds_parse_tree_as(struct ds_node **root, const struct ds_field *format,
+		     struct ds_diags *d)
+{
 	struct walker w = {.d = d};
 
-	return walk(&w, root, &ds_schema_domain);
+	return walk(&w, root, format);
 }

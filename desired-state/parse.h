@@ -9,3 +9,7 @@
  * for x), and types every value. *root may be replaced; the caller keeps
  * owning it. Returns 0 when no problem was found. */
 int ds_parse_tree(struct ds_node **root, struct ds_diags *d);
+
+/* The same against another root of the format (ds_schema_pool). */
+int ds_parse_tree_as(struct ds_node **root, const struct ds_field *format,
+		     struct ds_diags *d);

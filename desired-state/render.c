@@ -338,6 +338,26 @@ int ds_render(const struct ds_domain *dom, const char *default_type,
 	return 0;
 }
 
+int ds_render_pool(const struct ds_domain *pool, xmlDocPtr *ret)
+{
+	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr root =
+	    doc ? xmlNewDocNode(doc, NULL, BAD_CAST "pool", NULL) : NULL;
+
+	if (!root) {
+		xmlFreeDoc(doc);
+		return -ENOMEM;
+	}
+	xmlDocSetRootElement(doc, root);
+	ds_xml_tag(root, pool->root);
+	if (render_map(root, &ds_schema_pool, pool->root) < 0) {
+		xmlFreeDoc(doc);
+		return -ENOMEM;
+	}
+	*ret = doc;
+	return 0;
+}
+
 char *ds_render_text(xmlDocPtr doc)
 {
 	xmlChar *buf = NULL;
@@ -516,6 +536,26 @@ static void load_default_rng(void)
 {
 	if (ds_rng_load(DS_LIBVIRT_SCHEMA, &default_rng, &default_rng_err) < 0)
 		default_rng = NULL;
+}
+
+static struct ds_rng *pool_rng;
+static char *pool_rng_err;
+
+static void load_pool_rng(void)
+{
+	if (ds_rng_load(DS_LIBVIRT_POOL_SCHEMA, &pool_rng, &pool_rng_err) < 0)
+		pool_rng = NULL;
+}
+
+struct ds_rng *ds_rng_pool(const char **ret_err)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, load_pool_rng);
+	if (!pool_rng && ret_err)
+		*ret_err = pool_rng_err ? pool_rng_err
+					: "cannot load libvirt's pool schema";
+	return pool_rng;
 }
 
 struct ds_rng *ds_rng_default(const char **ret_err)

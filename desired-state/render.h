@@ -19,6 +19,9 @@ int ds_render(const struct ds_domain *dom, const char *default_type,
  * caller frees it. NULL when out of memory. */
 char *ds_render_item(const struct ds_field *list, const struct ds_node *item);
 
+/* Builds the storage pool XML of a kind: pool file (as ds_render()). */
+int ds_render_pool(const struct ds_domain *pool, xmlDocPtr *ret);
+
 /* Formats a document as indented XML text; the caller frees it. */
 char *ds_render_text(xmlDocPtr doc);
 
@@ -38,6 +41,14 @@ int ds_rng_check(struct ds_rng *rng, xmlDocPtr doc, struct ds_diags *d);
 #ifndef DS_LIBVIRT_SCHEMA
 #define DS_LIBVIRT_SCHEMA "/usr/share/libvirt/schemas/domain.rng"
 #endif
+
+/* libvirt's storage pool schema, beside the domain's. */
+#ifndef DS_LIBVIRT_POOL_SCHEMA
+#define DS_LIBVIRT_POOL_SCHEMA "/usr/share/libvirt/schemas/storagepool.rng"
+#endif
+
+/* The pool schema, as ds_rng_default() loads the domain's. */
+struct ds_rng *ds_rng_pool(const char **ret_err);
 
 /* libvirt's schema, loaded once for the process (thread-safe); NULL when
  * it cannot be loaded (then *ret_err, if given, says why; do not free). */

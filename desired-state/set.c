@@ -153,12 +153,13 @@ int ds_set_add_dir(struct ds_set *set, const char *path, bool check_perms,
 struct keyed {
 	const char *key;
 	size_t entry;
+	bool pool; /* pools and domains are named apart */
 };
 
 static int cmp_keyed(const void *a, const void *b)
 {
 	const struct keyed *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
+	int c = x->pool != y->pool ? x->pool - y->pool : strcmp(x->key, y->key);
 
 	return c ? c : (x->entry > y->entry) - (x->entry < y->entry);
 }
@@ -173,17 +174,17 @@ static void check_key(struct ds_set *set, const char *key, const char *what,
 	if (!k)
 		return;
 	for (size_t i = 0; i < set->n; i++) {
-		const struct ds_node *v =
-		    set->entries[i].dom
-			? ds_node_get(set->entries[i].dom->root, key)
-			: NULL;
+		const struct ds_domain *d = set->entries[i].dom;
+		const struct ds_node *v = d ? ds_node_get(d->root, key) : NULL;
 		if (v)
-			k[n++] = (struct keyed){v->str, i};
+			k[n++] = (struct keyed){v->str, i, d->pool};
 	}
 	qsort(k, n, sizeof(*k), cmp_keyed);
 	for (size_t i = 0; i < n; i++) {
-		bool before = i > 0 && !strcmp(k[i - 1].key, k[i].key);
-		bool after = i + 1 < n && !strcmp(k[i + 1].key, k[i].key);
+		bool before = i > 0 && k[i - 1].pool == k[i].pool &&
+			      !strcmp(k[i - 1].key, k[i].key);
+		bool after = i + 1 < n && k[i + 1].pool == k[i].pool &&
+			     !strcmp(k[i + 1].key, k[i].key);
 		if (!before && !after)
 			continue;
 		struct ds_entry *e = &set->entries[k[i].entry];
@@ -191,7 +192,10 @@ static void check_key(struct ds_set *set, const char *key, const char *what,
 		    &set->entries[k[before ? i - 1 : i + 1].entry];
 		const struct ds_node *v = ds_node_get(e->dom->root, key);
 		ds_diags_add(&e->diags, v->mark, "%s '%s' is also given in %s",
-			     what, v->str, other->diags.shown);
+			     k[i].pool && !strcmp(what, "domain name")
+				 ? "pool name"
+				 : what,
+			     v->str, other->diags.shown);
 		clash[k[i].entry] = true;
 	}
 }

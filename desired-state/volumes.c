@@ -351,6 +351,31 @@ void ds_seed_free(struct ds_seed *s)
 	free(s);
 }
 
+/* The place in the file of line, col of a literal block scalar's text
+ * (user-data: |) that starts at at: its lines follow the indicator's, all
+ * indented as the first. False for other scalars (quoted or folded: their
+ * lines are not the file's). */
+static bool block_place(const struct ds_diags *d, struct ds_mark at,
+			unsigned line, unsigned col, struct ds_mark *ret)
+{
+	const char *s = d->text, *end = d->text + d->text_len;
+	unsigned indent = 0;
+
+	for (unsigned l = 1; s && l < at.line; l++)
+		s = memchr(s, '\n', end - s)
+			? (char *)memchr(s, '\n', end - s) + 1
+			: NULL;
+	if (!s || at.col < 1 || s + at.col - 1 >= end || s[at.col - 1] != '|')
+		return false;
+	s = memchr(s, '\n', end - s);
+	if (!s)
+		return false;
+	for (s++; s < end && s[indent] == ' '; indent++)
+		;
+	*ret = (struct ds_mark){at.line + line, indent + col};
+	return true;
+}
+
 /* Checks the parts' YAML and computes the digest, once every part's bytes
  * are known. */
 static int seed_finish(struct ds_seed *s, struct ds_diags *d)
@@ -363,14 +388,27 @@ static int seed_finish(struct ds_seed *s, struct ds_diags *d)
 		struct ds_seed_part *p = &s->parts[i];
 		unsigned line = 0, col = 0;
 		char msg[256];
-		struct ds_mark at = p->node ? p->node->mark : s->at->key_mark;
+		const struct ds_node *v = ds_node_get(p->node, "value");
+		struct ds_mark at = v         ? v->mark
+				    : p->node ? p->node->mark
+					      : s->at->key_mark;
+		struct ds_mark in;
 		if (ds_cloudinit_check(p->name, p->data, p->len, &line, &col,
 				       msg, sizeof(msg)) < 0) {
-			ds_diags_add(d, at,
-				     "cloudInit.%s is not the YAML cloud-init "
-				     "reads: line %u column %u of %s: %s",
-				     p->name, line, col,
-				     p->file ? p->file : "the text", msg);
+			if (!p->file && line && d->text &&
+			    block_place(d, at, line, col, &in))
+				ds_diags_add(d, in,
+					     "cloudInit.%s is not the YAML "
+					     "cloud-init reads: %s",
+					     p->name, msg);
+			else
+				ds_diags_add(d, at,
+					     "cloudInit.%s is not the YAML "
+					     "cloud-init reads: line %u column "
+					     "%u of %s: %s",
+					     p->name, line, col,
+					     p->file ? p->file : "the text",
+					     msg);
 			bad = 1;
 		}
 		files[n++] = (struct ds_seed_file){p->name, p->data, p->len};
@@ -491,6 +529,19 @@ int ds_storage_read(const struct ds_node *root, struct ds_diags *d,
 	*ret_n = n;
 	*ret_seed = seed;
 	return 0;
+}
+
+void ds_pool_uuid(const char *name, char buf[37])
+{
+	struct ds_seed_file f = {"urn:virt-reconcile:pool", name, strlen(name)};
+	char hex[33];
+
+	ds_seed_digest(&f, 1, hex);
+	/* RFC 4122: version 3 in the time's high nibble, variant 10 */
+	hex[12] = '3';
+	hex[16] = "89ab"[strtoul((char[]){hex[16], 0}, NULL, 16) & 3];
+	snprintf(buf, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+		 hex + 16, hex + 20);
 }
 
 char *ds_seed_meta_data(const struct ds_seed *s, const char *uuid,

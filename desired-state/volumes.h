@@ -83,6 +83,12 @@ int ds_seed_load(struct ds_seed *s, const struct ds_dir *dir,
 
 void ds_seed_free(struct ds_seed *s);
 
+/* The UUID the agent gives a pool it defines from a file that gives none:
+ * a name-based (version 3, MD5) UUID of the pool's name in the agent's own
+ * namespace, so that the pool of that name and UUID is known to be the
+ * agent's (libvirt keeps no metadata on pools). buf holds 37 bytes. */
+void ds_pool_uuid(const char *name, char buf[37]);
+
 /* meta-data as the seed holds it: the file's, with "instance-id: UUID"
  * first when it gives none. The caller frees it; NULL when out of
  * memory. */

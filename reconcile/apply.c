@@ -491,6 +491,15 @@ static int run_action(struct domain_apply *x, const struct rc_action *a,
 		return rc_seed_write(x->conn, dom, a->seed, ret_call);
 	case RC_ACT_DELETE_VOLUME:
 		return delete_volume(x, a, ret_call);
+	case RC_ACT_DEFINE_POOL:
+		return rc_pool_define(x->conn, a->xml, ret_call);
+	case RC_ACT_BUILD_POOL:
+		return rc_pool_build(x->conn, a->key, a->value, ret_call);
+	case RC_ACT_START_POOL:
+		return rc_pool_start(x->conn, a->key, ret_call);
+	case RC_ACT_SET_POOL_AUTOSTART:
+		return rc_pool_autostart(x->conn, a->key, a->value != 0,
+					 ret_call);
 	case RC_ACT_SET_METADATA:
 		*ret_call = "virDomainSetMetadata";
 		if (a->value == RC_META_ELEMENT)
@@ -598,7 +607,7 @@ void rc_apply_domain(virConnectPtr conn, struct rc_domain_plan *dp,
 		stats->failed++;
 		return;
 	}
-	if (dp->n_actions && !defines(dp) &&
+	if (dp->n_actions && !dp->pool && !defines(dp) &&
 	    !(x.dom = virDomainLookupByName(conn, dp->name))) {
 		fail(dp, "virDomainLookupByName");
 		stats->failed++;
@@ -649,6 +658,8 @@ static void apply_one(void *opaque, size_t i, void *unused)
 	struct rc_apply_stats st = {0};
 
 	(void)unused;
+	if (j->p->domains[i].pool)
+		return; /* applied before */
 	rc_apply_domain(j->conn, &j->p->domains[i], &j->locked, &st);
 	pthread_mutex_lock(&j->lock);
 	j->stats->writes += st.writes;
@@ -667,12 +678,18 @@ void rc_apply(virConnectPtr conn, struct rc_plan *p,
 			       .item = apply_one,
 			       .ctx = &j};
 
+	/* pools first: the domains' volumes go into them */
 	for (size_t i = 0; i < p->n; i++)
-		w.busy +=
-		    p->domains[i].n_actions || p->domains[i].live_mark_set;
+		if (p->domains[i].pool)
+			rc_apply_domain(conn, &p->domains[i], opts, stats);
+	for (size_t i = 0; i < p->n; i++)
+		w.busy += !p->domains[i].pool && (p->domains[i].n_actions ||
+						  p->domains[i].live_mark_set);
 	if (w.busy <= APPLY_PER_THREAD) {
 		for (size_t i = 0; i < p->n; i++)
-			rc_apply_domain(conn, &p->domains[i], opts, stats);
+			if (!p->domains[i].pool)
+				rc_apply_domain(conn, &p->domains[i], opts,
+						stats);
 		return;
 	}
 	if (opts->progress) {

@@ -186,7 +186,7 @@ int rc_pass_plan(virConnectPtr conn, const char *dir,
 	}
 	for (size_t i = 0; i < p->set.n && r == 0; i++) {
 		const struct ds_domain *d = p->set.entries[i].dom;
-		if (d)
+		if (d && !d->pool)
 			r = learn_limits(
 			    conn, d,
 			    rc_observed_find(idx, p->n_observed, d->name),
@@ -292,14 +292,15 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		rc_err_set(e, "out of memory");
 		return -1;
 	}
-	dom = d ? virDomainLookupByName(conn, d->name) : NULL;
+	dom = d && !d->pool ? virDomainLookupByName(conn, d->name) : NULL;
 	if (dom) {
 		int r = rc_observe_domain(dom, &p->observed[0], e);
 		virDomainFree(dom);
 		if (r < 0)
 			return -1;
 		p->n_observed = 1;
-	} else if (d && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
+	} else if (d && !d->pool &&
+		   virGetLastErrorCode() != VIR_ERR_NO_DOMAIN) {
 		rc_err_libvirt(e, "virDomainLookupByName");
 		return -1;
 	}
@@ -309,8 +310,9 @@ int rc_pass_plan_file(virConnectPtr conn, const char *dir, const char *path,
 		return -1;
 	}
 	d = p->set.entries[0].dom; /* NULL now if the mark's file names it */
-	if (d && learn_limits(conn, d, p->n_observed ? p->observed : NULL,
-			      limits, e) < 0)
+	if (d && !d->pool &&
+	    learn_limits(conn, d, p->n_observed ? p->observed : NULL, limits,
+			 e) < 0)
 		return -1;
 	if (rc_storage_observe(conn, &p->set, p->observed, p->n_observed,
 			       &p->storage, e) < 0)

@@ -32,11 +32,12 @@ static const char *const phase_names[] = {
 };
 
 static const char *const act_names[] = {
-    "define",        "redefine",      "set-mark",      "set-vcpus",
-    "set-memory",    "set-autostart", "start",         "shutdown",
-    "undefine",      "set-metadata",  "destroy",       "detach-device",
-    "update-device", "attach-device", "create-volume", "resize-volume",
-    "write-seed",    "delete-volume",
+    "define",        "redefine",           "set-mark",      "set-vcpus",
+    "set-memory",    "set-autostart",      "start",         "shutdown",
+    "undefine",      "set-metadata",       "destroy",       "detach-device",
+    "update-device", "attach-device",      "create-volume", "resize-volume",
+    "write-seed",    "delete-volume",      "define-pool",   "build-pool",
+    "start-pool",    "set-pool-autostart",
 };
 
 const char *rc_phase_name(enum rc_phase p)
@@ -1418,6 +1419,8 @@ static int check_pool(const struct ds_domain *d, const struct rc_vol_obs *vo,
 		      const char *pool, const struct ds_node *at,
 		      struct rc_domain_plan *dp)
 {
+	if (vo && vo->pool_state != VIR_STORAGE_POOL_RUNNING && vo->declared)
+		return 0; /* its file makes it or starts it first */
 	if (!vo || vo->pool_state < 0)
 		return refuse_at(dp, d, at,
 				 "the storage pool '%s' does not exist", pool);
@@ -1509,7 +1512,8 @@ static int plan_volume(const struct ds_domain *d, const struct rc_observed *o,
 		   ? (bo->allocation ? bo->allocation : bo->capacity)
 	       : !strcmp(v->format, "raw") ? v->capacity
 					   : 0;
-	if (need > vo->pool_available)
+	if (need > vo->pool_available &&
+	    vo->pool_state == VIR_STORAGE_POOL_RUNNING)
 		return refuse_at(
 		    dp, d, ds_node_get(src, "pool"),
 		    "the storage pool '%s' has %s free; the volume "
@@ -1682,6 +1686,110 @@ static int plan_storage(const struct ds_domain *d, const struct rc_observed *o,
 	return 0;
 }
 
+/* A kind: pool file: the pool defined (with the agent's name-based UUID,
+ * unless the file gives one), built, started and autostarted as it says.
+ * A pool of that name with another UUID is not the agent's: left alone
+ * unless the file adopts it. The agent never stops, undefines or deletes
+ * a pool. */
+static int plan_pool(const struct ds_domain *d, const struct rc_storage *st,
+		     struct rc_domain_plan *dp)
+{
+	const struct rc_pool_obs *po = rc_storage_pool(st, d->name);
+	const struct ds_node *type;
+	char uuid[37];
+	struct ds_changes c = {0};
+	_cleanup_free_ char *why = NULL;
+	xmlDocPtr doc = NULL;
+	xmlNodePtr u;
+	char *xml;
+	bool fresh = !po || !po->exists;
+	int r = 0;
+
+	if (d->uuid)
+		snprintf(uuid, sizeof(uuid), "%s", d->uuid);
+	else
+		ds_pool_uuid(d->name, uuid);
+	if (!st)
+		return refuse_at(dp, d, NULL, "the pools were not read");
+	if (!fresh && strcasecmp(po->uuid, uuid) && !d->adopt) {
+		dp->phase = RC_PHASE_CONFLICT;
+		return set_reason(dp,
+				  "a pool '%s' exists that virt-reconcile did "
+				  "not define; it is left as it is (set "
+				  "'adopt: true' to manage it)",
+				  d->name);
+	}
+	if (!fresh && po->tree &&
+	    (r = ds_tree_compare_as(&ds_schema_pool, d->root, po->tree, &c)) <
+		0)
+		return r;
+	if (fresh || c.n || !po->persistent) {
+		/* an adopted pool keeps its UUID */
+		if (!fresh)
+			snprintf(uuid, sizeof(uuid), "%s", po->uuid);
+		if (ds_render_pool(d, &doc) < 0)
+			return -ENOMEM;
+		u = xmlNewDocNode(doc, NULL, BAD_CAST "uuid", BAD_CAST uuid);
+		if (!u || !xmlAddNextSibling(
+			      xmlDocGetRootElement(doc)->children, u)) {
+			xmlFreeNode(u);
+			xmlFreeDoc(doc);
+			ds_changes_finish(&c);
+			return -ENOMEM;
+		}
+		xml = doc_text(doc);
+		xmlFreeDoc(doc);
+		why = c.n ? describe(&c, NULL) : NULL;
+		r = add_action(dp, RC_ACT_DEFINE_POOL, false, 0, xml, "%s",
+			       fresh ? "new pool"
+			       : why ? why
+				     : "make it persistent");
+		if (r == 0 && !fresh && po->active && c.n)
+			r = set_reason(dp,
+				       "restart required: the pool's new "
+				       "definition takes effect when it is "
+				       "started again (virt-reconcile does not "
+				       "stop pools)");
+	}
+	ds_changes_finish(&c);
+	/* a pool on devices (fs, logical, disk) is built never over the data
+	 * there; the others' build makes a directory */
+	type = ds_node_get(d->root, "type");
+	if (r == 0 && fresh && d->build)
+		r = add_action(dp, RC_ACT_BUILD_POOL, false,
+			       type && (!strcmp(type->str, "fs") ||
+					!strcmp(type->str, "logical") ||
+					!strcmp(type->str, "disk"))
+				   ? VIR_STORAGE_POOL_BUILD_NO_OVERWRITE
+				   : 0,
+			       NULL, "new pool: build it%s",
+			       type && strcmp(type->str, "dir")
+				   ? " (never over data)"
+				   : "");
+	if (r == 0 && d->state == DS_STATE_RUNNING && (fresh || !po->active))
+		r = add_action(dp, RC_ACT_START_POOL, false, 0, NULL,
+			       "state → active");
+	if (r == 0 && d->autostart != (!fresh && po->autostart))
+		r = add_action(dp, RC_ACT_SET_POOL_AUTOSTART, false,
+			       d->autostart, NULL, "autostart %s → %s",
+			       fresh || !po->autostart ? "false" : "true",
+			       d->autostart ? "true" : "false");
+	if (r == 0 && d->state == DS_STATE_SHUTOFF && !fresh && po->active &&
+	    !dp->reason)
+		r = set_reason(dp, "the pool is active; virt-reconcile does "
+				   "not stop pools");
+	for (size_t i = 0; r == 0 && i < dp->n_actions; i++)
+		if (!(dp->actions[i].key = strdup(d->name)))
+			r = -ENOMEM;
+	if (r < 0)
+		return r;
+	dp->phase = dp->reason && !strncmp(dp->reason, "restart", 7)
+			? RC_PHASE_RESTART_REQUIRED
+		    : dp->n_actions ? RC_PHASE_CONVERGING
+				    : RC_PHASE_IN_SYNC;
+	return 0;
+}
+
 /* A new domain's seed, written once it is defined (its UUID goes in),
  * and then its mark, which says so. */
 static int add_seed_then_mark(const struct ds_domain *d, const char *dir,
@@ -1724,6 +1832,14 @@ static int plan_file(const struct ds_entry *e,
 		dp->phase = RC_PHASE_ERROR;
 		return set_reason(dp, "the file has problems; its domain is "
 				      "left as it is");
+	}
+	if (d->pool) {
+		dp->pool = true;
+		if (asprintf(&dp->name, "pool %s", d->name) < 0) {
+			dp->name = NULL;
+			return -ENOMEM;
+		}
+		return plan_pool(d, st, dp);
 	}
 	if (!(dp->name = strdup(d->name)))
 		return -ENOMEM;
@@ -1869,8 +1985,10 @@ int rc_plan(const struct ds_set *desired, const struct rc_observed *observed,
 		const struct ds_entry *e = &desired->entries[i];
 		/* a file that cannot be read still holds its domain: bad
 		 * input touches nothing, not even by pruning */
-		if (e->dom)
+		if (e->dom && !e->dom->pool)
 			names[n_names++] = e->dom->name;
+		else if (e->dom)
+			continue; /* a pool's file holds no domain */
 		else
 			files[n_files++] = file_name(e->diags.path);
 		if (!e->dom && e->name) /* one of two files naming it */
@@ -1960,6 +2078,7 @@ static void print_action(const struct rc_action *a, FILE *out)
 		fprintf(out, " %s", a->live ? "live" : "config");
 		break;
 	case RC_ACT_SET_AUTOSTART:
+	case RC_ACT_SET_POOL_AUTOSTART:
 		fprintf(out, " %s", a->value ? "on" : "off");
 		break;
 	case RC_ACT_RESIZE_VOLUME:
@@ -1972,12 +2091,27 @@ static void print_action(const struct rc_action *a, FILE *out)
 	fprintf(out, ": %s\n", a->why);
 }
 
+void rc_plan_print_count(const struct rc_plan *p, FILE *out)
+{
+	size_t pools = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		pools += p->domains[i].pool;
+	if (pools)
+		fprintf(out, "%zu pool%s, ", pools, pools == 1 ? "" : "s");
+	fprintf(out, "%zu domain%s:", p->n - pools,
+		p->n - pools == 1 ? "" : "s");
+}
+
 void rc_plan_print(const struct rc_plan *p, FILE *out)
 {
 	size_t count[RC_PHASE_ORPHANED + 1] = {0};
 
-	for (size_t i = 0; i < p->n; i++) {
-		const struct rc_domain_plan *dp = &p->domains[i];
+	/* pools first, as apply makes them first */
+	for (size_t k = 0; k < 2 * p->n; k++) {
+		const struct rc_domain_plan *dp = &p->domains[k % p->n];
+		if (dp->pool != (k < p->n))
+			continue;
 		count[dp->phase]++;
 		fprintf(out, "%s: %s", dp->name ? dp->name : dp->file,
 			rc_phase_name(dp->phase));
@@ -1989,7 +2123,7 @@ void rc_plan_print(const struct rc_plan *p, FILE *out)
 		if (dp->reason)
 			fprintf(out, "  ! %s\n", dp->reason);
 	}
-	fprintf(out, "%zu domain%s:", p->n, p->n == 1 ? "" : "s");
+	rc_plan_print_count(p, out);
 	for (size_t ph = 0; ph <= RC_PHASE_ORPHANED; ph++)
 		if (count[ph])
 			fprintf(out, " %zu %s", count[ph], rc_phase_name(ph));
@@ -2029,7 +2163,16 @@ static json_object *action_json(const struct rc_action *a)
 	if (a->kind == RC_ACT_UPDATE_DEVICE || a->kind == RC_ACT_ATTACH_DEVICE)
 		json_object_object_add(o, "device",
 				       json_object_new_string(a->xml));
-	if (a->kind >= RC_ACT_CREATE_VOLUME) {
+	if (a->kind >= RC_ACT_DEFINE_POOL) {
+		json_object_object_add(o, "pool",
+				       json_object_new_string(a->key));
+		if (a->xml)
+			json_object_object_add(o, "xml",
+					       json_object_new_string(a->xml));
+		if (a->kind == RC_ACT_SET_POOL_AUTOSTART)
+			json_object_object_add(o, "value",
+					       json_object_new_int64(a->value));
+	} else if (a->kind >= RC_ACT_CREATE_VOLUME) {
 		json_object_object_add(o, "pool",
 				       json_object_new_string(a->key));
 		json_object_object_add(o, "volume",
@@ -2068,6 +2211,9 @@ void rc_plan_print_json(const struct rc_plan *p, FILE *out)
 		json_object_object_add(
 		    d, "name",
 		    dp->name ? json_object_new_string(dp->name) : NULL);
+		json_object_object_add(
+		    d, "kind",
+		    json_object_new_string(dp->pool ? "pool" : "domain"));
 		json_object_object_add(
 		    d, "file",
 		    dp->file ? json_object_new_string(dp->file) : NULL);

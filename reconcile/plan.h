@@ -49,6 +49,12 @@ enum rc_act {
 	RC_ACT_WRITE_SEED,    /* seed: the cloud-init seed, made into an
 				 image and written into the volume */
 	RC_ACT_DELETE_VOLUME,
+	/* a pool (key its name) */
+	RC_ACT_DEFINE_POOL, /* xml: the pool, new or redefined */
+	RC_ACT_BUILD_POOL,  /* value: virStoragePoolBuild's flags (never over
+			       data on a device) */
+	RC_ACT_START_POOL,
+	RC_ACT_SET_POOL_AUTOSTART, /* value */
 };
 
 /* What a set-metadata sets: the title, the description, or an element of
@@ -80,7 +86,9 @@ struct rc_owner {
 };
 
 struct rc_domain_plan {
-	char *name; /* the domain, or NULL when the file names none */
+	char *name; /* the domain ("pool NAME" for a pool), or NULL when the
+		       file names none */
+	bool pool;  /* a kind: pool file's pool */
 	char *file; /* the file's path as shown (ds_escape_name()), or NULL
 		       for an orphan */
 	enum rc_phase phase;
@@ -160,6 +168,9 @@ const char *rc_act_where(const struct rc_action *a);
 
 /* Number of actions in the plan (libvirt write calls apply would make). */
 size_t rc_plan_count_actions(const struct rc_plan *p);
+
+/* "N domains:", or "N pools, M domains:" when the plan has pools. */
+void rc_plan_print_count(const struct rc_plan *p, FILE *out);
 
 /* Prints the plan for people, or as JSON. */
 void rc_plan_print(const struct rc_plan *p, FILE *out);

@@ -9,7 +9,10 @@
 
 #include "cleanup.h"
 #include "cloudinit.h"
+#include "schema.h"
 #include "volumes.h"
+#include "xmlread.h"
+#include "xmltree.h"
 
 bool rc_volume_listed(const char *list, const char *pool, const char *name)
 {
@@ -187,10 +190,22 @@ int rc_storage_want(const struct ds_set *set, const struct rc_observed *obs,
 		    size_t n_obs, struct rc_storage *ret)
 {
 	struct want w = {0};
+	size_t n_pools = 0;
 
 	*ret = (struct rc_storage){0};
+	for (size_t i = 0; i < set->n; i++)
+		n_pools += set->entries[i].dom && set->entries[i].dom->pool;
+	if (n_pools && !(ret->pools = calloc(n_pools, sizeof(*ret->pools))))
+		return -ENOMEM;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct ds_domain *d = set->entries[i].dom;
+		if (d && d->pool) {
+			struct rc_pool_obs *p = &ret->pools[ret->n_pools];
+			if (!(p->name = strdup(d->name)))
+				goto oom;
+			ret->n_pools++;
+			continue;
+		}
 		if (!d || (!d->n_volumes && !d->seed))
 			continue;
 		if (want_domain(&w, d) < 0)
@@ -205,12 +220,53 @@ int rc_storage_want(const struct ds_set *set, const struct rc_observed *obs,
 	ret->vols = w.v;
 	ret->n = w.n;
 	ret->observed = true;
+	for (size_t i = 0; i < ret->n; i++)
+		ret->vols[i].declared =
+		    ret->vols[i].pool &&
+		    rc_storage_pool(ret, ret->vols[i].pool) != NULL;
 	return 0;
 oom:
 	ret->vols = w.v;
 	ret->n = w.n;
 	rc_storage_finish(ret);
 	return -ENOMEM;
+}
+
+/* A pool file's pool: whether it exists, its state and its definition. */
+static int look_up_pool(virConnectPtr conn, struct rc_pool_obs *p)
+{
+	virStoragePoolPtr pool = virStoragePoolLookupByName(conn, p->name);
+	_cleanup_free_ char *xml = NULL;
+	struct ds_xdoc doc;
+	int autostart = 0, r = 0;
+
+	if (!pool) {
+		virResetLastError();
+		return 0;
+	}
+	p->exists = true;
+	p->active = virStoragePoolIsActive(pool) == 1;
+	p->persistent = virStoragePoolIsPersistent(pool) == 1;
+	p->autostart =
+	    virStoragePoolGetAutostart(pool, &autostart) == 0 && autostart;
+	virStoragePoolGetUUIDString(pool, p->uuid);
+	xml = virStoragePoolGetXMLDesc(pool, VIR_STORAGE_XML_INACTIVE);
+	virStoragePoolFree(pool);
+	virResetLastError();
+	if (xml && ds_xdoc_read(NULL, xml, strlen(xml), &doc) == 0) {
+		r = ds_item_from_xml(doc.root, &ds_schema_pool, &p->tree);
+		ds_xdoc_finish(&doc);
+	}
+	return r;
+}
+
+const struct rc_pool_obs *rc_storage_pool(const struct rc_storage *s,
+					  const char *name)
+{
+	for (size_t i = 0; s && i < s->n_pools; i++)
+		if (!strcmp(s->pools[i].name, name))
+			return &s->pools[i];
+	return NULL;
 }
 
 int rc_storage_observe(virConnectPtr conn, const struct ds_set *set,
@@ -226,6 +282,12 @@ int rc_storage_observe(virConnectPtr conn, const struct ds_set *set,
 		rc_err_set(e, "out of memory");
 		return -1;
 	}
+	for (size_t i = 0; i < ret->n_pools; i++)
+		if (look_up_pool(conn, &ret->pools[i]) < 0) {
+			rc_storage_finish(ret);
+			rc_err_set(e, "out of memory");
+			return -1;
+		}
 	if (!ret->n)
 		return 0;
 	/* paths are looked at here only when libvirt runs here */
@@ -247,6 +309,11 @@ int rc_storage_observe(virConnectPtr conn, const struct ds_set *set,
 
 void rc_storage_finish(struct rc_storage *s)
 {
+	for (size_t i = 0; i < s->n_pools; i++) {
+		free(s->pools[i].name);
+		ds_node_free(s->pools[i].tree);
+	}
+	free(s->pools);
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->vols[i].pool);
 		free(s->vols[i].name);
@@ -307,6 +374,59 @@ static virStorageVolPtr vol_of(virConnectPtr conn, const char *ref,
 	}
 	virStoragePoolFree(p);
 	return v;
+}
+
+int rc_pool_define(virConnectPtr conn, const char *xml, const char **ret_call)
+{
+	virStoragePoolPtr p = virStoragePoolDefineXML(conn, xml, 0);
+
+	*ret_call = "virStoragePoolDefineXML";
+	if (!p)
+		return -1;
+	virStoragePoolFree(p);
+	return 0;
+}
+
+/* Calls f on the pool named name. */
+static int on_pool(virConnectPtr conn, const char *name,
+		   int (*f)(virStoragePoolPtr, unsigned), unsigned arg,
+		   const char *call, const char **ret_call)
+{
+	virStoragePoolPtr p = pool_of(conn, name, ret_call);
+	int r;
+
+	if (!p)
+		return -1;
+	*ret_call = call;
+	r = f(p, arg);
+	virErrorPtr err = r < 0 ? keep_error() : NULL;
+	virStoragePoolFree(p);
+	return r < 0 ? with_error(err, ret_call) : 0;
+}
+
+static int set_autostart(virStoragePoolPtr p, unsigned on)
+{
+	return virStoragePoolSetAutostart(p, (int)on);
+}
+
+int rc_pool_build(virConnectPtr conn, const char *name, unsigned flags,
+		  const char **ret_call)
+{
+	return on_pool(conn, name, virStoragePoolBuild, flags,
+		       "virStoragePoolBuild", ret_call);
+}
+
+int rc_pool_start(virConnectPtr conn, const char *name, const char **ret_call)
+{
+	return on_pool(conn, name, virStoragePoolCreate, 0,
+		       "virStoragePoolCreate", ret_call);
+}
+
+int rc_pool_autostart(virConnectPtr conn, const char *name, bool on,
+		      const char **ret_call)
+{
+	return on_pool(conn, name, set_autostart, on,
+		       "virStoragePoolSetAutostart", ret_call);
 }
 
 int rc_volume_create(virConnectPtr conn, const char *pool, const char *xml,

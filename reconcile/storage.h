@@ -21,11 +21,23 @@ struct rc_vol_obs {
 	char *path;          /* where it is, when it exists */
 	uint64_t capacity;   /* bytes; 0 when unknown (a path outside pools) */
 	uint64_t allocation; /* bytes */
+	bool declared; /* a pool file of the directory names its pool: made
+			  or started before the domains */
+};
+
+/* A pool a kind: pool file names. */
+struct rc_pool_obs {
+	char *name;
+	bool exists, active, autostart, persistent;
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	struct ds_node *tree; /* its inactive XML, read through the format */
 };
 
 struct rc_storage {
 	struct rc_vol_obs *vols;
 	size_t n;
+	struct rc_pool_obs *pools;
+	size_t n_pools;
 	bool observed; /* false: nothing was looked up (no file asks) */
 };
 
@@ -48,6 +60,18 @@ int rc_storage_want(const struct ds_set *set, const struct rc_observed *obs,
  * not looked up. */
 const struct rc_vol_obs *rc_storage_find(const struct rc_storage *s,
 					 const char *pool, const char *name);
+
+/* The observation of the pool a pool file names, or NULL. */
+const struct rc_pool_obs *rc_storage_pool(const struct rc_storage *s,
+					  const char *name);
+
+/* The pool calls, for apply (as the volume calls below). */
+int rc_pool_define(virConnectPtr conn, const char *xml, const char **ret_call);
+int rc_pool_build(virConnectPtr conn, const char *name, unsigned flags,
+		  const char **ret_call);
+int rc_pool_start(virConnectPtr conn, const char *name, const char **ret_call);
+int rc_pool_autostart(virConnectPtr conn, const char *name, bool on,
+		      const char **ret_call);
 
 /* Whether the space-separated list of pool/name items holds one. */
 bool rc_volume_listed(const char *list, const char *pool, const char *name);

@@ -18,7 +18,9 @@
  * storage: what libvirt has of the pools and volumes the files and marks
  * name, lines "pool NAME [inactive] [available BYTES]", "volume POOL NAME
  * CAPACITY [ALLOCATION]" (at /pools/POOL/NAME) and "path PATH [CAPACITY]"
- * (a base image outside pools); what is not listed does not exist.
+ * (a base image outside pools); "defined NAME FILE [active] [autostart]
+ * [transient]" gives a pool file's pool, FILE its XML (virsh pool-dumpxml
+ * --inactive); what is not listed does not exist.
  * options: words "prune", "delete-storage", "empty-dir", "dir=PATH" (the
  * directory planned
  * for, as marks name it; without it, any), "xml" (plan.txt shows the XML
@@ -31,7 +33,10 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "schema.h"
 #include "xmlpath.h"
+#include "xmlread.h"
+#include "xmltree.h"
 
 static unsigned long attr(xmlNodePtr x, const char *name, unsigned long def)
 {
@@ -147,6 +152,39 @@ static int load_storage(const struct ds_set *set, const struct rc_observed *obs,
 		char a[128], b[128], c[256], d[64], e[64];
 		int n =
 		    sscanf(line, "%127s %127s %255s %63s %63s", a, b, c, d, e);
+		for (size_t i = 0;
+		     n >= 3 && !strcmp(a, "defined") && i < st->n_pools; i++) {
+			struct rc_pool_obs *po = &st->pools[i];
+			char *xml = NULL;
+			size_t len = 0;
+			FILE *x;
+			if (strcmp(po->name, b) || !(x = fopen(c, "r")))
+				continue;
+			xml = calloc(1, 65536);
+			len = fread(xml, 1, 65535, x);
+			fclose(x);
+			po->exists = true;
+			po->active = strstr(line, " active") != NULL;
+			po->autostart = strstr(line, " autostart") != NULL;
+			po->persistent = !strstr(line, " transient");
+			struct ds_xdoc doc;
+			if (ds_xdoc_read(NULL, xml, len, &doc) == 0) {
+				for (const struct ds_xel *k = doc.root->kids; k;
+				     k = k->next)
+					if (k->name &&
+					    !strcmp(k->name, "uuid")) {
+						char *u = ds_xel_content(k);
+						snprintf(po->uuid,
+							 sizeof(po->uuid), "%s",
+							 u ? u : "");
+						free(u);
+					}
+				ds_item_from_xml(doc.root, &ds_schema_pool,
+						 &po->tree);
+				ds_xdoc_finish(&doc);
+			}
+			free(xml);
+		}
 		for (size_t i = 0; i < st->n; i++) {
 			struct rc_vol_obs *v = &st->vols[i];
 			if (n >= 2 && !strcmp(a, "pool") && v->pool &&

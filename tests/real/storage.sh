@@ -54,17 +54,31 @@ trap on_exit EXIT
 trap 'exit 1' INT TERM HUP
 cleanup_sto
 
-section "the guest and the pool"
-mkdir -p "$POOL_DIR" "$GUEST"
+section "the guest, and the pool from a kind: pool file"
+mkdir -p "$GUEST"
 if ! "$HERE/guest/mkguest.sh" "$GUEST" >"$WORK/mkguest.log" 2>&1; then
 	not_ok "the test guest is built (tests/real/guest/mkguest.sh)"
 	sed 's/^/#   /' "$WORK/mkguest.log"
 	exit 1
 fi
+cat >"$WORK/d/$POOL.yaml" <<EOF
+kind: pool
+name: $POOL
+type: dir
+target: {path: $POOL_DIR}
+autostart: true
+EOF
+vr apply -c "$URI" "$WORK/d"
+check_eq "the pool file applies" 0 "$RC"
+check "apply made the pool's calls in order" \
+	sh -c "awk '/^pool $POOL: / { print \$3 }' '$LAST_OUT' | tr '\n' ' ' |
+	       grep -qx 'define-pool: build-pool: start-pool: set-pool-autostart: '"
+check_eq "the pool is active and autostarted" "running yes" \
+	"$(virsh_ pool-info "$POOL" | awk '/^State:/ { s = $2 } /^Autostart:/ { a = $2 } END { print s, a }')"
+check "its directory was built" test -d "$POOL_DIR"
+vr apply -c "$URI" "$WORK/d"
+check "a second apply makes 0 write calls" out_has '; 0 libvirt write calls$'
 mv "$GUEST/base.qcow2" "$POOL_DIR/base.qcow2"
-virsh_ pool-create-as "$POOL" dir --target "$POOL_DIR" >/dev/null
-check "the pool $POOL is active" \
-	sh -c "virsh -q -c '$URI' pool-info '$POOL' | grep -q 'State: *running'"
 
 vol_exists() {
 	virsh_ vol-info --pool "$POOL" "$1" >/dev/null 2>&1
