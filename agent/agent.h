@@ -43,6 +43,8 @@ struct ag_item {
 	char *error;       /* the last problem, located, or NULL */
 	char *note;        /* restart-required or converging note, or NULL */
 	char *last_change; /* the last call made, for people */
+	char *volumes;     /* the volumes its domain's mark lists, "pool/name"
+			      space-separated, or NULL */
 	time_t changed_at; /* when last_change happened */
 	time_t checked_at; /* when it was last reconciled */
 	/* the queue */

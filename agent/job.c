@@ -87,7 +87,8 @@ struct outcome {
 	char *error;
 	char *note;
 	char *change;
-	bool failed; /* retry with backoff */
+	char *volumes; /* the mark's, as the plan leaves it */
+	bool failed;   /* retry with backoff */
 	bool gone;
 	bool rewritten; /* vanished, and there again: not read (job_file) */
 	size_t writes;
@@ -100,6 +101,7 @@ static void outcome_finish(struct outcome *o)
 	free(o->error);
 	free(o->note);
 	free(o->change);
+	free(o->volumes);
 }
 
 /* The domain's UUID and id after the job: as read, or after calls were
@@ -252,6 +254,8 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	}
 	if (dp->n_actions)
 		out->change = strdup(dp->actions[dp->n_actions - 1].why);
+	if (dp->mark_volumes)
+		out->volumes = strdup(dp->mark_volumes);
 	rc_pass_finish(&p);
 }
 
@@ -303,6 +307,8 @@ static void record(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 	ag_set_str(&it->lost_to, it->owned ? NULL : o->lost_to);
 	ag_set_str(&it->error, o->error);
 	ag_set_str(&it->note, o->note);
+	if (o->phase != RC_PHASE_ERROR && o->phase != RC_PHASE_CONFLICT)
+		ag_set_str(&it->volumes, o->volumes);
 	if (o->change) {
 		ag_set_str(&it->last_change, o->change);
 		it->changed_at = now;

@@ -89,6 +89,7 @@ void ag_item_remove(struct ag_agent *a, struct ag_item *it)
 	free(it->domain);
 	free(it->error);
 	free(it->note);
+	free(it->volumes);
 	free(it->last_change);
 	free(it->lost_to);
 	free(it);

@@ -56,6 +56,18 @@ static json_object *item_json(const struct ag_item *it)
 	json_object_object_add(o, "phase", str_json(rc_phase_name(it->phase)));
 	json_object_object_add(o, "error", str_json(it->error));
 	json_object_object_add(o, "note", str_json(it->note));
+	if (it->volumes) {
+		/* the storage the domain's mark lists: pool/name each */
+		json_object *v = json_object_new_array();
+		for (const char *p = it->volumes; *p;) {
+			const char *end = strchr(p, ' ');
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+			json_object_array_add(
+			    v, json_object_new_string_len(p, len));
+			p += len + (end != NULL);
+		}
+		json_object_object_add(o, "volumes", v);
+	}
 	json_object_object_add(o, "last_change", str_json(it->last_change));
 	json_object_object_add(o, "changed_at", time_json(it->changed_at));
 	json_object_object_add(o, "checked_at", time_json(it->checked_at));
@@ -381,6 +393,14 @@ static void print_people(json_object *root)
 		       strcmp(err, "-")    ? err
 		       : strcmp(note, "-") ? note
 					   : S(d, "last_change"));
+		if (json_object_object_get_ex(d, "volumes", &v)) {
+			printf("%-24s volumes:", "");
+			for (size_t k = 0; k < json_object_array_length(v); k++)
+				printf(" %s",
+				       json_object_get_string(
+					   json_object_array_get_idx(v, k)));
+			printf("\n");
+		}
 	}
 #undef S
 }
