@@ -107,6 +107,26 @@ int ds_seed_inject(struct ds_node *root)
 			return -ENOMEM;
 		}
 	}
+	if (disks->kind == DS_NODE_MAP) {
+		/* one disk given as the list's item: a list of it, as the
+		 * schema walk would make it */
+		struct ds_node *seq = ds_node_new(DS_NODE_SEQ, disks->mark);
+		if (!seq)
+			return -ENOMEM;
+		seq->key = disks->key;
+		seq->key_mark = disks->key_mark;
+		disks->key = NULL;
+		if (ds_node_append(seq, disks) < 0) {
+			disks->key = seq->key;
+			seq->key = NULL;
+			ds_node_free(seq);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < devices->n_kids; i++)
+			if (devices->kids[i] == disks)
+				devices->kids[i] = seq;
+		disks = seq;
+	}
 	if (disks->kind != DS_NODE_SEQ)
 		return 0;
 	machine = raw_str(root, "os.machine");
