@@ -248,7 +248,7 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 	out->writes = st.writes;
 	if (dp->phase == RC_PHASE_ERROR || dp->phase == RC_PHASE_CONFLICT) {
 		out->error = dp->reason ? strdup(dp->reason) : NULL;
-		out->failed = st.failed > 0;
+		out->failed = st.failed > 0 || dp->retry;
 	} else if (dp->reason) {
 		out->note = strdup(dp->reason);
 	}

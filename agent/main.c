@@ -1,5 +1,6 @@
 /* virt-reconcile: the command line. */
 #include <getopt.h>
+#include <libxml/parser.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,9 @@ int main(int argc, char **argv)
 	 * call, a reader of the output that went away) must be an error the
 	 * command reports, not a silent death by signal. */
 	signal(SIGPIPE, SIG_IGN);
+	/* libxml2 is used from the workers too: its globals are set up here,
+	 * once, before any thread (its own rule for threaded programs) */
+	xmlInitParser();
 	if (argc < 2) {
 		ag_usage(NULL, 1);
 		return AG_EXIT_FAIL;

@@ -1421,12 +1421,16 @@ static int check_pool(const struct ds_domain *d, const struct rc_vol_obs *vo,
 {
 	if (vo && vo->pool_state != VIR_STORAGE_POOL_RUNNING && vo->declared)
 		return 0; /* its file makes it or starts it first */
+	/* the agent plans a file alone: the pool's own file may be on its
+	 * way, so this is tried again */
+	dp->retry = true;
 	if (!vo || vo->pool_state < 0)
 		return refuse_at(dp, d, at,
 				 "the storage pool '%s' does not exist", pool);
 	if (vo->pool_state != VIR_STORAGE_POOL_RUNNING)
 		return refuse_at(dp, d, at,
 				 "the storage pool '%s' is not active", pool);
+	dp->retry = false;
 	return 0;
 }
 
@@ -1489,6 +1493,13 @@ static int plan_volume(const struct ds_domain *d, const struct rc_observed *o,
 						      : v->base_pool,
 					 v->base_path ? "" : "/",
 					 v->base_path ? "" : v->base_volume);
+		if (v->how == DS_VOL_CLONE && v->base_path && !bo->in_pool)
+			return refuse_at(
+			    dp, d, base_at,
+			    "the base image %s is in no storage pool: libvirt "
+			    "copies a pool's volume only (make a pool of its "
+			    "directory, or give it as pool and volume)",
+			    v->base_path);
 		if (v->how == DS_VOL_OVERLAY && bo->capacity &&
 		    v->capacity < bo->capacity)
 			return refuse_at(
@@ -1774,6 +1785,21 @@ static int plan_pool(const struct ds_domain *d, const struct rc_storage *st,
 			       d->autostart, NULL, "autostart %s → %s",
 			       fresh || !po->autostart ? "false" : "true",
 			       d->autostart ? "true" : "false");
+	/* written on an earlier pass, still not what the running pool has */
+	if (r == 0 && !fresh && po->active && !dp->reason && po->live) {
+		struct ds_changes lc = {0};
+		r = ds_tree_compare_as(&ds_schema_pool, d->root, po->live, &lc);
+		_cleanup_free_ char *lw =
+		    r == 0 && lc.n ? describe(&lc, NULL) : NULL;
+		if (r == 0 && lc.n)
+			r = set_reason(dp,
+				       "restart required: %s (the pool's "
+				       "definition takes effect when it is "
+				       "started again; virt-reconcile does not "
+				       "stop pools)",
+				       lw ? lw : "its definition changed");
+		ds_changes_finish(&lc);
+	}
 	if (r == 0 && d->state == DS_STATE_SHUTOFF && !fresh && po->active &&
 	    !dp->reason)
 		r = set_reason(dp, "the pool is active; virt-reconcile does "

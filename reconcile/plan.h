@@ -89,6 +89,9 @@ struct rc_domain_plan {
 	char *name; /* the domain ("pool NAME" for a pool), or NULL when the
 		       file names none */
 	bool pool;  /* a kind: pool file's pool */
+	bool retry; /* refused for what another file's job may change soon
+		       (a pool its directory declares, not made yet): the
+		       agent tries again with its backoff */
 	char *file; /* the file's path as shown (ds_escape_name()), or NULL
 		       for an orphan */
 	enum rc_phase phase;

@@ -141,6 +141,7 @@ static void look_up(virConnectPtr conn, struct pool_seen *seen, size_t *n_seen,
 		 * this host */
 		struct stat st;
 		vol = virStorageVolLookupByPath(conn, v->name);
+		v->in_pool = vol != NULL;
 		if (!vol && local && stat(v->name, &st) == 0) {
 			v->exists = true;
 			v->path = strdup(v->name);
@@ -251,12 +252,18 @@ static int look_up_pool(virConnectPtr conn, struct rc_pool_obs *p)
 	    virStoragePoolGetAutostart(pool, &autostart) == 0 && autostart;
 	virStoragePoolGetUUIDString(pool, p->uuid);
 	xml = virStoragePoolGetXMLDesc(pool, VIR_STORAGE_XML_INACTIVE);
-	virStoragePoolFree(pool);
-	virResetLastError();
 	if (xml && ds_xdoc_read(NULL, xml, strlen(xml), &doc) == 0) {
 		r = ds_item_from_xml(doc.root, &ds_schema_pool, &p->tree);
 		ds_xdoc_finish(&doc);
 	}
+	free(xml);
+	xml = p->active && r == 0 ? virStoragePoolGetXMLDesc(pool, 0) : NULL;
+	if (xml && ds_xdoc_read(NULL, xml, strlen(xml), &doc) == 0) {
+		r = ds_item_from_xml(doc.root, &ds_schema_pool, &p->live);
+		ds_xdoc_finish(&doc);
+	}
+	virStoragePoolFree(pool);
+	virResetLastError();
 	return r;
 }
 
@@ -312,6 +319,7 @@ void rc_storage_finish(struct rc_storage *s)
 	for (size_t i = 0; i < s->n_pools; i++) {
 		free(s->pools[i].name);
 		ds_node_free(s->pools[i].tree);
+		ds_node_free(s->pools[i].live);
 	}
 	free(s->pools);
 	for (size_t i = 0; i < s->n; i++) {

@@ -21,6 +21,7 @@ struct rc_vol_obs {
 	char *path;          /* where it is, when it exists */
 	uint64_t capacity;   /* bytes; 0 when unknown (a path outside pools) */
 	uint64_t allocation; /* bytes */
+	bool in_pool;        /* a path that is a pool's volume */
 	bool declared; /* a pool file of the directory names its pool: made
 			  or started before the domains */
 };
@@ -31,6 +32,7 @@ struct rc_pool_obs {
 	bool exists, active, autostart, persistent;
 	char uuid[VIR_UUID_STRING_BUFLEN];
 	struct ds_node *tree; /* its inactive XML, read through the format */
+	struct ds_node *live; /* its running definition, when active */
 };
 
 struct rc_storage {

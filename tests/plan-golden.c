@@ -17,8 +17,8 @@
  * none; without it, unknown).
  * storage: what libvirt has of the pools and volumes the files and marks
  * name, lines "pool NAME [inactive] [available BYTES]", "volume POOL NAME
- * CAPACITY [ALLOCATION]" (at /pools/POOL/NAME) and "path PATH [CAPACITY]"
- * (a base image outside pools); "defined NAME FILE [active] [autostart]
+ * CAPACITY [ALLOCATION]" (at /pools/POOL/NAME) and "path PATH [CAPACITY
+ * [pool]]" (a base image by its path; "pool": a pool's volume); "defined NAME FILE [active] [autostart]
  * [transient]" gives a pool file's pool, FILE its XML (virsh pool-dumpxml
  * --inactive); what is not listed does not exist.
  * options: words "prune", "delete-storage", "empty-dir", "dir=PATH" (the
@@ -213,6 +213,7 @@ static int load_storage(const struct ds_set *set, const struct rc_observed *obs,
 				v->pool_state = VIR_STORAGE_POOL_RUNNING;
 				v->capacity =
 				    n >= 3 ? strtoull(c, NULL, 10) : 0;
+				v->in_pool = n >= 4 && !strcmp(d, "pool");
 				v->path = strdup(b);
 			}
 		}
