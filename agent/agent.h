@@ -45,6 +45,8 @@ struct ag_item {
 	char *last_change; /* the last call made, for people */
 	char *volumes;     /* the volumes its domain's mark lists, "pool/name"
 			      space-separated, or NULL */
+	char *seed_files;  /* the files beside it its cloud-init seed reads,
+			      space-separated, or NULL: watched for it */
 	time_t changed_at; /* when last_change happened */
 	time_t checked_at; /* when it was last reconciled */
 	/* the queue */

@@ -78,6 +78,24 @@ void ag_limits_copy(const struct rc_limits *from, struct rc_limits *to)
 	}
 }
 
+/* The files a domain's seed reads beside its file, space-separated, or
+ * NULL. */
+static char *seed_files(const struct ds_domain *d)
+{
+	char *s = NULL;
+
+	for (size_t i = 0; d && d->seed && i < d->seed->n_parts; i++) {
+		const char *f = d->seed->parts[i].file;
+		char *t;
+		if (!f)
+			continue;
+		t = ag_xasprintf("%s%s%s", s ? s : "", s ? " " : "", f);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 struct outcome {
 	enum rc_phase phase;
 	char *lost_to; /* the directory that took the domain over */
@@ -87,8 +105,9 @@ struct outcome {
 	char *error;
 	char *note;
 	char *change;
-	char *volumes; /* the mark's, as the plan leaves it */
-	bool failed;   /* retry with backoff */
+	char *volumes;    /* the mark's, as the plan leaves it */
+	char *seed_files; /* the files its seed reads beside it */
+	bool failed;      /* retry with backoff */
 	bool gone;
 	bool rewritten; /* vanished, and there again: not read (job_file) */
 	size_t writes;
@@ -102,6 +121,7 @@ static void outcome_finish(struct outcome *o)
 	free(o->note);
 	free(o->change);
 	free(o->volumes);
+	free(o->seed_files);
 }
 
 /* The domain's UUID and id after the job: as read, or after calls were
@@ -222,6 +242,7 @@ static void job_file(struct ag_agent *a, virConnectPtr conn,
 		rc_pass_finish(&p);
 		return;
 	}
+	out->seed_files = seed_files(p.set.entries[0].dom);
 	if (!p.set.entries[0].dom) {
 		out->error = ds_diags_first(&p.set.entries[0].diags);
 		rc_pass_finish(&p);
@@ -307,6 +328,7 @@ static void record(struct ag_agent *a, struct ag_item *it, struct outcome *o)
 	ag_set_str(&it->lost_to, it->owned ? NULL : o->lost_to);
 	ag_set_str(&it->error, o->error);
 	ag_set_str(&it->note, o->note);
+	ag_set_str(&it->seed_files, o->seed_files);
 	if (o->phase != RC_PHASE_ERROR && o->phase != RC_PHASE_CONFLICT)
 		ag_set_str(&it->volumes, o->volumes);
 	if (o->change) {

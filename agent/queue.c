@@ -90,6 +90,7 @@ void ag_item_remove(struct ag_agent *a, struct ag_item *it)
 	free(it->error);
 	free(it->note);
 	free(it->volumes);
+	free(it->seed_files);
 	free(it->last_change);
 	free(it->lost_to);
 	free(it);

@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "devices.h"
 #include "dir.h"
 #include "set.h"
 
@@ -98,8 +99,17 @@ static void on_file_event(struct ag_agent *a, const struct inotify_event *ev)
 	struct ag_item *it;
 	uint64_t window;
 
-	if (ds_name_ignored(ev->name))
+	if (ds_name_ignored(ev->name)) {
+		/* not a desired-state file: a file a cloud-init seed reads? */
+		if (!(ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE |
+				  IN_MOVED_FROM)))
+			return;
+		for (size_t i = 0; i < a->n_items; i++)
+			if (a->items[i]->seed_files &&
+			    rc_word_in(a->items[i]->seed_files, ev->name))
+				ag_schedule(a, a->items[i], ag_quiet_window(a));
 		return;
+	}
 	if ((ev->mask & IN_CREATE) && !created_whole(a, ev->name))
 		return;
 	it = vanished ? ag_item_find(a, ev->name) : ag_item_get(a, ev->name);

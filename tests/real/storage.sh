@@ -304,5 +304,33 @@ vr apply -c "$URI" "$WORK/d"
 check "$M: a second apply makes 0 write calls" \
 	out_has '; 0 libvirt write calls$'
 
+section "the agent follows a seed's file beside the YAML file"
+K=vrsto-g3
+cat >"$WORK/d/$K.yaml" <<EOF
+name: $K
+type: qemu
+memory: 64 MiB
+vcpu: 1
+state: shutoff
+cloudInit:
+  pool: $POOL
+  user-data: {file: $K.user-data}
+EOF
+printf '#cloud-config\nhostname: first\n' >"$WORK/d/$K.user-data"
+chmod 755 "$WORK/d"
+timeout 120 "$VR" run -c "$URI" --status-file "$WORK/status.json" "$WORK/d" \
+	>"$WORK/agent.log" 2>&1 &
+AGENT=$!
+check "$K: the agent writes the seed" \
+	wait_for 30 grep -q "$K (.*): set-mark (config): cloud-init seed written" "$WORK/agent.log"
+printf '#cloud-config\nhostname: second\n' >"$WORK/d/$K.user-data.new"
+mv "$WORK/d/$K.user-data.new" "$WORK/d/$K.user-data"
+check "$K: a changed seed file is picked up at once" \
+	wait_for 30 grep -q "$K (.*): write-seed: $POOL/$K-cidata.iso: its content changed" "$WORK/agent.log"
+check "$K: the seed holds the file's new content" \
+	wait_for 10 grep -aq "hostname: second" "$POOL_DIR/$K-cidata.iso"
+kill "$AGENT" 2>/dev/null
+wait "$AGENT" 2>/dev/null
+
 echo "storage: $PASS passed, $FAIL failed ($(($(date +%s) - START)) s)"
 [ "$FAIL" -eq 0 ]
