@@ -227,12 +227,24 @@ check_eq "$N: adopt: true takes them" 0 "$RC"
 check_eq "$N: running again" running "$(domstate "$N")"
 
 section "--prune --delete-storage"
+# another program's domain uses the seed: that volume stays
+cat >"$WORK/other.xml" <<EOF
+<domain type='qemu'><name>vrsto-other</name><memory>65536</memory>
+<os><type arch='x86_64'>hvm</type></os><devices>
+<disk type='file' device='cdrom'><source file='$POOL_DIR/$N-cidata.iso'/>
+<target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>
+EOF
+virsh_ define "$WORK/other.xml" >/dev/null
 rm "$F"
 vr apply -c "$URI" --prune --delete-storage --shutdown-timeout 1 "$WORK/d"
 check_eq "$N: apply exits 0" 0 "$RC"
 check "$N: the domain is gone" sh -c "! virsh -q -c '$URI' dominfo '$N' >/dev/null 2>&1"
 check "$N: its volume is gone" sh -c "! virsh -q -c '$URI' vol-info --pool '$POOL' '$N.qcow2' >/dev/null 2>&1"
-check "$N: its seed is gone" sh -c "! virsh -q -c '$URI' vol-info --pool '$POOL' '$N-cidata.iso' >/dev/null 2>&1"
+check "$N: its seed, which another domain uses, stays" vol_exists "$N-cidata.iso"
+check "$N: apply says why" \
+	sh -c "grep -q 'volume $POOL/$N-cidata.iso kept: the domain vrsto-other uses it' '$LAST_OUT' '$LAST_ERR'"
+virsh_ undefine vrsto-other >/dev/null
+virsh_ vol-delete --pool "$POOL" "$N-cidata.iso" >/dev/null
 check "the base image stays" vol_exists base.qcow2
 
 section "refused before any call"
