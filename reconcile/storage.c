@@ -355,13 +355,31 @@ static virStoragePoolPtr pool_of(virConnectPtr conn, const char *pool,
 	return p;
 }
 
+static virStorageVolPtr vol_in(virConnectPtr conn, const char *pool,
+			       const char *name, const char **ret_call)
+{
+	virStoragePoolPtr p = pool_of(conn, pool, ret_call);
+	virStorageVolPtr v;
+
+	if (!p)
+		return NULL;
+	if (!(v = virStorageVolLookupByName(p, name))) {
+		virErrorPtr err = keep_error();
+		*ret_call = "virStorageVolLookupByName";
+		virStoragePoolFree(p);
+		with_error(err, ret_call);
+		return NULL;
+	}
+	virStoragePoolFree(p);
+	return v;
+}
+
 /* A volume by "pool/name" or by path. */
 static virStorageVolPtr vol_of(virConnectPtr conn, const char *ref,
 			       const char **ret_call)
 {
 	_cleanup_free_ char *pool = NULL;
 	const char *slash = strchr(ref, '/');
-	virStoragePoolPtr p;
 	virStorageVolPtr v;
 
 	if (ref[0] == '/') {
@@ -371,17 +389,7 @@ static virStorageVolPtr vol_of(virConnectPtr conn, const char *ref,
 	}
 	if (!slash || !(pool = strndup(ref, slash - ref)))
 		return NULL;
-	if (!(p = pool_of(conn, pool, ret_call)))
-		return NULL;
-	if (!(v = virStorageVolLookupByName(p, slash + 1))) {
-		virErrorPtr err = keep_error();
-		*ret_call = "virStorageVolLookupByName";
-		virStoragePoolFree(p);
-		with_error(err, ret_call);
-		return NULL;
-	}
-	virStoragePoolFree(p);
-	return v;
+	return vol_in(conn, pool, slash + 1, ret_call);
 }
 
 int rc_pool_define(virConnectPtr conn, const char *xml, const char **ret_call)
@@ -462,25 +470,6 @@ int rc_volume_create(virConnectPtr conn, const char *pool, const char *xml,
 		return with_error(err, ret_call);
 	virStorageVolFree(v);
 	return 0;
-}
-
-static virStorageVolPtr vol_in(virConnectPtr conn, const char *pool,
-			       const char *name, const char **ret_call)
-{
-	virStoragePoolPtr p = pool_of(conn, pool, ret_call);
-	virStorageVolPtr v;
-
-	if (!p)
-		return NULL;
-	if (!(v = virStorageVolLookupByName(p, name))) {
-		virErrorPtr err = keep_error();
-		*ret_call = "virStorageVolLookupByName";
-		virStoragePoolFree(p);
-		with_error(err, ret_call);
-		return NULL;
-	}
-	virStoragePoolFree(p);
-	return v;
 }
 
 int rc_volume_resize(virConnectPtr conn, const char *pool, const char *name,
