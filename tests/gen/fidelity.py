@@ -12,7 +12,10 @@ Each distinct failure is shrunk to a minimal file.
               [--schema-dump PROG] [--shrink-budget SECONDS]
 
 Every domain it makes is named vrgen-*; all of them are removed at the
-start and at exit. It holds the locks of the other suites on the system
+start and at exit. The volumes and seeds of the files that have them go
+to a directory pool of its own, vrgen-pool (--pool-dir), made at the start
+with a base image for overlays and clones, and removed with every volume
+in it at exit. It holds the locks of the other suites on the system
 libvirtd (tests/tap.sh: agent-real, then libvirt-real). Exit 0 when every
 count is 0, 77 (skip) when libvirtd does not answer, 1 otherwise.
 """
@@ -33,7 +36,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen  # noqa: E402
 
 ACTIONS = ("define", "redefine", "set-mark", "set-vcpus", "set-memory",
-           "set-autostart", "start", "shutdown", "undefine", "destroy")
+           "set-autostart", "start", "shutdown", "undefine", "destroy",
+           "create-volume", "resize-volume", "write-seed", "delete-volume",
+           "update-device", "attach-device", "detach-device", "set-metadata")
 PREFIX = "vrgen-"
 START = time.monotonic()
 
@@ -43,8 +48,8 @@ def say(msg):
 
 
 class Libvirt:
-    def __init__(self, uri, vr):
-        self.uri, self.vr = uri, vr
+    def __init__(self, uri, vr, pool=gen.POOL):
+        self.uri, self.vr, self.pool = uri, vr, pool
 
     def virsh(self, *args, timeout=120):
         try:
@@ -72,10 +77,11 @@ class Libvirt:
         command)]. One process per chunk spares a connection per call,
         which the suite's time is mostly made of."""
         def one(part):
-            script = "; ".join(f"echo @@vrgen-mark@@ {i}; {cmd}" for i, (_, cmd) in part)
+            script = "; ".join(f"echo @@vrgen-mark@@ {i} @@; {cmd}" for i, (_, cmd) in part)
             p = self.virsh(script, timeout=timeout)
             # virsh's echo ends no line: the marker runs into what follows
-            parts = re.split(r"@@vrgen-mark@@ (\d+)", p.stdout)
+            # (a domain's UUID may start with digits: the marker ends in @@)
+            parts = re.split(r"@@vrgen-mark@@ (\d+) @@", p.stdout)
             return {int(parts[i]): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
         items = list(enumerate(commands))
         n = max(1, min(chunks, len(items)))
@@ -88,10 +94,91 @@ class Libvirt:
 
     def remove(self, names):
         """destroy, then undefine --nvram (undefine alone where that
-        fails), in a few virsh processes side by side."""
+        fails), in a few virsh processes side by side; then the volumes of
+        those domains in the suite's pool (NAME-*)."""
         if names:
             self.many([(n, f"destroy {n}; undefine --nvram {n}; undefine {n}") for n in names],
                       chunks=8)
+            self.remove_volumes(tuple(n + "-" for n in names))
+
+    def volumes(self):
+        """The names of the volumes of the suite's pool; None without it."""
+        p = self.virsh("vol-list", "--pool", self.pool)
+        if p.returncode:
+            return None
+        return [line.split()[0] for line in p.stdout.splitlines() if line.split()]
+
+    def remove_volumes(self, prefixes):
+        vols = [v for v in self.volumes() or [] if v.startswith(prefixes)]
+        if vols:
+            self.many([(v, f"vol-delete --pool {self.pool} {v}") for v in vols])
+
+    def pool_up(self, pool_dir):
+        """The suite's pool, made anew: a directory pool (transient) with
+        the base image of the files' overlays and clones. False when it
+        cannot be made."""
+        self.pool_down(pool_dir)
+        os.makedirs(pool_dir, mode=0o755, exist_ok=True)
+        base = os.path.join(pool_dir, gen.BASE)
+        p = subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", base,
+                            f"{gen.BASE_MIB}M"], capture_output=True, text=True)
+        if p.returncode:
+            print(f"# qemu-img create {base}: {p.stderr.strip()}")
+            return False
+        p = self.virsh("pool-create-as", self.pool, "dir", "--target", pool_dir)
+        if p.returncode:
+            print(f"# pool-create-as {self.pool}: {p.stderr.strip()}")
+        return p.returncode == 0
+
+    def pool_down(self, pool_dir):
+        """The suite's pool gone: its volumes, the pool, and its directory
+        with what the suite put there (the base image, vrgen-* files), if
+        nothing else is left in it."""
+        if self.volumes() is not None:
+            self.remove_volumes(("",))
+            self.virsh("pool-destroy", self.pool)
+            self.virsh("pool-undefine", self.pool)
+        if os.path.isdir(pool_dir):
+            for f in os.listdir(pool_dir):
+                if f == gen.BASE or f.startswith(PREFIX):
+                    os.unlink(os.path.join(pool_dir, f))
+            try:
+                os.rmdir(pool_dir)
+            except OSError as e:
+                print(f"# {pool_dir} is left: {e.strerror}")
+
+    def storage(self, keys):
+        """What libvirt's storage shows: {("volcap", pool, vol): capacity in
+        bytes or None; ("seed", pool, vol): the image's bytes or None;
+        ("uuid", name): the domain's UUID}. keys: those wanted."""
+        keys = sorted(set(keys))
+        tmp = tempfile.mkdtemp(prefix="vrgen-seed.")
+        try:
+            cmds = []
+            for i, k in enumerate(keys):
+                if k[0] == "volcap":
+                    cmds.append((k, f"vol-dumpxml --pool {k[1]} {k[2]}"))
+                elif k[0] == "seed":
+                    cmds.append((k, f"vol-download --pool {k[1]} {k[2]} {tmp}/{i}"))
+                else:
+                    cmds.append((k, f"domuuid {k[1]}"))
+            outs = self.many(cmds)
+            got = {}
+            for i, k in enumerate(keys):
+                if k[0] == "volcap":
+                    m = re.search(r"<capacity unit='bytes'>(\d+)</capacity>", outs[k])
+                    got[k] = int(m.group(1)) if m else None
+                elif k[0] == "seed":
+                    try:
+                        with open(f"{tmp}/{i}", "rb") as f:
+                            got[k] = f.read()
+                    except OSError:
+                        got[k] = None
+                else:
+                    got[k] = outs[k].strip() or None
+            return got
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def dumpxml(self, names_live):
         """{(name, live): root element or None}."""
@@ -211,6 +298,10 @@ KINDS = [
     ("not-made", "edits reported in sync but not made"),
     ("edit-rewritten", "edited files rewritten by a second apply, or not in "
                        "sync for plan"),
+    ("storage", "files whose volumes or seed apply did not make as the file "
+                "asks"),
+    ("not-refused", "edits apply must refuse (a volume shrunk) that it made, "
+                    "or whose refusal changed something"),
 ]
 
 
@@ -219,7 +310,10 @@ class Suite:
         self.a, self.lv, self.g, self.host, self.work = a, lv, g, host, work
         self.findings = []
         self.generated = self.applied = self.edits = self.edits_checked = 0
-        self.running = 0
+        self.running = self.storage_files = 0
+        # edits of volumes and seeds checked: grown, shrinks refused,
+        # user-data changed
+        self.storage_edits = {"grow": 0, "shrink": 0, "change": 0}
 
     def add(self, kind, key, case, detail, edit=False):
         self.findings.append(Finding(kind, key, case, detail, edit))
@@ -253,6 +347,7 @@ class Suite:
             path[c.name] = os.path.join(d, c.name + ".yaml")
             with open(path[c.name], "w") as f:
                 f.write(c.text())
+            write_files(d, c.files)
         self.make_images([c for c in cases if c.running])
         bad = gen.validate_files(a.vr, list(path.values()))
         live = []
@@ -279,6 +374,17 @@ class Suite:
         self.applied += len(ok)
         if rc not in (0, 1) or writes(out) is None:
             print(f"not ok - batch {k + 1}: apply exited {rc}\n# " + err[-2000:].replace("\n", "\n# "))
+        # the volumes and seeds made as asked
+        stored = [c for c in ok if c.storage()]
+        self.storage_files += len(stored)
+        seen = self.observe(stored, lambda c: c.storage())
+        for c in stored:
+            for x in c.storage():
+                got = self.seen(c, x, *seen)
+                if got != x.value:
+                    self.add("storage", generic_xpath(x), c,
+                             f"{x.xpath()}: expected {x.value!r}, libvirt has {shorten(got)!r}")
+                    break
         stable = {c.name for c in self.settled(d, ok, "rewritten", "plan")}
         # the edits: of every file libvirt took (what libvirt shows after
         # them is checked for all; a second apply and plan only for those
@@ -288,6 +394,7 @@ class Suite:
             with open(path[c.name] + ".tmp", "w") as f:
                 f.write(gen.emit(c.edited(), header=f"edited: {c.edit.desc}"))
             os.rename(path[c.name] + ".tmp", path[c.name])
+            write_files(d, c.edit.files)
         bad = gen.validate_files(a.vr, [path[c.name] for c in edited])
         for c in list(edited):
             if path[c.name] in bad:
@@ -302,8 +409,24 @@ class Suite:
         before = self.observe(edited)
         rc, out, err = self.lv.run("apply", "-c", a.uri, d)
         errs = errors(err, names)
+        refused = []
         for c in list(edited):
-            if c.name in errs and c.edit.may_refuse:
+            if c.edit.must_refuse:
+                # refused, with its reason, and nothing changed (expects);
+                # then no more of it: every apply refuses it again
+                edited.remove(c)
+                if c.name in errs and c.edit.must_refuse in errs[c.name] and rc == 1:
+                    refused.append(c)
+                else:
+                    calls = action_lines(out, names).get(c.name, [])
+                    self.add("not-refused", f"{edit_kind(c.edit)}: " + (
+                        norm_message(errs[c.name], c.name) if c.name in errs else
+                        "not refused"), c,
+                        f"{c.edit.desc}: apply exited {rc}, " + (
+                            f"failed otherwise: {errs[c.name]}" if c.name in errs else
+                            "made: " + ("; ".join(f"{a_} {w}" for a_, w in calls) or
+                                        "no call")), edit=True)
+            elif c.name in errs and c.edit.may_refuse:
                 print(f"# {c.name}: libvirt refused the edit, as it may "
                       f"({c.edit.desc}): {errs[c.name]}")
                 edited.remove(c)
@@ -314,11 +437,27 @@ class Suite:
         calls_first = action_lines(out, names)
         # what libvirt shows now
         wrong = {}
-        xmls, autos = self.observe(edited)
+        after = self.observe(edited + refused)
+        for c in edited + refused:
+            kind = edit_kind(c.edit)
+            if c.edit.path[-1:] in (("capacity",), ("user-data",)) and \
+                    kind in self.storage_edits:
+                self.storage_edits[kind] += 1
+        for c in refused:
+            self.edits_checked += 1
+            for x in c.edit.expects:
+                got, want = self.seen(c, x, *after), x.value
+                if got != want or c.name in calls_first:
+                    self.add("not-refused", f"{edit_kind(c.edit)}: {generic_xpath(x)}", c,
+                             f"edit: {c.edit.desc}\n{x.xpath()}: expected {want!r}, "
+                             f"libvirt has {got!r}\napply made: " +
+                             ("; ".join(f"{a_} {w}" for a_, w in calls_first.get(c.name, []))
+                              or "no call"), edit=True)
+                    break
         for c in edited:
             self.edits_checked += 1
             for x in c.edit.expects:
-                got, want = self.seen(c, x, xmls, autos), x.value
+                got, want = self.seen(c, x, *after), x.value
                 if want == gen.UNCHANGED:
                     want = self.seen(c, x, *before)
                 if got != want:
@@ -340,17 +479,35 @@ class Suite:
                 self.add("not-made" if silent else "edit-rewritten",
                          wrong[c.name][0], c, wrong[c.name][1], edit=True)
 
-    def observe(self, cases):
-        keys = {(c.name, x.live) for c in cases for x in c.edit.expects
-                if x.what[0] != "autostart"}
+    def observe(self, cases, expects=lambda c: c.edit.expects):
+        """What libvirt shows of what the cases' expects read: (domain
+        XML, autostart, storage)."""
+        keys = {(c.name, x.live) for c in cases for x in expects(c)
+                if x.what[0] not in ("autostart", "volcap", "seed")}
+        stor = set()
+        for c in cases:
+            for x in expects(c):
+                if x.what[0] in ("volcap", "seed"):
+                    stor.add(x.what[:3])
+                if x.what[0] == "seed" and "{uuid}" in x.what[3]:
+                    stor.add(("uuid", c.name))
         return (self.lv.dumpxml(sorted(keys)),
                 self.lv.autostart([c.name for c in cases
-                                   if any(x.what[0] == "autostart" for x in c.edit.expects)]))
+                                   if any(x.what[0] == "autostart" for x in expects(c))]),
+                self.lv.storage(stor) if stor else {})
 
     @staticmethod
-    def seen(c, x, xmls, autos):
+    def seen(c, x, xmls, autos, stor):
         if x.what[0] == "autostart":
             return autos.get(c.name)
+        if x.what[0] == "volcap":
+            return stor.get(x.what[:3])
+        if x.what[0] == "seed":
+            image = stor.get(x.what[:3])
+            if image is None:
+                return "(no seed volume)"
+            needle = x.what[3].replace("{uuid}", stor.get(("uuid", c.name)) or "(no UUID)")
+            return needle.encode() in image
         root = xmls.get((c.name, x.live))
         return x.find(root) if root is not None else "(no XML)"
 
@@ -414,7 +571,24 @@ def edit_kind(e):
     return e.desc.split(" ")[0]
 
 
+def shorten(v):
+    return v[:60] + b"..." if isinstance(v, bytes) and len(v) > 60 else v
+
+
+def write_files(d, files):
+    """The files beside the files (a seed's parts)."""
+    for fname, text in files.items():
+        with open(os.path.join(d, fname) + ".tmp", "w") as f:
+            f.write(text)
+        os.rename(os.path.join(d, fname) + ".tmp", os.path.join(d, fname))
+
+
 def generic_xpath(x):
+    if x.what[0] == "volcap":
+        return "a volume's capacity"
+    if x.what[0] == "seed":
+        return "the seed holds " + ("the domain's UUID as instance-id" if "{uuid}" in x.what[3]
+                                    else "the user-data")
     return re.sub(r"\[[^\]]*\]", "", x.xpath())
 
 
@@ -434,6 +608,7 @@ class Reproducer:
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
         paths, out = [], []
+        write_files(d, self.f.case.edit_files())
         for i, texts in enumerate(texts_list):
             ps = []
             for j, t in enumerate(texts):
@@ -461,6 +636,7 @@ class Reproducer:
         try:
             with open(p, "w") as fh:
                 fh.write(gen.emit(trees[0]))
+            write_files(d, f.case.files)
             if f.kind == "invalid" and not f.edit:
                 bad = gen.validate_files(a.vr, [p])
                 return norm_message(re.sub(r"^[^ ]*:\d+:\d+: ", "", bad[p]), name) \
@@ -471,6 +647,11 @@ class Reproducer:
                 return norm_message(e[name], name) if name in e else None
             if name in e:
                 return None
+            if f.kind == "storage":
+                xs = f.case.storage(trees[0])
+                got = s.observe([f.case], lambda c: xs)
+                return next((generic_xpath(x) for x in xs
+                             if s.seen(f.case, x, *got) != x.value), None)
             if not f.edit:
                 rc, out, err = lv.run("apply", "-c", a.uri, d)
                 calls = action_lines(out, {name: 1})
@@ -484,6 +665,7 @@ class Reproducer:
             with open(p + ".tmp", "w") as fh:
                 fh.write(gen.emit(trees[1]))
             os.rename(p + ".tmp", p)
+            write_files(d, f.case.edit.files)
             if f.kind == "invalid":
                 bad = gen.validate_files(a.vr, [p])
                 return "edit: " + norm_message(re.sub(r"^[^ ]*:\d+:\d+: ", "", bad[p]), name) \
@@ -492,6 +674,14 @@ class Reproducer:
             e = errors(err, {name: 1})
             if f.kind == "refused":
                 return "edit: " + norm_message(e[name], name) if name in e else None
+            if f.kind == "not-refused":
+                kind = edit_kind(f.case.edit)
+                if name not in e or f.case.edit.must_refuse not in e[name]:
+                    return f"{kind}: " + (norm_message(e[name], name) if name in e
+                                          else "not refused")
+                after = s.observe([f.case])
+                return next((f"{kind}: {generic_xpath(x)}" for x in f.case.edit.expects
+                             if s.seen(f.case, x, *after) != x.value), None)
             if name in e:
                 return None
             after = s.observe([f.case])
@@ -586,6 +776,9 @@ def main():
     ap.add_argument("--nvram-dir", default=gen.NVRAM_DIR,
                     help="where the files' NVRAM paths point (a session "
                     "libvirtd writes only below its user's home)")
+    ap.add_argument("--pool-dir", default=gen.POOL_DIR,
+                    help=f"the directory of the suite's pool, {gen.POOL}, made "
+                    "at the start and removed at exit (default %(default)s)")
     a = ap.parse_args()
     a.vr = os.path.abspath(a.vr)
     if not a.schema_dump:
@@ -606,7 +799,7 @@ def main():
     work = tempfile.mkdtemp(prefix="vrgen.")
     image_dir = os.path.join(a.image_dir or "/var/lib/libvirt/images", f"vrgen-{os.getpid()}")
     host = gen.Host(lv.virsh("capabilities").stdout, image_dir=image_dir,
-                    nvram_dir=a.nvram_dir,
+                    nvram_dir=a.nvram_dir, pool=gen.POOL, pool_dir=a.pool_dir,
                     cpu_models=lv.virsh("cpu-models", "x86_64").stdout.split() or None)
     host.read_domcapabilities(lv.virsh("domcapabilities", "--virttype", "qemu",
                                        "--machine", "q35").stdout)
@@ -617,6 +810,9 @@ def main():
         if stale:
             say(f"removing {len(stale)} vrgen-* domains left from an earlier run")
             lv.remove(stale)
+        if not lv.pool_up(a.pool_dir):
+            print(f"generative: the pool {gen.POOL} cannot be made in {a.pool_dir}")
+            return 1
         say(f"seed {a.seed}, {a.count} files in batches of {a.batch}, "
             f"running fraction {a.running_fraction}; virt-reconcile: {a.vr}")
         gen.AVOID_KNOWN = not a.with_known_bugs
@@ -624,6 +820,8 @@ def main():
             print(f"# not made, a known program bug: {what}")
         for what in gen.KNOWN_EDIT_BUGS if gen.AVOID_KNOWN else []:
             print(f"# no such edit, a known program bug: {what}")
+        for what in gen.KNOWN_SPELLING_BUGS if gen.AVOID_KNOWN else []:
+            print(f"# not written so, a known program bug: {what}")
         if not host.tpm_emulator:
             print("# no TPM: libvirt offers no TPM emulator here (swtpm is not installed)")
         g.excluded = gen.calibrate(g, a.vr, os.path.join(work, "calibrate"), a.seed)
@@ -637,9 +835,11 @@ def main():
                 suite.batch(k, len(batches), b)
             finally:
                 lv.remove(lv.ours())
+                lv.remove_volumes((PREFIX,))
         report(suite, a)
     finally:
         lv.remove(lv.ours())
+        lv.pool_down(a.pool_dir)
         shutil.rmtree(image_dir, ignore_errors=True)
         if a.keep:
             print(f"# work directory kept: {work}")
@@ -665,9 +865,13 @@ def report(suite, a):
     counts = {k: sum(1 for f in suite.findings if f.kind == k) for k, _ in KINDS}
     print()
     print(f"generative: seed {a.seed}")
-    print(f"  files generated: {suite.generated} ({suite.running} running guests)")
+    print(f"  files generated: {suite.generated} ({suite.running} running guests, "
+          f"{suite.storage_files} applied with volumes or a seed)")
     print(f"  files applied: {suite.applied}")
-    print(f"  edits applied: {suite.edits}, checked: {suite.edits_checked}")
+    print(f"  edits applied: {suite.edits}, checked: {suite.edits_checked} "
+          f"(volumes grown: {suite.storage_edits['grow']}, shrinks refused: "
+          f"{suite.storage_edits['shrink']}, user-data changed: "
+          f"{suite.storage_edits['change']})")
     for k, what in KINDS:
         print(f"  {what}: {counts[k]}")
     for (kind, key), fs in sorted(groups.items()):

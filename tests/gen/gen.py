@@ -251,6 +251,16 @@ devices.tpm[].model devices.tpm[].backend.type devices.tpm[].backend.version
 devices.sound[].model devices.sound[].codec[].type devices.sound[].audio.id
 devices.audio[].id devices.audio[].type
 devices.watchdog.model devices.watchdog.action
+devices.disk[].volume.capacity devices.disk[].volume.allocation
+devices.disk[].volume.target.format.type
+devices.disk[].volume.backingStore.path devices.disk[].volume.backingStore.pool
+devices.disk[].volume.backingStore.volume devices.disk[].volume.backingStore.format.type
+devices.disk[].volume.clone.path devices.disk[].volume.clone.pool
+devices.disk[].volume.clone.volume
+cloudInit.pool cloudInit.target.dev cloudInit.target.bus
+cloudInit.user-data.value cloudInit.user-data.file
+cloudInit.meta-data.value cloudInit.meta-data.file
+cloudInit.network-config.value cloudInit.network-config.file
 """.split())
 
 # The bus libvirt gives an input that names none (x86)
@@ -313,13 +323,23 @@ def covered(path):
 
 
 def agent_unmade(path, field):
-    """Whether field (at path) is one of the agent's keys (xml None: a
-    disk's volume, a cloud-init seed, …) that the generator does not make:
-    the table's agent keys render nothing, and what the agent does with
-    them (volumes, seeds) needs a pool this test does not give. Such a key
-    is left out even where the table requires it, until COVER lists it
-    (state, autostart, adopt and the xml escape are)."""
+    """Whether field (at path) is one of the agent's keys (xml None) that
+    the generator does not make: such a key is left out even where the
+    table requires it, until COVER lists it (state, autostart, adopt, the
+    xml escape, a disk's volume and cloudInit are; the volumes and seeds
+    go to the suite's own pool, POOL, by the rules of Gen.storage())."""
     return field.get("xml") is None and not covered(path)
+
+
+# The suite's storage, which fidelity.py makes before a run and removes
+# after it: a directory pool, and a base image in it (qcow2, BASE_MIB MiB,
+# empty) for overlays and clones. A fraction of the files (STORAGE_ODDS)
+# have volumes the agent makes there, a cloud-init seed, or both.
+POOL = "vrgen-pool"
+POOL_DIR = "/var/lib/libvirt/vrgen-pool"
+BASE = "base.qcow2"
+BASE_MIB = 64
+STORAGE_ODDS = 0.22
 
 
 # libvirt's disk naming: the target name's prefix per bus, and the buses a
@@ -374,8 +394,12 @@ class Host:
     aliases (virsh capabilities), CPU models, host CPUs, where images go."""
 
     def __init__(self, capabilities=None, image_dir="/var/lib/libvirt/images/vrgen",
-                 host_cpus=None, cpu_models=None, nvram_dir=NVRAM_DIR):
+                 host_cpus=None, cpu_models=None, nvram_dir=NVRAM_DIR,
+                 pool=POOL, pool_dir=POOL_DIR):
         self.image_dir, self.nvram_dir = image_dir, nvram_dir
+        # the suite's storage pool (a directory) and its base image
+        self.pool, self.pool_dir = pool, pool_dir
+        self.base_path = f"{pool_dir}/{BASE}"
         # a TPM emulator needs swtpm: known from the domain capabilities
         # (read_domcapabilities); without them, assumed (validate only)
         self.tpm_emulator = True
@@ -792,6 +816,26 @@ def check(sem, host):
             bad.append("QEMU: no readonly ide or sata disk")
     for frag in sem.get("xml", {}).get("devices", []):
         targets += re.findall(r"<target dev='(\w+)'", frag)
+    if "cloudInit" in sem:
+        # the seed's CD-ROM, which the agent adds
+        dev, bus = seed_target(sem)
+        targets.append(dev)
+        if bus == "ide" and fam != "pc":
+            bad.append("ide on q35")
+        if bus not in DEVICE_BUSES["cdrom"] or \
+                not dev.startswith(BUS_PREFIX[bus]) or \
+                ord(dev[-1]) - 97 >= PREFIX_LIMIT.get(dev[:-1], 26):
+            bad.append("the seed's CD-ROM on a target its bus does not have")
+        if bus == "usb":
+            bad.append("the seed's CD-ROM on usb (its ports are counted without it)")
+        if seed_pool(sem) != host.pool:
+            bad.append("a seed outside the suite's pool")
+    vols = [((d.get("source") or {}).get("pool"), (d.get("source") or {}).get("volume"))
+            for d in devs.get("disk", []) if "volume" in d]
+    if len(vols) != len(set(vols)):
+        bad.append("two disks that make one volume")
+    if any(p != host.pool for p, _ in vols):
+        bad.append("a volume made outside the suite's pool")
     if len(targets) != len(set(targets)):
         bad.append("disk targets")
     for nic in devs.get("interface", []):
@@ -883,6 +927,42 @@ def check(sem, host):
             if v in vals:
                 bad.append(f"host refuses {path}: {v}")
     return bad + known_bugs(sem)
+
+
+def seed_target(sem):
+    """The seed CD-ROM's target (dev, bus), as the agent picks it
+    (desired-state/volumes.c: ds_seed_inject): cloudInit.target, else the
+    first name the file's disks leave free on the machine's usual CD-ROM
+    bus (scsi off x86, sata on q35, else ide)."""
+    t = sem["cloudInit"].get("target") or {}
+    os_ = sem.get("os") or {}
+    arch, machine = os_.get("arch"), os_.get("machine")
+    bus = t.get("bus") or ("scsi" if arch and arch not in ("x86_64", "i686") else
+                           "sata" if machine and "q35" in machine else "ide")
+    dev = t.get("dev")
+    if not dev:
+        prefix = "hd" if bus == "ide" else "sd"
+        taken = {(d.get("target") or {}).get("dev")
+                 for d in (sem.get("devices") or {}).get("disk", [])}
+        dev = next((prefix + chr(c) for c in range(97, 123) if prefix + chr(c) not in taken),
+                   prefix + "z")
+    return dev, bus
+
+
+def seed_pool(sem):
+    """The seed's pool: cloudInit.pool, else the first volume's, else
+    default."""
+    ci = sem["cloudInit"]
+    if "pool" in ci:
+        return ci["pool"]
+    return next((d["source"]["pool"] for d in (sem.get("devices") or {}).get("disk", [])
+                 if "volume" in d), "default")
+
+
+def seed_volume(sem):
+    """The seed's volume name (ds_seed_volume_name): each byte a volume
+    name cannot hold is '_'."""
+    return re.sub(rb"[^A-Za-z0-9_.-]", b"_", f"{sem['name']}-cidata.iso".encode()).decode()
 
 
 def check_more(sem, host, devs, fam):
@@ -988,6 +1068,11 @@ KNOWN_BUGS = [
      "in sync (libvirt adds its own)",
      lambda sem: sem.get("devices", {}).get("audio") == [] or
      (sem.get("devices", {}).get("video") == [] and sem["devices"].get("graphics"))),
+    ("a copy of the base image (volume.clone) with a capacity above the "
+     "base's is made at the base's capacity; the next apply grows it",
+     lambda sem: any("clone" in d["volume"] and
+                     d["volume"].get("capacity", 0) > BASE_MIB * 1024
+                     for _, d in volume_disks(sem))),
 ]
 # Fixed since they were found, and made again: a feature without its state,
 # hyperv without its mode, features: {}, a controller without index or
@@ -1005,6 +1090,27 @@ KNOWN_EDIT_BUGS = [
 # the old one's address; a controller added paired with libvirt's of
 # another type; a new currentMemory on a running guest without a balloon
 # was sent live.
+
+
+# Spellings the program reads wrong (the meaning is fine, the words are
+# not), not written while AVOID_KNOWN in the files where they show.
+KNOWN_SPELLING_BUGS = [
+    "a file with cloudInit whose devices.disk is a list of one written as "
+    "its item (disk: {...}) gets no seed CD-ROM: ds_seed_inject "
+    "(desired-state/volumes.c) reads the raw tree, where that list is a "
+    "mapping",
+    "a file with cloudInit that writes name, os.machine, os.arch, a disk's "
+    "target.dev or source.pool, or cloudInit.pool or target as {value: x}: "
+    "ds_seed_inject reads the raw tree and does not see x (no seed CD-ROM, "
+    "an IDE CD-ROM on q35, a target taken twice, the seed in pool default)",
+    "cloudInit.meta-data in flow style is refused even when it gives "
+    "instance-id ({instance-id: x}): seed_finish (desired-state/volumes.c) "
+    "looks for a line that starts with 'instance-id:'",
+]
+# The scalars ds_seed_inject reads of the raw tree (KNOWN_SPELLING_BUGS)
+SEED_RAW = {"name", "os.machine", "os.arch", "devices.disk[].target.dev",
+            "devices.disk[].source.pool", "cloudInit.pool", "cloudInit.target.dev",
+            "cloudInit.target.bus"}
 
 
 def known_bugs(sem):
@@ -1028,6 +1134,54 @@ def walk(sem, parts):
                 nxt.append(c[p])
         cur = nxt
     return cur
+
+
+# ------------------------------------------------- the seed's YAML texts
+
+
+def yaml_scalar(v):
+    """A scalar as YAML 1.1 (cloud-init's PyYAML) reads it back the same:
+    plain where it may be, else a JSON string (a YAML double-quoted one)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if plain_ok(v, False) and not re.search(r"[\t#:]|^[0-9+.-]", v):
+        return v
+    return json.dumps(v, ensure_ascii=False)
+
+
+def yaml_text(doc, r, flow_ok=True):
+    """A mapping as YAML text: block style, now and then flow style (JSON,
+    which is YAML too)."""
+    if flow_ok and r.random() < 0.2:
+        return json.dumps(doc, ensure_ascii=False, sort_keys=False) + "\n"
+    return "\n".join(yaml_block(doc, 0)) + "\n"
+
+
+def yaml_block(v, indent):
+    pad = " " * indent
+    lines = []
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if isinstance(x, (dict, list)) and x:
+                lines.append(f"{pad}{k}:")
+                lines += yaml_block(x, indent + 2)
+            elif isinstance(x, (dict, list)):
+                lines.append(f"{pad}{k}: {json.dumps(x)}")
+            else:
+                lines.append(f"{pad}{k}: {yaml_scalar(x)}")
+        return lines
+    for x in v:
+        if isinstance(x, dict) and x:
+            sub = yaml_block(x, indent + 2)
+            lines.append(f"{pad}- {sub[0].lstrip()}")
+            lines += sub[1:]
+        elif isinstance(x, (dict, list)):
+            lines.append(f"{pad}- {json.dumps(x, ensure_ascii=False)}")
+        else:
+            lines.append(f"{pad}- {yaml_scalar(x)}")
+    return lines
 
 
 # ---------------------------------------------------------- generation
@@ -1231,8 +1385,15 @@ class Gen:
             want["os"] = lambda: self.g_os(("os",), kid(self.schema, "os"), r, ctx)
         if ctx["boot"] == "dev" or r.random() < 0.8:
             want["devices"] = lambda: self.g_devices(("devices",), kid(self.schema, "devices"), r, ctx)
+        want["cloudInit"] = OMIT  # storage() makes it
         ctx["p_opt"] = 0.5
         sem = self.map_value((), self.schema, r, ctx, want)
+        # volumes and a seed, in a fraction of the files: drawn from a
+        # stream of their own, after the rest, so that the other files
+        # stay as they were
+        rs = random.Random(r.getrandbits(64))
+        if rs.random() < STORAGE_ODDS:
+            self.storage(sem, rs, ctx)
         return sem
 
     def memory(self, path, r, ctx):
@@ -1807,6 +1968,7 @@ class Gen:
             (lambda: r.random() < 0.5),
             "boot": lambda: self.boot_order(ctx, r),
             "shareable": lambda: r.random() < 0.5,
+            "volume": OMIT,  # storage() makes the volumes
         }
         if running and device == "disk" and not empty:
             ctx.setdefault("images", []).append((src["file"], fmt))
@@ -1878,6 +2040,168 @@ class Gen:
         return out or OMIT
 
 
+    # -- volumes and the cloud-init seed: the agent's keys, in the suite's
+    #    pool (POOL), in a fraction of the files (STORAGE_ODDS)
+
+    def storage(self, sem, r, ctx):
+        """Disks of their own whose volumes the agent makes (an empty raw
+        or qcow2 volume, an overlay over the base image, a copy of it), a
+        cloudInit seed, or both. Parts of the seed are now and then files
+        beside the file (ctx["files"])."""
+        h = self.host
+        name = sem["name"]
+        make_vols = r.random() < 0.75
+        make_seed = not make_vols or r.random() < 0.6
+        devs = sem.setdefault("devices", {})
+        disks = devs.setdefault("disk", [])
+        used = {d["target"]["dev"] for d in disks}
+        fam = ctx["family"]
+        files = ctx.setdefault("files", {})
+        n_vols = r.choice([1, 1, 2]) if make_vols else 0
+        for _ in range(n_vols):
+            how = r.choice(["empty", "empty", "overlay", "clone"])
+            fmt = "qcow2" if how == "overlay" else r.choice(["raw", "qcow2"])
+            bus = r.choice(["virtio", "virtio", "sata", "scsi"] + (["ide"] if fam == "pc" else []))
+            tgt = self.target_name(bus, used, r)
+            if tgt is None:
+                continue
+            vol = f"{name}-{tgt}.{'qcow2' if fmt == 'qcow2' else 'img'}"
+            base = {"path": h.base_path} if r.random() < 0.5 else {"pool": h.pool, "volume": BASE}
+            spec = {}
+            if how == "empty":
+                spec["capacity"] = r.choice([1, 16, 64] if fmt == "raw" else
+                                            [1, 64, 100, 1024, 4096]) * 1024
+                if r.random() < 0.4:
+                    spec["allocation"] = 0
+            elif how == "overlay":
+                # never below the base's: the agent refuses that
+                spec["capacity"] = r.choice([BASE_MIB, 128, 1024]) * 1024
+                if r.random() < 0.6:
+                    base["format"] = "qcow2"
+                spec["backingStore"] = base
+            else:
+                if r.random() < 0.5:
+                    # above the base's: KNOWN_BUGS
+                    spec["capacity"] = r.choice([BASE_MIB] if AVOID_KNOWN else
+                                                [BASE_MIB, 96, 128]) * 1024
+                spec["clone"] = base
+            d = {"source": {"pool": h.pool, "volume": vol},
+                 "target": {"dev": tgt, "bus": bus} if r.random() < 0.7 or
+                 (BUS_PREFIX[bus] == "sd" and bus != "scsi") else {"dev": tgt}}
+            if r.random() < 0.6:
+                d["type"] = "volume"
+            if r.random() < 0.3:
+                d["device"] = "disk"
+            # the format: the disk's driver type, the volume's, or both;
+            # a raw volume may say neither
+            say = r.choice(["driver", "driver", "volume", "both"] +
+                           (["none"] if fmt == "raw" else []))
+            if say in ("driver", "both"):
+                d["driver"] = {"name": "qemu", "type": fmt}
+            if say in ("volume", "both"):
+                spec["target"] = {"format": {"type": fmt}}
+            d["volume"] = spec
+            disks.insert(r.randint(0, len(disks)), d)
+        if not make_seed:
+            return
+        ci = {}
+        marker = f"vrgen-marker-{r.getrandbits(32):08x}"
+        ci["user-data"] = self.seed_part(files, f"{name}.user-data",
+                                         self.user_data(r, marker, name), r)
+        ci["meta-data"] = self.seed_part(files, f"{name}.meta-data", self.meta_data(r, name), r)
+        if r.random() < 0.5:
+            ci["network-config"] = self.seed_part(files, f"{name}.network-config",
+                                                  self.network_config(r), r)
+        # the seed goes beside the first volume, else to default: the
+        # suite's pool is named when there is no volume, and now and then
+        if not n_vols or r.random() < 0.4:
+            ci["pool"] = h.pool
+        roll = r.random()
+        if roll < 0.4:
+            bus = r.choice(["sata", "scsi"] + (["ide"] if fam == "pc" else []))
+            ci["target"] = {"bus": bus}
+            if roll < 0.2:
+                dev = self.target_name(bus, used, r)
+                if dev:
+                    ci["target"]["dev"] = dev
+        sem["cloudInit"] = ci
+
+    @staticmethod
+    def seed_part(files, fname, text, r):
+        """A part of the seed: its text, or now and then a file beside."""
+        if r.random() < 0.2:
+            files[fname] = text
+            return {"file": fname}
+        return text
+
+    def user_data(self, r, marker, name):
+        """user-data: #cloud-config (YAML), or a script (not YAML). Either
+        holds the marker, which the suite finds in the seed's image."""
+        if r.random() < 0.35:
+            lines = [r.choice(["#!/bin/sh", "#!/bin/bash"]),
+                     f"echo '{marker}' > /run/vrgen-marker"]
+            lines += r.sample(["set -e", "echo 'a: [b' # not YAML: a script",
+                               "touch /run/vrgen\techo tab", "  indented: line",
+                               "exit 0"], r.randint(0, 3))
+            return "\n".join(lines) + r.choice(["\n", ""])
+        optional = {
+            "hostname": name,
+            "package_update": r.random() < 0.5,
+            "packages": r.sample(["vim", "curl", "qemu-guest-agent"], r.randint(1, 3)),
+            "runcmd": [["sh", "-c", "echo 'ok: yes'"], "echo two", "echo '#three'"],
+            "bootcmd": ["echo boot > /run/boot"],
+            "write_files": [{"path": "/etc/vrgen.conf", "content": "a: b\n# c\n",
+                             "permissions": "0644"}],
+            "users": ["default", {"name": "vr", "groups": ["wheel", "adm"], "shell": "/bin/sh",
+                                  "ssh_authorized_keys": ["ssh-ed25519 AAAAC3Nza vr@gen"]}],
+            "timezone": r.choice(TIMEZONES),
+            "ntp": {"enabled": True, "servers": ["0.pool.ntp.org"]},
+            "ssh_pwauth": False,
+            "chpasswd": {"expire": False},
+        }
+        doc = {"final_message": marker}
+        for k in r.sample(sorted(optional), r.randint(0, 5)):
+            doc[k] = optional[k]
+        keys = list(doc)
+        r.shuffle(keys)
+        doc = {k: doc[k] for k in keys}
+        head = "#cloud-config" + r.choice(["", "", " "])
+        return head + "\n" + yaml_text(doc, r)
+
+    def meta_data(self, r, name):
+        """meta-data: a YAML mapping; without instance-id now and then
+        (the agent writes the domain's UUID), which is never in flow style
+        (validate refuses that)."""
+        doc = {"local-hostname": name}
+        if r.random() < 0.5:
+            doc["instance-id"] = f"iid-{name}-{r.getrandbits(16):04x}"
+        if r.random() < 0.3:
+            doc["public-keys"] = ["ssh-ed25519 AAAAC3Nza vr@gen"]
+        if r.random() < 0.2:
+            doc["dsmode"] = "local"
+        keys = list(doc)
+        r.shuffle(keys)
+        doc = {k: doc[k] for k in keys}
+        # flow style only with instance-id (validate refuses it without),
+        # and not while AVOID_KNOWN (KNOWN_SPELLING_BUGS)
+        text = yaml_text(doc, r, flow_ok="instance-id" in doc and not AVOID_KNOWN)
+        if r.random() < 0.2:
+            text = "# meta-data of " + name + "\n" + text
+        return text
+
+    def network_config(self, r):
+        """network-config: version 2 (netplan) or 1."""
+        if r.random() < 0.7:
+            eth = {"dhcp4": True}
+            if r.random() < 0.4:
+                eth = {"match": {"name": "e*"}, "set-name": "eth0", "dhcp4": True,
+                       "dhcp6": r.random() < 0.5}
+            doc = {"version": 2, "ethernets": {"eth0": eth}}
+        else:
+            doc = {"version": 1, "config": [{"type": "physical", "name": "eth0",
+                                             "subnets": [{"type": "dhcp"}]}]}
+        return yaml_text(doc, r)
+
 # ---------------------------------------------------------- spelling
 
 
@@ -1886,8 +2210,13 @@ class Speller:
 
     def __init__(self, schema, r):
         self.schema, self.r = schema, r
+        # dotted paths not written {value: x}, and the lists not written
+        # as their one item (KNOWN_SPELLING_BUGS)
+        self.avoid = set()
 
     def tree(self, sem):
+        if AVOID_KNOWN and "cloudInit" in sem:
+            self.avoid = SEED_RAW | {"devices.disk"}
         t = self.node((), self.schema, sem)
         r = self.r
         if r.random() < 0.3:
@@ -1946,7 +2275,8 @@ class Speller:
             roll = r.random()
             if len(kids) == 1 and roll < 0.3 and (k != "list" or kids[0].kind == "scalar"
                                                   or kids[0].style == "short"
-                                                  or r.random() < 0.5):
+                                                  or r.random() < 0.5) \
+                    and dotted(path) not in self.avoid:
                 n.style = "single"
             elif roll < 0.6:
                 n.style = "flow"
@@ -1955,7 +2285,7 @@ class Speller:
             self.comment(n)
             return n
         n = self.scalar(field, v)
-        if r.random() < 0.08 and field["kind"] != "bool":
+        if r.random() < 0.08 and field["kind"] != "bool" and dotted(path) not in self.avoid:
             n.style = "wrapped"
         self.comment(n)
         return n
@@ -2012,9 +2342,13 @@ def spell(schema, sem, r):
     return Speller(schema, r).tree(sem)
 
 
-def respell(schema, path, value, r):
-    """One node for a new value at path."""
-    return Speller(schema, r).node(path, field_at(schema, path), value)
+def respell(schema, path, value, r, sem=None):
+    """One node for a new value at path (of the file whose meaning is
+    sem: what KNOWN_SPELLING_BUGS says of it is avoided)."""
+    sp = Speller(schema, r)
+    if AVOID_KNOWN and sem and "cloudInit" in sem:
+        sp.avoid = SEED_RAW | {"devices.disk"}
+    return sp.node(path, field_at(schema, path), value)
 
 
 # ---------------------------------------------------------- expectations
@@ -2033,6 +2367,10 @@ class Expect:
         self.steps, self.what, self.value, self.live = steps, what, value, live
 
     def xpath(self):
+        if self.what[0] == "volcap":
+            return f"the capacity of volume {self.what[1]}/{self.what[2]}"
+        if self.what[0] == "seed":
+            return f"the seed {self.what[1]}/{self.what[2]} holds {self.what[3]!r}"
         s = "/domain"
         for tag, pred in self.steps:
             s += "/" + tag
@@ -2191,15 +2529,21 @@ def identity(list_field, item, index, list_path=None):
 class Edit:
     """A one-field change of a file, re-appliable to a shrunk tree."""
 
-    def __init__(self, desc, path, op, expects, may_refuse=False, images=()):
+    def __init__(self, desc, path, op, expects, may_refuse=False, images=(),
+                 must_refuse=None, files=None):
         self.desc, self.path, self.op, self.expects = desc, path, op, expects
         # libvirt may refuse it: then apply must say so (an error), never
         # report the domain in sync
         self.may_refuse = may_refuse
+        # apply must refuse it, with an error that says this (a volume
+        # shrunk), and change nothing: expects then say what stays
+        self.must_refuse = must_refuse
         # image files (path, format) the edited file names and the runner
         # makes before applying it: a running guest opens a new disk's at
         # once
         self.images = list(images)
+        # files beside the file (a seed's part) written with the edit
+        self.files = dict(files or {})
 
     def apply(self, tree):
         return self.op(tree.clone())
@@ -2263,7 +2607,9 @@ def in_whole(schema, path):
 # the table's enumeration: not calibrated.
 EXPLICIT = {"devices.controller[].model", "devices.watchdog.model",
             "clock.timer[].tickpolicy", "devices.sound[].codec[].type",
-            "devices.interface[].model.type", "os.boot[].dev"}
+            "devices.interface[].model.type", "os.boot[].dev",
+            "devices.disk[].volume.target.format.type",
+            "devices.disk[].volume.backingStore.format.type", "cloudInit.target.bus"}
 
 
 def leaves(node, path=()):
@@ -2315,6 +2661,12 @@ class Editor:
             # devices added, removed and changed on running guests: made
             # live where QEMU can (hot-plug, unplug, media changes)
             kinds += [self.list_edit] * 4
+        sem = tree.sem()
+        if volume_disks(sem):
+            # a volume grown (live on a running guest), or shrunk: refused
+            kinds += [self.volume_grow] * 4 + [self.volume_shrink] * 2
+        if isinstance(sem.get("cloudInit"), dict):
+            kinds += [self.seed_change] * 4
         r.shuffle(kinds)
         for k in kinds:
             for _ in range(6):
@@ -2344,6 +2696,63 @@ class Editor:
             xs.append(Expect(steps, what, shown, live=True))
         return xs
 
+    def volume_grow(self, tree, running, r):
+        """A volume's capacity grown: made (virDomainBlockResize on a
+        running guest, virStorageVolResize on one shut off)."""
+        i, d = r.choice(volume_disks(tree.sem()))
+        old = d["volume"].get("capacity") or BASE_MIB * 1024
+        return self.capacity_edit(tree, i, d, old, old + r.choice([1, 16, 64, 100]) * 1024, r)
+
+    def volume_shrink(self, tree, running, r):
+        """A volume's capacity made smaller: refused, nothing changed."""
+        i, d = r.choice(volume_disks(tree.sem()))
+        old = d["volume"].get("capacity") or BASE_MIB * 1024
+        if old <= 1024:
+            return None
+        return self.capacity_edit(tree, i, d, old, r.choice([1024, old // 2, old - 1]), r)
+
+    def capacity_edit(self, tree, i, d, old, new, r):
+        path = ("devices", "disk", i, "volume", "capacity")
+        nn = respell(self.schema, path, new, r)
+        pool, vol = d["source"]["pool"], d["source"]["volume"]
+
+        def op(t):
+            if node_at(t, path[:-1]) is None or node_at(t, path[:-1]).kind != "map":
+                return None
+            return set_at(t, path, nn.clone())
+        if new > old:
+            return Edit(f"grow volume {vol} from {old} KiB to {new} KiB", path, op,
+                        [Expect([], ("volcap", pool, vol), new * 1024)])
+        return Edit(f"shrink volume {vol} from {old} KiB to {new} KiB", path, op,
+                    [Expect([], ("volcap", pool, vol), old * 1024)],
+                    must_refuse="a volume never shrinks")
+
+    def seed_change(self, tree, running, r):
+        """A new user-data: the seed written again (on a running guest, its
+        medium swapped live); in its file beside now and then."""
+        sem = tree.sem()
+        ci = sem["cloudInit"]
+        marker = f"vrgen-marker-{r.getrandbits(32):08x}"
+        text = self.gen.user_data(r, marker, sem["name"])
+        pool, vol = seed_pool(sem), seed_volume(sem)
+        xs = [Expect([], ("seed", pool, vol, marker), True)]
+        if running:
+            dev = seed_target(sem)[0]
+            xs.append(Expect([("devices", None), ("disk", ("target", "dev", dev)),
+                              ("source", None)], ("attr", "volume"), vol, live=True))
+        ud = ci.get("user-data")
+        path = ("cloudInit", "user-data")
+        if isinstance(ud, dict) and "file" in ud and r.random() < 0.6:
+            return Edit(f"change the user-data in {ud['file']}", path, lambda t: t, xs,
+                        files={ud["file"]: text})
+        nn = respell(self.schema, path, text, r, sem)
+
+        def op(t):
+            if node_at(t, ("cloudInit",)) is None:
+                return None
+            return set_at(t, path, nn.clone())
+        return Edit("change the user-data", path, op, xs)
+
     def change_scalar(self, tree, running, r):
         cands = [(p, n) for p, n in leaves(tree)
                  if dotted(p) not in FIXED and n.field.get("xml") is not None
@@ -2363,7 +2772,7 @@ class Editor:
         if not xs:
             return None
         # a value that another field repeats
-        nn = respell(self.schema, path, new, r)
+        nn = respell(self.schema, path, new, r, sem)
         if nn.kind == "scalar":
             nn.style = node.style if node.style != "wrapped" else "plain"
         shown_new = nn.value
@@ -2843,11 +3252,21 @@ class Editor:
 
 
 class Case:
-    """One generated file: its domain, tree, and (with --edit) its edit."""
+    """One generated file: its domain, tree, the files beside it (a seed's
+    parts), and (with --edit) its edit."""
 
-    def __init__(self, name, index, running, tree, images, edit=None):
+    def __init__(self, name, index, running, tree, images, edit=None, files=None):
         self.name, self.index, self.running = name, index, running
         self.tree, self.images, self.edit = tree, images, edit
+        self.files = dict(files or {})
+
+    def storage(self, tree=None):
+        """What libvirt's storage must show once the file is applied."""
+        return storage_expects((tree or self.tree).sem(), self.files)
+
+    def edit_files(self):
+        """The files beside the edited file."""
+        return {**self.files, **(self.edit.files if self.edit else {})}
 
     def text(self):
         return emit(self.tree, header=f"vrgen case {self.index}")
@@ -2868,12 +3287,50 @@ def make_case(gen, seed, index, prefix, running_fraction, with_edit):
     else:
         raise RuntimeError(f"no valid file for {name}: {check(sem, gen.host)}")
     images = gen.last_ctx.get("images", [])
+    files = gen.last_ctx.get("files", {})
     tree = spell(gen.schema, sem, random.Random(f"{seed}:{index}:spell"))
     edit = None
     if with_edit:
         edit = Editor(gen, gen.schema, gen.host).edit(
             tree, running, random.Random(f"{seed}:{index}:edit"))
-    return Case(name, index, running, tree, images, edit)
+    return Case(name, index, running, tree, images, edit, files)
+
+
+def volume_disks(sem):
+    """(index, disk) of the disks whose volume the agent makes."""
+    return [(i, d) for i, d in enumerate((sem.get("devices") or {}).get("disk", []))
+            if isinstance(d, dict) and isinstance(d.get("volume"), dict)]
+
+
+def part_text(v, files):
+    """A seed part's text: given, or its file's."""
+    if isinstance(v, dict):
+        return v["value"] if "value" in v else files.get(v.get("file"), "")
+    return v if isinstance(v, str) else ""
+
+
+def storage_expects(sem, files):
+    """What libvirt must show of a file's volumes and seed once applied:
+    each volume with the capacity asked (a copy without one: its base's),
+    the seed with the user-data's marker and, when meta-data gives no
+    instance-id, the domain's UUID as one; the seed's CD-ROM in the
+    domain."""
+    xs = []
+    for _, d in volume_disks(sem):
+        cap = d["volume"].get("capacity")
+        xs.append(Expect([], ("volcap", d["source"]["pool"], d["source"]["volume"]),
+                         cap * 1024 if cap else BASE_MIB << 20))
+    ci = sem.get("cloudInit")
+    if isinstance(ci, dict):
+        pool, vol = seed_pool(sem), seed_volume(sem)
+        m = re.search(r"vrgen-marker-[0-9a-f]+", part_text(ci.get("user-data"), files))
+        if m:
+            xs.append(Expect([], ("seed", pool, vol, m.group(0)), True))
+        if not re.search(r"(?m)^instance-id:", part_text(ci.get("meta-data"), files)):
+            xs.append(Expect([], ("seed", pool, vol, "instance-id: {uuid}\n"), True))
+        xs.append(Expect([("devices", None), ("disk", ("target", "dev", seed_target(sem)[0])),
+                          ("source", None)], ("attr", "volume"), vol))
+    return xs
 
 
 # ---------------------------------------------------------- shrinking
@@ -3087,6 +3544,23 @@ def validate_files(vr, paths):
 # ---------------------------------------------------------- command line
 
 
+def write_files(d, files):
+    for fname, text in files.items():
+        with open(os.path.join(d, fname), "w") as f:
+            f.write(text)
+
+
+def side_files(files):
+    """Files beside a file, as the fuzz target reads them after its text."""
+    out = ""
+    for fname, text in sorted(files.items()):
+        out += f"#== {fname}\n{text}"
+        if text and not text.endswith("\n"):
+            out += "\n"
+    return out
+
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--schema-dump", required=True,
@@ -3132,13 +3606,22 @@ def main(argv=None):
         os.makedirs(edit_dir, exist_ok=True)
     for i in range(a.count):
         c = make_case(gen, a.seed, i, prefix, a.running_fraction, a.edit)
+        # the files beside: written there, or in a corpus after the text,
+        # each after a line "#== NAME" (tests/fuzz/fuzz-parse.c)
         with open(os.path.join(a.out, c.name + ".yaml"), "w") as f:
-            f.write(c.text())
-        m = {"name": c.name, "running": c.running, "images": c.images}
+            f.write(c.text() + (side_files(c.files) if a.corpus else ""))
+        if not a.corpus:
+            write_files(a.out, c.files)
+        m = {"name": c.name, "running": c.running, "images": c.images,
+             "files": sorted(c.files), "storage": [x.to_json() for x in c.storage()]}
         if c.edit:
             with open(os.path.join(edit_dir, c.name + ("-edit" if a.corpus else "") + ".yaml"),
                       "w") as f:
                 f.write(emit(c.edited(), header=f"vrgen case {i}, edited: {c.edit.desc}"))
+                if a.corpus:
+                    f.write(side_files(c.edit_files()))
+            if not a.corpus:
+                write_files(edit_dir, c.edit_files())
             m["edit"] = c.edit.desc
             m["expects"] = [x.to_json() for x in c.edit.expects]
         meta.append(m)
