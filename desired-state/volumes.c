@@ -52,11 +52,14 @@ static struct ds_node *raw(struct ds_node *parent, const char *key,
 	return n;
 }
 
-/* The raw tree's text at path, or NULL. */
+/* The raw tree's text at path, or NULL; {value: x} is x, as the schema
+ * walk reads it. */
 static const char *raw_str(const struct ds_node *n, const char *path)
 {
 	const struct ds_node *v = ds_node_path(n, path);
 
+	if (v && v->kind == DS_NODE_MAP && v->n_kids == 1)
+		v = ds_node_get(v, "value");
 	return v && v->kind == DS_NODE_SCALAR ? v->str : NULL;
 }
 
@@ -216,6 +219,15 @@ static int read_volume(const struct ds_node *disk, struct ds_diags *d,
 			     "volume.target.format %s is not the disk's "
 			     "driver.type %s",
 			     v->format, driver);
+		bad = 1;
+	}
+	/* QEMU reads the disk as its driver type says, raw when it says
+	 * none: a qcow2 volume read as raw shows the guest its container */
+	if (v->format && !driver && strcmp(v->format, "raw")) {
+		ds_diags_add(d, spec->key_mark,
+			     "the disk reads its volume as driver.type says (raw "
+			     "when it says none): give driver.type %s",
+			     v->format);
 		bad = 1;
 	}
 	if (!v->format)
@@ -396,6 +408,41 @@ static bool block_place(const struct ds_diags *d, struct ds_mark at,
 	return true;
 }
 
+/* Whether meta-data (YAML, checked) gives instance-id: 1 yes; 0 no, and
+ * "instance-id: UUID" may go before it (empty, or a block mapping whose
+ * first key starts the first line that is not blank or a comment); -1 no,
+ * and it may not; or -ENOMEM. */
+static int meta_data_instance(const char *data, size_t len)
+{
+	struct ds_node *root = NULL;
+	struct ds_diags scratch;
+	const char *t = data, *end = data + len;
+	int r;
+
+	if (ds_diags_init(&scratch, "meta-data") < 0)
+		return -ENOMEM;
+	r = ds_yaml_load(data, len, &scratch, &root);
+	ds_diags_finish(&scratch);
+	if (r == 0 && ds_node_get(root, "instance-id")) {
+		ds_node_free(root);
+		return 1;
+	}
+	ds_node_free(root);
+	/* the first line that says anything */
+	while (t < end) {
+		const char *nl = memchr(t, '\n', end - t);
+		const char *e = nl ? nl : end, *c = t;
+		while (c < e && (*c == ' ' || *c == '\t' || *c == '\r'))
+			c++;
+		if (c < e && *c != '#')
+			break;
+		t = nl ? nl + 1 : end;
+	}
+	if (t >= end)
+		return 0; /* empty: instance-id is all there is */
+	return isalnum((unsigned char)*t) || *t == '_' ? 0 : -1;
+}
+
 /* Checks the parts' YAML and computes the digest, once every part's bytes
  * are known. */
 static int seed_finish(struct ds_seed *s, struct ds_diags *d)
@@ -438,27 +485,24 @@ static int seed_finish(struct ds_seed *s, struct ds_diags *d)
 	/* meta-data without instance-id gets the domain's UUID */
 	for (size_t i = 0; i < s->n_parts; i++) {
 		struct ds_seed_part *p = &s->parts[i];
-		const char *t = p->data;
-		bool found = false;
+		int r;
 		if (strcmp(p->name, "meta-data"))
 			continue;
-		for (const char *line = t; line && *line;) {
-			if (!strncmp(line, "instance-id:", 12))
-				found = true;
-			line = strchr(line, '\n');
-			line = line ? line + 1 : NULL;
-		}
-		while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
-			t++;
-		if (!found && *t == '{') {
-			ds_diags_add(d,
-				     p->node ? p->node->mark : s->at->key_mark,
-				     "cloudInit.meta-data in flow style must "
-				     "give instance-id (or write it as a block "
-				     "mapping, and the domain's UUID goes in)");
+		r = meta_data_instance(p->data, p->len);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			ds_diags_add(
+			    d, p->node ? p->node->mark : s->at->key_mark,
+			    "cloudInit.meta-data gives no instance-id, "
+			    "and the domain's UUID cannot go before "
+			    "this form of it (flow style, a document "
+			    "marker, a directive or an indented "
+			    "mapping): give instance-id, or write it as "
+			    "a block mapping from the first column");
 			return -EINVAL;
 		}
-		s->instance_id_default = !found;
+		s->instance_id_default = r == 0;
 	}
 	files[n++] = (struct ds_seed_file){
 	    "instance-id-default", s->instance_id_default ? "1" : "0", 1};

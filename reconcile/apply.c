@@ -473,7 +473,7 @@ static int run_action(struct domain_apply *x, const struct rc_action *a,
 		return device_sent(x->dp, a);
 	}
 	case RC_ACT_CREATE_VOLUME:
-		if (rc_volume_create(x->conn, a->key, a->xml, a->from,
+		if (rc_volume_create(x->conn, a->key, a->xml, a->from, a->value,
 				     ret_call) < 0)
 			return -1;
 		x->made[x->n_made++] = a;

@@ -1531,9 +1531,11 @@ static int plan_volume(const struct ds_domain *d, const struct rc_observed *o,
 		    "%s needs %s",
 		    v->pool, bytes_text(vo->pool_available, a, sizeof(a)),
 		    v->name, bytes_text(need, b, sizeof(b)));
+	/* a clone comes at its base's size: one larger is grown at once */
 	if (!(xml = volume_xml(v, bo ? bo->path : NULL)) ||
-	    add_action(dp, RC_ACT_CREATE_VOLUME, false, 0, xml, "%s/%s: %s",
-		       v->pool, v->name,
+	    add_action(dp, RC_ACT_CREATE_VOLUME, false,
+		       v->how == DS_VOL_CLONE ? v->capacity : 0, xml,
+		       "%s/%s: %s", v->pool, v->name,
 		       v->how == DS_VOL_EMPTY ? "new, empty"
 		       : v->how == DS_VOL_OVERLAY
 			   ? "new, over its base image"

@@ -43,7 +43,8 @@ enum rc_act {
 				 that takes the MAC its config was given */
 	/* storage: key the pool, device the volume's name */
 	RC_ACT_CREATE_VOLUME, /* xml the volume; from the base of a clone
-				 ("pool/name" or a path), else NULL */
+				 ("pool/name" or a path), else NULL; value:
+				 a clone's capacity (bytes), 0 its base's */
 	RC_ACT_RESIZE_VOLUME, /* value in bytes; live: the running guest's
 				 disk target (virDomainBlockResize) */
 	RC_ACT_WRITE_SEED,    /* seed: the cloud-init seed, made into an

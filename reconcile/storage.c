@@ -446,7 +446,7 @@ int rc_pool_autostart(virConnectPtr conn, const char *name, bool on,
 }
 
 int rc_volume_create(virConnectPtr conn, const char *pool, const char *xml,
-		     const char *from, const char **ret_call)
+		     const char *from, uint64_t capacity, const char **ret_call)
 {
 	virStoragePoolPtr p = pool_of(conn, pool, ret_call);
 	virStorageVolPtr base = NULL, v = NULL;
@@ -463,13 +463,24 @@ int rc_volume_create(virConnectPtr conn, const char *pool, const char *xml,
 	v = from ? virStorageVolCreateXMLFrom(p, xml, base, 0)
 		 : virStorageVolCreateXML(p, xml, 0);
 	virErrorPtr err = v ? NULL : keep_error();
+	virStorageVolInfo info;
+	int r = 0;
 	if (base)
 		virStorageVolFree(base);
 	virStoragePoolFree(p);
 	if (!v)
 		return with_error(err, ret_call);
+	/* libvirt copies a base at its own size: a larger one is grown */
+	if (capacity && virStorageVolGetInfo(v, &info) == 0 &&
+	    info.capacity < capacity) {
+		*ret_call = "virStorageVolResize";
+		r = virStorageVolResize(v, capacity, 0);
+		err = r < 0 ? keep_error() : NULL;
+		if (r < 0) /* nothing half made */
+			virStorageVolDelete(v, 0);
+	}
 	virStorageVolFree(v);
-	return 0;
+	return r < 0 ? with_error(err, ret_call) : 0;
 }
 
 int rc_volume_resize(virConnectPtr conn, const char *pool, const char *name,

@@ -80,8 +80,11 @@ bool rc_volume_listed(const char *list, const char *pool, const char *name);
 
 /* The calls, for apply. Each returns 0, or -1 with *ret_call naming the
  * failed call (libvirt's error is set). */
+/* from: a clone's base, made capacity bytes large when its base is
+ * smaller (0: the base's size) */
 int rc_volume_create(virConnectPtr conn, const char *pool, const char *xml,
-		     const char *from, const char **ret_call);
+		     const char *from, uint64_t capacity,
+		     const char **ret_call);
 int rc_volume_resize(virConnectPtr conn, const char *pool, const char *name,
 		     uint64_t bytes, const char **ret_call);
 int rc_volume_delete(virConnectPtr conn, const char *pool, const char *name,

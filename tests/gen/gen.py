@@ -1068,11 +1068,6 @@ KNOWN_BUGS = [
      "in sync (libvirt adds its own)",
      lambda sem: sem.get("devices", {}).get("audio") == [] or
      (sem.get("devices", {}).get("video") == [] and sem["devices"].get("graphics"))),
-    ("a copy of the base image (volume.clone) with a capacity above the "
-     "base's is made at the base's capacity; the next apply grows it",
-     lambda sem: any("clone" in d["volume"] and
-                     d["volume"].get("capacity", 0) > BASE_MIB * 1024
-                     for _, d in volume_disks(sem))),
 ]
 # Fixed since they were found, and made again: a feature without its state,
 # hyperv without its mode, features: {}, a controller without index or
@@ -1094,19 +1089,10 @@ KNOWN_EDIT_BUGS = [
 
 # Spellings the program reads wrong (the meaning is fine, the words are
 # not), not written while AVOID_KNOWN in the files where they show.
-KNOWN_SPELLING_BUGS = [
-    "a file with cloudInit whose devices.disk is a list of one written as "
-    "its item (disk: {...}) gets no seed CD-ROM: ds_seed_inject "
-    "(desired-state/volumes.c) reads the raw tree, where that list is a "
-    "mapping",
-    "a file with cloudInit that writes name, os.machine, os.arch, a disk's "
-    "target.dev or source.pool, or cloudInit.pool or target as {value: x}: "
-    "ds_seed_inject reads the raw tree and does not see x (no seed CD-ROM, "
-    "an IDE CD-ROM on q35, a target taken twice, the seed in pool default)",
-    "cloudInit.meta-data in flow style is refused even when it gives "
-    "instance-id ({instance-id: x}): seed_finish (desired-state/volumes.c) "
-    "looks for a line that starts with 'instance-id:'",
-]
+KNOWN_SPELLING_BUGS = []
+# Fixed since they were found, and written again: a list of one disk as
+# its item, {value: x} for what the seed's CD-ROM is placed by, flow-style
+# meta-data that gives instance-id.
 # The scalars ds_seed_inject reads of the raw tree (KNOWN_SPELLING_BUGS)
 SEED_RAW = {"name", "os.machine", "os.arch", "devices.disk[].target.dev",
             "devices.disk[].source.pool", "cloudInit.pool", "cloudInit.target.dev",
@@ -2081,9 +2067,8 @@ class Gen:
                 spec["backingStore"] = base
             else:
                 if r.random() < 0.5:
-                    # above the base's: KNOWN_BUGS
-                    spec["capacity"] = r.choice([BASE_MIB] if AVOID_KNOWN else
-                                                [BASE_MIB, 96, 128]) * 1024
+                    # the base's, or above it (grown once copied)
+                    spec["capacity"] = r.choice([BASE_MIB, 96, 128]) * 1024
                 spec["clone"] = base
             d = {"source": {"pool": h.pool, "volume": vol},
                  "target": {"dev": tgt, "bus": bus} if r.random() < 0.7 or
@@ -2092,10 +2077,11 @@ class Gen:
                 d["type"] = "volume"
             if r.random() < 0.3:
                 d["device"] = "disk"
-            # the format: the disk's driver type, the volume's, or both;
-            # a raw volume may say neither
-            say = r.choice(["driver", "driver", "volume", "both"] +
-                           (["none"] if fmt == "raw" else []))
+            # the format: the disk's driver type, or both; a raw volume
+            # may give it as the volume's alone, or neither (validate
+            # refuses another format the disk would read as raw)
+            say = r.choice(["driver", "driver", "both"] +
+                           (["volume", "none"] if fmt == "raw" else []))
             if say in ("driver", "both"):
                 d["driver"] = {"name": "qemu", "type": fmt}
             if say in ("volume", "both"):
@@ -2184,7 +2170,7 @@ class Gen:
         doc = {k: doc[k] for k in keys}
         # flow style only with instance-id (validate refuses it without),
         # and not while AVOID_KNOWN (KNOWN_SPELLING_BUGS)
-        text = yaml_text(doc, r, flow_ok="instance-id" in doc and not AVOID_KNOWN)
+        text = yaml_text(doc, r, flow_ok="instance-id" in doc)
         if r.random() < 0.2:
             text = "# meta-data of " + name + "\n" + text
         return text
@@ -2215,7 +2201,7 @@ class Speller:
         self.avoid = set()
 
     def tree(self, sem):
-        if AVOID_KNOWN and "cloudInit" in sem:
+        if AVOID_KNOWN and KNOWN_SPELLING_BUGS and "cloudInit" in sem:
             self.avoid = SEED_RAW | {"devices.disk"}
         t = self.node((), self.schema, sem)
         r = self.r
@@ -2346,7 +2332,7 @@ def respell(schema, path, value, r, sem=None):
     """One node for a new value at path (of the file whose meaning is
     sem: what KNOWN_SPELLING_BUGS says of it is avoided)."""
     sp = Speller(schema, r)
-    if AVOID_KNOWN and sem and "cloudInit" in sem:
+    if AVOID_KNOWN and KNOWN_SPELLING_BUGS and sem and "cloudInit" in sem:
         sp.avoid = SEED_RAW | {"devices.disk"}
     return sp.node(path, field_at(schema, path), value)
 
@@ -3326,7 +3312,9 @@ def storage_expects(sem, files):
         m = re.search(r"vrgen-marker-[0-9a-f]+", part_text(ci.get("user-data"), files))
         if m:
             xs.append(Expect([], ("seed", pool, vol, m.group(0)), True))
-        if not re.search(r"(?m)^instance-id:", part_text(ci.get("meta-data"), files)):
+        # meta-data's own instance-id, as YAML (a flow mapping too)
+        if not re.search(r"""(?m)^instance-id:|[{,]\s*["']?instance-id["']?\s*:""",
+                         part_text(ci.get("meta-data"), files)):
             xs.append(Expect([], ("seed", pool, vol, "instance-id: {uuid}\n"), True))
         xs.append(Expect([("devices", None), ("disk", ("target", "dev", seed_target(sem)[0])),
                           ("source", None)], ("attr", "volume"), vol))
