@@ -224,10 +224,11 @@ static int read_volume(const struct ds_node *disk, struct ds_diags *d,
 	/* QEMU reads the disk as its driver type says, raw when it says
 	 * none: a qcow2 volume read as raw shows the guest its container */
 	if (v->format && !driver && strcmp(v->format, "raw")) {
-		ds_diags_add(d, spec->key_mark,
-			     "the disk reads its volume as driver.type says (raw "
-			     "when it says none): give driver.type %s",
-			     v->format);
+		ds_diags_add(
+		    d, spec->key_mark,
+		    "the disk reads its volume as driver.type says (raw "
+		    "when it says none): give driver.type %s",
+		    v->format);
 		bad = 1;
 	}
 	if (!v->format)
