@@ -1340,77 +1340,78 @@ static int cmp_words(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Names as "pool/name", for the mark's list. */
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int names_add(struct names *w, const char *pool, const char *name)
+{
+	char *item;
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 8;
+		char **g = reallocarray(w->v, cap, sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		w->v = g;
+		w->cap = cap;
+	}
+	if (asprintf(&item, "%s/%s", pool, name) < 0)
+		return -ENOMEM;
+	w->v[w->n++] = item;
+	return 0;
+}
+
+struct kept {
+	struct names *w;
+	const struct rc_storage *st;
+};
+
+/* A volume the mark listed stays listed while it exists (or while that
+ * cannot be known: not looked at, its pool not active). */
+static int names_keep(const char *pool, const char *name, void *ctx)
+{
+	struct kept *k = ctx;
+	const struct rc_vol_obs *v = rc_storage_find(k->st, pool, name);
+
+	if (v && !v->exists && v->pool_state == VIR_STORAGE_POOL_RUNNING)
+		return 0;
+	return names_add(k->w, pool, name);
+}
+
 /* The mark's volumes: those it listed that still exist (or were not
  * looked at), and the file's; sorted, so that the mark is stable. */
 static int mark_volumes(const struct ds_domain *d, const struct rc_observed *o,
 			const struct rc_storage *st, char **ret)
 {
-	char **w = NULL;
-	size_t n = 0, cap = 0;
-	char *item;
-	int r = 0;
+	struct names w = {0};
+	struct kept k = {&w, st};
 	size_t len = 0;
 	FILE *f;
+	int r = 0;
 
 	*ret = NULL;
-#define ADD(P, N)                                                           \
-	do {                                                                \
-		if (n == cap) {                                             \
-			char **g = reallocarray(w, cap = cap ? 2 * cap : 8, \
-						sizeof(*w));                \
-			if (!g) {                                           \
-				r = -ENOMEM;                                \
-				goto out;                                   \
-			}                                                   \
-			w = g;                                              \
-		}                                                           \
-		if (asprintf(&item, "%s/%s", P, N) < 0) {                   \
-			r = -ENOMEM;                                        \
-			goto out;                                           \
-		}                                                           \
-		w[n++] = item;                                              \
-	} while (0)
-	for (size_t i = 0; i < d->n_volumes; i++)
-		ADD(d->volumes[i].pool, d->volumes[i].name);
-	if (d->seed)
-		ADD(d->seed->pool, d->seed->volume);
-	for (const char *p = o && o->mark.present ? o->mark.volumes : NULL;
-	     p && *p;) {
-		const char *end = strchr(p, ' ');
-		_cleanup_free_ char *one =
-		    end ? strndup(p, end - p) : strdup(p);
-		char *slash = one ? strchr(one, '/') : NULL;
-		const struct rc_vol_obs *v;
-		if (!one) {
+	for (size_t i = 0; i < d->n_volumes && r == 0; i++)
+		r = names_add(&w, d->volumes[i].pool, d->volumes[i].name);
+	if (r == 0 && d->seed)
+		r = names_add(&w, d->seed->pool, d->seed->volume);
+	if (r == 0 && o && o->mark.present)
+		r = rc_volumes_each(o->mark.volumes, names_keep, &k);
+	if (r == 0 && w.n) {
+		qsort(w.v, w.n, sizeof(*w.v), cmp_words);
+		if (!(f = open_memstream(ret, &len)))
 			r = -ENOMEM;
-			goto out;
-		}
-		p = end ? end + 1 : NULL;
-		if (!slash)
-			continue;
-		*slash = 0;
-		v = rc_storage_find(st, one, slash + 1);
-		if (!v || v->exists ||
-		    v->pool_state != VIR_STORAGE_POOL_RUNNING)
-			ADD(one, slash + 1);
+		for (size_t i = 0; f && i < w.n; i++)
+			if (!i || strcmp(w.v[i], w.v[i - 1]))
+				fprintf(f, "%s%s", ftell(f) ? " " : "", w.v[i]);
+		if (f && fclose(f) != 0)
+			r = -ENOMEM;
 	}
-#undef ADD
-	qsort(w, n, sizeof(*w), cmp_words);
-	if (!n)
-		goto out;
-	if (!(f = open_memstream(ret, &len))) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!i || strcmp(w[i], w[i - 1]))
-			fprintf(f, "%s%s", ftell(f) ? " " : "", w[i]);
-	if (fclose(f) != 0)
-		r = -ENOMEM;
-out:
-	for (size_t i = 0; i < n; i++)
-		free(w[i]);
-	free(w);
+	for (size_t i = 0; i < w.n; i++)
+		free(w.v[i]);
+	free(w.v);
 	return r;
 }
 
@@ -1905,6 +1906,20 @@ static int plan_file(const struct ds_entry *e,
 	return 0;
 }
 
+/* prune --delete-storage: a pruned domain's volume goes after it */
+static int add_delete(const char *pool, const char *name, void *ctx)
+{
+	struct rc_domain_plan *dp = ctx;
+	struct rc_action *x;
+
+	if (add_action(dp, RC_ACT_DELETE_VOLUME, false, 0, NULL,
+		       "prune --delete-storage: %s/%s", pool, name) < 0)
+		return -ENOMEM;
+	x = &dp->actions[dp->n_actions - 1];
+	return (x->key = strdup(pool)) && (x->device = strdup(name)) ? 0
+								     : -ENOMEM;
+}
+
 static int plan_orphan(const struct rc_observed *o,
 		       const struct rc_plan_opts *opts,
 		       struct rc_domain_plan *dp)
@@ -1937,28 +1952,9 @@ static int plan_orphan(const struct rc_observed *o,
 			     "them)"
 			   : "") < 0)
 		return -ENOMEM;
-	for (const char *p = opts->delete_storage ? o->mark.volumes : NULL;
-	     p && *p;) {
-		const char *end = strchr(p, ' ');
-		_cleanup_free_ char *one =
-		    end ? strndup(p, end - p) : strdup(p);
-		char *slash = one ? strchr(one, '/') : NULL;
-		struct rc_action *x;
-		if (!one)
-			return -ENOMEM;
-		p = end ? end + 1 : NULL;
-		if (!slash)
-			continue;
-		*slash = 0;
-		if (add_action(dp, RC_ACT_DELETE_VOLUME, false, 0, NULL,
-			       "prune --delete-storage: %s/%s", one,
-			       slash + 1) < 0)
-			return -ENOMEM;
-		x = &dp->actions[dp->n_actions - 1];
-		if (!(x->key = strdup(one)) || !(x->device = strdup(slash + 1)))
-			return -ENOMEM;
-	}
-	return 0;
+	return opts->delete_storage
+		   ? rc_volumes_each(o->mark.volumes, add_delete, dp)
+		   : 0;
 }
 
 /* The files' domains are planned by a few threads: each plan reads only

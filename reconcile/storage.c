@@ -14,6 +14,28 @@
 #include "xmlread.h"
 #include "xmltree.h"
 
+int rc_volumes_each(const char *list,
+		    int (*f)(const char *pool, const char *name, void *ctx),
+		    void *ctx)
+{
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ' ');
+		_cleanup_free_ char *item =
+		    end ? strndup(p, end - p) : strdup(p);
+		char *slash = item ? strchr(item, '/') : NULL;
+		int r;
+		if (!item)
+			return -ENOMEM;
+		p = end ? end + 1 : NULL;
+		if (!slash)
+			continue;
+		*slash = 0;
+		if ((r = f(item, slash + 1, ctx)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 bool rc_volume_listed(const char *list, const char *pool, const char *name)
 {
 	size_t pl = strlen(pool), nl = strlen(name);
@@ -86,24 +108,15 @@ static int want_add(struct want *w, const char *pool, const char *name)
 	return 0;
 }
 
+static int want_one(const char *pool, const char *name, void *w)
+{
+	return want_add(w, pool, name);
+}
+
 /* The items of a mark's volumes list. */
 static int want_listed(struct want *w, const char *list)
 {
-	for (const char *p = list; p && *p;) {
-		const char *end = strchr(p, ' ');
-		_cleanup_free_ char *item =
-		    end ? strndup(p, end - p) : strdup(p);
-		char *slash = item ? strchr(item, '/') : NULL;
-		if (!item)
-			return -ENOMEM;
-		if (slash) {
-			*slash = 0;
-			if (want_add(w, item, slash + 1) < 0)
-				return -ENOMEM;
-		}
-		p = end ? end + 1 : NULL;
-	}
-	return 0;
+	return rc_volumes_each(list, want_one, w);
 }
 
 static int want_domain(struct want *w, const struct ds_domain *d)

@@ -75,6 +75,13 @@ int rc_pool_start(virConnectPtr conn, const char *name, const char **ret_call);
 int rc_pool_autostart(virConnectPtr conn, const char *name, bool on,
 		      const char **ret_call);
 
+/* Calls f with the pool and name of each pool/name item of a
+ * space-separated list (a mark's volumes), until one returns non-zero,
+ * which it returns; -ENOMEM when out of memory; else 0. */
+int rc_volumes_each(const char *list,
+		    int (*f)(const char *pool, const char *name, void *ctx),
+		    void *ctx);
+
 /* Whether the space-separated list of pool/name items holds one. */
 bool rc_volume_listed(const char *list, const char *pool, const char *name);
 
