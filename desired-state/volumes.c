@@ -609,8 +609,8 @@ void ds_pool_uuid(const char *name, char buf[37])
 		 hex + 16, hex + 20);
 }
 
-char *ds_seed_meta_data(const struct ds_seed *s, const char *uuid,
-			size_t *ret_len)
+static char *ds_seed_meta_data(const struct ds_seed *s, const char *uuid,
+			       size_t *ret_len)
 {
 	const struct ds_seed_part *p = NULL;
 	char *out = NULL;
@@ -630,4 +630,25 @@ char *ds_seed_meta_data(const struct ds_seed *s, const char *uuid,
 		return NULL;
 	*ret_len = (size_t)len;
 	return out;
+}
+
+int ds_seed_image(const struct ds_seed *s, const char *uuid, uint8_t **ret,
+		  size_t *ret_len, char *err, size_t errlen)
+{
+	struct ds_seed_file files[3];
+	size_t n = 0, meta_len = 0;
+	_cleanup_free_ char *meta = ds_seed_meta_data(s, uuid, &meta_len);
+
+	if (!meta) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s->n_parts && n < 3; i++)
+		files[n++] =
+		    !strcmp(s->parts[i].name, "meta-data")
+			? (struct ds_seed_file){"meta-data", meta, meta_len}
+			: (struct ds_seed_file){s->parts[i].name,
+						s->parts[i].data,
+						s->parts[i].len};
+	return ds_seed_iso(files, n, ret, ret_len, err, errlen);
 }

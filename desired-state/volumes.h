@@ -89,8 +89,9 @@ void ds_seed_free(struct ds_seed *s);
  * agent's (libvirt keeps no metadata on pools). buf holds 37 bytes. */
 void ds_pool_uuid(const char *name, char buf[37]);
 
-/* meta-data as the seed holds it: the file's, with "instance-id: UUID"
- * first when it gives none. The caller frees it; NULL when out of
- * memory. */
-char *ds_seed_meta_data(const struct ds_seed *s, const char *uuid,
-			size_t *ret_len);
+/* The seed's image (ds_seed_iso) for the domain of UUID uuid: its parts,
+ * meta-data with "instance-id: UUID" first when it gives none. Returns 0
+ * and the image (the caller frees it) with its length, or -1 with a
+ * message in err. */
+int ds_seed_image(const struct ds_seed *s, const char *uuid, uint8_t **ret,
+		  size_t *ret_len, char *err, size_t errlen);

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
-#include "cloudinit.h"
 #include "schema.h"
 #include "volumes.h"
 #include "xmlread.h"
@@ -572,10 +571,9 @@ int rc_seed_write(virConnectPtr conn, virDomainPtr dom,
 		  const struct ds_seed *seed, const char **ret_call)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN], why_iso[256];
-	struct ds_seed_file files[3];
-	_cleanup_free_ char *meta = NULL, *xml = NULL;
+	_cleanup_free_ char *xml = NULL;
 	_cleanup_free_ uint8_t *iso = NULL;
-	size_t n = 0, meta_len = 0, iso_len = 0;
+	size_t iso_len = 0;
 	virStoragePoolPtr p;
 	virStorageVolPtr v;
 	virStorageVolInfo info;
@@ -584,17 +582,8 @@ int rc_seed_write(virConnectPtr conn, virDomainPtr dom,
 	*ret_call = "virDomainGetUUIDString";
 	if (virDomainGetUUIDString(dom, uuid) < 0)
 		return -1;
-	if (!(meta = ds_seed_meta_data(seed, uuid, &meta_len)))
-		return -1;
-	for (size_t i = 0; i < seed->n_parts; i++)
-		files[n++] =
-		    !strcmp(seed->parts[i].name, "meta-data")
-			? (struct ds_seed_file){"meta-data", meta, meta_len}
-			: (struct ds_seed_file){seed->parts[i].name,
-						seed->parts[i].data,
-						seed->parts[i].len};
-	if (ds_seed_iso(files, n, &iso, &iso_len, why_iso, sizeof(why_iso)) <
-	    0) {
+	if (ds_seed_image(seed, uuid, &iso, &iso_len, why_iso,
+			  sizeof(why_iso)) < 0) {
 		static _Thread_local char why[320];
 		snprintf(why, sizeof(why), "making the seed image: %s",
 			 why_iso);

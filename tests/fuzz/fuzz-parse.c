@@ -18,7 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cloudinit.h"
 #include "render.h"
 #include "set.h"
 
@@ -143,27 +142,15 @@ static bool write_input(const uint8_t *data, size_t size)
 /* The seed image apply would upload, as rc_seed_write() makes it. */
 static void make_seed(const struct ds_seed *s)
 {
-	struct ds_seed_file files[3];
-	size_t n = 0, meta_len = 0, iso_len = 0;
+	size_t iso_len = 0;
 	uint8_t *iso = NULL;
 	char why[256];
-	char *meta = ds_seed_meta_data(
-	    s, "4dea22b3-1d52-d8f3-2516-782e98ab3fa0", &meta_len);
 
-	if (!meta)
-		return;
-	for (size_t i = 0; i < s->n_parts && n < 3; i++)
-		files[n++] =
-		    !strcmp(s->parts[i].name, "meta-data")
-			? (struct ds_seed_file){"meta-data", meta, meta_len}
-			: (struct ds_seed_file){s->parts[i].name,
-						s->parts[i].data,
-						s->parts[i].len};
-	if (ds_seed_iso(files, n, &iso, &iso_len, why, sizeof(why)) == 0 &&
+	if (ds_seed_image(s, "4dea22b3-1d52-d8f3-2516-782e98ab3fa0", &iso,
+			  &iso_len, why, sizeof(why)) == 0 &&
 	    iso_len % 2048)
 		abort(); /* the image is whole sectors */
 	free(iso);
-	free(meta);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
