@@ -1435,6 +1435,16 @@ static int check_pool(const struct ds_domain *d, const struct rc_vol_obs *vo,
 	return 0;
 }
 
+/* Names the pool and volume of the storage action just added. */
+static int name_volume(struct rc_domain_plan *dp, const char *pool,
+		       const char *name)
+{
+	struct rc_action *x = &dp->actions[dp->n_actions - 1];
+
+	return (x->key = strdup(pool)) && (x->device = strdup(name)) ? 0
+								     : -ENOMEM;
+}
+
 static int plan_volume(const struct ds_domain *d, const struct rc_observed *o,
 		       const struct rc_storage *st, const struct ds_volume *v,
 		       struct rc_domain_plan *dp)
@@ -1445,7 +1455,7 @@ static int plan_volume(const struct ds_domain *d, const struct rc_observed *o,
 	const struct ds_node *base_at = ds_node_get(
 	    v->spec, v->how == DS_VOL_CLONE ? "clone" : "backingStore");
 	const struct rc_vol_obs *bo = NULL;
-	_cleanup_free_ char *from = NULL;
+	_cleanup_free_ char *base = NULL; /* path, or pool/volume */
 	char a[48], b[48];
 	uint64_t need;
 	char *xml;
@@ -1479,21 +1489,28 @@ static int plan_volume(const struct ds_domain *d, const struct rc_observed *o,
 		if (add_action(dp, RC_ACT_RESIZE_VOLUME, t != NULL, v->capacity,
 			       NULL, "%s/%s capacity %s → %s", v->pool, v->name,
 			       bytes_text(vo->capacity, a, sizeof(a)),
-			       bytes_text(v->capacity, b, sizeof(b))) < 0)
+			       bytes_text(v->capacity, b, sizeof(b))) < 0 ||
+		    name_volume(dp, v->pool, v->name) < 0 ||
+		    (t &&
+		     !(dp->actions[dp->n_actions - 1].target = strdup(t->str))))
 			return -ENOMEM;
-		goto names;
+		return 0;
 	}
 	if (v->how != DS_VOL_EMPTY) {
+		if (asprintf(&base, "%s%s%s",
+			     v->base_path ? v->base_path : v->base_pool,
+			     v->base_path ? "" : "/",
+			     v->base_path ? "" : v->base_volume) < 0) {
+			base = NULL;
+			return -ENOMEM;
+		}
 		bo = v->base_path
 			 ? rc_storage_find(st, NULL, v->base_path)
 			 : rc_storage_find(st, v->base_pool, v->base_volume);
 		if (!bo || !bo->exists)
 			return refuse_at(dp, d, base_at,
-					 "the base image %s%s%s does not exist",
-					 v->base_path ? v->base_path
-						      : v->base_pool,
-					 v->base_path ? "" : "/",
-					 v->base_path ? "" : v->base_volume);
+					 "the base image %s does not exist",
+					 base);
 		if (v->how == DS_VOL_CLONE && v->base_path && !bo->in_pool)
 			return refuse_at(
 			    dp, d, base_at,
@@ -1509,12 +1526,6 @@ static int plan_volume(const struct ds_domain *d, const struct rc_observed *o,
 			    "image's %s",
 			    bytes_text(v->capacity, a, sizeof(a)),
 			    bytes_text(bo->capacity, b, sizeof(b)));
-		if (v->how == DS_VOL_CLONE &&
-		    asprintf(&from, "%s%s%s",
-			     v->base_path ? v->base_path : v->base_pool,
-			     v->base_path ? "" : "/",
-			     v->base_path ? "" : v->base_volume) < 0)
-			return -ENOMEM;
 	}
 	/* what the new volume takes of the pool at once: a raw volume all
 	 * its allocation, a copy its base's, an overlay or qcow2 little */
@@ -1542,20 +1553,10 @@ static int plan_volume(const struct ds_domain *d, const struct rc_observed *o,
 			   ? "new, over its base image"
 			   : "new, a copy of its base") < 0)
 		return -ENOMEM;
-	dp->actions[dp->n_actions - 1].from = take_ptr(from);
-names:
-	/* the pool and volume every storage action names */
-	{
-		struct rc_action *x = &dp->actions[dp->n_actions - 1];
-		const struct ds_node *ld = live_disk(o, v->pool, v->name);
-		if (!(x->key = strdup(v->pool)) ||
-		    !(x->device = strdup(v->name)))
-			return -ENOMEM;
-		if (x->kind == RC_ACT_RESIZE_VOLUME && x->live &&
-		    !(x->target = strdup(ds_node_path(ld, "target.dev")->str)))
-			return -ENOMEM;
-	}
-	return 0;
+	/* a clone's base: libvirt copies it */
+	if (v->how == DS_VOL_CLONE)
+		dp->actions[dp->n_actions - 1].from = take_ptr(base);
+	return name_volume(dp, v->pool, v->name);
 }
 
 /* The eject and insert that show a running guest the seed's new
@@ -1608,10 +1609,7 @@ static int add_write_seed(const struct ds_domain *d,
 		return -ENOMEM;
 	x = &dp->actions[dp->n_actions - 1];
 	x->seed = d->seed;
-	if (!(x->key = strdup(d->seed->pool)) ||
-	    !(x->device = strdup(d->seed->volume)))
-		return -ENOMEM;
-	return 0;
+	return name_volume(dp, d->seed->pool, d->seed->volume);
 }
 
 static void drop_actions(struct rc_domain_plan *dp)
@@ -1910,14 +1908,11 @@ static int plan_file(const struct ds_entry *e,
 static int add_delete(const char *pool, const char *name, void *ctx)
 {
 	struct rc_domain_plan *dp = ctx;
-	struct rc_action *x;
 
 	if (add_action(dp, RC_ACT_DELETE_VOLUME, false, 0, NULL,
 		       "prune --delete-storage: %s/%s", pool, name) < 0)
 		return -ENOMEM;
-	x = &dp->actions[dp->n_actions - 1];
-	return (x->key = strdup(pool)) && (x->device = strdup(name)) ? 0
-								     : -ENOMEM;
+	return name_volume(dp, pool, name);
 }
 
 static int plan_orphan(const struct rc_observed *o,
