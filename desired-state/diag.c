@@ -130,6 +130,14 @@ static const char *find_line(const struct ds_diags *d, struct cursor *cur,
 	return cur->p;
 }
 
+const char *ds_diags_line(const struct ds_diags *d, unsigned line,
+			  size_t *ret_len)
+{
+	struct cursor cur = {0};
+
+	return find_line(d, &cur, line, ret_len);
+}
+
 /* Shows the line with a caret under the column (libyaml counts columns in
  * characters). Control characters (C0, DEL, C1) and bytes that are not
  * UTF-8 become '?', so that a hostile file cannot drive the terminal. */

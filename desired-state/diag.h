@@ -62,6 +62,11 @@ __attribute__((format(printf, 3, 4))) void
 ds_diags_add_dropped(struct ds_diags *d, struct ds_mark mark, const char *fmt,
 		     ...);
 
+/* Line number line (1-based) of the file's text, and its length without
+ * the newline; NULL when the text has no such line. */
+const char *ds_diags_line(const struct ds_diags *d, unsigned line,
+			  size_t *ret_len);
+
 /* Prints every problem in file order as "PROG: FILE:LINE:COL: message",
  * followed by the offending line and a caret under the column, or as
  * "PROG: FILE: message" for the file as a whole. */

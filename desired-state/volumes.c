@@ -391,21 +391,15 @@ void ds_seed_free(struct ds_seed *s)
 static bool block_place(const struct ds_diags *d, struct ds_mark at,
 			unsigned line, unsigned col, struct ds_mark *ret)
 {
-	const char *s = d->text, *end = d->text + d->text_len;
-	unsigned indent = 0;
+	size_t len = 0, indent = 0;
+	const char *s = ds_diags_line(d, at.line, &len);
 
-	for (unsigned l = 1; s && l < at.line; l++)
-		s = memchr(s, '\n', end - s)
-			? (char *)memchr(s, '\n', end - s) + 1
-			: NULL;
-	if (!s || at.col < 1 || s + at.col - 1 >= end || s[at.col - 1] != '|')
+	if (!s || at.col < 1 || at.col > len || s[at.col - 1] != '|' ||
+	    !(s = ds_diags_line(d, at.line + 1, &len)))
 		return false;
-	s = memchr(s, '\n', end - s);
-	if (!s)
-		return false;
-	for (s++; s < end && s[indent] == ' '; indent++)
-		;
-	*ret = (struct ds_mark){at.line + line, indent + col};
+	while (indent < len && s[indent] == ' ')
+		indent++;
+	*ret = (struct ds_mark){at.line + line, (unsigned)indent + col};
 	return true;
 }
 
