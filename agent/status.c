@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "cleanup.h"
 #include "cli.h"
+#include "storage.h"
 
 #define AG_DEFAULT_STATUS "/run/virt-reconcile/status.json"
 
@@ -44,6 +45,14 @@ static void domain_json(json_object *o, const char *uuid, int id)
 	json_object_object_add(o, "id", json_object_new_int(id));
 }
 
+static int volume_json(const char *pool, const char *name, void *array)
+{
+	_cleanup_free_ char *item = ag_xasprintf("%s/%s", pool, name);
+
+	json_object_array_add(array, str_json(item));
+	return 0;
+}
+
 static json_object *item_json(const struct ag_item *it)
 {
 	json_object *o = json_object_new_object();
@@ -59,13 +68,7 @@ static json_object *item_json(const struct ag_item *it)
 	if (it->volumes) {
 		/* the storage the domain's mark lists: pool/name each */
 		json_object *v = json_object_new_array();
-		for (const char *p = it->volumes; *p;) {
-			const char *end = strchr(p, ' ');
-			size_t len = end ? (size_t)(end - p) : strlen(p);
-			json_object_array_add(
-			    v, json_object_new_string_len(p, len));
-			p += len + (end != NULL);
-		}
+		rc_volumes_each(it->volumes, volume_json, v);
 		json_object_object_add(o, "volumes", v);
 	}
 	json_object_object_add(o, "last_change", str_json(it->last_change));
