@@ -1715,6 +1715,7 @@ static int plan_pool(const struct ds_domain *d, const struct rc_storage *st,
 	xmlNodePtr u;
 	char *xml;
 	bool fresh = !po || !po->exists;
+	bool restart = false;
 	int r = 0;
 
 	if (d->uuid)
@@ -1756,12 +1757,6 @@ static int plan_pool(const struct ds_domain *d, const struct rc_storage *st,
 			       fresh ? "new pool"
 			       : why ? why
 				     : "make it persistent");
-		if (r == 0 && !fresh && po->active && c.n)
-			r = set_reason(dp,
-				       "restart required: the pool's new "
-				       "definition takes effect when it is "
-				       "started again (virt-reconcile does not "
-				       "stop pools)");
 	}
 	ds_changes_finish(&c);
 	/* a pool on devices (fs, logical, disk) is built never over the data
@@ -1786,13 +1781,15 @@ static int plan_pool(const struct ds_domain *d, const struct rc_storage *st,
 			       d->autostart, NULL, "autostart %s → %s",
 			       fresh || !po->autostart ? "false" : "true",
 			       d->autostart ? "true" : "false");
-	/* written on an earlier pass, still not what the running pool has */
-	if (r == 0 && !fresh && po->active && !dp->reason && po->live) {
+	/* the file's definition, written now or on an earlier pass, and not
+	 * what the running pool has: it waits for the pool's next start */
+	if (r == 0 && !fresh && po->active && po->live) {
 		struct ds_changes lc = {0};
 		r = ds_tree_compare_as(&ds_schema_pool, d->root, po->live, &lc);
 		_cleanup_free_ char *lw =
 		    r == 0 && lc.n ? describe(&lc, NULL) : NULL;
-		if (r == 0 && lc.n)
+		restart = r == 0 && lc.n;
+		if (restart)
 			r = set_reason(dp,
 				       "restart required: %s (the pool's "
 				       "definition takes effect when it is "
@@ -1810,8 +1807,7 @@ static int plan_pool(const struct ds_domain *d, const struct rc_storage *st,
 			r = -ENOMEM;
 	if (r < 0)
 		return r;
-	dp->phase = dp->reason && !strncmp(dp->reason, "restart", 7)
-			? RC_PHASE_RESTART_REQUIRED
+	dp->phase = restart         ? RC_PHASE_RESTART_REQUIRED
 		    : dp->n_actions ? RC_PHASE_CONVERGING
 				    : RC_PHASE_IN_SYNC;
 	return 0;

@@ -181,6 +181,9 @@ static int load_storage(const struct ds_set *set, const struct rc_observed *obs,
 					}
 				ds_item_from_xml(doc.root, &ds_schema_pool,
 						 &po->tree);
+				/* an active pool runs that definition */
+				if (po->active)
+					po->live = ds_node_copy(po->tree);
 				ds_xdoc_finish(&doc);
 			}
 			free(xml);
